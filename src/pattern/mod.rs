@@ -1,0 +1,483 @@
+//! IAM patterns: wildcards, ARN segments, policy variables and case folding.
+//!
+//! Every string constraint of a policy compiles to one [`Template`]: a sequence of
+//! wildcard/literal tokens and (in `2012-10-17` policies) policy variables. Resolving a
+//! template against a request context gives a [`Glob`], a plain token sequence that
+//! both the concrete evaluator and the SMT finitization consume, so the two layers
+//! share one definition of what a pattern matches.
+
+use std::fmt;
+
+/// One token of a compiled pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tok {
+    /// Exactly this character.
+    Lit(char),
+    /// `?`: any one character.
+    Any,
+    /// `?` inside ARN segments 1–5: any one character except `:`.
+    AnyNoColon,
+    /// `*`: any run of characters.
+    Star,
+    /// `*` inside ARN segments 1–5: any run of characters without `:`.
+    StarNoColon,
+}
+
+impl Tok {
+    /// Whether this single-character token accepts `c` (false for the star tokens).
+    pub fn accepts(self, c: char) -> bool {
+        match self {
+            Tok::Lit(l) => l == c,
+            Tok::Any => true,
+            Tok::AnyNoColon => c != ':',
+            Tok::Star | Tok::StarNoColon => false,
+        }
+    }
+
+    /// Whether a star token may consume `c` (false for single-character tokens).
+    pub fn star_accepts(self, c: char) -> bool {
+        match self {
+            Tok::Star => true,
+            Tok::StarNoColon => c != ':',
+            _ => false,
+        }
+    }
+
+    pub fn is_star(self) -> bool {
+        matches!(self, Tok::Star | Tok::StarNoColon)
+    }
+}
+
+/// How the characters of a pattern are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// Every character is literal (StringEquals, Bool, ArnEquals never: see `Arn`).
+    Literal,
+    /// `*` and `?` are wildcards that match any character (Action, StringLike).
+    Wildcard,
+    /// ARN: split on the first five `:`; wildcards in segments 1–5 stay inside their
+    /// segment, in the sixth they match anything; a pattern of fewer than six segments
+    /// whose last character is `*` covers every continuation (DESIGN.md §2).
+    Arn,
+}
+
+/// A resolved pattern: tokens only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Glob {
+    pub toks: Vec<Tok>,
+}
+
+impl Glob {
+    /// The literal string this glob matches, if it has no wildcard.
+    pub fn as_literal(&self) -> Option<String> {
+        self.toks
+            .iter()
+            .map(|t| match t {
+                Tok::Lit(c) => Some(*c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether `text` is in the glob's language (a linear NFA simulation; no backtracking).
+    pub fn matches(&self, text: &str) -> bool {
+        let n = self.toks.len();
+        let mut live = vec![false; n + 1];
+        live[0] = true;
+        close(&self.toks, &mut live);
+        for c in text.chars() {
+            let mut next = vec![false; n + 1];
+            let mut any = false;
+            for i in 0..n {
+                if !live[i] {
+                    continue;
+                }
+                let t = self.toks[i];
+                if t.is_star() {
+                    if t.star_accepts(c) {
+                        next[i] = true;
+                        any = true;
+                    }
+                } else if t.accepts(c) {
+                    next[i + 1] = true;
+                    any = true;
+                }
+            }
+            if !any {
+                return false;
+            }
+            close(&self.toks, &mut next);
+            live = next;
+        }
+        live[n]
+    }
+}
+
+/// Closes a set of live positions under skipping star tokens (which may match nothing).
+fn close(toks: &[Tok], live: &mut [bool]) {
+    for i in 0..toks.len() {
+        if live[i] && toks[i].is_star() {
+            live[i + 1] = true;
+        }
+    }
+}
+
+impl fmt::Display for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for t in &self.toks {
+            match t {
+                Tok::Lit(c) => write!(f, "{c}")?,
+                Tok::Any | Tok::AnyNoColon => write!(f, "?")?,
+                Tok::Star | Tok::StarNoColon => write!(f, "*")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One part of a template.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Part {
+    Tok(Tok),
+    /// `${key}` or `${key, 'default'}`; `key` is lower-cased (keys are case-insensitive).
+    Var {
+        key: String,
+        default: Option<String>,
+    },
+}
+
+/// A pattern as written in a policy: tokens plus unresolved policy variables.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Template {
+    pub parts: Vec<Part>,
+    /// Whether literals (including substituted variable values) are case-folded.
+    pub folded: bool,
+}
+
+/// Why a pattern string was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatternError {
+    /// `${` without a matching `}`.
+    UnterminatedVariable,
+    /// `${}` or a malformed default value.
+    BadVariable(String),
+    /// A policy variable outside the sixth ARN segment.
+    VariableOutsideResourceSegment,
+}
+
+impl fmt::Display for PatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PatternError::UnterminatedVariable => {
+                write!(
+                    f,
+                    "`${{` starts a policy variable that is never closed with `}}`"
+                )
+            }
+            PatternError::BadVariable(v) => write!(
+                f,
+                "malformed policy variable `${{{v}}}`; write `${{key}}` or `${{key, 'default'}}`"
+            ),
+            PatternError::VariableOutsideResourceSegment => write!(
+                f,
+                "policy variables are only allowed in the resource part of an ARN (after the fifth `:`)"
+            ),
+        }
+    }
+}
+
+/// Case folding used by case-insensitive comparisons (actions, IgnoreCase operators,
+/// condition key names).
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+impl Template {
+    /// Compiles pattern text. With `variables` (policy Version `2012-10-17`), `${...}` is a
+    /// policy variable and `${*}`, `${?}`, `${$}` are the literal characters; otherwise the
+    /// text is taken as written.
+    pub fn parse(
+        text: &str,
+        syntax: Syntax,
+        folded: bool,
+        variables: bool,
+    ) -> Result<Template, PatternError> {
+        let chars: Vec<char> = text.chars().collect();
+        // Raw parts first (wildcard-or-literal char, or variable), then tokens by segment.
+        enum Raw {
+            Char(char),
+            Escaped(char),
+            Var(String, Option<String>),
+        }
+        let mut raw = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if variables && chars[i] == '$' && chars.get(i + 1) == Some(&'{') {
+                let close = chars[i + 2..]
+                    .iter()
+                    .position(|&c| c == '}')
+                    .ok_or(PatternError::UnterminatedVariable)?;
+                let inner: String = chars[i + 2..i + 2 + close].iter().collect();
+                raw.push(parse_variable(&inner)?);
+                i += close + 3;
+                continue;
+            }
+            raw.push(Raw::Char(chars[i]));
+            i += 1;
+        }
+        fn parse_variable(inner: &str) -> Result<Raw, PatternError> {
+            let trimmed = inner.trim();
+            match trimmed {
+                "*" => return Ok(Raw::Escaped('*')),
+                "?" => return Ok(Raw::Escaped('?')),
+                "$" => return Ok(Raw::Escaped('$')),
+                _ => {}
+            }
+            let (key, default) = match trimmed.split_once(',') {
+                None => (trimmed, None),
+                Some((k, d)) => {
+                    let d = d.trim();
+                    let quoted = d.len() >= 2 && d.starts_with('\'') && d.ends_with('\'');
+                    if !quoted {
+                        return Err(PatternError::BadVariable(inner.to_string()));
+                    }
+                    (k.trim(), Some(d[1..d.len() - 1].to_string()))
+                }
+            };
+            let key_ok = !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_:/.@+=,".contains(c));
+            if !key_ok {
+                return Err(PatternError::BadVariable(inner.to_string()));
+            }
+            Ok(Raw::Var(fold(key), default))
+        }
+
+        // Segment bookkeeping for ARNs: the first five literal `:` end segments 1–5.
+        let mut parts = Vec::with_capacity(raw.len());
+        let mut segment = 0usize;
+        let total_segments = 1 + raw
+            .iter()
+            .filter(|r| matches!(r, Raw::Char(':')))
+            .count()
+            .min(5);
+        let last_index = raw.len().checked_sub(1);
+        for (idx, r) in raw.into_iter().enumerate() {
+            match r {
+                Raw::Char(c) if syntax != Syntax::Literal && (c == '*' || c == '?') => {
+                    let crossing = match syntax {
+                        Syntax::Arn => {
+                            segment >= 5
+                                || (c == '*' && total_segments < 6 && Some(idx) == last_index)
+                        }
+                        _ => true,
+                    };
+                    parts.push(Part::Tok(match (c, crossing) {
+                        ('*', true) => Tok::Star,
+                        ('*', false) => Tok::StarNoColon,
+                        (_, true) => Tok::Any,
+                        (_, false) => Tok::AnyNoColon,
+                    }));
+                }
+                Raw::Char(c) | Raw::Escaped(c) => {
+                    if c == ':' && segment < 5 {
+                        segment += 1;
+                    }
+                    push_literal(&mut parts, c, folded);
+                }
+                Raw::Var(key, default) => {
+                    if syntax == Syntax::Arn && segment < 5 {
+                        return Err(PatternError::VariableOutsideResourceSegment);
+                    }
+                    parts.push(Part::Var {
+                        key,
+                        default: default.map(|d| if folded { fold(&d) } else { d }),
+                    });
+                }
+            }
+        }
+        Ok(Template { parts, folded })
+    }
+
+    pub fn has_variables(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Var { .. }))
+    }
+
+    /// Resolves the variables with `lookup` (given the lower-cased key; returns the
+    /// key's single value). `None` when a variable has neither a value nor a default:
+    /// the pattern then matches nothing.
+    pub fn resolve<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<Glob> {
+        let mut parts = Vec::with_capacity(self.parts.len());
+        for p in &self.parts {
+            match p {
+                Part::Tok(t) => parts.push(Part::Tok(*t)),
+                Part::Var { key, default } => {
+                    let value = match lookup(key) {
+                        Some(v) => v.to_string(),
+                        None => default.clone()?,
+                    };
+                    for c in value.chars() {
+                        push_literal(&mut parts, c, self.folded);
+                    }
+                }
+            }
+        }
+        Some(Glob {
+            toks: parts
+                .into_iter()
+                .filter_map(|p| match p {
+                    Part::Tok(t) => Some(t),
+                    Part::Var { .. } => None,
+                })
+                .collect(),
+        })
+    }
+
+    /// The glob of a template without variables.
+    pub fn glob(&self) -> Option<Glob> {
+        if self.has_variables() {
+            None
+        } else {
+            self.resolve(|_| None)
+        }
+    }
+}
+
+fn push_literal(parts: &mut Vec<Part>, c: char, folded: bool) {
+    if folded {
+        for l in c.to_lowercase() {
+            parts.push(Part::Tok(Tok::Lit(l)));
+        }
+    } else {
+        parts.push(Part::Tok(Tok::Lit(c)));
+    }
+}
+
+/// Splits an ARN into its six fields on the first five `:` (fewer if it has fewer).
+pub fn arn_fields(arn: &str) -> Vec<&str> {
+    arn.splitn(6, ':').collect()
+}
+
+/// The account field of an ARN, if the text has one.
+pub fn arn_account(arn: &str) -> Option<&str> {
+    let f = arn_fields(arn);
+    (f.len() == 6 && f[0] == "arn").then(|| f[4])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pattern: &str, syntax: Syntax, text: &str) -> bool {
+        Template::parse(pattern, syntax, false, true)
+            .unwrap()
+            .glob()
+            .unwrap()
+            .matches(text)
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(m("s3:Get*", Syntax::Wildcard, "s3:GetObject"));
+        assert!(m("s3:Get*", Syntax::Wildcard, "s3:Get"));
+        assert!(!m("s3:Get*", Syntax::Wildcard, "s3:PutObject"));
+        assert!(m("s3:?et*", Syntax::Wildcard, "s3:Set"));
+        assert!(!m("s3:?et*", Syntax::Wildcard, "s3:et"));
+        assert!(m("*a*b*", Syntax::Wildcard, "xxaxxbxx"));
+        assert!(!m("*a*b*", Syntax::Wildcard, "xxbxxaxx"));
+        assert!(m("a*", Syntax::Literal, "a*"));
+        assert!(!m("a*", Syntax::Literal, "ab"));
+    }
+
+    #[test]
+    fn arn_segments_do_not_let_wildcards_cross_colons() {
+        let p = "arn:aws:iam::*:role/x";
+        assert!(m(p, Syntax::Arn, "arn:aws:iam::123:role/x"));
+        assert!(!m(p, Syntax::Arn, "arn:aws:iam::1:2:role/x"));
+        assert!(!m(
+            "arn:aws:iam::1?3:role/x",
+            Syntax::Arn,
+            "arn:aws:iam::1:3:role/x"
+        ));
+        // In the sixth segment wildcards cross `/` and `:`.
+        assert!(m("arn:aws:s3:::b/*", Syntax::Arn, "arn:aws:s3:::b/a:b/c"));
+        assert!(m(
+            "arn:aws:iam::1:role/?",
+            Syntax::Arn,
+            "arn:aws:iam::1:role/:"
+        ));
+    }
+
+    #[test]
+    fn short_arn_patterns_with_trailing_star_cover_every_continuation() {
+        assert!(m(
+            "arn:aws:lambda:*",
+            Syntax::Arn,
+            "arn:aws:lambda:us-east-1:1:function:f"
+        ));
+        assert!(!m("arn:aws:lambda:*", Syntax::Arn, "arn:aws:s3:::b"));
+        assert!(m("*", Syntax::Arn, "arn:aws:s3:::b"));
+        assert!(m("*", Syntax::Arn, "anything at all"));
+        // A star that is not the last character stays inside its segment.
+        assert!(!m("arn:*:s3", Syntax::Arn, "arn:a:b:s3"));
+    }
+
+    #[test]
+    fn variables() {
+        let t =
+            Template::parse("arn:aws:s3:::b/${aws:username}/*", Syntax::Arn, false, true).unwrap();
+        let g = t
+            .resolve(|k| (k == "aws:username").then_some("al*ce"))
+            .unwrap();
+        assert!(g.matches("arn:aws:s3:::b/al*ce/x"));
+        // The substituted value is literal, not a wildcard.
+        assert!(!g.matches("arn:aws:s3:::b/alXXce/x"));
+        assert!(t.resolve(|_| None).is_none());
+        let d = Template::parse("${aws:username, 'none'}", Syntax::Literal, false, true).unwrap();
+        assert!(d.resolve(|_| None).unwrap().matches("none"));
+        let e = Template::parse("a${*}${?}${$}", Syntax::Wildcard, false, true).unwrap();
+        assert!(e.glob().unwrap().matches("a*?$"));
+        assert!(!e.glob().unwrap().matches("ab?$"));
+        // Without variables enabled the text is literal.
+        let lit = Template::parse("${aws:username}", Syntax::Literal, false, false).unwrap();
+        assert!(lit.glob().unwrap().matches("${aws:username}"));
+    }
+
+    #[test]
+    fn variable_errors() {
+        assert_eq!(
+            Template::parse("a${x", Syntax::Literal, false, true),
+            Err(PatternError::UnterminatedVariable)
+        );
+        assert!(matches!(
+            Template::parse("${}", Syntax::Literal, false, true),
+            Err(PatternError::BadVariable(_))
+        ));
+        assert!(matches!(
+            Template::parse("${a, b}", Syntax::Literal, false, true),
+            Err(PatternError::BadVariable(_))
+        ));
+        assert_eq!(
+            Template::parse("arn:aws:s3:${aws:region}::b", Syntax::Arn, false, true),
+            Err(PatternError::VariableOutsideResourceSegment)
+        );
+    }
+
+    #[test]
+    fn folding() {
+        let t = Template::parse("S3:GetObject", Syntax::Wildcard, true, false).unwrap();
+        assert!(t.glob().unwrap().matches(&fold("s3:getobject")));
+        assert!(t.glob().unwrap().matches(&fold("S3:GETOBJECT")));
+    }
+
+    #[test]
+    fn arn_helpers() {
+        assert_eq!(
+            arn_account("arn:aws:iam::123456789012:role/a:b"),
+            Some("123456789012")
+        );
+        assert_eq!(arn_account("123456789012"), None);
+        assert_eq!(arn_fields("arn:aws:s3:::b:c").len(), 6);
+    }
+}
