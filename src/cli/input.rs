@@ -1,0 +1,94 @@
+//! Reading documents the way the AWS CLI does: `file://path`, `-` (stdin), inline JSON
+//! or a plain path.
+
+use std::io::Read;
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::eval::Context;
+use crate::json::{self, JsonKind};
+use crate::policy::MAX_DOCUMENT_BYTES;
+
+/// Reads a document argument; returns its text.
+pub fn read_document(arg: &str, what: &str) -> Result<String> {
+    if arg == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(MAX_DOCUMENT_BYTES as u64 + 1)
+            .read_to_string(&mut text)
+            .with_context(|| format!("{what}: cannot read standard input"))?;
+        return Ok(text);
+    }
+    let trimmed = arg.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return Ok(arg.to_string());
+    }
+    let path = arg.strip_prefix("file://").unwrap_or(arg);
+    let meta = std::fs::metadata(path).with_context(|| {
+        format!("{what}: cannot read `{path}`; give a file path, `file://path`, `-` for stdin, or inline JSON")
+    })?;
+    if meta.len() > MAX_DOCUMENT_BYTES as u64 {
+        bail!(
+            "{what}: `{path}` is {} bytes, more than the {MAX_DOCUMENT_BYTES}-byte limit",
+            meta.len()
+        );
+    }
+    std::fs::read_to_string(path)
+        .with_context(|| format!("{what}: cannot read `{path}` as UTF-8 text"))
+}
+
+/// Parses `KEY=VALUE` pairs (a repeated key becomes multi-valued) into a context.
+pub fn context_from_pairs(ctx: &mut Context, pairs: &[String]) -> Result<()> {
+    for pair in pairs {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("--context `{pair}`: expected KEY=VALUE, e.g. `aws:SourceIp=203.0.113.7`");
+        };
+        if key.trim().is_empty() {
+            bail!("--context `{pair}`: the key is empty; write KEY=VALUE");
+        }
+        ctx.add(key.trim(), [value.to_string()]);
+    }
+    Ok(())
+}
+
+/// Reads a context document: an object mapping each key to a string, number, boolean
+/// or an array of those (`[]` is a present-but-empty multi-valued key, i.e. absent).
+pub fn context_from_json(ctx: &mut Context, text: &str, what: &str) -> Result<()> {
+    let root = json::parse(text).map_err(|e| {
+        anyhow::anyhow!(
+            "{what}: line {}, column {}: invalid JSON: {}",
+            e.line,
+            e.column,
+            e.message
+        )
+    })?;
+    let JsonKind::Object(members) = &root.kind else {
+        bail!(
+            "{what}: the context must be a JSON object of key → value(s), found {}",
+            root.type_name()
+        );
+    };
+    for m in members {
+        let scalar = |j: &json::Json| -> Result<String> {
+            match &j.kind {
+                JsonKind::String(s) => Ok(s.clone()),
+                JsonKind::Number(n) => Ok(n.clone()),
+                JsonKind::Bool(b) => Ok(b.to_string()),
+                _ => {
+                    let (line, column) = json::line_column(text, j.offset);
+                    bail!(
+                        "{what}: /{} (line {line}, column {column}): a context value must be a string, number, boolean or an array of those, found {}",
+                        json::pointer_token(&m.name),
+                        j.type_name()
+                    )
+                }
+            }
+        };
+        let values = match &m.value.kind {
+            JsonKind::Array(items) => items.iter().map(scalar).collect::<Result<Vec<_>>>()?,
+            _ => vec![scalar(&m.value)?],
+        };
+        ctx.add(&m.name, values);
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Command line: clap arguments → library calls → report → exit code.
+
+pub mod input;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use tracing::info;
+
+use crate::eval::{self, Principal, Request};
+use crate::policy::{self, PolicyType};
+use crate::report;
+
+/// Exit codes shared by every command.
+pub mod exit {
+    /// Allowed (simulate) / PASS (checks).
+    pub const OK: u8 = 0;
+    /// Denied (simulate) / FAIL (checks).
+    pub const NEGATIVE: u8 = 1;
+    /// Invalid input: bad arguments, unreadable or invalid documents.
+    pub const INVALID: u8 = 2;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hornbeam",
+    version,
+    about = "Offline proofs about AWS IAM policies"
+)]
+struct Cli {
+    /// Log phase timings to stderr (-vv for more detail).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Evaluate one concrete request against a policy, offline.
+    Simulate(SimulateArgs),
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Json,
+    Text,
+}
+
+#[derive(clap::Args, Debug)]
+struct SimulateArgs {
+    /// The policy: `file://path`, a path, `-` for stdin, or inline JSON.
+    #[arg(long)]
+    policy_document: String,
+    /// IDENTITY_POLICY or RESOURCE_POLICY.
+    #[arg(long)]
+    policy_type: String,
+    /// The action, e.g. `s3:GetObject`.
+    #[arg(long)]
+    action: String,
+    /// The resource ARN, e.g. `arn:aws:s3:::bucket/key`.
+    #[arg(long)]
+    resource: String,
+    /// The caller (required for resource policies): an ARN, a 12-digit account,
+    /// `Service:NAME`, `Federated:NAME`, `CanonicalUser:ID` or `anonymous`.
+    #[arg(long)]
+    principal: Option<String>,
+    /// A context key and value, `KEY=VALUE`; repeat a key for a multi-valued key.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+    /// The whole context as a JSON object (`file://path`, path or inline).
+    #[arg(long)]
+    context_json: Option<String>,
+    #[arg(long, value_enum, default_value = "json")]
+    output: OutputFormat,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::INVALID
+            } else {
+                exit::OK
+            });
+        }
+    };
+    init_tracing(cli.verbose);
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("hornbeam: error: {e:#}");
+            ExitCode::from(exit::INVALID)
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Simulate(args) => simulate(args),
+    }
+}
+
+fn simulate(args: SimulateArgs) -> Result<u8> {
+    let policy_type: PolicyType = args.policy_type.parse().map_err(anyhow::Error::msg)?;
+    let start = Instant::now();
+    let text = input::read_document(&args.policy_document, "--policy-document")?;
+    let policy = policy::parse(&text, policy_type).context("--policy-document")?;
+    info!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        "parsed policy"
+    );
+
+    let principal = args
+        .principal
+        .as_deref()
+        .map(str::parse::<Principal>)
+        .transpose()
+        .context("--principal")?;
+    if policy_type == PolicyType::Resource && principal.is_none() {
+        anyhow::bail!(
+            "--principal is required for a RESOURCE_POLICY (the policy's Principal element is matched against it); e.g. `--principal arn:aws:iam::111122223333:role/app` or `--principal anonymous`"
+        );
+    }
+    let mut request = Request {
+        principal,
+        action: args.action,
+        resource: args.resource,
+        context: eval::Context::default(),
+    };
+    if let Some(doc) = &args.context_json {
+        let text = input::read_document(doc, "--context-json")?;
+        input::context_from_json(&mut request.context, &text, "--context-json")?;
+    }
+    input::context_from_pairs(&mut request.context, &args.context)?;
+    request.link_principal_keys()?;
+
+    let start = Instant::now();
+    let evaluation = eval::evaluate(&policy, &request);
+    info!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        "evaluated request"
+    );
+
+    let out = match args.output {
+        OutputFormat::Json => report::simulation_json(&policy, &request, &evaluation),
+        OutputFormat::Text => report::simulation_text(&policy, &request, &evaluation),
+    };
+    println!("{out}");
+    Ok(match evaluation.decision {
+        eval::Decision::Allowed => exit::OK,
+        _ => exit::NEGATIVE,
+    })
+}

@@ -1,0 +1,11 @@
+//! hornbeam: offline proofs about AWS IAM policies.
+//!
+//! Layers, top to bottom: [`policy`] (JSON → AST), [`pattern`] (wildcards, ARNs,
+//! variables), [`eval`] (the concrete evaluator), [`report`] (output), [`cli`].
+
+pub mod cli;
+pub mod eval;
+pub mod json;
+pub mod pattern;
+pub mod policy;
+pub mod report;

@@ -1,0 +1,101 @@
+//! Output: JSON for machines, text for people.
+
+use serde_json::{Value, json};
+
+use crate::eval::{Evaluation, Outcome, Request};
+use crate::policy::{Effect, Policy, Statement};
+
+/// A request as JSON: principal (when set), action, resource and the context keys
+/// (single values as strings, multi-valued keys as arrays).
+pub fn request_json(r: &Request) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Some(p) = &r.principal {
+        out.insert("principal".into(), json!(p.to_string()));
+    }
+    out.insert("action".into(), json!(r.action));
+    out.insert("resource".into(), json!(r.resource));
+    let mut ctx = serde_json::Map::new();
+    for (k, v) in r.context.iter() {
+        match v {
+            [single] => ctx.insert(k.to_string(), json!(single)),
+            many => ctx.insert(k.to_string(), json!(many)),
+        };
+    }
+    if !ctx.is_empty() {
+        out.insert("context".into(), Value::Object(ctx));
+    }
+    Value::Object(out)
+}
+
+fn effect_name(e: Effect) -> &'static str {
+    match e {
+        Effect::Allow => "Allow",
+        Effect::Deny => "Deny",
+    }
+}
+
+/// A statement reference in AWS's shape: index, plus Sid when present.
+pub fn statement_ref(s: &Statement) -> Value {
+    let mut v = json!({"statementIndex": s.index, "effect": effect_name(s.effect)});
+    if let Some(sid) = &s.sid {
+        v["statementId"] = json!(sid);
+    }
+    v
+}
+
+/// Words for why a statement does or does not apply.
+pub fn outcome_text(s: &Statement, o: &Outcome) -> String {
+    match o {
+        Outcome::Applies => "applies".into(),
+        Outcome::PrincipalDiffers => "principal does not match".into(),
+        Outcome::ActionDiffers => "action does not match".into(),
+        Outcome::ResourceDiffers => "resource does not match".into(),
+        Outcome::ConditionFalse(i) => match s.conditions.get(*i) {
+            Some(c) => format!("condition `{}` on `{}` is false", c.operator, c.key_text),
+            None => "a condition is false".into(),
+        },
+    }
+}
+
+pub fn simulation_json(policy: &Policy, r: &Request, e: &Evaluation) -> String {
+    let statements: Vec<Value> = policy
+        .statements
+        .iter()
+        .zip(&e.outcomes)
+        .map(|(s, o)| {
+            let mut v = statement_ref(s);
+            v["outcome"] = json!(outcome_text(s, o));
+            v
+        })
+        .collect();
+    let out = json!({
+        "decision": e.decision.to_string(),
+        "policyType": policy.policy_type.to_string(),
+        "request": request_json(r),
+        "allowingStatements": e.allowing,
+        "denyingStatements": e.denying,
+        "statements": statements,
+    });
+    serde_json::to_string_pretty(&out).unwrap_or_default()
+}
+
+pub fn simulation_text(policy: &Policy, r: &Request, e: &Evaluation) -> String {
+    let mut out = format!("{}\n", e.decision);
+    if let Some(p) = &r.principal {
+        out += &format!("  principal: {p}\n");
+    }
+    out += &format!("  action:    {}\n  resource:  {}\n", r.action, r.resource);
+    for (k, v) in r.context.iter() {
+        out += &format!("  context:   {k} = {}\n", v.join(", "));
+    }
+    for (s, o) in policy.statements.iter().zip(&e.outcomes) {
+        out += &format!(
+            "  statement {} ({}, {}): {}\n",
+            s.index,
+            s.label(),
+            effect_name(s.effect),
+            outcome_text(s, o)
+        );
+    }
+    out.trim_end().to_string()
+}
