@@ -1,0 +1,440 @@
+//! The command line: exit codes, located errors, document sources and output shape.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn hornbeam(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hornbeam"))
+        .args(args)
+        .current_dir(common::repo_path(""))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hornbeam");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const HOME: &str = "file://reference-policies/s3-home-folder/policy.json";
+
+fn simulate_home(extra: &[&str]) -> Run {
+    let mut args = vec![
+        "simulate",
+        "--policy-document",
+        HOME,
+        "--policy-type",
+        "IDENTITY_POLICY",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::example-bucket/home/alice/notes.txt",
+    ];
+    args.extend_from_slice(extra);
+    hornbeam(&args, None)
+}
+
+/// Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it.
+fn golden(name: &str, actual: &str) {
+    let path = common::repo_path(&format!("tests/golden/{name}"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing golden file {name}; run with UPDATE_GOLDEN=1"));
+    assert_eq!(actual, expected, "output differs from tests/golden/{name}");
+}
+
+#[test]
+fn simulate_allowed_exits_0_with_golden_text() {
+    let r = simulate_home(&[
+        "--context",
+        "aws:username=alice",
+        "--context",
+        "aws:SecureTransport=true",
+        "--output",
+        "text",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    golden("simulate-allowed.txt", &r.stdout);
+}
+
+#[test]
+fn simulate_denied_exits_1_with_golden_json() {
+    let r = simulate_home(&[
+        "--context",
+        "aws:username=alice",
+        "--context",
+        "aws:SecureTransport=false",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    golden("simulate-explicit-deny.json", &r.stdout);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["decision"], "EXPLICIT_DENY");
+    assert_eq!(v["denyingStatements"], serde_json::json!([2]));
+}
+
+#[test]
+fn simulate_other_users_folder_is_implicitly_denied() {
+    let r = simulate_home(&["--context", "aws:username=bob"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("IMPLICIT_DENY"));
+}
+
+#[test]
+fn resource_policy_needs_and_uses_the_principal() {
+    let base = [
+        "simulate",
+        "--policy-document",
+        "reference-policies/bucket-from-one-account/policy.json",
+        "--policy-type",
+        "RESOURCE_POLICY",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::example-bucket/x",
+        "--context",
+        "aws:SourceIp=203.0.113.9",
+    ];
+    let missing = hornbeam(&base, None);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("--principal is required"));
+    let mut ok = base.to_vec();
+    ok.extend(["--principal", "arn:aws:iam::111122223333:role/app"]);
+    assert_eq!(hornbeam(&ok, None).code, 0);
+    let mut other = base.to_vec();
+    other.extend(["--principal", "444455556666"]);
+    assert_eq!(hornbeam(&other, None).code, 1);
+}
+
+#[test]
+fn documents_from_stdin_inline_and_context_json() {
+    let policy = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["a","b"]}}}}"#;
+    let args = |doc: &'static str, ctx: &'static str| {
+        vec![
+            "simulate",
+            "--policy-document",
+            doc,
+            "--policy-type",
+            "IDENTITY_POLICY",
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            "arn:aws:s3:::b/k",
+            "--context-json",
+            ctx,
+        ]
+    };
+    let r = hornbeam(&args("-", r#"{"aws:TagKeys":["a","b"]}"#), Some(policy));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let leaked: &'static str = Box::leak(policy.to_string().into_boxed_str());
+    let r = hornbeam(&args(leaked, r#"{"aws:TagKeys":["a","c"]}"#), None);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
+
+/// One-line error, exit 2, naming the place.
+fn assert_invalid(r: &Run, place: &str, what: &str) {
+    assert_eq!(r.code, 2, "stdout: {} stderr: {}", r.stdout, r.stderr);
+    let line = r.stderr.trim_end();
+    assert!(!line.contains('\n'), "error is not one line: {line}");
+    assert!(line.starts_with("hornbeam: error: "), "{line}");
+    assert!(line.contains(place), "`{place}` not in: {line}");
+    assert!(line.contains(what), "`{what}` not in: {line}");
+    assert!(!line.contains("panicked"), "{line}");
+}
+
+fn simulate_inline(policy: &str, policy_type: &str) -> Run {
+    hornbeam(
+        &[
+            "simulate",
+            "--policy-document",
+            policy,
+            "--policy-type",
+            policy_type,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "*",
+            "--principal",
+            "111122223333",
+        ],
+        None,
+    )
+}
+
+#[test]
+fn every_invalid_policy_class_exits_2_naming_the_place() {
+    let st = |body: &str| format!(r#"{{"Version":"2012-10-17","Statement":[{{{body}}}]}}"#);
+    let ok = r#""Effect":"Allow","Action":"s3:*","Resource":"*""#;
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        (
+            st(r#""Effect":"Allow","Action":"s3:*","NotAction":"s3:Get*","Resource":"*""#),
+            "IDENTITY_POLICY",
+            "/Statement/0/NotAction (line 1",
+            "both `Action` and `NotAction`",
+        ),
+        (
+            st(r#""Action":"s3:*","Resource":"*""#),
+            "IDENTITY_POLICY",
+            "/Statement/0 (line 1",
+            "no `Effect`",
+        ),
+        (
+            st(&format!(
+                r#"{ok},"Condition":{{"StringEqualz":{{"aws:SourceVpc":"v"}}}}"#
+            )),
+            "IDENTITY_POLICY",
+            "/Statement/0/Condition/StringEqualz",
+            "unknown condition operator",
+        ),
+        (
+            st(&format!(
+                r#"{ok},"Condition":{{"ForOneValue:StringEquals":{{"aws:TagKeys":"v"}}}}"#
+            )),
+            "IDENTITY_POLICY",
+            "/Statement/0/Condition/ForOneValue:StringEquals",
+            "unknown set qualifier",
+        ),
+        (
+            st(&format!(
+                r#"{ok},"Condition":{{"NullIfExists":{{"aws:SourceVpc":"true"}}}}"#
+            )),
+            "IDENTITY_POLICY",
+            "/Statement/0/Condition/NullIfExists",
+            "`Null` already tests",
+        ),
+        (
+            st(&format!(
+                r#"{ok},"Condition":{{"IpAddress":{{"aws:SourceIp":"10.0.0.0/40"}}}}"#
+            )),
+            "IDENTITY_POLICY",
+            "/Statement/0/Condition/IpAddress/aws:SourceIp",
+            "not a valid IP address",
+        ),
+        (
+            st(&format!(
+                r#"{ok},"Condition":{{"NumericLessThan":{{"s3:max-keys":"ten"}}}}"#
+            )),
+            "IDENTITY_POLICY",
+            "/Statement/0/Condition/NumericLessThan/s3:max-keys",
+            "not a valid number",
+        ),
+        (
+            st(&format!(
+                r#"{ok},"Condition":{{"DateGreaterThan":{{"aws:CurrentTime":"2020-02-30"}}}}"#
+            )),
+            "IDENTITY_POLICY",
+            "/Statement/0/Condition/DateGreaterThan/aws:CurrentTime",
+            "not a valid date",
+        ),
+        (
+            st(&format!(
+                r#"{ok},"Condition":{{"Bool":{{"aws:SecureTransport":"maybe"}}}}"#
+            )),
+            "IDENTITY_POLICY",
+            "/Statement/0/Condition/Bool/aws:SecureTransport",
+            "not a valid boolean",
+        ),
+        (
+            st(&format!(
+                r#"{ok},"Condition":{{"DateLessThan":{{"aws:CurrentTime":"${{aws:username}}"}}}}"#
+            )),
+            "IDENTITY_POLICY",
+            "/Statement/0/Condition/DateLessThan/aws:CurrentTime",
+            "policy variables are not allowed",
+        ),
+        (
+            st(r#""Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:${aws:username}::b""#),
+            "IDENTITY_POLICY",
+            "/Statement/0/Resource",
+            "resource part of an ARN",
+        ),
+        (
+            st(&format!(r#"{ok},"Principal":"*""#)),
+            "IDENTITY_POLICY",
+            "/Statement/0/Principal",
+            "not allowed in an identity policy",
+        ),
+        (
+            st(ok),
+            "RESOURCE_POLICY",
+            "/Statement/0 (line 1",
+            "neither `Principal` nor `NotPrincipal`",
+        ),
+        (
+            r#"{"Version":"2012-10-17","Version":"2012-10-17","Statement":[]}"#.to_string(),
+            "IDENTITY_POLICY",
+            "line 1, column 25",
+            "duplicate key `Version`",
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":[],"Extra":true}"#.to_string(),
+            "IDENTITY_POLICY",
+            "/Extra (line 1",
+            "unknown policy field `Extra`",
+        ),
+        (
+            st(&format!(r#"{ok},"Effects":"Allow""#)),
+            "IDENTITY_POLICY",
+            "/Statement/0/Effects",
+            "unknown statement field",
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",}]}"#.to_string(),
+            "IDENTITY_POLICY",
+            "line 1, column",
+            "invalid JSON",
+        ),
+        (
+            st(r#""Effect":"Permit","Action":"s3:*","Resource":"*""#),
+            "IDENTITY_POLICY",
+            "/Statement/0/Effect",
+            "use `Allow` or `Deny`",
+        ),
+    ];
+    for (policy, policy_type, place, what) in &cases {
+        let r = simulate_inline(policy, policy_type);
+        assert_invalid(&r, place, what);
+    }
+}
+
+#[test]
+fn multi_line_documents_report_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("p.json");
+    std::fs::write(
+        &path,
+        "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\n    \"Effect\": \"Allow\",\n    \"Action\": \"s3:*\",\n    \"Resource\": \"*\",\n    \"Condition\": {\"IpAddress\": {\"aws:SourceIp\": \"300.1.2.3\"}}\n  }]\n}\n",
+    )
+    .unwrap();
+    let r = simulate_inline(&format!("file://{}", path.display()), "IDENTITY_POLICY");
+    assert_invalid(
+        &r,
+        "/Statement/0/Condition/IpAddress/aws:SourceIp (line 7, column 49)",
+        "`300.1.2.3`",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let r = simulate_inline(r#"{"Statement":[]}"#, "SERVICE_CONTROL_POLICY");
+    assert_invalid(
+        &r,
+        "`SERVICE_CONTROL_POLICY`",
+        "use `IDENTITY_POLICY` or `RESOURCE_POLICY`",
+    );
+    let r = simulate_inline("file://does/not/exist.json", "IDENTITY_POLICY");
+    assert_invalid(&r, "--policy-document", "cannot read `does/not/exist.json`");
+    let r = hornbeam(
+        &[
+            "simulate",
+            "--policy-document",
+            HOME,
+            "--policy-type",
+            "IDENTITY_POLICY",
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "*",
+            "--context",
+            "novalue",
+        ],
+        None,
+    );
+    assert_invalid(&r, "--context `novalue`", "KEY=VALUE");
+    let r = hornbeam(
+        &[
+            "simulate",
+            "--policy-document",
+            HOME,
+            "--policy-type",
+            "IDENTITY_POLICY",
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "*",
+            "--principal",
+            "s3.amazonaws.com",
+        ],
+        None,
+    );
+    assert_invalid(&r, "--principal", "`Service:NAME`");
+    let r = hornbeam(
+        &[
+            "simulate",
+            "--policy-document",
+            HOME,
+            "--policy-type",
+            "IDENTITY_POLICY",
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "*",
+            "--context-json",
+            r#"{"k":{"nested":1}}"#,
+        ],
+        None,
+    );
+    assert_invalid(
+        &r,
+        "--context-json: /k (line 1, column 6)",
+        "found an object",
+    );
+    let r = hornbeam(
+        &[
+            "simulate",
+            "--policy-document",
+            HOME,
+            "--policy-type",
+            "IDENTITY_POLICY",
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "*",
+            "--principal",
+            "111122223333",
+            "--context",
+            "aws:PrincipalAccount=999999999999",
+        ],
+        None,
+    );
+    assert_invalid(
+        &r,
+        "`aws:PrincipalAccount`",
+        "drop the key or change the principal",
+    );
+    let r = hornbeam(&["simulate"], None);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn verbose_shows_phase_timings_on_stderr() {
+    let r = simulate_home(&["--context", "aws:username=alice", "-v"]);
+    assert!(r.stderr.contains("parsed policy"), "{}", r.stderr);
+    assert!(r.stderr.contains("evaluated request"), "{}", r.stderr);
+    assert!(!r.stdout.contains("parsed policy"));
+}
