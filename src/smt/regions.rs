@@ -1,0 +1,414 @@
+//! Finitization (DESIGN.md §4): the values a variable can take are split into finitely
+//! many regions, each with one witness, such that every atom the policies state about
+//! the variable is constant over a region.
+//!
+//! Strings: breadth-first search over the product automaton of all globs on the
+//! variable (sparse subset construction over the characters the live patterns name, plus
+//! one representative for every other character); one shortest witness per acceptance
+//! signature. Numbers, dates and IP addresses: every cell of the line cut by the policy's
+//! constants contains one of a few candidate points next to a constant.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
+use ipnet::IpNet;
+use rust_decimal::Decimal;
+
+use crate::pattern::Tok;
+
+/// A glob on a string variable. `folded` globs are matched against the lower-cased value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StrGlob {
+    pub toks: Vec<Tok>,
+    pub folded: bool,
+}
+
+/// Characters whose lower case is another single character, by that character, plus the
+/// characters whose lower case is longer than one character.
+type FoldTable = (HashMap<char, Vec<char>>, Vec<char>);
+
+fn fold_table() -> &'static FoldTable {
+    static TABLE: OnceLock<FoldTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut pre: HashMap<char, Vec<char>> = HashMap::new();
+        let mut multi = Vec::new();
+        for c in (0u32..=0x10FFFF).filter_map(char::from_u32) {
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(l), None) if l != c => pre.entry(l).or_default().push(c),
+                (Some(_), Some(_)) => multi.push(c),
+                _ => {}
+            }
+        }
+        (pre, multi)
+    })
+}
+
+/// Every character `c` whose lower case is `l` (including `l` itself).
+pub fn case_variants(l: char) -> Vec<char> {
+    let mut out = vec![l];
+    if let Some(p) = fold_table().0.get(&l) {
+        out.extend(p.iter().copied());
+    }
+    out
+}
+
+type Pair = u64;
+
+fn pair(glob: usize, pos: usize) -> Pair {
+    ((glob as u64) << 32) | pos as u64
+}
+
+fn unpair(p: Pair) -> (usize, usize) {
+    ((p >> 32) as usize, (p & 0xFFFF_FFFF) as usize)
+}
+
+struct Product<'a> {
+    globs: &'a [StrGlob],
+    /// Values are lower-cased before every glob sees them: step globs directly.
+    folded_domain: bool,
+}
+
+impl Product<'_> {
+    /// Adds the positions reachable by skipping stars.
+    fn close(&self, g: usize, mut pos: usize, out: &mut Vec<Pair>) {
+        let toks = &self.globs[g].toks;
+        out.push(pair(g, pos));
+        while pos < toks.len() && toks[pos].is_star() {
+            pos += 1;
+            out.push(pair(g, pos));
+        }
+    }
+
+    fn step_char(&self, g: usize, pos: usize, c: char, out: &mut Vec<Pair>) {
+        let toks = &self.globs[g].toks;
+        let Some(&tok) = toks.get(pos) else { return };
+        if tok.is_star() {
+            if tok.star_accepts(c) {
+                self.close(g, pos, out);
+            }
+        } else if tok.accepts(c) {
+            self.close(g, pos + 1, out);
+        }
+    }
+
+    fn step(&self, state: &[Pair], c: char) -> Vec<Pair> {
+        let mut out = Vec::new();
+        let mut scratch = Vec::new();
+        for &p in state {
+            let (g, pos) = unpair(p);
+            if self.folded_domain || !self.globs[g].folded {
+                self.step_char(g, pos, c, &mut out);
+            } else {
+                let mut current = vec![pos];
+                for l in c.to_lowercase() {
+                    scratch.clear();
+                    for &q in &current {
+                        self.step_char(g, q, l, &mut scratch);
+                    }
+                    current = scratch.iter().map(|&x| unpair(x).1).collect();
+                    current.sort_unstable();
+                    current.dedup();
+                }
+                out.extend(current.into_iter().map(|q| pair(g, q)));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    fn signature(&self, state: &[Pair]) -> Vec<u32> {
+        let mut sig: Vec<u32> = state
+            .iter()
+            .map(|&p| unpair(p))
+            .filter(|&(g, pos)| pos == self.globs[g].toks.len())
+            .map(|(g, _)| g as u32)
+            .collect();
+        sig.dedup();
+        sig
+    }
+
+    /// The characters worth trying from a state: those some live pair names, `:` when a
+    /// colon-bounded wildcard is live; every other character acts like `other`.
+    fn candidates(&self, state: &[Pair], other: char, multi: &[char]) -> BTreeSet<char> {
+        let mut out = BTreeSet::new();
+        out.insert(other);
+        let mut folded_live = false;
+        for &p in state {
+            let (g, pos) = unpair(p);
+            let glob = &self.globs[g];
+            match glob.toks.get(pos) {
+                Some(Tok::Lit(c)) => {
+                    if glob.folded && !self.folded_domain {
+                        out.extend(case_variants(*c));
+                        folded_live = true;
+                    } else {
+                        out.insert(*c);
+                    }
+                }
+                Some(Tok::AnyNoColon | Tok::StarNoColon) => {
+                    out.insert(':');
+                }
+                _ => {}
+            }
+            if glob.folded && !self.folded_domain {
+                folded_live = true;
+            }
+        }
+        if folded_live {
+            out.extend(multi.iter().copied());
+        }
+        out
+    }
+}
+
+/// One shortest witness per distinct acceptance signature of `globs`, or `None` when the
+/// exploration exceeds `max_states`.
+pub fn string_witnesses(globs: &[StrGlob], max_states: usize) -> Option<Vec<String>> {
+    let folded_domain = globs.iter().all(|g| g.folded);
+    let product = Product {
+        globs,
+        folded_domain,
+    };
+    let mut named: HashSet<char> = HashSet::new();
+    for g in globs {
+        for t in &g.toks {
+            if let Tok::Lit(c) = t {
+                named.insert(*c);
+                if g.folded && !folded_domain {
+                    named.extend(case_variants(*c));
+                }
+            }
+        }
+    }
+    let other = "xqzjkvw0123456789_~#%&"
+        .chars()
+        .chain((0xE0u32..0x2FFF).filter_map(char::from_u32))
+        .find(|c| !named.contains(c) && *c != ':' && c.to_lowercase().eq([*c]))?;
+    let multi: Vec<char> = if folded_domain || !globs.iter().any(|g| g.folded) {
+        Vec::new()
+    } else {
+        fold_table().1.clone()
+    };
+
+    let mut start = Vec::new();
+    for g in 0..globs.len() {
+        product.close(g, 0, &mut start);
+    }
+    start.sort_unstable();
+    start.dedup();
+
+    let mut seen: HashSet<Vec<Pair>> = HashSet::new();
+    let mut signatures: HashSet<Vec<u32>> = HashSet::new();
+    let mut witnesses = Vec::new();
+    let mut queue = VecDeque::new();
+    seen.insert(start.clone());
+    queue.push_back((start, String::new()));
+    while let Some((state, witness)) = queue.pop_front() {
+        if signatures.insert(product.signature(&state)) {
+            witnesses.push(witness.clone());
+        }
+        if state.is_empty() {
+            continue;
+        }
+        for c in product.candidates(&state, other, &multi) {
+            let next = product.step(&state, c);
+            if seen.contains(&next) {
+                continue;
+            }
+            if seen.len() >= max_states {
+                return None;
+            }
+            seen.insert(next.clone());
+            let mut w = witness.clone();
+            w.push(c);
+            queue.push_back((next, w));
+        }
+    }
+    Some(witnesses)
+}
+
+/// Candidate numbers: each constant, a point between neighbours, one below and one
+/// above, and a value that is not a number.
+pub fn number_candidates(consts: &[Decimal]) -> Vec<String> {
+    let mut sorted: Vec<Decimal> = consts.iter().map(|d| d.normalize()).collect();
+    sorted.sort();
+    sorted.dedup();
+    let mut out = vec!["not-a-number".to_string()];
+    let mut push = |d: Option<Decimal>| {
+        if let Some(d) = d {
+            out.push(d.normalize().to_string());
+        }
+    };
+    if let Some(first) = sorted.first() {
+        push(first.checked_sub(Decimal::ONE));
+    }
+    if let Some(last) = sorted.last() {
+        push(last.checked_add(Decimal::ONE));
+    }
+    for (i, c) in sorted.iter().enumerate() {
+        push(Some(*c));
+        if let Some(next) = sorted.get(i + 1) {
+            push(
+                c.checked_add(*next)
+                    .and_then(|s| s.checked_div(Decimal::TWO)),
+            );
+        }
+    }
+    out
+}
+
+/// Formats milliseconds since the epoch so that `parse_date` reads it back exactly.
+pub fn format_date(ms: i64) -> Option<String> {
+    use chrono::{DateTime, SecondsFormat};
+    let text = DateTime::from_timestamp_millis(ms)?.to_rfc3339_opts(SecondsFormat::Millis, true);
+    (crate::policy::condition::parse_date(&text) == Some(ms)).then_some(text)
+}
+
+/// Candidate dates (in milliseconds): each constant and its neighbours, an instant far
+/// after every constant, and a value that is not a date.
+pub fn date_candidates(consts: &[i64]) -> Vec<String> {
+    let mut out = vec!["not-a-date".to_string()];
+    let mut max = 0i64;
+    for &c in consts {
+        max = max.max(c);
+        for d in [c.checked_sub(1), Some(c), c.checked_add(1)]
+            .into_iter()
+            .flatten()
+        {
+            out.extend(format_date(d));
+        }
+    }
+    // Epoch seconds parse without any calendar bound.
+    out.push((max.div_euclid(1000).saturating_add(1)).to_string());
+    out
+}
+
+/// Candidate addresses: each network's first address and the first address after it,
+/// the lowest addresses of both families, and a value that is not an address.
+pub fn ip_candidates(nets: &[IpNet]) -> Vec<String> {
+    let mut out = vec![
+        "not-an-address".to_string(),
+        "0.0.0.0".to_string(),
+        "::".to_string(),
+    ];
+    for n in nets {
+        let first = n.network();
+        out.push(first.to_string());
+        let after: Option<IpAddr> = match n.broadcast() {
+            IpAddr::V4(b) => u32::from(b).checked_add(1).map(|v| IpAddr::V4(v.into())),
+            IpAddr::V6(b) => u128::from(b).checked_add(1).map(|v| IpAddr::V6(v.into())),
+        };
+        out.extend(after.map(|a| a.to_string()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::{Syntax, Template};
+
+    fn glob(p: &str, syntax: Syntax, folded: bool) -> StrGlob {
+        StrGlob {
+            toks: Template::parse(p, syntax, folded, false)
+                .unwrap()
+                .glob()
+                .unwrap()
+                .toks,
+            folded,
+        }
+    }
+
+    fn signatures(globs: &[StrGlob], witnesses: &[String]) -> BTreeSet<Vec<bool>> {
+        witnesses
+            .iter()
+            .map(|w| {
+                globs
+                    .iter()
+                    .map(|g| {
+                        let text = if g.folded {
+                            w.to_lowercase()
+                        } else {
+                            w.clone()
+                        };
+                        crate::pattern::Glob {
+                            toks: g.toks.clone(),
+                        }
+                        .matches(&text)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn regions_of_overlapping_wildcards() {
+        let globs = vec![
+            glob("s3:get*", Syntax::Wildcard, true),
+            glob("s3:*object", Syntax::Wildcard, true),
+            glob("s3:getobject", Syntax::Wildcard, true),
+        ];
+        let w = string_witnesses(&globs, 10_000).unwrap();
+        let sigs = signatures(&globs, &w);
+        // none, get* only, *object only, get*+*object (e.g. getxobject), all three.
+        assert_eq!(sigs.len(), 5, "{w:?}");
+        assert!(sigs.contains(&vec![true, true, true]));
+        assert!(sigs.contains(&vec![true, true, false]));
+        assert!(w.iter().all(|x| x.to_lowercase() == *x));
+    }
+
+    #[test]
+    fn arn_wildcards_respect_colons() {
+        let globs = vec![
+            glob("arn:aws:iam::*:role/x", Syntax::Arn, false),
+            glob("arn:aws:iam::1:*", Syntax::Arn, false),
+        ];
+        let w = string_witnesses(&globs, 10_000).unwrap();
+        let sigs = signatures(&globs, &w);
+        assert!(sigs.contains(&vec![true, true]));
+        assert!(sigs.contains(&vec![false, true]));
+        assert!(sigs.contains(&vec![true, false]));
+        assert!(sigs.contains(&vec![false, false]));
+    }
+
+    #[test]
+    fn mixed_case_sensitivity_uses_case_variants() {
+        // "Prod" exactly vs. "prod" ignoring case: three regions (both, only ignore-case, none).
+        let globs = vec![
+            glob("Prod", Syntax::Literal, false),
+            glob("prod", Syntax::Literal, true),
+        ];
+        let w = string_witnesses(&globs, 10_000).unwrap();
+        let sigs = signatures(&globs, &w);
+        assert_eq!(sigs.len(), 3, "{w:?}");
+        assert!(sigs.contains(&vec![true, true]));
+        assert!(sigs.contains(&vec![false, true]));
+        // The Kelvin sign lower-cases to `k`: it is a variant of `k`.
+        assert!(case_variants('k').contains(&'\u{212A}'));
+    }
+
+    #[test]
+    fn budget_is_enforced() {
+        let globs: Vec<StrGlob> = (0..50)
+            .map(|i| glob(&format!("*a{i}*b*"), Syntax::Wildcard, false))
+            .collect();
+        assert!(string_witnesses(&globs, 100).is_none());
+    }
+
+    #[test]
+    fn typed_candidates_cover_every_cell() {
+        let n = number_candidates(&[Decimal::new(10, 0), Decimal::new(25, 1)]);
+        for want in ["not-a-number", "1.5", "2.5", "6.25", "10", "11"] {
+            assert!(n.contains(&want.to_string()), "{n:?}");
+        }
+        let d = date_candidates(&[1_577_836_800_000]);
+        assert!(d.contains(&"2019-12-31T23:59:59.999Z".to_string()), "{d:?}");
+        assert!(d.contains(&"2020-01-01T00:00:00.001Z".to_string()), "{d:?}");
+        let ips = ip_candidates(&["10.0.0.0/8".parse().unwrap(), "::/0".parse().unwrap()]);
+        assert!(ips.contains(&"11.0.0.0".to_string()), "{ips:?}");
+        assert!(ips.contains(&"10.0.0.0".to_string()));
+    }
+}
