@@ -261,7 +261,7 @@ impl Operator {
 }
 
 /// One policy value of a condition, parsed for its operator's family.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CondValue {
     /// String, Arn and Bool operators (may hold policy variables).
     Pattern(Template),

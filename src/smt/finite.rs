@@ -1,0 +1,439 @@
+//! The finitized lowering (DESIGN.md §4): every variable ranges over its regions.
+//!
+//! A single-valued variable is an integer choosing one region (`-1`: absent); a
+//! multivalued key is one "some value lies in region r" bit per region, which makes
+//! ForAllValues / ForAnyValue exact without bounding the number of values. Which atoms
+//! hold in a region is computed by the evaluator's own per-value test on the region's
+//! witness, so the solver and the evaluator cannot disagree about an atom.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use crate::eval::{Context, Principal, Request};
+use crate::policy::{Cmp, CondValue, PolicyType, PrincipalKind};
+
+use super::model::{Atom, Collector, Pred, Sink, Slot, ValueFamily, Var};
+use super::regions;
+use super::term::{self, F, Script, Sort, and, int_eq, not, or};
+use super::{DecodeError, ModelView, Unsupported, kind_code, kind_from_code};
+
+/// Why the finitized encoding does not apply; the strings encoding takes over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fallback(pub String);
+
+#[derive(Debug, Clone)]
+struct Region {
+    truth: Vec<bool>,
+    /// `None` when a product of families has no value realizing all of them at once.
+    witness: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Domain {
+    name: String,
+    index: HashMap<Atom, usize>,
+    regions: Vec<Region>,
+    multi: bool,
+    always_present: bool,
+}
+
+pub struct Finite {
+    pub script: Script,
+    vars: BTreeMap<Var, Domain>,
+    policy_type: PolicyType,
+    principal_used: bool,
+    error: Option<Unsupported>,
+}
+
+/// Candidate values of one family: (truth of the family's atoms, witness).
+type FamilyRegions = Vec<(Vec<bool>, String)>;
+
+/// Regions of one variable from its atoms.
+fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback> {
+    let families: BTreeSet<ValueFamily> = atoms.iter().map(Atom::family).collect();
+    let mut per_family: Vec<(ValueFamily, FamilyRegions)> = Vec::new();
+    for family in families.iter().copied().chain(
+        // A variable no atom reads still has values: one region.
+        families.is_empty().then_some(ValueFamily::Text),
+    ) {
+        let members: Vec<usize> = (0..atoms.len())
+            .filter(|&i| atoms[i].family() == family)
+            .collect();
+        let candidates: Vec<String> = match family {
+            ValueFamily::Text => {
+                let globs: Vec<regions::StrGlob> =
+                    members.iter().filter_map(|&i| atoms[i].glob()).collect();
+                regions::string_witnesses(&globs, max_states).ok_or_else(|| {
+                    Fallback(format!(
+                        "the product automaton of {} patterns exceeded {max_states} states",
+                        globs.len()
+                    ))
+                })?
+            }
+            ValueFamily::Number => regions::number_candidates(
+                &members
+                    .iter()
+                    .filter_map(|&i| match atoms[i].value {
+                        CondValue::Number(n) => Some(n),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            ValueFamily::Date => regions::date_candidates(
+                &members
+                    .iter()
+                    .filter_map(|&i| match atoms[i].value {
+                        CondValue::Date(d) => Some(d),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            ValueFamily::Ip => regions::ip_candidates(
+                &members
+                    .iter()
+                    .filter_map(|&i| match atoms[i].value {
+                        CondValue::Ip(n) => Some(n),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        let mut seen = HashSet::new();
+        let mut list = Vec::new();
+        for w in candidates {
+            let truth: Vec<bool> = members.iter().map(|&i| atoms[i].holds(&w)).collect();
+            if seen.insert(truth.clone()) {
+                list.push((truth, w));
+            }
+        }
+        per_family.push((family, list));
+    }
+    // One family: its regions. Several: their product, realized where one witness fits.
+    let mut out: Vec<Region> = vec![Region {
+        truth: vec![false; atoms.len()],
+        witness: None,
+    }];
+    let mut witness_lists: Vec<Vec<String>> = vec![Vec::new()];
+    for (family, list) in &per_family {
+        let members: Vec<usize> = (0..atoms.len())
+            .filter(|&i| atoms[i].family() == *family)
+            .collect();
+        let mut next = Vec::new();
+        let mut next_w = Vec::new();
+        for (r, ws) in out.iter().zip(&witness_lists) {
+            for (truth, w) in list {
+                let mut t = r.truth.clone();
+                for (k, &i) in members.iter().enumerate() {
+                    t[i] = truth[k];
+                }
+                next.push(Region {
+                    truth: t,
+                    witness: None,
+                });
+                let mut ws = ws.clone();
+                ws.push(w.clone());
+                next_w.push(ws);
+            }
+        }
+        out = next;
+        witness_lists = next_w;
+    }
+    for (r, ws) in out.iter_mut().zip(witness_lists) {
+        r.witness = ws
+            .into_iter()
+            .find(|w| atoms.iter().map(|a| a.holds(w)).eq(r.truth.iter().copied()));
+    }
+    Ok(out)
+}
+
+impl Finite {
+    /// Builds every variable's regions, or says why the strings encoding must be used.
+    pub fn new(
+        collector: &Collector,
+        policy_type: PolicyType,
+        max_states: usize,
+    ) -> Result<Finite, Fallback> {
+        if let Some(k) = collector.variable_keys.iter().next() {
+            return Err(Fallback(format!(
+                "policy variable `${{{k}}}` relates two values"
+            )));
+        }
+        let mut vars = BTreeMap::new();
+        let mut all: Vec<Var> = vec![Var::Action, Var::Resource, Var::Principal];
+        all.extend(collector.atoms.keys().cloned());
+        for (n, var) in all.into_iter().enumerate() {
+            if vars.contains_key(&var) {
+                continue;
+            }
+            let atoms: Vec<Atom> = collector.atoms.get(&var).cloned().unwrap_or_default();
+            let regions = regions_of(&atoms, max_states)?;
+            let (name, multi, always_present) = match &var {
+                Var::Action => ("action".to_string(), false, true),
+                Var::Resource => ("resource".to_string(), false, true),
+                Var::Principal => ("principal".to_string(), false, false),
+                Var::Key(k) => (format!("key{n}"), collector.is_multivalued(k), false),
+            };
+            let index = atoms
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.clone(), i))
+                .collect();
+            vars.insert(
+                var,
+                Domain {
+                    name,
+                    index,
+                    regions,
+                    multi,
+                    always_present,
+                },
+            );
+        }
+        let mut me = Finite {
+            script: Script::new("QF_LIA"),
+            vars,
+            policy_type,
+            principal_used: collector.principal_relevant(),
+            error: None,
+        };
+        me.declare();
+        Ok(me)
+    }
+
+    fn declare(&mut self) {
+        let s = &mut self.script;
+        s.declare("pkind", Sort::Int);
+        s.assert(
+            "principal kind: 0 anonymous, 1 AWS, 2 Service, 3 Federated, 4 CanonicalUser",
+            and([
+                F::IntCmp("pkind".into(), Cmp::Ge, 0),
+                F::IntCmp("pkind".into(), Cmp::Le, 4),
+            ]),
+        );
+        for (var, d) in &self.vars {
+            let n = d.regions.len() as i64;
+            let describe = match var {
+                Var::Key(k) => format!("condition key `{k}`"),
+                other => format!("{other:?}").to_lowercase(),
+            };
+            if d.multi {
+                for r in 0..d.regions.len() {
+                    s.declare(&format!("{}_r{r}", d.name), Sort::Bool);
+                }
+                s.assert(
+                    format!("{describe}: multivalued, one bit per region ({n} regions)"),
+                    term::t(),
+                );
+            } else {
+                s.declare(&d.name, Sort::Int);
+                let low = if d.always_present { 0 } else { -1 };
+                s.assert(
+                    format!("{describe}: one of {n} regions (-1: absent)"),
+                    and([
+                        F::IntCmp(d.name.clone(), Cmp::Ge, low),
+                        F::IntCmp(d.name.clone(), Cmp::Lt, n),
+                    ]),
+                );
+            }
+        }
+        if let Some(p) = self.vars.get(&Var::Principal) {
+            let absent = int_eq(&p.name, -1);
+            s.assert(
+                "the principal has a value unless the caller is anonymous",
+                term::iff(absent, int_eq("pkind", 0)),
+            );
+        }
+    }
+
+    fn fail(&mut self, why: String) -> F {
+        if self.error.is_none() {
+            self.error = Some(Unsupported(why));
+        }
+        term::f()
+    }
+
+    pub fn take_error(&mut self) -> Option<Unsupported> {
+        self.error.take()
+    }
+
+    /// Regions where the predicate holds, and where it does not.
+    fn split(&mut self, var: &Var, pred: &Pred) -> Option<(Vec<usize>, Vec<usize>)> {
+        let d = self.vars.get(var)?;
+        let mut ids = Vec::with_capacity(pred.atoms.len());
+        for a in &pred.atoms {
+            ids.push(*d.index.get(a)?);
+        }
+        let (mut yes, mut no) = (Vec::new(), Vec::new());
+        for (r, region) in d.regions.iter().enumerate() {
+            let hit = ids.iter().any(|&i| region.truth[i]);
+            if hit != pred.negated {
+                yes.push(r);
+            } else {
+                no.push(r);
+            }
+        }
+        Some((yes, no))
+    }
+
+    fn in_regions(d: &Domain, regions: &[usize]) -> F {
+        if d.multi {
+            or(regions
+                .iter()
+                .map(|r| term::var(&format!("{}_r{r}", d.name)))
+                .collect::<Vec<_>>())
+        } else {
+            or(regions
+                .iter()
+                .map(|&r| int_eq(&d.name, r as i64))
+                .collect::<Vec<_>>())
+        }
+    }
+
+    fn aws_guard(&mut self, slot: &Slot, body: F, universal: bool) -> F {
+        if !slot.aws_only {
+            return body;
+        }
+        let aws = self.kind_is(Some(PrincipalKind::Aws));
+        if universal {
+            or([not(aws), body])
+        } else {
+            and([aws, body])
+        }
+    }
+}
+
+impl Sink for Finite {
+    fn exists(&mut self, slot: &Slot, pred: &Pred) -> F {
+        let Some((yes, no)) = self.split(&slot.var, pred) else {
+            return self.fail(format!("internal: unregistered atom on {:?}", slot.var));
+        };
+        let d = &self.vars[&slot.var];
+        let body = if !d.multi && yes.len() > no.len() {
+            // Cheaper as "present and not in the other regions".
+            let present = if d.always_present {
+                term::t()
+            } else {
+                F::IntCmp(d.name.clone(), Cmp::Ge, 0)
+            };
+            and([present, not(Self::in_regions(d, &no))])
+        } else {
+            Self::in_regions(d, &yes)
+        };
+        self.aws_guard(slot, body, false)
+    }
+
+    fn forall(&mut self, slot: &Slot, pred: &Pred) -> F {
+        let Some((_, no)) = self.split(&slot.var, pred) else {
+            return self.fail(format!("internal: unregistered atom on {:?}", slot.var));
+        };
+        let d = &self.vars[&slot.var];
+        let body = not(Self::in_regions(d, &no));
+        self.aws_guard(slot, body, true)
+    }
+
+    fn present(&mut self, slot: &Slot) -> F {
+        if slot.aws_only {
+            return self.kind_is(Some(PrincipalKind::Aws));
+        }
+        let Some(d) = self.vars.get(&slot.var) else {
+            return self.fail(format!("internal: undeclared variable {:?}", slot.var));
+        };
+        if d.always_present {
+            term::t()
+        } else if d.multi {
+            let all: Vec<usize> = (0..d.regions.len()).collect();
+            Self::in_regions(d, &all)
+        } else {
+            F::IntCmp(d.name.clone(), Cmp::Ge, 0)
+        }
+    }
+
+    fn kind_is(&mut self, kind: Option<PrincipalKind>) -> F {
+        int_eq("pkind", kind_code(kind))
+    }
+
+    fn define(&mut self, name: &str, comment: &str, term: F) -> F {
+        self.script.define(name, comment, term)
+    }
+}
+
+impl Finite {
+    fn witness(&self, var: &Var, region: i64) -> Result<Option<String>, DecodeError> {
+        let d = &self.vars[var];
+        if region < 0 {
+            return Ok(None);
+        }
+        let r = d
+            .regions
+            .get(region as usize)
+            .ok_or_else(|| DecodeError::Internal(format!("region {region} out of range")))?;
+        match &r.witness {
+            Some(w) => Ok(Some(w.clone())),
+            None => Err(DecodeError::Unrealizable(format!(
+                "{var:?}: no single value is both a string and a number/date/address as the counterexample requires"
+            ))),
+        }
+    }
+
+    fn int(&self, m: &dyn ModelView, name: &str) -> Result<i64, DecodeError> {
+        m.int(name)
+            .ok_or_else(|| DecodeError::Internal(format!("no model value for `{name}`")))
+    }
+
+    /// The counterexample request of a model.
+    pub fn decode(&self, m: &dyn ModelView) -> Result<Request, DecodeError> {
+        let action = self
+            .witness(&Var::Action, self.int(m, "action")?)?
+            .unwrap_or_default();
+        let resource = self
+            .witness(&Var::Resource, self.int(m, "resource")?)?
+            .unwrap_or_default();
+        let kind = kind_from_code(self.int(m, "pkind")?);
+        let value = self.witness(&Var::Principal, self.int(m, "principal")?)?;
+        let principal = match (self.policy_type, self.principal_used) {
+            (PolicyType::Identity, false) => None,
+            _ => Some(make_principal(kind, value)?),
+        };
+        let mut context = Context::default();
+        for (var, d) in &self.vars {
+            let Var::Key(key) = var else { continue };
+            let mut values = Vec::new();
+            if d.multi {
+                for r in 0..d.regions.len() {
+                    if m.bool(&format!("{}_r{r}", d.name)).unwrap_or(false) {
+                        values.extend(self.witness(var, r as i64)?);
+                    }
+                }
+            } else {
+                values.extend(self.witness(var, self.int(m, &d.name)?)?);
+            }
+            if !values.is_empty() {
+                context.add(key, values);
+            }
+        }
+        Ok(Request {
+            principal,
+            action,
+            resource,
+            context,
+        })
+    }
+}
+
+/// A principal from its kind and identifying value.
+pub fn make_principal(
+    kind: Option<PrincipalKind>,
+    value: Option<String>,
+) -> Result<Principal, DecodeError> {
+    let v = || {
+        value
+            .clone()
+            .ok_or_else(|| DecodeError::Internal("principal without a value".into()))
+    };
+    Ok(match kind {
+        None => Principal::Anonymous,
+        Some(PrincipalKind::Aws) => Principal::Aws(v()?),
+        Some(PrincipalKind::Service) => Principal::Service(v()?),
+        Some(PrincipalKind::Federated) => Principal::Federated(v()?),
+        Some(PrincipalKind::CanonicalUser) => Principal::CanonicalUser(v()?),
+    })
+}

@@ -1,0 +1,76 @@
+//! SMT: solver-agnostic terms, the encoder, two lowerings and the Z3 backend.
+//!
+//! `model` turns policies into formulas over an abstract symbolic request; `finite`
+//! (default) and `strings` lower them to SMT-LIB; `backend` alone talks to Z3.
+
+pub mod backend;
+pub mod finite;
+pub mod model;
+pub mod regions;
+pub mod strings;
+pub mod term;
+
+use std::fmt;
+
+use crate::policy::PrincipalKind;
+
+/// Reading back a model's values by constant name.
+pub trait ModelView {
+    fn int(&self, name: &str) -> Option<i64>;
+    fn bool(&self, name: &str) -> Option<bool>;
+    fn string(&self, name: &str) -> Option<String>;
+    /// A real as numerator / denominator.
+    fn real(&self, name: &str) -> Option<(i64, i64)>;
+    /// A bit-vector constant of the given width (the width is part of its identity).
+    fn bv(&self, name: &str, width: u32) -> Option<u128>;
+}
+
+/// A construct an encoding cannot express exactly; the check is then inconclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported(pub String);
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unsupported: {}", self.0)
+    }
+}
+
+/// A model that could not be turned into a concrete request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The model combines facts no single concrete value has (typed views).
+    Unrealizable(String),
+    Internal(String),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Unrealizable(s) => {
+                write!(f, "no concrete request realizes the model: {s}")
+            }
+            DecodeError::Internal(s) => write!(f, "internal: {s}"),
+        }
+    }
+}
+
+/// The integer code of a principal kind (`None`: anonymous).
+pub fn kind_code(kind: Option<PrincipalKind>) -> i64 {
+    match kind {
+        None => 0,
+        Some(PrincipalKind::Aws) => 1,
+        Some(PrincipalKind::Service) => 2,
+        Some(PrincipalKind::Federated) => 3,
+        Some(PrincipalKind::CanonicalUser) => 4,
+    }
+}
+
+pub fn kind_from_code(code: i64) -> Option<PrincipalKind> {
+    match code {
+        1 => Some(PrincipalKind::Aws),
+        2 => Some(PrincipalKind::Service),
+        3 => Some(PrincipalKind::Federated),
+        4 => Some(PrincipalKind::CanonicalUser),
+        _ => None,
+    }
+}

@@ -1,0 +1,450 @@
+//! The symbolic request and the encoder from policy AST to formulas.
+//!
+//! A symbolic request has an action, a resource, a principal (kind + value) and one
+//! variable per condition key. The encoder states what each statement requires through
+//! four questions put to a [`Sink`] — does some value of a slot satisfy a predicate, do
+//! all of them, is the slot present, what kind is the principal — so the same walk
+//! serves the atom collection, the finitized lowering and the strings lowering.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::eval::{self, Context};
+use crate::pattern::{self, Glob, Part, Syntax, Template, Tok};
+use crate::policy::{
+    BaseOp, CondValue, Condition, ElementSet, Policy, PolicyType, PrincipalKind, PrincipalPattern,
+    SetQualifier, Statement,
+};
+
+use super::regions::StrGlob;
+use super::term::{self, F, and, not, or};
+
+/// Condition keys derived from the principal (DESIGN.md §2: linked to Principal).
+pub const PRINCIPAL_ARN: &str = "aws:principalarn";
+pub const PRINCIPAL_ACCOUNT: &str = "aws:principalaccount";
+
+/// Keys AWS documents as multivalued; any other key is single-valued unless a policy
+/// uses it with a set qualifier.
+pub const MULTIVALUED_KEYS: &[&str] = &[
+    "aws:tagkeys",
+    "aws:principalorgpaths",
+    "aws:sourceorgpaths",
+    "aws:resourceorgpaths",
+    "aws:calledvia",
+    "aws:principalservicenameslist",
+    "sts:transitivetagkeys",
+    "cognito-identity.amazonaws.com:amr",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Var {
+    Action,
+    Resource,
+    /// The caller's identifying string (ARN for IAM principals, name otherwise).
+    Principal,
+    /// A condition key, lower-cased (never one of the derived principal keys).
+    Key(String),
+}
+
+/// Where values come from: a variable, restricted to IAM callers for derived keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Slot {
+    pub var: Var,
+    /// Only present when the caller is an IAM principal (`aws:PrincipalArn` & co).
+    pub aws_only: bool,
+}
+
+impl Slot {
+    pub fn of(var: Var) -> Slot {
+        Slot {
+            var,
+            aws_only: false,
+        }
+    }
+}
+
+/// One per-value test: the positive operator's test of a value against one policy
+/// value, on the whole value or on the account field of an ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Atom {
+    pub op: BaseOp,
+    pub value: CondValue,
+    pub account: bool,
+}
+
+/// A per-value predicate: some atom holds (or, negated, none does).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Pred {
+    pub atoms: Vec<Atom>,
+    pub negated: bool,
+}
+
+/// Families that split a variable's values independently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ValueFamily {
+    Text,
+    Number,
+    Date,
+    Ip,
+}
+
+impl Atom {
+    pub fn family(&self) -> ValueFamily {
+        match self.value {
+            CondValue::Number(_) => ValueFamily::Number,
+            CondValue::Date(_) => ValueFamily::Date,
+            CondValue::Ip(_) => ValueFamily::Ip,
+            _ => ValueFamily::Text,
+        }
+    }
+
+    pub fn has_variables(&self) -> bool {
+        matches!(&self.value, CondValue::Pattern(t) if t.has_variables())
+    }
+
+    /// Whether the atom holds for a concrete value of a variable-free atom: exactly
+    /// the evaluator's per-value test.
+    pub fn holds(&self, value: &str) -> bool {
+        self.holds_in(value, &Context::default())
+    }
+
+    /// The same test, resolving policy variables from a request context.
+    pub fn holds_in(&self, value: &str, ctx: &Context) -> bool {
+        if self.account {
+            pattern::arn_account(value)
+                .is_some_and(|a| eval::value_matches(self.op, &self.value, a, ctx))
+        } else {
+            eval::value_matches(self.op, &self.value, value, ctx)
+        }
+    }
+
+    /// The glob whose regions refine this atom, for text atoms without variables.
+    pub fn glob(&self) -> Option<StrGlob> {
+        let (toks, folded) = match &self.value {
+            CondValue::Pattern(t) => (t.glob()?.toks, t.folded),
+            CondValue::Binary(b) => (b.chars().map(Tok::Lit).collect(), false),
+            _ => return None,
+        };
+        if !self.account {
+            return Some(StrGlob { toks, folded });
+        }
+        // The account field: `arn:*:*:*:<account>:*` with the account's wildcards kept
+        // inside the field. An account pattern naming `:` or folding case is constant
+        // or unsupported; `holds` decides it, no glob refines it.
+        if folded || toks.contains(&Tok::Lit(':')) {
+            return None;
+        }
+        let mut out: Vec<Tok> = "arn:".chars().map(Tok::Lit).collect();
+        for _ in 0..3 {
+            out.push(Tok::StarNoColon);
+            out.push(Tok::Lit(':'));
+        }
+        out.extend(toks.into_iter().map(|t| match t {
+            Tok::Star => Tok::StarNoColon,
+            Tok::Any => Tok::AnyNoColon,
+            other => other,
+        }));
+        out.push(Tok::Lit(':'));
+        out.push(Tok::Star);
+        Some(StrGlob {
+            toks: out,
+            folded: false,
+        })
+    }
+}
+
+/// The questions the encoder asks about a symbolic request.
+pub trait Sink {
+    /// Some value of the slot satisfies the predicate (false when absent).
+    fn exists(&mut self, slot: &Slot, pred: &Pred) -> F;
+    /// Every value of the slot satisfies the predicate (true when absent).
+    fn forall(&mut self, slot: &Slot, pred: &Pred) -> F;
+    fn present(&mut self, slot: &Slot) -> F;
+    /// The caller's kind (`None`: anonymous).
+    fn kind_is(&mut self, kind: Option<PrincipalKind>) -> F;
+    /// Names a term (lowerings declare it; others return the term itself).
+    fn define(&mut self, _name: &str, _comment: &str, term: F) -> F {
+        term
+    }
+}
+
+/// The slot a condition key reads.
+pub fn key_slot(key: &str) -> (Slot, bool) {
+    match key {
+        PRINCIPAL_ARN => (
+            Slot {
+                var: Var::Principal,
+                aws_only: true,
+            },
+            false,
+        ),
+        PRINCIPAL_ACCOUNT => (
+            Slot {
+                var: Var::Principal,
+                aws_only: true,
+            },
+            true,
+        ),
+        other => (Slot::of(Var::Key(other.to_string())), false),
+    }
+}
+
+fn glob_template(glob: &Glob, folded: bool) -> Template {
+    Template {
+        parts: glob.toks.iter().map(|t| Part::Tok(*t)).collect(),
+        folded,
+    }
+}
+
+/// A literal (exact, case-sensitive) atom.
+pub fn literal_atom(text: &str, account: bool) -> Atom {
+    Atom {
+        op: BaseOp::StringEquals,
+        value: CondValue::Pattern(Template {
+            parts: text.chars().map(|c| Part::Tok(Tok::Lit(c))).collect(),
+            folded: false,
+        }),
+        account,
+    }
+}
+
+/// An ARN-pattern atom.
+pub fn arn_atom(pattern: &str) -> Atom {
+    let template = Template::parse(pattern, Syntax::Arn, false, false).unwrap_or(Template {
+        parts: Vec::new(),
+        folded: false,
+    });
+    Atom {
+        op: BaseOp::ArnLike,
+        value: CondValue::Pattern(template),
+        account: false,
+    }
+}
+
+/// An action-pattern atom (case-insensitive wildcards).
+pub fn action_atom(glob: &Glob) -> Atom {
+    Atom {
+        op: BaseOp::StringLike,
+        value: CondValue::Pattern(glob_template(glob, true)),
+        account: false,
+    }
+}
+
+fn element_pred<T>(set: &ElementSet<T>, atom: impl Fn(&T) -> Atom) -> Pred {
+    Pred {
+        atoms: set.items.iter().map(atom).collect(),
+        negated: set.negated,
+    }
+}
+
+/// Whether the action / resource of the request satisfy `pred`.
+pub fn var_matches<K: Sink>(sink: &mut K, var: Var, pred: &Pred) -> F {
+    sink.exists(&Slot::of(var), pred)
+}
+
+/// Whether the caller is named by a Principal entry (DESIGN.md §2).
+pub fn principal_matches<K: Sink>(sink: &mut K, p: &PrincipalPattern) -> F {
+    match p {
+        PrincipalPattern::Everyone => term::t(),
+        PrincipalPattern::AnyOfKind(k) => sink.kind_is(Some(*k)),
+        PrincipalPattern::Account(a) => {
+            let kind = sink.kind_is(Some(PrincipalKind::Aws));
+            let pred = Pred {
+                atoms: vec![literal_atom(a, true)],
+                negated: false,
+            };
+            and([kind, sink.exists(&Slot::of(Var::Principal), &pred)])
+        }
+        PrincipalPattern::Exact(k, v) => {
+            let kind = sink.kind_is(Some(*k));
+            let pred = Pred {
+                atoms: vec![literal_atom(v, false)],
+                negated: false,
+            };
+            and([kind, sink.exists(&Slot::of(Var::Principal), &pred)])
+        }
+    }
+}
+
+/// Whether statement `s` of `policy` applies to the symbolic request.
+pub fn statement_applies<K: Sink>(sink: &mut K, policy: &Policy, s: &Statement) -> F {
+    let mut parts = Vec::new();
+    if let (PolicyType::Resource, Some(principals)) = (policy.policy_type, &s.principals) {
+        let any = or(principals
+            .items
+            .iter()
+            .map(|p| principal_matches(sink, p))
+            .collect::<Vec<_>>());
+        parts.push(if principals.negated { not(any) } else { any });
+    }
+    let actions = element_pred(&s.actions, |a| action_atom(&a.glob));
+    parts.push(var_matches(sink, Var::Action, &actions));
+    if let Some(resources) = &s.resources {
+        let pred = element_pred(resources, |r| Atom {
+            op: BaseOp::ArnLike,
+            value: CondValue::Pattern(r.template.clone()),
+            account: false,
+        });
+        parts.push(var_matches(sink, Var::Resource, &pred));
+    }
+    for c in &s.conditions {
+        parts.push(condition(sink, c));
+    }
+    and(parts)
+}
+
+/// One condition (operator, key, values), exactly as `eval::condition_holds`.
+pub fn condition<K: Sink>(sink: &mut K, c: &Condition) -> F {
+    let (slot, account) = key_slot(&c.key);
+    let op = &c.operator;
+    let present = sink.present(&slot);
+    if op.base == BaseOp::Null {
+        return or(c
+            .values
+            .iter()
+            .map(|v| match v {
+                CondValue::Null(true) => not(present.clone()),
+                CondValue::Null(false) => present.clone(),
+                _ => term::f(),
+            })
+            .collect::<Vec<_>>());
+    }
+    let negated = op.base.is_negated();
+    let pred = Pred {
+        atoms: c
+            .values
+            .iter()
+            .map(|v| Atom {
+                op: op.base.positive(),
+                value: v.clone(),
+                account,
+            })
+            .collect(),
+        negated,
+    };
+    let absent_case = op.if_exists
+        || match op.qualifier {
+            Some(SetQualifier::ForAllValues) => true,
+            Some(SetQualifier::ForAnyValue) => false,
+            None => negated,
+        };
+    let body = match op.qualifier {
+        Some(SetQualifier::ForAllValues) => sink.forall(&slot, &pred),
+        Some(SetQualifier::ForAnyValue) => sink.exists(&slot, &pred),
+        None if negated => sink.forall(&slot, &pred),
+        None => sink.exists(&slot, &pred),
+    };
+    or([
+        and([not(present.clone()), term::F::Const(absent_case)]),
+        and([present, body]),
+    ])
+}
+
+/// What the policies say about each variable, gathered before regions are built.
+#[derive(Debug, Default, Clone)]
+pub struct Collector {
+    pub atoms: BTreeMap<Var, Vec<Atom>>,
+    /// Keys read per value by a set qualifier, or known to be multivalued.
+    pub multivalued: BTreeSet<String>,
+    /// How many exists/forall questions each key meets (bounds the strings backend's
+    /// value slots: a counterexample needs at most one value per such question).
+    pub questions: BTreeMap<Var, usize>,
+    /// Keys named by policy variables.
+    pub variable_keys: BTreeSet<String>,
+    /// Whether anything reads the principal.
+    pub principal_used: bool,
+}
+
+impl Collector {
+    pub fn note_pred(&mut self, slot: &Slot, pred: &Pred) {
+        let list = self.atoms.entry(slot.var.clone()).or_default();
+        for a in &pred.atoms {
+            if !list.contains(a) {
+                list.push(a.clone());
+            }
+            if let CondValue::Pattern(t) = &a.value {
+                for p in &t.parts {
+                    if let Part::Var { key, .. } = p {
+                        self.variable_keys.insert(key.clone());
+                    }
+                }
+            }
+        }
+        *self.questions.entry(slot.var.clone()).or_default() += 1;
+        if slot.var == Var::Principal {
+            self.principal_used = true;
+        }
+    }
+
+    /// Walks every condition of a policy to learn which keys are multivalued.
+    pub fn note_policy(&mut self, policy: &Policy) {
+        for s in &policy.statements {
+            for c in &s.conditions {
+                if c.operator.qualifier.is_some() {
+                    self.multivalued.insert(c.key.clone());
+                }
+            }
+        }
+    }
+
+    /// Whether a policy reads the caller (beyond the domain fact that an IAM caller's
+    /// value is an ARN): only then does a counterexample name a principal.
+    pub fn principal_relevant(&self) -> bool {
+        let shape = arn_atom("arn:*:*:*:*:*");
+        self.principal_used
+            && self
+                .atoms
+                .get(&Var::Principal)
+                .is_some_and(|atoms| atoms.iter().any(|a| *a != shape))
+    }
+
+    pub fn is_multivalued(&self, key: &str) -> bool {
+        self.multivalued.contains(key) || MULTIVALUED_KEYS.contains(&key)
+    }
+
+    pub fn families(&self, var: &Var) -> BTreeSet<ValueFamily> {
+        self.atoms
+            .get(var)
+            .map(|atoms| atoms.iter().map(Atom::family).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: BTreeSet<String> = self
+            .atoms
+            .keys()
+            .filter_map(|v| match v {
+                Var::Key(k) => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        keys.extend(
+            self.variable_keys
+                .iter()
+                .filter(|k| k.as_str() != PRINCIPAL_ARN && k.as_str() != PRINCIPAL_ACCOUNT)
+                .cloned(),
+        );
+        keys.into_iter().collect()
+    }
+}
+
+impl Sink for Collector {
+    fn exists(&mut self, slot: &Slot, pred: &Pred) -> F {
+        self.note_pred(slot, pred);
+        term::t()
+    }
+    fn forall(&mut self, slot: &Slot, pred: &Pred) -> F {
+        self.note_pred(slot, pred);
+        term::t()
+    }
+    fn present(&mut self, slot: &Slot) -> F {
+        self.atoms.entry(slot.var.clone()).or_default();
+        if slot.var == Var::Principal {
+            self.principal_used = true;
+        }
+        term::t()
+    }
+    fn kind_is(&mut self, _: Option<PrincipalKind>) -> F {
+        self.principal_used = true;
+        term::t()
+    }
+}
