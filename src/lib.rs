@@ -3,9 +3,11 @@
 //! Layers, top to bottom: [`policy`] (JSON → AST), [`pattern`] (wildcards, ARNs,
 //! variables), [`eval`] (the concrete evaluator), [`report`] (output), [`cli`].
 
+pub mod checks;
 pub mod cli;
 pub mod eval;
 pub mod json;
 pub mod pattern;
 pub mod policy;
 pub mod report;
+pub mod smt;

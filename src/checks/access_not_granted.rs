@@ -1,0 +1,212 @@
+//! `check-access-not-granted`: does the policy allow any listed action on any listed
+//! resource? FAIL iff ∃r. allows(p, r) ∧ (no actions listed ∨ action(r) matches one) ∧
+//! (no resources listed ∨ resource(r) matches one), for some entry of the access list.
+
+use std::fmt;
+
+use crate::eval::{self, Request};
+use crate::pattern::{Syntax, Template};
+use crate::policy::{BaseOp, CondValue};
+use crate::policy::{Policy, PolicyType};
+use crate::smt::model::{self, Atom, Pred, Sink, Var};
+use crate::smt::term::{F, and, or};
+
+use super::{
+    Built, CheckError, CheckResult, Concrete, Options, Spec, concrete_truth, policy_allows,
+    request_domain, run,
+};
+
+/// One entry of the `access` list: actions and/or resources.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+/// An access list that cannot be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessError(pub String);
+
+impl fmt::Display for AccessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for AccessError {}
+
+struct Entry {
+    actions: Vec<Atom>,
+    resources: Vec<Atom>,
+}
+
+pub struct AccessNotGranted<'a> {
+    policy: &'a Policy,
+    entries: Vec<Entry>,
+    any_actions: bool,
+    any_resources: bool,
+}
+
+impl<'a> AccessNotGranted<'a> {
+    /// Validates the access list (each entry names actions and/or resources; actions are
+    /// `service:action` patterns, resources ARN patterns or `*`).
+    pub fn new(policy: &'a Policy, access: &[Access]) -> Result<Self, AccessError> {
+        if access.is_empty() {
+            return Err(AccessError(
+                "the access list is empty; give at least one action or resource".into(),
+            ));
+        }
+        let mut entries = Vec::new();
+        for (i, a) in access.iter().enumerate() {
+            if a.actions.is_empty() && a.resources.is_empty() {
+                return Err(AccessError(format!(
+                    "access entry {i} lists neither actions nor resources"
+                )));
+            }
+            let mut actions = Vec::new();
+            for text in &a.actions {
+                let ok = text == "*"
+                    || text
+                        .split_once(':')
+                        .is_some_and(|(s, n)| !s.is_empty() && !n.is_empty() && !n.contains(':'));
+                let glob = Template::parse(text, Syntax::Wildcard, true, false)
+                    .ok()
+                    .and_then(|t| t.glob());
+                match (ok, glob) {
+                    (true, Some(g)) => actions.push(model::action_atom(&g)),
+                    _ => {
+                        return Err(AccessError(format!(
+                            "access entry {i}: action `{text}` is not of the form `service:action` (e.g. `s3:GetObject`) or `*`"
+                        )));
+                    }
+                }
+            }
+            let mut resources = Vec::new();
+            for text in &a.resources {
+                if !(text.starts_with("arn:") || text.starts_with('*')) {
+                    return Err(AccessError(format!(
+                        "access entry {i}: resource `{text}` is neither `*` nor an ARN"
+                    )));
+                }
+                let template = Template::parse(text, Syntax::Arn, false, false).map_err(|e| {
+                    AccessError(format!("access entry {i}: resource `{text}`: {e}"))
+                })?;
+                resources.push(Atom {
+                    op: BaseOp::ArnLike,
+                    value: CondValue::Pattern(template),
+                    account: false,
+                });
+            }
+            entries.push(Entry { actions, resources });
+        }
+        Ok(AccessNotGranted {
+            policy,
+            any_actions: access.iter().any(|a| !a.actions.is_empty()),
+            any_resources: access.iter().any(|a| !a.resources.is_empty()),
+            entries,
+        })
+    }
+
+    fn listed<K: Sink>(&self, sink: &mut K) -> F {
+        let mut alternatives = Vec::new();
+        for e in &self.entries {
+            let mut parts = Vec::new();
+            if !e.actions.is_empty() {
+                parts.push(model::var_matches(
+                    sink,
+                    Var::Action,
+                    &Pred {
+                        atoms: e.actions.clone(),
+                        negated: false,
+                    },
+                ));
+            }
+            if !e.resources.is_empty() {
+                parts.push(model::var_matches(
+                    sink,
+                    Var::Resource,
+                    &Pred {
+                        atoms: e.resources.clone(),
+                        negated: false,
+                    },
+                ));
+            }
+            alternatives.push(and(parts));
+        }
+        or(alternatives)
+    }
+}
+
+impl Spec for AccessNotGranted<'_> {
+    fn policies(&self) -> Vec<&Policy> {
+        vec![self.policy]
+    }
+    fn policy_type(&self) -> PolicyType {
+        self.policy.policy_type
+    }
+    fn build<K: Sink>(&self, sink: &mut K) -> Built {
+        let domain = request_domain(sink, self.policy_type());
+        let (allows, candidates) = policy_allows(sink, self.policy, "policy");
+        let listed = self.listed(sink);
+        let listed = sink.define(
+            "listed",
+            "the request has a listed action and/or resource",
+            listed,
+        );
+        Built {
+            goal: and([domain, allows, listed]),
+            candidates,
+        }
+    }
+    fn confirm(&self, r: &Request) -> Result<(), String> {
+        if !eval::allows(self.policy, r) {
+            return Err("the policy does not allow it".into());
+        }
+        if !concrete_truth(&self.listed(&mut Concrete { request: r })) {
+            return Err("it has no listed action/resource".into());
+        }
+        Ok(())
+    }
+    fn reason(&self, label: &str) -> String {
+        match (self.any_actions, self.any_resources) {
+            (true, false) => {
+                format!("One or more of the listed actions in the statement with {label}.")
+            }
+            (false, true) => {
+                format!("One or more of the listed resources in the statement with {label}.")
+            }
+            _ => format!(
+                "One or more of the listed actions and/or resources in the statement with {label}."
+            ),
+        }
+    }
+    fn messages(&self) -> (&'static str, &'static str) {
+        let fail = match (self.any_actions, self.any_resources) {
+            (true, false) => {
+                "The policy document grants access to perform one or more of the listed actions."
+            }
+            (false, true) => {
+                "The policy document grants access to one or more of the listed resources."
+            }
+            _ => {
+                "The policy document grants access to one or more listed resources to perform one or more listed actions."
+            }
+        };
+        (
+            fail,
+            "The policy document does not grant access to perform the listed actions or resources.",
+        )
+    }
+    fn subject(&self) -> &Policy {
+        self.policy
+    }
+}
+
+pub fn check(
+    policy: &Policy,
+    access: &[Access],
+    opts: &Options,
+) -> Result<Result<CheckResult, CheckError>, AccessError> {
+    let spec = AccessNotGranted::new(policy, access)?;
+    Ok(run(&spec, opts))
+}

@@ -1,0 +1,424 @@
+//! The three custom policy checks. Each builds a query over the symbolic request; the
+//! runner here lowers it (finitized by default, strings where that does not apply or
+//! when asked), solves it, turns a model into a concrete counterexample, replays that
+//! through the evaluator, and computes AWS-style reasons.
+
+pub mod access_not_granted;
+pub mod no_new_access;
+pub mod no_public_access;
+
+use std::time::Instant;
+
+use thiserror::Error;
+use tracing::{debug, info};
+
+use crate::eval::{Principal, Request};
+use crate::policy::{Effect, Policy, PolicyType, PrincipalKind};
+use crate::smt::backend::{Answer, Solver};
+use crate::smt::finite::{Fallback, Finite};
+use crate::smt::model::{self, Atom, Collector, Pred, Sink, Slot, Var};
+use crate::smt::strings::Strings;
+use crate::smt::term::{self, F, and, not, or};
+use crate::smt::{DecodeError, ModelView, Unsupported};
+
+/// Which string encoding to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Finitized regions (DESIGN.md §4); the strings encoding takes over where it does
+    /// not apply (policy variables, exploration budget).
+    Finite,
+    /// Plain SMT strings and regular expressions.
+    Strings,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub encoding: Encoding,
+    /// Per solver call.
+    pub timeout_ms: u32,
+    /// Product-automaton states explored per variable before falling back to strings.
+    pub max_states: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            encoding: Encoding::Finite,
+            timeout_ms: 10_000,
+            max_states: 200_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub description: String,
+    pub statement_index: usize,
+    pub statement_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    pub result: Verdict,
+    pub message: String,
+    pub reasons: Vec<Reason>,
+    /// A concrete request, confirmed by the evaluator, for every decided FAIL.
+    pub counterexample: Option<Request>,
+    /// Set when the analysis could not decide (the result is then FAIL, never PASS).
+    pub inconclusive: Option<String>,
+    /// `finite` or `strings`: the encoding that answered.
+    pub encoding: &'static str,
+    /// Why the finitized encoding was not used, when it was asked for.
+    pub fallback: Option<String>,
+    /// The SMT-LIB script that was solved.
+    pub smt: String,
+}
+
+#[derive(Debug, Error)]
+pub enum CheckError {
+    /// A bug: the solver's counterexample is not one for the evaluator.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What each check supplies to the runner.
+pub(crate) trait Spec {
+    fn policies(&self) -> Vec<&Policy>;
+    fn policy_type(&self) -> PolicyType;
+    /// Asserts the query in `sink` and returns the goal with the candidate reason
+    /// statements (index in the analysed policy, defined name).
+    fn build<K: Sink>(&self, sink: &mut K) -> Built;
+    /// Confirms a counterexample independently of the encoding.
+    fn confirm(&self, r: &Request) -> Result<(), String>;
+    /// The reason description for one statement label (`index: 3` / `sid: X`).
+    fn reason(&self, label: &str) -> String;
+    fn messages(&self) -> (&'static str, &'static str);
+    /// The analysed policy whose statements are reasons.
+    fn subject(&self) -> &Policy;
+}
+
+pub(crate) struct Built {
+    pub goal: F,
+    /// (statement index, defined name) of the statements that may be reasons.
+    pub candidates: Vec<(usize, String)>,
+}
+
+/// Defines each statement's applicability and the policy's decision; returns
+/// (allows, the Allow statements' defined names by index).
+pub(crate) fn policy_allows<K: Sink>(
+    sink: &mut K,
+    policy: &Policy,
+    tag: &str,
+) -> (F, Vec<(usize, String)>) {
+    let mut allow = Vec::new();
+    let mut deny = Vec::new();
+    let mut names = Vec::new();
+    for s in &policy.statements {
+        let applies = model::statement_applies(sink, policy, s);
+        let name = format!("{tag}_s{}", s.index);
+        let effect = match s.effect {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        };
+        let comment = format!(
+            "{tag} policy, statement {} ({effect}) at {}: applies to the request",
+            s.label(),
+            s.pointer
+        );
+        let v = sink.define(&name, &comment, applies);
+        match s.effect {
+            Effect::Allow => {
+                allow.push(v);
+                names.push((s.index, name));
+            }
+            Effect::Deny => deny.push(v),
+        }
+    }
+    let allows = and([or(allow), not(or(deny))]);
+    let allows = sink.define(
+        &format!("{tag}_allows"),
+        &format!("{tag} policy allows the request: some Allow applies and no Deny does"),
+        allows,
+    );
+    (allows, names)
+}
+
+/// Facts every request has: identity policies are used by IAM principals, and an IAM
+/// principal's value is an ARN with an account field.
+pub(crate) fn request_domain<K: Sink>(sink: &mut K, policy_type: PolicyType) -> F {
+    let shape = Pred {
+        atoms: vec![model::arn_atom("arn:*:*:*:*:*")],
+        negated: false,
+    };
+    let arn = sink.forall(
+        &Slot {
+            var: Var::Principal,
+            aws_only: true,
+        },
+        &shape,
+    );
+    let caller = match policy_type {
+        PolicyType::Identity => sink.kind_is(Some(PrincipalKind::Aws)),
+        PolicyType::Resource => term::t(),
+    };
+    let domain = and([arn, caller]);
+    sink.define(
+        "domain",
+        "every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers",
+        domain,
+    )
+}
+
+enum Lowered {
+    Finite(Box<Finite>),
+    Strings(Box<Strings>),
+}
+
+impl Lowered {
+    fn decode(&self, m: &dyn ModelView) -> Result<Request, DecodeError> {
+        match self {
+            Lowered::Finite(f) => f.decode(m),
+            Lowered::Strings(s) => s.decode(m),
+        }
+    }
+}
+
+fn lower_strings(
+    spec: &impl Spec,
+    collector: &Collector,
+) -> Result<(Lowered, Built, String), Unsupported> {
+    let mut s = Strings::new(collector, spec.policy_type());
+    let built = spec.build(&mut s);
+    if let Some(e) = s.take_error() {
+        return Err(e);
+    }
+    s.script.assert("the query", built.goal.clone());
+    let text = s.script.text();
+    Ok((Lowered::Strings(Box::new(s)), built, text))
+}
+
+/// Lowers a query with the chosen encoding.
+fn lower(
+    spec: &impl Spec,
+    opts: &Options,
+) -> Result<(Lowered, Built, String, Option<String>), Unsupported> {
+    let mut collector = Collector::default();
+    for p in spec.policies() {
+        collector.note_policy(p);
+    }
+    spec.build(&mut collector);
+    if opts.encoding == Encoding::Strings {
+        let (l, b, t) = lower_strings(spec, &collector)?;
+        return Ok((l, b, t, None));
+    }
+    match Finite::new(&collector, spec.policy_type(), opts.max_states) {
+        Ok(mut fin) => {
+            let built = spec.build(&mut fin);
+            if let Some(e) = fin.take_error() {
+                return Err(e);
+            }
+            fin.script.assert("the query", built.goal.clone());
+            let text = fin.script.text();
+            Ok((Lowered::Finite(Box::new(fin)), built, text, None))
+        }
+        Err(Fallback(why)) => {
+            info!(reason = %why, "finitized encoding does not apply; using strings");
+            let (l, b, t) = lower_strings(spec, &collector)?;
+            Ok((l, b, t, Some(why)))
+        }
+    }
+}
+
+/// Only the SMT-LIB script of a query (for snapshots and proofs).
+pub(crate) fn script_of(spec: &impl Spec, opts: &Options) -> Result<String, Unsupported> {
+    lower(spec, opts).map(|(_, _, text, _)| text)
+}
+
+pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, CheckError> {
+    let (fail_message, pass_message) = spec.messages();
+    let start = Instant::now();
+    let lowered = lower(spec, opts);
+    info!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        "encoded query"
+    );
+    let inconclusive =
+        |why: String, encoding: &'static str, smt: String, fallback: Option<String>| CheckResult {
+            result: Verdict::Fail,
+            message: fail_message.to_string(),
+            reasons: Vec::new(),
+            counterexample: None,
+            inconclusive: Some(why),
+            encoding,
+            fallback,
+            smt,
+        };
+    let (lowered, built, text, fallback) = match lowered {
+        Ok(x) => x,
+        Err(u) => {
+            return Ok(inconclusive(
+                format!("the analysis is inconclusive: the policy uses {}", u.0),
+                "none",
+                String::new(),
+                None,
+            ));
+        }
+    };
+    let encoding = match lowered {
+        Lowered::Finite(_) => "finite",
+        Lowered::Strings(_) => "strings",
+    };
+    debug!(bytes = text.len(), encoding, "smt script");
+    tracing::trace!("smt script:\n{text}");
+    let start = Instant::now();
+    let logic = match lowered {
+        Lowered::Finite(_) => "QF_LIA",
+        Lowered::Strings(_) => "ALL",
+    };
+    let solver = Solver::load(&text, logic, opts.timeout_ms);
+    let answer = solver.check(&[]);
+    info!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        encoding, "solved query"
+    );
+    let model = match answer {
+        Answer::Unsat => {
+            return Ok(CheckResult {
+                result: Verdict::Pass,
+                message: pass_message.to_string(),
+                reasons: Vec::new(),
+                counterexample: None,
+                inconclusive: None,
+                encoding,
+                fallback,
+                smt: text,
+            });
+        }
+        Answer::Unknown(why) => {
+            return Ok(inconclusive(
+                format!(
+                    "the analysis is inconclusive: the solver gave no answer ({why}); raise --timeout-ms or simplify the policy"
+                ),
+                encoding,
+                text,
+                fallback,
+            ));
+        }
+        Answer::Sat(m) => m,
+    };
+    let request = match lowered.decode(&model) {
+        Ok(r) => r,
+        Err(DecodeError::Unrealizable(why)) => {
+            return Ok(inconclusive(
+                format!("the analysis is inconclusive: {why}"),
+                encoding,
+                text,
+                fallback,
+            ));
+        }
+        Err(DecodeError::Internal(why)) => return Err(CheckError::Internal(why)),
+    };
+    let mut linked = request.clone();
+    linked
+        .link_principal_keys()
+        .map_err(|e| CheckError::Internal(format!("counterexample principal: {e}")))?;
+    spec.confirm(&linked).map_err(|why| {
+        CheckError::Internal(format!(
+            "the {encoding} encoding's counterexample does not replay through the evaluator: {why}; request: {}",
+            crate::report::request_json(&linked)
+        ))
+    })?;
+    let start = Instant::now();
+    let mut reasons = Vec::new();
+    let subject = spec.subject();
+    for (index, name) in &built.candidates {
+        let is_reason = match solver.check(&[name.as_str()]) {
+            Answer::Sat(_) | Answer::Unknown(_) => true,
+            Answer::Unsat => false,
+        };
+        if let (true, Some(s)) = (is_reason, subject.statements.get(*index)) {
+            reasons.push(Reason {
+                description: spec.reason(&s.label()),
+                statement_index: *index,
+                statement_id: s.sid.clone(),
+            });
+        }
+    }
+    info!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        "computed reasons"
+    );
+    Ok(CheckResult {
+        result: Verdict::Fail,
+        message: fail_message.to_string(),
+        reasons,
+        counterexample: Some(linked),
+        inconclusive: None,
+        encoding,
+        fallback,
+        smt: text,
+    })
+}
+
+/// Evaluates the encoder's formulas on one concrete request: the check-specific parts
+/// of a counterexample are confirmed with it.
+pub(crate) struct Concrete<'r> {
+    pub request: &'r Request,
+}
+
+impl Concrete<'_> {
+    fn values(&self, slot: &Slot) -> Vec<&str> {
+        let r = self.request;
+        match &slot.var {
+            Var::Action => vec![r.action.as_str()],
+            Var::Resource => vec![r.resource.as_str()],
+            Var::Principal => match &r.principal {
+                Some(Principal::Aws(arn)) => vec![arn.as_str()],
+                Some(p) if !slot.aws_only => p.value().into_iter().collect(),
+                _ => Vec::new(),
+            },
+            Var::Key(k) => r
+                .context
+                .get(k)
+                .map(|v| v.iter().map(String::as_str).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn holds(&self, pred: &Pred, v: &str) -> bool {
+        pred.atoms
+            .iter()
+            .any(|a: &Atom| a.holds_in(v, &self.request.context))
+            != pred.negated
+    }
+}
+
+impl Sink for Concrete<'_> {
+    fn exists(&mut self, slot: &Slot, pred: &Pred) -> F {
+        F::Const(self.values(slot).iter().any(|v| self.holds(pred, v)))
+    }
+    fn forall(&mut self, slot: &Slot, pred: &Pred) -> F {
+        F::Const(self.values(slot).iter().all(|v| self.holds(pred, v)))
+    }
+    fn present(&mut self, slot: &Slot) -> F {
+        F::Const(!self.values(slot).is_empty())
+    }
+    fn kind_is(&mut self, kind: Option<PrincipalKind>) -> F {
+        // A request without a principal (identity policies) is an IAM caller.
+        F::Const(match &self.request.principal {
+            Some(p) => p.kind() == kind,
+            None => kind == Some(PrincipalKind::Aws),
+        })
+    }
+}
+
+/// Whether a formula built by a concrete sink is true.
+pub(crate) fn concrete_truth(f: &F) -> bool {
+    matches!(f, F::Const(true))
+}

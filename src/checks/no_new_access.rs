@@ -1,0 +1,67 @@
+//! `check-no-new-access`: does the new policy allow any request the existing one does
+//! not? FAIL iff ∃r. allows(new, r) ∧ ¬allows(existing, r) (DESIGN.md §3).
+
+use crate::eval::{self, Request};
+use crate::policy::{Policy, PolicyType};
+use crate::smt::model::Sink;
+use crate::smt::term::{and, not};
+
+use super::{Built, CheckError, CheckResult, Options, Spec, policy_allows, request_domain, run};
+
+pub const FAIL_MESSAGE: &str =
+    "The modified permissions grant new access compared to your existing policy.";
+pub const PASS_MESSAGE: &str =
+    "The modified permissions do not grant new access compared to your existing policy.";
+
+pub struct NoNewAccess<'a> {
+    pub new: &'a Policy,
+    pub existing: &'a Policy,
+}
+
+impl Spec for NoNewAccess<'_> {
+    fn policies(&self) -> Vec<&Policy> {
+        vec![self.new, self.existing]
+    }
+    fn policy_type(&self) -> PolicyType {
+        self.new.policy_type
+    }
+    fn build<K: Sink>(&self, sink: &mut K) -> Built {
+        let domain = request_domain(sink, self.policy_type());
+        let (new_allows, candidates) = policy_allows(sink, self.new, "new");
+        let (existing_allows, _) = policy_allows(sink, self.existing, "existing");
+        Built {
+            goal: and([domain, new_allows, not(existing_allows)]),
+            candidates,
+        }
+    }
+    fn confirm(&self, r: &Request) -> Result<(), String> {
+        match (eval::allows(self.new, r), eval::allows(self.existing, r)) {
+            (true, false) => Ok(()),
+            (false, _) => Err("the new policy does not allow it".into()),
+            (true, true) => Err("the existing policy allows it too".into()),
+        }
+    }
+    fn reason(&self, label: &str) -> String {
+        format!("New access in the statement with {label}.")
+    }
+    fn messages(&self) -> (&'static str, &'static str) {
+        (FAIL_MESSAGE, PASS_MESSAGE)
+    }
+    fn subject(&self) -> &Policy {
+        self.new
+    }
+}
+
+/// Runs the check. Both policies must have been parsed as the same policy type.
+pub fn check(new: &Policy, existing: &Policy, opts: &Options) -> Result<CheckResult, CheckError> {
+    run(&NoNewAccess { new, existing }, opts)
+}
+
+/// The SMT-LIB script the check solves.
+pub fn script(
+    new: &Policy,
+    existing: &Policy,
+    opts: &Options,
+) -> Result<String, crate::smt::Unsupported> {
+    super::script_of(&NoNewAccess { new, existing }, opts)
+}
