@@ -1,5 +1,6 @@
 //! Command line: clap arguments → library calls → report → exit code.
 
+pub mod checks;
 pub mod input;
 
 use std::process::ExitCode;
@@ -21,6 +22,10 @@ pub mod exit {
     pub const NEGATIVE: u8 = 1;
     /// Invalid input: bad arguments, unreadable or invalid documents.
     pub const INVALID: u8 = 2;
+    /// The analysis could not decide (timeout, unsupported construct).
+    pub const INCONCLUSIVE: u8 = 3;
+    /// A bug in hornbeam, e.g. a counterexample the evaluator does not confirm.
+    pub const INTERNAL: u8 = 4;
 }
 
 #[derive(Parser, Debug)]
@@ -30,7 +35,7 @@ pub mod exit {
     about = "Offline proofs about AWS IAM policies"
 )]
 struct Cli {
-    /// Log phase timings to stderr (-vv for more detail).
+    /// Log phase timings to stderr (-vv for more detail, -vvv adds the SMT-LIB script).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
     #[command(subcommand)]
@@ -41,6 +46,12 @@ struct Cli {
 enum Command {
     /// Evaluate one concrete request against a policy, offline.
     Simulate(SimulateArgs),
+    /// Does the new policy grant any access the existing policy does not?
+    CheckNoNewAccess(checks::NoNewAccessArgs),
+    /// Does the policy grant any of the listed actions and/or resources?
+    CheckAccessNotGranted(checks::AccessNotGrantedArgs),
+    /// Can an unknown caller be allowed by this resource policy?
+    CheckNoPublicAccess(checks::NoPublicAccessArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +106,12 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("hornbeam: error: {e:#}");
-            ExitCode::from(exit::INVALID)
+            let internal = e.downcast_ref::<crate::checks::CheckError>().is_some();
+            ExitCode::from(if internal {
+                exit::INTERNAL
+            } else {
+                exit::INVALID
+            })
         }
     }
 }
@@ -104,7 +120,8 @@ fn init_tracing(verbose: u8) {
     let level = match verbose {
         0 => tracing::Level::WARN,
         1 => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
     };
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
@@ -118,6 +135,9 @@ fn init_tracing(verbose: u8) {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Simulate(args) => simulate(args),
+        Command::CheckNoNewAccess(args) => checks::no_new_access(args),
+        Command::CheckAccessNotGranted(args) => checks::access_not_granted(args),
+        Command::CheckNoPublicAccess(args) => checks::no_public_access(args),
     }
 }
 

@@ -99,3 +99,82 @@ pub fn simulation_text(policy: &Policy, r: &Request, e: &Evaluation) -> String {
     }
     out.trim_end().to_string()
 }
+
+/// A check result in AWS's response shape plus the counterexample.
+pub fn check_json(r: &crate::checks::CheckResult) -> String {
+    use crate::checks::Verdict;
+    let mut reasons: Vec<Value> = r
+        .reasons
+        .iter()
+        .map(|x| {
+            let mut v = json!({"description": x.description, "statementIndex": x.statement_index});
+            if let Some(sid) = &x.statement_id {
+                v["statementId"] = json!(sid);
+            }
+            v
+        })
+        .collect();
+    if let Some(why) = &r.inconclusive {
+        reasons.push(json!({"description": why}));
+    }
+    let mut out = json!({
+        "result": match r.result { Verdict::Pass => "PASS", Verdict::Fail => "FAIL" },
+        "message": r.message,
+        "reasons": reasons,
+    });
+    if let Some(c) = &r.counterexample {
+        out["counterexample"] = request_json(c);
+    }
+    serde_json::to_string_pretty(&out).unwrap_or_default()
+}
+
+/// Why each statement of a policy applies or not to a request, one line each.
+fn explain(policy: &Policy, r: &Request, name: &str) -> String {
+    let e = crate::eval::evaluate(policy, r);
+    let mut out = format!("  {name} policy: {}\n", e.decision);
+    for (s, o) in policy.statements.iter().zip(&e.outcomes) {
+        out += &format!(
+            "    statement {} ({}, {}): {}\n",
+            s.index,
+            s.label(),
+            effect_name(s.effect),
+            outcome_text(s, o)
+        );
+    }
+    out
+}
+
+/// A short human explanation: verdict, reasons, the request and why each policy decides
+/// as it does.
+pub fn check_text(r: &crate::checks::CheckResult, policies: &[(&str, &Policy)]) -> String {
+    use crate::checks::Verdict;
+    let mut out = format!(
+        "{}: {}\n",
+        match (r.result, &r.inconclusive) {
+            (Verdict::Pass, _) => "PASS",
+            (Verdict::Fail, Some(_)) => "INCONCLUSIVE (reported as FAIL)",
+            (Verdict::Fail, None) => "FAIL",
+        },
+        r.message
+    );
+    if let Some(why) = &r.inconclusive {
+        out += &format!("  {why}\n");
+    }
+    for reason in &r.reasons {
+        out += &format!("  reason: {}\n", reason.description);
+    }
+    if let Some(c) = &r.counterexample {
+        out += "counterexample request:\n";
+        if let Some(p) = &c.principal {
+            out += &format!("  principal: {p}\n");
+        }
+        out += &format!("  action:    {}\n  resource:  {}\n", c.action, c.resource);
+        for (k, v) in c.context.iter() {
+            out += &format!("  context:   {k} = {}\n", v.join(", "));
+        }
+        for (name, p) in policies {
+            out += &explain(p, c, name);
+        }
+    }
+    out.trim_end().to_string()
+}

@@ -1,0 +1,415 @@
+//! The three check commands: arguments (and `--cli-input-json` request bodies) → checks
+//! → report → exit code.
+
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use clap::ValueEnum;
+use tracing::info;
+
+use super::{OutputFormat, exit, input};
+use crate::checks::access_not_granted::Access;
+use crate::checks::{self, CheckResult, Encoding, Options, Verdict};
+use crate::json::{self, Json, JsonKind};
+use crate::policy::{self, Policy, PolicyType};
+use crate::report;
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodingArg {
+    /// Finitized regions; falls back to strings where they do not apply.
+    Finite,
+    /// Plain SMT strings and regular expressions.
+    Strings,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CommonArgs {
+    /// The AWS request body as JSON (`file://path`, path or inline); flags override it.
+    #[arg(long)]
+    pub cli_input_json: Option<String>,
+    #[arg(long, value_enum, default_value = "json")]
+    pub output: OutputFormat,
+    #[arg(long, value_enum, default_value = "finite")]
+    pub encoding: EncodingArg,
+    /// Solver time limit per query, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    pub timeout_ms: u32,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct NoNewAccessArgs {
+    /// The candidate policy.
+    #[arg(long)]
+    pub new_policy_document: Option<String>,
+    /// The reference policy.
+    #[arg(long)]
+    pub existing_policy_document: Option<String>,
+    /// IDENTITY_POLICY or RESOURCE_POLICY.
+    #[arg(long)]
+    pub policy_type: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AccessNotGrantedArgs {
+    #[arg(long)]
+    pub policy_document: Option<String>,
+    /// One access entry: `actions=a,b`, `resources=r1,r2`, both (`actions=a,resources=r`),
+    /// or JSON (`[{"actions":[...],"resources":[...]}]`, inline or file://). Repeatable;
+    /// entries are alternatives.
+    #[arg(long, value_name = "ACCESS")]
+    pub access: Vec<String>,
+    #[arg(long)]
+    pub policy_type: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct NoPublicAccessArgs {
+    #[arg(long)]
+    pub policy_document: Option<String>,
+    /// One of the 26 resource types of the AWS API, e.g. AWS::S3::Bucket.
+    #[arg(long)]
+    pub resource_type: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// A request body from `--cli-input-json`: its fields by name.
+struct Body {
+    fields: Vec<(String, Json)>,
+    text: String,
+}
+
+impl Body {
+    fn read(arg: Option<&str>, allowed: &[&str]) -> Result<Body> {
+        let Some(arg) = arg else {
+            return Ok(Body {
+                fields: Vec::new(),
+                text: String::new(),
+            });
+        };
+        let text = input::read_document(arg, "--cli-input-json")?;
+        let root = json::parse(&text).map_err(|e| {
+            anyhow!(
+                "--cli-input-json: line {}, column {}: invalid JSON: {}",
+                e.line,
+                e.column,
+                e.message
+            )
+        })?;
+        let JsonKind::Object(members) = root.kind else {
+            bail!(
+                "--cli-input-json: the request body must be a JSON object, found {}",
+                root.type_name()
+            );
+        };
+        for m in &members {
+            if !allowed.contains(&m.name.as_str()) {
+                let (line, column) = json::line_column(&text, m.name_offset);
+                bail!(
+                    "--cli-input-json: /{} (line {line}, column {column}): unknown request field `{}`; this command takes {}",
+                    json::pointer_token(&m.name),
+                    m.name,
+                    allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        Ok(Body {
+            fields: members.into_iter().map(|m| (m.name, m.value)).collect(),
+            text,
+        })
+    }
+
+    fn get(&self, name: &str) -> Option<&Json> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    fn string(&self, name: &str) -> Result<Option<String>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Json {
+                kind: JsonKind::String(s),
+                ..
+            }) => Ok(Some(s.clone())),
+            Some(other) => {
+                let (line, column) = json::line_column(&self.text, other.offset);
+                bail!(
+                    "--cli-input-json: /{name} (line {line}, column {column}): expected a string, found {}",
+                    other.type_name()
+                )
+            }
+        }
+    }
+}
+
+/// A flag's value, else the request body's, else an error naming both.
+fn pick(flag: Option<String>, body: &Body, field: &str, flag_name: &str) -> Result<String> {
+    match flag {
+        Some(v) => Ok(v),
+        None => body
+            .string(field)?
+            .ok_or_else(|| anyhow!("{flag_name} is required (or `{field}` in --cli-input-json)")),
+    }
+}
+
+/// A policy from a flag (a document reference) or the body (the document text itself).
+fn policy_from(
+    flag: Option<&str>,
+    body: &Body,
+    field: &str,
+    flag_name: &str,
+    policy_type: PolicyType,
+) -> Result<Policy> {
+    let text = match flag {
+        Some(arg) => input::read_document(arg, flag_name)?,
+        None => body
+            .string(field)?
+            .ok_or_else(|| anyhow!("{flag_name} is required (or `{field}` in --cli-input-json)"))?,
+    };
+    let label = if flag.is_some() {
+        flag_name.to_string()
+    } else {
+        field.to_string()
+    };
+    let start = Instant::now();
+    let p = policy::parse(&text, policy_type).with_context(|| label)?;
+    info!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        field, "parsed policy"
+    );
+    Ok(p)
+}
+
+fn options(common: &CommonArgs) -> Options {
+    Options {
+        encoding: match common.encoding {
+            EncodingArg::Finite => Encoding::Finite,
+            EncodingArg::Strings => Encoding::Strings,
+        },
+        timeout_ms: common.timeout_ms,
+        ..Options::default()
+    }
+}
+
+fn finish(result: CheckResult, common: &CommonArgs, policies: &[(&str, &Policy)]) -> Result<u8> {
+    if let Some(why) = &result.fallback {
+        info!(reason = %why, "answered with the strings encoding");
+    }
+    let out = match common.output {
+        OutputFormat::Json => report::check_json(&result),
+        OutputFormat::Text => report::check_text(&result, policies),
+    };
+    println!("{out}");
+    Ok(match (result.result, &result.inconclusive) {
+        (Verdict::Pass, _) => exit::OK,
+        (Verdict::Fail, Some(_)) => exit::INCONCLUSIVE,
+        (Verdict::Fail, None) => exit::NEGATIVE,
+    })
+}
+
+pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
+    let body = Body::read(
+        args.common.cli_input_json.as_deref(),
+        &["newPolicyDocument", "existingPolicyDocument", "policyType"],
+    )?;
+    let policy_type: PolicyType = pick(args.policy_type, &body, "policyType", "--policy-type")?
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    let new = policy_from(
+        args.new_policy_document.as_deref(),
+        &body,
+        "newPolicyDocument",
+        "--new-policy-document",
+        policy_type,
+    )?;
+    let existing = policy_from(
+        args.existing_policy_document.as_deref(),
+        &body,
+        "existingPolicyDocument",
+        "--existing-policy-document",
+        policy_type,
+    )?;
+    let result = checks::no_new_access::check(&new, &existing, &options(&args.common))?;
+    finish(
+        result,
+        &args.common,
+        &[("new", &new), ("existing", &existing)],
+    )
+}
+
+/// Parses one `--access` value (shorthand or JSON) into entries.
+pub fn parse_access(arg: &str) -> Result<Vec<Access>> {
+    let trimmed = arg.trim_start();
+    if trimmed.starts_with('[') || trimmed.starts_with('{') || arg.starts_with("file://") {
+        let text = input::read_document(arg, "--access")?;
+        let root = json::parse(&text).map_err(|e| {
+            anyhow!(
+                "--access: line {}, column {}: invalid JSON: {}",
+                e.line,
+                e.column,
+                e.message
+            )
+        })?;
+        return access_from_json(&root, &text, "--access");
+    }
+    let mut entry = Access::default();
+    let mut current: Option<&str> = None;
+    for raw in arg.split([',', ' ']).filter(|s| !s.is_empty()) {
+        let item = if let Some(v) = raw.strip_prefix("actions=") {
+            current = Some("actions");
+            v
+        } else if let Some(v) = raw.strip_prefix("resources=") {
+            current = Some("resources");
+            v
+        } else {
+            raw
+        };
+        let item = item.trim_matches(|c| c == '[' || c == ']');
+        if item.is_empty() {
+            continue;
+        }
+        match current {
+            Some("actions") => entry.actions.push(item.to_string()),
+            Some(_) => entry.resources.push(item.to_string()),
+            None => {
+                bail!("--access `{arg}`: expected `actions=a,b` and/or `resources=r1,r2`, or JSON")
+            }
+        }
+    }
+    Ok(vec![entry])
+}
+
+fn access_from_json(root: &Json, text: &str, what: &str) -> Result<Vec<Access>> {
+    let at = |j: &Json, pointer: &str, msg: String| {
+        let (line, column) = json::line_column(text, j.offset);
+        anyhow!("{what}: {pointer} (line {line}, column {column}): {msg}")
+    };
+    let items: Vec<(&Json, String)> = match &root.kind {
+        JsonKind::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, j)| (j, format!("/{i}")))
+            .collect(),
+        JsonKind::Object(_) => vec![(root, String::new())],
+        _ => {
+            return Err(at(
+                root,
+                "/",
+                format!(
+                    "expected an array of access entries, found {}",
+                    root.type_name()
+                ),
+            ));
+        }
+    };
+    let mut out = Vec::new();
+    for (item, pointer) in items {
+        let JsonKind::Object(members) = &item.kind else {
+            return Err(at(
+                item,
+                &pointer,
+                format!(
+                    "an access entry must be an object, found {}",
+                    item.type_name()
+                ),
+            ));
+        };
+        let mut entry = Access::default();
+        for m in members {
+            let p = format!("{pointer}/{}", json::pointer_token(&m.name));
+            let list = match m.name.as_str() {
+                "actions" => &mut entry.actions,
+                "resources" => &mut entry.resources,
+                other => {
+                    return Err(at(
+                        &m.value,
+                        &p,
+                        format!("unknown access field `{other}`; use `actions` and/or `resources`"),
+                    ));
+                }
+            };
+            let JsonKind::Array(values) = &m.value.kind else {
+                return Err(at(
+                    &m.value,
+                    &p,
+                    format!(
+                        "expected an array of strings, found {}",
+                        m.value.type_name()
+                    ),
+                ));
+            };
+            for v in values {
+                match &v.kind {
+                    JsonKind::String(s) => list.push(s.clone()),
+                    _ => {
+                        return Err(at(
+                            v,
+                            &p,
+                            format!("expected a string, found {}", v.type_name()),
+                        ));
+                    }
+                }
+            }
+        }
+        out.push(entry);
+    }
+    Ok(out)
+}
+
+pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
+    let body = Body::read(
+        args.common.cli_input_json.as_deref(),
+        &["policyDocument", "access", "policyType"],
+    )?;
+    let policy_type: PolicyType = pick(args.policy_type, &body, "policyType", "--policy-type")?
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    let policy = policy_from(
+        args.policy_document.as_deref(),
+        &body,
+        "policyDocument",
+        "--policy-document",
+        policy_type,
+    )?;
+    let mut access = Vec::new();
+    for a in &args.access {
+        access.extend(parse_access(a)?);
+    }
+    if args.access.is_empty() {
+        match body.get("access") {
+            Some(j) => access = access_from_json(j, &body.text, "--cli-input-json: access")?,
+            None => bail!(
+                "--access is required (or `access` in --cli-input-json), e.g. `--access actions=iam:PassRole`"
+            ),
+        }
+    }
+    let result = checks::access_not_granted::check(&policy, &access, &options(&args.common))
+        .map_err(|e| anyhow!("--access: {e}"))??;
+    finish(result, &args.common, &[("analysed", &policy)])
+}
+
+pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
+    let body = Body::read(
+        args.common.cli_input_json.as_deref(),
+        &["policyDocument", "resourceType"],
+    )?;
+    let resource_type = pick(args.resource_type, &body, "resourceType", "--resource-type")?;
+    checks::no_public_access::validate_resource_type(&resource_type).context("--resource-type")?;
+    let policy = policy_from(
+        args.policy_document.as_deref(),
+        &body,
+        "policyDocument",
+        "--policy-document",
+        PolicyType::Resource,
+    )?;
+    let result = checks::no_public_access::check(&policy, &resource_type, &options(&args.common))
+        .context("--resource-type")??;
+    finish(result, &args.common, &[("resource", &policy)])
+}
