@@ -50,3 +50,108 @@ pub fn request_from_json(v: &Value) -> Request {
     r.link_principal_keys().expect("consistent test request");
     r
 }
+
+use hornbeam::checks::access_not_granted::Access;
+use hornbeam::checks::{self, CheckResult, Encoding, Options};
+use hornbeam::policy::{self, Policy, PolicyType};
+
+/// Runs one check case (`{"check", "request": <AWS request body>}`) in-process.
+pub fn run_check(case: &Value, encoding: Encoding, timeout_ms: u32) -> (CheckResult, Vec<Policy>) {
+    let req = &case["request"];
+    let opts = Options {
+        encoding,
+        timeout_ms,
+        ..Options::default()
+    };
+    let doc = |k: &str, t: PolicyType| {
+        policy::parse(req[k].as_str().expect("policy document string"), t)
+            .unwrap_or_else(|e| panic!("{}: {k}: {e}", case["name"]))
+    };
+    match case["check"].as_str().unwrap() {
+        "check-no-new-access" => {
+            let t: PolicyType = req["policyType"].as_str().unwrap().parse().unwrap();
+            let (new, existing) = (
+                doc("newPolicyDocument", t),
+                doc("existingPolicyDocument", t),
+            );
+            let r =
+                checks::no_new_access::check(&new, &existing, &opts).expect("no internal error");
+            (r, vec![new, existing])
+        }
+        "check-access-not-granted" => {
+            let t: PolicyType = req["policyType"].as_str().unwrap().parse().unwrap();
+            let p = doc("policyDocument", t);
+            let access: Vec<Access> = req["access"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| Access {
+                    actions: strings(&a["actions"]),
+                    resources: strings(&a["resources"]),
+                })
+                .collect();
+            let r = checks::access_not_granted::check(&p, &access, &opts)
+                .expect("valid access")
+                .expect("no internal error");
+            (r, vec![p])
+        }
+        "check-no-public-access" => {
+            let p = doc("policyDocument", PolicyType::Resource);
+            let r =
+                checks::no_public_access::check(&p, req["resourceType"].as_str().unwrap(), &opts)
+                    .expect("valid resource type")
+                    .expect("no internal error");
+            (r, vec![p])
+        }
+        other => panic!("unknown check {other}"),
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The verdict as AWS writes it, with inconclusive results kept apart.
+pub fn verdict(r: &CheckResult) -> &'static str {
+    match (r.result, &r.inconclusive) {
+        (checks::Verdict::Pass, _) => "PASS",
+        (_, Some(_)) => "INCONCLUSIVE",
+        _ => "FAIL",
+    }
+}
+
+/// Runs `f` over `items` on `threads` worker threads (each has its own Z3 context),
+/// returning results in input order.
+pub fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<R>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if i >= items.len() {
+                        break;
+                    }
+                    let r = f(&items[i]);
+                    *results[i].lock().unwrap() = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| m.into_inner().unwrap().expect("every item ran"))
+        .collect()
+}
