@@ -1,9 +1,17 @@
 //! The shared conformance corpus (`../shared/conformance/*.json`, owned by its authors
 //! and read from there). Required when `CI=true`; elsewhere a missing corpus is skipped
 //! with a visible notice.
+//!
+//! Every case runs through the CLI with `--cli-input-json` (default encoding) and must
+//! agree with its label, except the disagreements listed, with the reasoning, in
+//! `tests/data/conformance-disagreements.json` (their result is pinned too). The strings
+//! encoding must give the same answer on every case.
 
 mod common;
 
+use std::collections::BTreeMap;
+
+use hornbeam::checks::Encoding;
 use hornbeam::policy::{self, PolicyType};
 use serde_json::Value;
 
@@ -43,44 +51,139 @@ fn corpus() -> Option<Vec<(String, Value)>> {
     Some(cases)
 }
 
-/// The policy documents of a case's request, with their policy type.
-fn documents(request: &Value) -> Vec<(&'static str, String, PolicyType)> {
-    let policy_type = request
-        .get("policyType")
-        .and_then(Value::as_str)
-        .map(|t| t.parse().expect("corpus policy type"))
-        .unwrap_or(PolicyType::Resource);
-    [
-        "newPolicyDocument",
-        "existingPolicyDocument",
-        "policyDocument",
-    ]
-    .into_iter()
-    .filter_map(|k| {
-        request
-            .get(k)
-            .and_then(Value::as_str)
-            .map(|d| (k, d.to_string(), policy_type))
-    })
-    .collect()
+/// id → result hornbeam gives where it disagrees with the label.
+fn disagreements() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(common::repo_path(
+        "tests/data/conformance-disagreements.json",
+    ))
+    .unwrap();
+    let list: Vec<Value> = serde_json::from_str(&text).unwrap();
+    list.iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap().to_string(),
+                d["hornbeam"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// What hornbeam should answer for a case.
+fn wanted(case: &Value, known: &BTreeMap<String, String>) -> String {
+    let id = case["id"].as_str().unwrap_or_default();
+    known
+        .get(id)
+        .cloned()
+        .unwrap_or_else(|| case["expected"].as_str().unwrap().to_string())
 }
 
 #[test]
 fn every_corpus_policy_parses() {
     let Some(cases) = corpus() else { return };
-    let mut documents_seen = 0;
     let mut failures = Vec::new();
     for (file, case) in &cases {
-        for (field, text, policy_type) in documents(&case["request"]) {
-            documents_seen += 1;
-            if let Err(e) = policy::parse(&text, policy_type) {
+        let req = &case["request"];
+        let policy_type = req
+            .get("policyType")
+            .and_then(Value::as_str)
+            .map(|t| t.parse().expect("corpus policy type"))
+            .unwrap_or(PolicyType::Resource);
+        for field in [
+            "newPolicyDocument",
+            "existingPolicyDocument",
+            "policyDocument",
+        ] {
+            let Some(text) = req.get(field).and_then(Value::as_str) else {
+                continue;
+            };
+            if let Err(e) = policy::parse(text, policy_type) {
                 failures.push(format!("{file} {} {field}: {e}", case["id"]));
             }
         }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_case_agrees_through_the_cli() {
+    let Some(cases) = corpus() else { return };
+    let known = disagreements();
+    let dir = std::env::temp_dir().join(format!("hornbeam-conformance-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: Vec<(usize, &Value)> = cases.iter().map(|(_, c)| c).enumerate().collect();
+    let results = common::parallel(&cases, 2, |(i, case)| {
+        let path = dir.join(format!("{i}.json"));
+        std::fs::write(&path, serde_json::to_string(&case["request"]).unwrap()).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hornbeam"))
+            .arg(case["check"].as_str().unwrap())
+            .arg("--cli-input-json")
+            .arg(format!("file://{}", path.display()))
+            .output()
+            .unwrap();
+        let got = match out.status.code() {
+            Some(0) => "PASS".to_string(),
+            Some(1) => "FAIL".to_string(),
+            other => format!("exit {other:?}: {}", String::from_utf8_lossy(&out.stderr)),
+        };
+        if got == "FAIL" {
+            let v: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+            assert!(
+                v["counterexample"].is_object(),
+                "{}: FAIL without counterexample",
+                case["id"]
+            );
+            assert!(
+                !v["reasons"].as_array().unwrap().is_empty(),
+                "{}: FAIL without reasons",
+                case["id"]
+            );
+        }
+        (
+            case["id"].as_str().unwrap_or_default().to_string(),
+            wanted(case, &known),
+            got,
+        )
+    });
+    std::fs::remove_dir_all(&dir).ok();
+    let failures: Vec<String> = results
+        .iter()
+        .filter(|(_, want, got)| want != got)
+        .map(|(id, want, got)| format!("{id}: expected {want}, got {got}"))
+        .collect();
+    let agree = results.len() - failures.len();
     println!(
-        "conformance: {} cases, {documents_seen} policy documents parsed, {} failed",
-        cases.len(),
+        "conformance: {} cases, {agree} agree ({} listed disagreements with the labels), {} failures",
+        results.len(),
+        known.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        known.len() <= 1,
+        "the list of disagreements grew; each needs a written proof"
+    );
+}
+
+#[test]
+fn the_strings_encoding_agrees_on_every_case() {
+    let Some(cases) = corpus() else { return };
+    let known = disagreements();
+    let results = common::parallel(&cases, 2, |(_, case)| {
+        let (r, _) = common::run_check(case, Encoding::Strings, 60_000);
+        (
+            case["id"].as_str().unwrap_or_default().to_string(),
+            wanted(case, &known),
+            common::verdict(&r).to_string(),
+        )
+    });
+    let failures: Vec<String> = results
+        .iter()
+        .filter(|(_, want, got)| want != got)
+        .map(|(id, want, got)| format!("{id}: expected {want}, got {got}"))
+        .collect();
+    println!(
+        "conformance (strings encoding): {} cases, {} differ",
+        results.len(),
         failures.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));

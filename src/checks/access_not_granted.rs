@@ -210,3 +210,13 @@ pub fn check(
     let spec = AccessNotGranted::new(policy, access)?;
     Ok(run(&spec, opts))
 }
+
+/// The SMT-LIB script the check solves.
+pub fn script(
+    policy: &Policy,
+    access: &[Access],
+    opts: &Options,
+) -> Result<Result<String, crate::smt::Unsupported>, AccessError> {
+    let spec = AccessNotGranted::new(policy, access)?;
+    Ok(super::script_of(&spec, opts))
+}

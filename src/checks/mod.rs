@@ -324,7 +324,7 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
         }
         Err(DecodeError::Internal(why)) => return Err(CheckError::Internal(why)),
     };
-    let mut linked = request.clone();
+    let mut linked = spelled_as_written(request, &spec.policies());
     linked
         .link_principal_keys()
         .map_err(|e| CheckError::Internal(format!("counterexample principal: {e}")))?;
@@ -334,6 +334,10 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
             crate::report::request_json(&linked)
         ))
     })?;
+    // Only a confirmed counterexample is made more readable (and confirmed again).
+    if let Some(readable) = readable_principal(&linked, spec) {
+        linked = readable;
+    }
     let start = Instant::now();
     let mut reasons = Vec::new();
     let subject = spec.subject();
@@ -364,6 +368,60 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
         fallback,
         smt: text,
     })
+}
+
+/// The same counterexample with the account's root ARN as its IAM principal, when the
+/// witness is a bare shortest ARN and the evaluator still confirms the result.
+fn readable_principal(r: &Request, spec: &impl Spec) -> Option<Request> {
+    let Some(Principal::Aws(arn)) = &r.principal else {
+        return None;
+    };
+    let account = crate::pattern::arn_account(arn)?;
+    let root = format!("arn:aws:iam::{account}:root");
+    if *arn == root || !crate::policy::is_account_id(account) {
+        return None;
+    }
+    let mut candidate = r.clone();
+    candidate.principal = Some(Principal::Aws(root));
+    let mut context = crate::eval::Context::default();
+    for (k, v) in r.context.iter() {
+        let derived = [model::PRINCIPAL_ARN, model::PRINCIPAL_ACCOUNT]
+            .contains(&crate::pattern::fold(k).as_str());
+        if !derived {
+            context.add(k, v.to_vec());
+        }
+    }
+    candidate.context = context;
+    candidate.link_principal_keys().ok()?;
+    spec.confirm(&candidate).ok().map(|()| candidate)
+}
+
+/// Spells a counterexample's action and context keys as the policies write them (both
+/// are case-insensitive, so the request means the same; it is replayed afterwards).
+fn spelled_as_written(mut r: Request, policies: &[&Policy]) -> Request {
+    let folded_action = crate::pattern::fold(&r.action);
+    let mut keys: Vec<&str> = Vec::new();
+    for p in policies {
+        for s in &p.statements {
+            if let Some(a) = s.actions.items.iter().find(|a| {
+                a.glob.as_literal().is_some() && crate::pattern::fold(&a.text) == folded_action
+            }) {
+                r.action = a.text.clone();
+            }
+            keys.extend(s.conditions.iter().map(|c| c.key_text.as_str()));
+        }
+    }
+    let mut context = crate::eval::Context::default();
+    for (k, values) in r.context.iter() {
+        let name = keys
+            .iter()
+            .find(|w| crate::pattern::fold(w) == crate::pattern::fold(k))
+            .copied()
+            .unwrap_or(k);
+        context.add(name, values.to_vec());
+    }
+    r.context = context;
+    r
 }
 
 /// Evaluates the encoder's formulas on one concrete request: the check-specific parts

@@ -353,3 +353,8 @@ pub fn check(
     validate_resource_type(resource_type)?;
     Ok(run(&NoPublicAccess::new(policy), opts))
 }
+
+/// The SMT-LIB script the check solves.
+pub fn script(policy: &Policy, opts: &Options) -> Result<String, crate::smt::Unsupported> {
+    super::script_of(&NoPublicAccess::new(policy), opts)
+}

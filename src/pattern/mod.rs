@@ -83,10 +83,11 @@ impl Glob {
     pub fn matches(&self, text: &str) -> bool {
         let n = self.toks.len();
         let mut live = vec![false; n + 1];
+        let mut next = vec![false; n + 1];
         live[0] = true;
         close(&self.toks, &mut live);
         for c in text.chars() {
-            let mut next = vec![false; n + 1];
+            next.fill(false);
             let mut any = false;
             for i in 0..n {
                 if !live[i] {
@@ -107,7 +108,7 @@ impl Glob {
                 return false;
             }
             close(&self.toks, &mut next);
-            live = next;
+            std::mem::swap(&mut live, &mut next);
         }
         live[n]
     }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use crate::eval::{Context, Principal, Request};
 use crate::policy::{Cmp, CondValue, PolicyType, PrincipalKind};
 
-use super::model::{Atom, Collector, Pred, Sink, Slot, ValueFamily, Var};
+use super::model::{Atom, Collector, Matcher, Pred, Sink, Slot, ValueFamily, Var};
 use super::regions;
 use super::term::{self, F, Script, Sort, and, int_eq, not, or};
 use super::{DecodeError, ModelView, Unsupported, kind_code, kind_from_code};
@@ -58,17 +58,47 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
         let members: Vec<usize> = (0..atoms.len())
             .filter(|&i| atoms[i].family() == family)
             .collect();
-        let candidates: Vec<String> = match family {
-            ValueFamily::Text => {
-                let globs: Vec<regions::StrGlob> =
-                    members.iter().filter_map(|&i| atoms[i].glob()).collect();
-                regions::string_witnesses(&globs, max_states).ok_or_else(|| {
-                    Fallback(format!(
-                        "the product automaton of {} patterns exceeded {max_states} states",
-                        globs.len()
-                    ))
-                })?
+        let mut text_list = Vec::new();
+        if family == ValueFamily::Text {
+            // Plain glob atoms take their truth from the automaton's signatures (the
+            // same glob, stepped on the same characters); the others from `holds`.
+            let mut globs = Vec::new();
+            let mut from_signature: Vec<Option<u32>> = Vec::new();
+            for &i in &members {
+                match atoms[i].glob() {
+                    Some(g) => {
+                        let plain = matches!(atoms[i].matcher(), Matcher::Glob(..));
+                        from_signature.push(plain.then_some(globs.len() as u32));
+                        globs.push(g);
+                    }
+                    None => from_signature.push(None),
+                }
             }
+            let regions = regions::string_regions(&globs, max_states).ok_or_else(|| {
+                Fallback(format!(
+                    "the product automaton of {} patterns exceeded {max_states} states",
+                    globs.len()
+                ))
+            })?;
+            let mut seen = HashSet::new();
+            for (w, sig) in regions {
+                let truth: Vec<bool> = members
+                    .iter()
+                    .zip(&from_signature)
+                    .map(|(&i, g)| match g {
+                        Some(g) => sig.binary_search(g).is_ok(),
+                        None => atoms[i].holds(&w),
+                    })
+                    .collect();
+                if seen.insert(truth.clone()) {
+                    text_list.push((truth, w));
+                }
+            }
+            per_family.push((family, text_list));
+            continue;
+        }
+        let candidates: Vec<String> = match family {
+            ValueFamily::Text => Vec::new(),
             ValueFamily::Number => regions::number_candidates(
                 &members
                     .iter()
@@ -97,10 +127,12 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
                     .collect::<Vec<_>>(),
             ),
         };
+        let matchers: Vec<_> = members.iter().map(|&i| atoms[i].matcher()).collect();
         let mut seen = HashSet::new();
         let mut list = Vec::new();
         for w in candidates {
-            let truth: Vec<bool> = members.iter().map(|&i| atoms[i].holds(&w)).collect();
+            let folded = crate::pattern::fold(&w);
+            let truth: Vec<bool> = matchers.iter().map(|m| m.holds(&w, &folded)).collect();
             if seen.insert(truth.clone()) {
                 list.push((truth, w));
             }
@@ -137,10 +169,22 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
         out = next;
         witness_lists = next_w;
     }
+    if per_family.len() == 1 {
+        // One family: each region's truths were computed on its own witness.
+        for (r, mut ws) in out.iter_mut().zip(witness_lists) {
+            r.witness = ws.pop();
+        }
+        return Ok(out);
+    }
+    let matchers: Vec<_> = atoms.iter().map(Atom::matcher).collect();
     for (r, ws) in out.iter_mut().zip(witness_lists) {
-        r.witness = ws
-            .into_iter()
-            .find(|w| atoms.iter().map(|a| a.holds(w)).eq(r.truth.iter().copied()));
+        r.witness = ws.into_iter().find(|w| {
+            let folded = crate::pattern::fold(w);
+            matchers
+                .iter()
+                .map(|m| m.holds(w, &folded))
+                .eq(r.truth.iter().copied())
+        });
     }
     Ok(out)
 }
@@ -215,19 +259,38 @@ impl Finite {
                 Var::Key(k) => format!("condition key `{k}`"),
                 other => format!("{other:?}").to_lowercase(),
             };
+            let witnesses = if d.regions.len() <= 64 {
+                d.regions
+                    .iter()
+                    .enumerate()
+                    .map(|(r, region)| match &region.witness {
+                        Some(w) => format!("\n  region {r}: e.g. {w:?}"),
+                        None => format!("\n  region {r}: (no single value)"),
+                    })
+                    .collect::<String>()
+            } else {
+                String::new()
+            };
             if d.multi {
                 for r in 0..d.regions.len() {
                     s.declare(&format!("{}_r{r}", d.name), Sort::Bool);
                 }
                 s.assert(
-                    format!("{describe}: multivalued, one bit per region ({n} regions)"),
+                    format!(
+                        "{describe} = `{}_r*`: multivalued, bit r says some value lies in region r ({n} regions){witnesses}",
+                        d.name
+                    ),
                     term::t(),
                 );
             } else {
                 s.declare(&d.name, Sort::Int);
                 let low = if d.always_present { 0 } else { -1 };
+                let absent = if d.always_present { "" } else { ", -1: absent" };
                 s.assert(
-                    format!("{describe}: one of {n} regions (-1: absent)"),
+                    format!(
+                        "{describe} = `{}`: one of {n} regions{absent}{witnesses}",
+                        d.name
+                    ),
                     and([
                         F::IntCmp(d.name.clone(), Cmp::Ge, low),
                         F::IntCmp(d.name.clone(), Cmp::Lt, n),

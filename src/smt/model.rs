@@ -71,6 +71,23 @@ pub struct Atom {
     pub account: bool,
 }
 
+/// A compiled [`Atom`]: the evaluator's glob match without re-resolving the pattern.
+pub enum Matcher<'a> {
+    Glob(Glob, bool),
+    Atom(&'a Atom),
+}
+
+impl Matcher<'_> {
+    /// `holds` for a value whose lower-cased form is `folded`.
+    pub fn holds(&self, value: &str, folded: &str) -> bool {
+        match self {
+            Matcher::Glob(g, true) => g.matches(folded),
+            Matcher::Glob(g, false) => g.matches(value),
+            Matcher::Atom(a) => a.holds(value),
+        }
+    }
+}
+
 /// A per-value predicate: some atom holds (or, negated, none does).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Pred {
@@ -114,6 +131,17 @@ impl Atom {
                 .is_some_and(|a| eval::value_matches(self.op, &self.value, a, ctx))
         } else {
             eval::value_matches(self.op, &self.value, value, ctx)
+        }
+    }
+
+    /// A matcher equivalent to [`Atom::holds`], compiled once for many values.
+    pub fn matcher(&self) -> Matcher<'_> {
+        match &self.value {
+            CondValue::Pattern(t) if !self.account => match t.glob() {
+                Some(g) => Matcher::Glob(g, t.folded),
+                None => Matcher::Atom(self),
+            },
+            _ => Matcher::Atom(self),
         }
     }
 

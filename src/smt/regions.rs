@@ -167,6 +167,11 @@ impl Product<'_> {
 /// One shortest witness per distinct acceptance signature of `globs`, or `None` when the
 /// exploration exceeds `max_states`.
 pub fn string_witnesses(globs: &[StrGlob], max_states: usize) -> Option<Vec<String>> {
+    string_regions(globs, max_states).map(|r| r.into_iter().map(|(w, _)| w).collect())
+}
+
+/// Witnesses with their signatures: the sorted indices of the globs that accept them.
+pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(String, Vec<u32>)>> {
     let folded_domain = globs.iter().all(|g| g.folded);
     let product = Product {
         globs,
@@ -202,13 +207,14 @@ pub fn string_witnesses(globs: &[StrGlob], max_states: usize) -> Option<Vec<Stri
 
     let mut seen: HashSet<Vec<Pair>> = HashSet::new();
     let mut signatures: HashSet<Vec<u32>> = HashSet::new();
-    let mut witnesses = Vec::new();
+    let mut witnesses: Vec<(String, Vec<u32>)> = Vec::new();
     let mut queue = VecDeque::new();
     seen.insert(start.clone());
     queue.push_back((start, String::new()));
     while let Some((state, witness)) = queue.pop_front() {
-        if signatures.insert(product.signature(&state)) {
-            witnesses.push(witness.clone());
+        let signature = product.signature(&state);
+        if signatures.insert(signature.clone()) {
+            witnesses.push((witness.clone(), signature));
         }
         if state.is_empty() {
             continue;
@@ -342,6 +348,32 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    #[test]
+    fn signatures_agree_with_glob_matching() {
+        let globs = vec![
+            glob("s3:get*", Syntax::Wildcard, true),
+            glob("s3:*object", Syntax::Wildcard, true),
+            glob("Prod", Syntax::Literal, false),
+            glob("arn:aws:iam::*:role/?*", Syntax::Arn, false),
+            glob("arn:aws:lambda:*", Syntax::Arn, false),
+            glob("*a?b*", Syntax::Wildcard, false),
+        ];
+        for (w, sig) in string_regions(&globs, 100_000).unwrap() {
+            for (i, g) in globs.iter().enumerate() {
+                let text = if g.folded {
+                    w.to_lowercase()
+                } else {
+                    w.clone()
+                };
+                let matched = crate::pattern::Glob {
+                    toks: g.toks.clone(),
+                }
+                .matches(&text);
+                assert_eq!(sig.contains(&(i as u32)), matched, "glob {i} on {w:?}");
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,63 @@
+(set-logic ALL)
+(declare-const res_f0 String)
+(declare-const res_f1 String)
+(declare-const res_f2 String)
+(declare-const res_f3 String)
+(declare-const res_f4 String)
+(declare-const res_f5 String)
+(declare-const pr_f0 String)
+(declare-const pr_f1 String)
+(declare-const pr_f2 String)
+(declare-const pr_f3 String)
+(declare-const pr_f4 String)
+(declare-const pr_f5 String)
+(declare-const res_arn Bool)
+(declare-const res_other Int)
+(declare-const pkind Int)
+(declare-const key0_0_p Bool)
+(declare-const action String)
+(declare-const principal String)
+(declare-const key0_0_s String)
+(declare-const domain Bool)
+(declare-const policy_s0 Bool)
+(declare-const policy_s1 Bool)
+(declare-const policy_allows Bool)
+(declare-const untrusted Bool)
+; `res` ARN field 0 holds no `:`
+(assert (not (str.contains res_f0 ":")))
+; `res` ARN field 1 holds no `:`
+(assert (not (str.contains res_f1 ":")))
+; `res` ARN field 2 holds no `:`
+(assert (not (str.contains res_f2 ":")))
+; `res` ARN field 3 holds no `:`
+(assert (not (str.contains res_f3 ":")))
+; `res` ARN field 4 holds no `:`
+(assert (not (str.contains res_f4 ":")))
+; `pr` ARN field 0 holds no `:`
+(assert (not (str.contains pr_f0 ":")))
+; `pr` ARN field 1 holds no `:`
+(assert (not (str.contains pr_f1 ":")))
+; `pr` ARN field 2 holds no `:`
+(assert (not (str.contains pr_f2 ":")))
+; `pr` ARN field 3 holds no `:`
+(assert (not (str.contains pr_f3 ":")))
+; `pr` ARN field 4 holds no `:`
+(assert (not (str.contains pr_f4 ":")))
+; a resource that is not a six-field ARN lies in one of 1 regions
+(assert (or res_arn (and (>= res_other 0) (< res_other 1))))
+; principal kind: 0 anonymous, 1 AWS, 2 Service, 3 Federated, 4 CanonicalUser
+(assert (and (>= pkind 0) (<= pkind 4)))
+; `action`: compared only ignoring case, so its value is taken lower-cased
+(assert (str.in_re action (re.* (re.union (re.range " " "@") (re.range "[" "~")))))
+; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
+(assert (= domain (or (not (= pkind 1)) (and (= pkind 1) (= pr_f0 "arn")) (and (not (= pkind 1)) (str.in_re principal (re.++ (str.to_re "arn:") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* re.allchar)))))))
+; policy policy, statement index: 0 (Allow) at /Statement/0: applies to the request
+(assert (= policy_s0 (and (= action "s3:getobject") (or res_arn (and (not res_arn) (= res_other 0))) key0_0_p (= key0_0_s "vpc-1a2b"))))
+; policy policy, statement index: 1 (Allow) at /Statement/1: applies to the request
+(assert (= policy_s1 (and (= pkind 1) (not (= pkind 0)) (or (and (= pkind 1) (= pr_f4 "111122223333")) (and (not (= pkind 1)) (str.in_re principal (re.++ (str.to_re "arn:") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":111122223333:") (re.* re.allchar))))) (= action "s3:putobject") (or res_arn (and (not res_arn) (= res_other 0))))))
+; policy policy allows the request: some Allow applies and no Deny does
+(assert (= policy_allows (or policy_s0 policy_s1)))
+; the caller is unknown: anonymous or unnamed, every identity/network key fresh
+(assert (= untrusted (and (or (= pkind 0) (and (= pkind 1) (or (= pkind 0) (not (or (and (= pkind 1) (= pr_f4 "111122223333")) (and (not (= pkind 1)) (str.in_re principal (re.++ (str.to_re "arn:") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":111122223333:") (re.* re.allchar)))))))) (= pkind 2) (= pkind 3) (= pkind 4)) (or (not key0_0_p) (not (= key0_0_s "vpc-1a2b"))))))
+; the query
+(assert (and domain policy_allows untrusted))

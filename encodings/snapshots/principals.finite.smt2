@@ -1,0 +1,39 @@
+(set-logic QF_LIA)
+(declare-const pkind Int)
+(declare-const action Int)
+(declare-const resource Int)
+(declare-const principal Int)
+(declare-const domain Bool)
+(declare-const new_s0 Bool)
+(declare-const new_allows Bool)
+(declare-const existing_s0 Bool)
+(declare-const existing_allows Bool)
+; principal kind: 0 anonymous, 1 AWS, 2 Service, 3 Federated, 4 CanonicalUser
+(assert (and (>= pkind 0) (<= pkind 4)))
+; action = `action`: one of 2 regions
+;   region 0: e.g. ""
+;   region 1: e.g. "s3:putobject"
+(assert (and (>= action 0) (< action 2)))
+; resource = `resource`: one of 1 regions
+;   region 0: e.g. ""
+(assert (and (>= resource 0) (< resource 1)))
+; principal = `principal`: one of 4 regions, -1: absent
+;   region 0: e.g. ""
+;   region 1: e.g. "arn:::::"
+;   region 2: e.g. "logs.amazonaws.com"
+;   region 3: e.g. "arn::::111122223333:"
+(assert (and (>= principal (- 1)) (< principal 4)))
+; the principal has a value unless the caller is anonymous
+(assert (= (= principal (- 1)) (= pkind 0)))
+; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
+(assert (= domain (or (not (= pkind 1)) (not (or (= principal 0) (= principal 2))))))
+; new policy, statement index: 0 (Allow) at /Statement: applies to the request
+(assert (= new_s0 (and (or (and (= pkind 1) (= principal 3)) (and (= pkind 2) (= principal 2))) (= action 1))))
+; new policy allows the request: some Allow applies and no Deny does
+(assert (= new_allows new_s0))
+; existing policy, statement index: 0 (Allow) at /Statement: applies to the request
+(assert (= existing_s0 (and (= action 1) (= pkind 1) (= principal 3))))
+; existing policy allows the request: some Allow applies and no Deny does
+(assert (= existing_allows existing_s0))
+; the query
+(assert (and domain new_allows (not existing_allows)))
