@@ -349,3 +349,26 @@ fn undecidable_constructs_are_inconclusive_not_pass() {
         r.stdout
     );
 }
+
+#[test]
+fn a_solver_timeout_is_inconclusive_not_pass() {
+    // The home-folder comparison needs the strings encoding for ~0.3 s; 1 ms is too little.
+    let r = hornbeam(&[
+        "check-no-new-access",
+        "--new-policy-document",
+        "file://reference-policies/s3-home-folder/candidates/fail-read-all-homes.json",
+        "--existing-policy-document",
+        "file://reference-policies/s3-home-folder/policy.json",
+        "--policy-type",
+        "IDENTITY_POLICY",
+        "--timeout-ms",
+        "1",
+    ]);
+    assert_eq!(r.code, 3, "{} {}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("\"result\": \"FAIL\""), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("the solver gave no answer"),
+        "{}",
+        r.stdout
+    );
+}

@@ -480,3 +480,11 @@ impl Sink for Concrete<'_> {
 pub(crate) fn concrete_truth(f: &F) -> bool {
     matches!(f, F::Const(true))
 }
+
+/// What the encoder's formulas say about one concrete request: whether the policy allows
+/// it. Differential tests compare this with the evaluator.
+pub fn encoded_allows(policy: &Policy, request: &Request) -> bool {
+    let mut sink = Concrete { request };
+    let (allows, _) = policy_allows(&mut sink, policy, "policy");
+    concrete_truth(&allows)
+}
