@@ -2,40 +2,10 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use common::Run;
 
 fn hornbeam(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hornbeam"))
-        .args(args)
-        .current_dir(common::repo_path(""))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn hornbeam");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    } else {
-        drop(child.stdin.take());
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::hornbeam_with_stdin(env!("CARGO_BIN_EXE_hornbeam"), args, stdin)
 }
 
 const HOME: &str = "file://reference-policies/s3-home-folder/policy.json";
@@ -56,15 +26,8 @@ fn simulate_home(extra: &[&str]) -> Run {
     hornbeam(&args, None)
 }
 
-/// Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it.
 fn golden(name: &str, actual: &str) {
-    let path = common::repo_path(&format!("tests/golden/{name}"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing golden file {name}; run with UPDATE_GOLDEN=1"));
-    assert_eq!(actual, expected, "output differs from tests/golden/{name}");
+    common::golden(&format!("tests/golden/{name}"), actual);
 }
 
 #[test]

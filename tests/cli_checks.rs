@@ -3,35 +3,14 @@
 
 mod common;
 
-use std::process::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use common::Run;
 
 fn hornbeam(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_hornbeam"))
-        .args(args)
-        .current_dir(common::repo_path(""))
-        .output()
-        .expect("run hornbeam");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::hornbeam_with_stdin(env!("CARGO_BIN_EXE_hornbeam"), args, None)
 }
 
 fn golden(name: &str, actual: &str) {
-    let path = common::repo_path(&format!("tests/golden/{name}"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing golden file {name}; run with UPDATE_GOLDEN=1"));
-    assert_eq!(actual, expected, "output differs from tests/golden/{name}");
+    common::golden(&format!("tests/golden/{name}"), actual);
 }
 
 const BUCKET: &str = "file://reference-policies/bucket-from-one-account/policy.json";

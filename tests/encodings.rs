@@ -20,16 +20,7 @@ fn opts(encoding: Encoding) -> Options {
 }
 
 fn check_snapshot(name: &str, actual: &str) {
-    let path = common::repo_path(&format!("encodings/snapshots/{name}.smt2"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing snapshot {name}.smt2; run with UPDATE_GOLDEN=1"));
-    assert_eq!(
-        actual, expected,
-        "encodings/snapshots/{name}.smt2 differs from the encoder's output"
-    );
+    common::golden(&format!("encodings/snapshots/{name}.smt2"), actual);
 }
 
 const I: PolicyType = PolicyType::Identity;

@@ -88,15 +88,7 @@ pub fn simulation_text(policy: &Policy, r: &Request, e: &Evaluation) -> String {
     for (k, v) in r.context.iter() {
         out += &format!("  context:   {k} = {}\n", v.join(", "));
     }
-    for (s, o) in policy.statements.iter().zip(&e.outcomes) {
-        out += &format!(
-            "  statement {} ({}, {}): {}\n",
-            s.index,
-            s.label(),
-            effect_name(s.effect),
-            outcome_text(s, o)
-        );
-    }
+    out += &statement_lines(policy, e, "  ");
     out.trim_end().to_string()
 }
 
@@ -131,17 +123,29 @@ pub fn check_json(r: &crate::checks::CheckResult) -> String {
 /// Why each statement of a policy applies or not to a request, one line each.
 fn explain(policy: &Policy, r: &Request, name: &str) -> String {
     let e = crate::eval::evaluate(policy, r);
-    let mut out = format!("  {name} policy: {}\n", e.decision);
-    for (s, o) in policy.statements.iter().zip(&e.outcomes) {
-        out += &format!(
-            "    statement {} ({}, {}): {}\n",
-            s.index,
-            s.label(),
-            effect_name(s.effect),
-            outcome_text(s, o)
-        );
-    }
-    out
+    format!(
+        "  {name} policy: {}\n{}",
+        e.decision,
+        statement_lines(policy, &e, "    ")
+    )
+}
+
+/// One line per statement: which it is and why it does or does not apply.
+fn statement_lines(policy: &Policy, e: &Evaluation, indent: &str) -> String {
+    policy
+        .statements
+        .iter()
+        .zip(&e.outcomes)
+        .map(|(s, o)| {
+            format!(
+                "{indent}statement {} ({}, {}): {}\n",
+                s.index,
+                s.label(),
+                effect_name(s.effect),
+                outcome_text(s, o)
+            )
+        })
+        .collect()
 }
 
 /// A short human explanation: verdict, reasons, the request and why each policy decides

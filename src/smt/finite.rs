@@ -245,14 +245,7 @@ impl Finite {
 
     fn declare(&mut self) {
         let s = &mut self.script;
-        s.declare("pkind", Sort::Int);
-        s.assert(
-            "principal kind: 0 anonymous, 1 AWS, 2 Service, 3 Federated, 4 CanonicalUser",
-            and([
-                F::IntCmp("pkind".into(), Cmp::Ge, 0),
-                F::IntCmp("pkind".into(), Cmp::Le, 4),
-            ]),
-        );
+        super::declare_principal_kind(s);
         for (var, d) in &self.vars {
             let n = d.regions.len() as i64;
             let describe = match var {

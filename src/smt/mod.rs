@@ -54,6 +54,15 @@ impl fmt::Display for DecodeError {
     }
 }
 
+/// Declares the caller's kind `pkind` (shared by both lowerings).
+pub fn declare_principal_kind(script: &mut term::Script) {
+    script.declare("pkind", term::Sort::Int);
+    script.assert(
+        "principal kind: 0 anonymous, 1 AWS, 2 Service, 3 Federated, 4 CanonicalUser",
+        term::int_range("pkind", 0, 4),
+    );
+}
+
 /// The integer code of a principal kind (`None`: anonymous).
 pub fn kind_code(kind: Option<PrincipalKind>) -> i64 {
     match kind {

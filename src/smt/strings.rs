@@ -317,14 +317,7 @@ impl Strings {
                 ]),
             ]),
         );
-        s.declare("pkind", Sort::Int);
-        s.assert(
-            "principal kind: 0 anonymous, 1 AWS, 2 Service, 3 Federated, 4 CanonicalUser",
-            and([
-                F::IntCmp("pkind".into(), Cmp::Ge, 0),
-                F::IntCmp("pkind".into(), Cmp::Le, 4),
-            ]),
-        );
+        super::declare_principal_kind(s);
         for (key, k) in &self.keys {
             for j in 0..k.slots {
                 let base = format!("{}_{j}", k.name);

@@ -90,58 +90,39 @@ pub fn not(a: F) -> F {
     }
 }
 
-pub fn and(items: impl IntoIterator<Item = F>) -> F {
+/// A flattened, de-duplicated conjunction (`is_and`) or disjunction: the unit constant
+/// drops out, the absorbing one decides.
+fn junction(items: impl IntoIterator<Item = F>, is_and: bool) -> F {
+    let unit = F::Const(is_and);
     let mut out: Vec<F> = Vec::new();
+    let push = |x: F, out: &mut Vec<F>| {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    };
     for i in items {
         match i {
-            F::Const(true) => {}
-            F::Const(false) => return f(),
-            F::And(inner) => {
-                for x in inner {
-                    if !out.contains(&x) {
-                        out.push(x);
-                    }
-                }
-            }
-            x => {
-                if !out.contains(&x) {
-                    out.push(x);
-                }
-            }
+            F::Const(b) if b == is_and => {}
+            F::Const(_) => return F::Const(!is_and),
+            F::And(inner) if is_and => inner.into_iter().for_each(|x| push(x, &mut out)),
+            F::Or(inner) if !is_and => inner.into_iter().for_each(|x| push(x, &mut out)),
+            x => push(x, &mut out),
         }
     }
     match out.len() {
-        0 => t(),
-        1 => out.pop().unwrap_or_else(t),
-        _ => F::And(out),
+        0 => unit,
+        1 => out.pop().unwrap_or(unit),
+        _ if is_and => F::And(out),
+        _ => F::Or(out),
     }
 }
 
+pub fn and(items: impl IntoIterator<Item = F>) -> F {
+    junction(items, true)
+}
+
 pub fn or(items: impl IntoIterator<Item = F>) -> F {
-    let mut out: Vec<F> = Vec::new();
-    for i in items {
-        match i {
-            F::Const(false) => {}
-            F::Const(true) => return t(),
-            F::Or(inner) => {
-                for x in inner {
-                    if !out.contains(&x) {
-                        out.push(x);
-                    }
-                }
-            }
-            x => {
-                if !out.contains(&x) {
-                    out.push(x);
-                }
-            }
-        }
-    }
-    match out.len() {
-        0 => f(),
-        1 => out.pop().unwrap_or_else(f),
-        _ => F::Or(out),
-    }
+    junction(items, false)
 }
 
 pub fn implies(a: F, b: F) -> F {
@@ -177,6 +158,14 @@ pub fn in_re(s: S, re: Re) -> F {
         Re::Star(inner) if *inner == Re::AllChar => t(),
         other => F::InRe(s, other),
     }
+}
+
+/// `lo <= name <= hi` for an integer constant.
+pub fn int_range(name: &str, lo: i64, hi: i64) -> F {
+    and([
+        F::IntCmp(name.to_string(), Cmp::Ge, lo),
+        F::IntCmp(name.to_string(), Cmp::Le, hi),
+    ])
 }
 
 pub fn int_eq(name: &str, v: i64) -> F {
