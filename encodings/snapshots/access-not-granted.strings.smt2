@@ -40,7 +40,7 @@
 (assert (not (str.contains pr_f3 ":")))
 ; `pr` ARN field 4 holds no `:`
 (assert (not (str.contains pr_f4 ":")))
-; a resource that is not a six-field ARN lies in one of 1 regions
+; a resource with fewer than five colons lies in one of 1 regions
 (assert (or res_arn (and (>= res_other 0) (< res_other 1))))
 ; principal kind: 0 anonymous, 1 AWS, 2 Service, 3 Federated, 4 CanonicalUser
 (assert (and (>= pkind 0) (<= pkind 4)))

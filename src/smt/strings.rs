@@ -48,6 +48,9 @@ pub struct Strings {
     /// resource atom). `None` when the exploration budget was exceeded.
     resource_other: Option<Vec<(String, Vec<bool>)>>,
     resource_atoms: HashMap<Atom, usize>,
+    /// Proof mode: nothing hornbeam computed is taken on trust; a resource that is not a
+    /// six-field ARN is a plain string too.
+    plain: bool,
     policy_type: PolicyType,
     principal_used: bool,
     error: Option<Unsupported>,
@@ -102,15 +105,21 @@ fn owner(v: &Var) -> String {
     }
 }
 
-/// The six-field ARN shape: `arn:` and five more colon-separated fields.
-fn arn_shape() -> Atom {
-    super::model::arn_atom("arn:*:*:*:*:*")
+/// Six fields: at least five colons (the first five split the fields).
+fn six_fields() -> Atom {
+    super::model::arn_atom("*:*:*:*:*:*")
 }
 
-/// Regions of the resource values that are not six-field ARNs (where every pattern of
+/// Whether a pattern has six fields: it then holds five literal colons, so it matches
+/// no value with fewer than five.
+fn has_six_fields(a: &Atom) -> bool {
+    matches!(&a.value, CondValue::Pattern(t) if split_fields(&t.parts).len() == 6)
+}
+
+/// Regions of the resource values with fewer than five colons (where every pattern of
 /// six fields, and so every pattern with a policy variable, is false).
 fn non_arn_regions(atoms: &[Atom]) -> Option<Vec<(String, Vec<bool>)>> {
-    let shape = arn_shape();
+    let shape = six_fields();
     let mut globs: Vec<regions::StrGlob> = atoms.iter().filter_map(Atom::glob).collect();
     globs.extend(shape.glob());
     let witnesses = regions::string_witnesses(&globs, 200_000)?;
@@ -168,6 +177,8 @@ struct ArnTerms {
     is_arn: F,
     fields: Vec<S>,
     other: Other,
+    /// The other case has fewer than five colons (the resource): six-field patterns fail.
+    few_colons: bool,
 }
 
 enum Other {
@@ -190,6 +201,16 @@ struct SlotTerms {
 
 impl Strings {
     pub fn new(collector: &Collector, policy_type: PolicyType) -> Strings {
+        Self::build(collector, policy_type, false)
+    }
+
+    /// The self-contained variant for proof files: every fact is stated as strings and
+    /// regular expressions a solver re-derives, none as a region hornbeam computed.
+    pub fn plain(collector: &Collector, policy_type: PolicyType) -> Strings {
+        Self::build(collector, policy_type, true)
+    }
+
+    fn build(collector: &Collector, policy_type: PolicyType, plain: bool) -> Strings {
         let mut keys = BTreeMap::new();
         for (n, key) in collector.keys().into_iter().enumerate() {
             let var = Var::Key(key.clone());
@@ -243,7 +264,11 @@ impl Strings {
             .get(&Var::Resource)
             .cloned()
             .unwrap_or_default();
-        let resource_other = non_arn_regions(&resource_atoms);
+        let resource_other = if plain {
+            None
+        } else {
+            non_arn_regions(&resource_atoms)
+        };
         let mut me = Strings {
             script: Script::default(),
             keys,
@@ -254,6 +279,7 @@ impl Strings {
                 .enumerate()
                 .map(|(i, a)| (a.clone(), i))
                 .collect(),
+            plain,
             policy_type,
             principal_used: collector.principal_relevant(),
             error: None,
@@ -305,18 +331,32 @@ impl Strings {
             }
         }
         s.declare("res_arn", Sort::Bool);
-        let others = self.resource_other.as_ref().map_or(0, Vec::len) as i64;
-        s.declare("res_other", Sort::Int);
-        s.assert(
-            format!("a resource that is not a six-field ARN lies in one of {others} regions"),
-            or([
-                term::var("res_arn"),
-                and([
-                    F::IntCmp("res_other".into(), Cmp::Ge, 0),
-                    F::IntCmp("res_other".into(), Cmp::Lt, others),
+        if self.plain {
+            s.declare("res_text", Sort::Str);
+            let shape = six_fields().glob().map(|g| glob_re(&g.toks, false));
+            if let Some(shape) = shape {
+                s.assert(
+                    "a resource with fewer than five colons is the string `res_text`; a pattern of six fields holds five literal colons and is written `false` on it",
+                    or([
+                        term::var("res_arn"),
+                        not(F::InRe(S::Var("res_text".into()), shape)),
+                    ]),
+                );
+            }
+        } else {
+            let others = self.resource_other.as_ref().map_or(0, Vec::len) as i64;
+            s.declare("res_other", Sort::Int);
+            s.assert(
+                format!("a resource with fewer than five colons lies in one of {others} regions"),
+                or([
+                    term::var("res_arn"),
+                    and([
+                        F::IntCmp("res_other".into(), Cmp::Ge, 0),
+                        F::IntCmp("res_other".into(), Cmp::Lt, others),
+                    ]),
                 ]),
-            ]),
-        );
+            );
+        }
         super::declare_principal_kind(s);
         for (key, k) in &self.keys {
             for j in 0..k.slots {
@@ -420,7 +460,12 @@ impl Strings {
                 terms.arn = Some(ArnTerms {
                     is_arn: term::var("res_arn"),
                     fields: fields("res"),
-                    other: Other::Regions("res_other".into()),
+                    other: if self.plain {
+                        Other::Text(S::Var("res_text".into()))
+                    } else {
+                        Other::Regions("res_other".into())
+                    },
+                    few_colons: true,
                 });
                 vec![(term::t(), terms)]
             }
@@ -435,6 +480,7 @@ impl Strings {
                     is_arn: self.kind_aws(),
                     fields: fields("pr"),
                     other: Other::Text(S::Var("principal".into())),
+                    few_colons: false,
                 });
                 vec![(present, terms)]
             }
@@ -485,6 +531,7 @@ impl Strings {
         };
         let arn_case = self.atom_fields(a, &arn.fields);
         let other_case = match &arn.other {
+            Other::Text(_) if arn.few_colons && has_six_fields(a) => term::f(),
             Other::Text(text) => {
                 let whole = SlotTerms {
                     text: text.clone(),
@@ -842,6 +889,8 @@ impl Strings {
         };
         let resource = if m.bool("res_arn").unwrap_or(false) {
             join("res")?
+        } else if self.plain {
+            self.text(m, "res_text")?
         } else {
             let r = m.int("res_other").unwrap_or(-1);
             self.resource_other
