@@ -9,5 +9,6 @@ pub mod eval;
 pub mod json;
 pub mod pattern;
 pub mod policy;
+pub mod proof;
 pub mod report;
 pub mod smt;

@@ -220,3 +220,12 @@ pub fn script(
     let spec = AccessNotGranted::new(policy, access)?;
     Ok(super::script_of(&spec, opts))
 }
+
+/// The self-contained proof script (`unsat` exactly when the check passes).
+pub fn proof_script(
+    policy: &Policy,
+    access: &[Access],
+) -> Result<Result<String, crate::smt::Unsupported>, AccessError> {
+    let spec = AccessNotGranted::new(policy, access)?;
+    Ok(super::proof_script_of(&spec))
+}

@@ -235,9 +235,30 @@ fn lower(
     }
 }
 
-/// Only the SMT-LIB script of a query (for snapshots and proofs).
+/// Only the SMT-LIB script of a query (for snapshots).
 pub(crate) fn script_of(spec: &impl Spec, opts: &Options) -> Result<String, Unsupported> {
     lower(spec, opts).map(|(_, _, text, _)| text)
+}
+
+/// The self-contained proof script of a query: the plain strings encoding (nothing
+/// hornbeam computed is taken on trust) ending in `(check-sat)`, which answers `unsat`
+/// exactly when the check passes.
+pub(crate) fn proof_script_of(spec: &impl Spec) -> Result<String, Unsupported> {
+    let mut collector = Collector::default();
+    for p in spec.policies() {
+        collector.note_policy(p);
+    }
+    spec.build(&mut collector);
+    let mut s = Strings::plain(&collector, spec.policy_type());
+    let built = spec.build(&mut s);
+    if let Some(e) = s.take_error() {
+        return Err(e);
+    }
+    s.script.assert(
+        "the query: satisfiable exactly when the check fails",
+        built.goal,
+    );
+    Ok(format!("{}(check-sat)\n", s.script.text()))
 }
 
 pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, CheckError> {

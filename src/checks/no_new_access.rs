@@ -65,3 +65,8 @@ pub fn script(
 ) -> Result<String, crate::smt::Unsupported> {
     super::script_of(&NoNewAccess { new, existing }, opts)
 }
+
+/// The self-contained proof script (`unsat` exactly when the check passes).
+pub fn proof_script(new: &Policy, existing: &Policy) -> Result<String, crate::smt::Unsupported> {
+    super::proof_script_of(&NoNewAccess { new, existing })
+}

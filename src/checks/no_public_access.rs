@@ -358,3 +358,8 @@ pub fn check(
 pub fn script(policy: &Policy, opts: &Options) -> Result<String, crate::smt::Unsupported> {
     super::script_of(&NoPublicAccess::new(policy), opts)
 }
+
+/// The self-contained proof script (`unsat` exactly when the check passes).
+pub fn proof_script(policy: &Policy) -> Result<String, crate::smt::Unsupported> {
+    super::proof_script_of(&NoPublicAccess::new(policy))
+}

@@ -12,6 +12,7 @@ use crate::checks::access_not_granted::Access;
 use crate::checks::{self, CheckResult, Encoding, Options, Verdict};
 use crate::json::{self, Json, JsonKind};
 use crate::policy::{self, Policy, PolicyType};
+use crate::proof::{self, CheckKind, Recipe};
 use crate::report;
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,9 @@ pub struct CommonArgs {
     /// Solver time limit per query, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub timeout_ms: u32,
+    /// Write a re-checkable proof bundle (inputs, SHA-256, SMT-LIB query, report) here.
+    #[arg(long, value_name = "DIR")]
+    pub emit_proof: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -166,7 +170,7 @@ fn policy_from(
     field: &str,
     flag_name: &str,
     policy_type: PolicyType,
-) -> Result<Policy> {
+) -> Result<(Policy, String)> {
     let text = match flag {
         Some(arg) => input::read_document(arg, flag_name)?,
         None => body
@@ -184,7 +188,7 @@ fn policy_from(
         elapsed_us = start.elapsed().as_micros() as u64,
         field, "parsed policy"
     );
-    Ok(p)
+    Ok((p, text))
 }
 
 fn options(common: &CommonArgs) -> Options {
@@ -198,7 +202,17 @@ fn options(common: &CommonArgs) -> Options {
     }
 }
 
-fn finish(result: CheckResult, common: &CommonArgs, policies: &[(&str, &Policy)]) -> Result<u8> {
+fn finish(
+    result: CheckResult,
+    common: &CommonArgs,
+    policies: &[(&str, &Policy)],
+    proof: Option<(Recipe, Instant)>,
+) -> Result<u8> {
+    if let (Some(dir), Some((recipe, start))) = (&common.emit_proof, proof) {
+        let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+        proof::write_bundle(dir, &recipe, &result, elapsed).context("--emit-proof")?;
+        info!(dir = %dir.display(), "wrote proof bundle");
+    }
     if let Some(why) = &result.fallback {
         info!(reason = %why, "answered with the strings encoding");
     }
@@ -222,14 +236,15 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
     let policy_type: PolicyType = pick(args.policy_type, &body, "policyType", "--policy-type")?
         .parse()
         .map_err(anyhow::Error::msg)?;
-    let new = policy_from(
+    let start = Instant::now();
+    let (new, new_text) = policy_from(
         args.new_policy_document.as_deref(),
         &body,
         "newPolicyDocument",
         "--new-policy-document",
         policy_type,
     )?;
-    let existing = policy_from(
+    let (existing, existing_text) = policy_from(
         args.existing_policy_document.as_deref(),
         &body,
         "existingPolicyDocument",
@@ -237,10 +252,21 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         policy_type,
     )?;
     let result = checks::no_new_access::check(&new, &existing, &options(&args.common))?;
+    let recipe = Recipe {
+        check: CheckKind::NoNewAccess,
+        policy_type: Some(policy_type),
+        resource_type: None,
+        access: Vec::new(),
+        inputs: vec![
+            ("newPolicyDocument".into(), new_text),
+            ("existingPolicyDocument".into(), existing_text),
+        ],
+    };
     finish(
         result,
         &args.common,
         &[("new", &new), ("existing", &existing)],
+        Some((recipe, start)),
     )
 }
 
@@ -371,7 +397,8 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
     let policy_type: PolicyType = pick(args.policy_type, &body, "policyType", "--policy-type")?
         .parse()
         .map_err(anyhow::Error::msg)?;
-    let policy = policy_from(
+    let start = Instant::now();
+    let (policy, text) = policy_from(
         args.policy_document.as_deref(),
         &body,
         "policyDocument",
@@ -392,7 +419,19 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
     }
     let result = checks::access_not_granted::check(&policy, &access, &options(&args.common))
         .map_err(|e| anyhow!("--access: {e}"))??;
-    finish(result, &args.common, &[("analysed", &policy)])
+    let recipe = Recipe {
+        check: CheckKind::AccessNotGranted,
+        policy_type: Some(policy_type),
+        resource_type: None,
+        access,
+        inputs: vec![("policyDocument".into(), text)],
+    };
+    finish(
+        result,
+        &args.common,
+        &[("analysed", &policy)],
+        Some((recipe, start)),
+    )
 }
 
 pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
@@ -402,7 +441,8 @@ pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
     )?;
     let resource_type = pick(args.resource_type, &body, "resourceType", "--resource-type")?;
     checks::no_public_access::validate_resource_type(&resource_type).context("--resource-type")?;
-    let policy = policy_from(
+    let start = Instant::now();
+    let (policy, text) = policy_from(
         args.policy_document.as_deref(),
         &body,
         "policyDocument",
@@ -411,5 +451,59 @@ pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
     )?;
     let result = checks::no_public_access::check(&policy, &resource_type, &options(&args.common))
         .context("--resource-type")??;
-    finish(result, &args.common, &[("resource", &policy)])
+    let recipe = Recipe {
+        check: CheckKind::NoPublicAccess,
+        policy_type: None,
+        resource_type: Some(resource_type),
+        access: Vec::new(),
+        inputs: vec![("policyDocument".into(), text)],
+    };
+    finish(
+        result,
+        &args.common,
+        &[("resource", &policy)],
+        Some((recipe, start)),
+    )
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyProofArgs {
+    /// A bundle written by `--emit-proof`.
+    pub dir: std::path::PathBuf,
+    /// Time limit for each solver, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    pub timeout_ms: u32,
+}
+
+/// Re-checks a proof bundle: 0 everything agrees, 1 tampered or contradicted,
+/// 3 a solver could not decide, 2 not a bundle.
+pub fn verify_proof(args: VerifyProofArgs) -> Result<u8> {
+    let findings = proof::verify(&args.dir, args.timeout_ms).context("verify-proof")?;
+    let mut code = exit::OK;
+    for f in &findings {
+        let (tag, line) = match f {
+            proof::Finding::Ok(l) => ("ok  ", l),
+            proof::Finding::Skipped(l) => ("skip", l),
+            proof::Finding::Undecided(l) => {
+                if code == exit::OK {
+                    code = exit::INCONCLUSIVE;
+                }
+                ("????", l)
+            }
+            proof::Finding::Mismatch(l) => {
+                code = exit::NEGATIVE;
+                ("FAIL", l)
+            }
+        };
+        println!("{tag} {line}");
+    }
+    println!(
+        "{}",
+        match code {
+            exit::OK => "the bundle is intact and every solver agrees with the recorded verdict",
+            exit::NEGATIVE => "the bundle was altered or a solver contradicts the recorded verdict",
+            _ => "no contradiction found, but a solver could not decide",
+        }
+    );
+    Ok(code)
 }

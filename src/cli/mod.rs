@@ -52,6 +52,8 @@ enum Command {
     CheckAccessNotGranted(checks::AccessNotGrantedArgs),
     /// Can an unknown caller be allowed by this resource policy?
     CheckNoPublicAccess(checks::NoPublicAccessArgs),
+    /// Re-check a proof bundle written by --emit-proof.
+    VerifyProof(checks::VerifyProofArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +140,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::CheckNoNewAccess(args) => checks::no_new_access(args),
         Command::CheckAccessNotGranted(args) => checks::access_not_granted(args),
         Command::CheckNoPublicAccess(args) => checks::no_public_access(args),
+        Command::VerifyProof(args) => checks::verify_proof(args),
     }
 }
 
