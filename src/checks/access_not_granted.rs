@@ -229,3 +229,13 @@ pub fn proof_script(
     let spec = AccessNotGranted::new(policy, access)?;
     Ok(super::proof_script_of(&spec))
 }
+
+/// Whether a concrete request has a listed action and/or resource.
+pub fn is_listed(
+    policy: &Policy,
+    access: &[Access],
+    request: &Request,
+) -> Result<bool, AccessError> {
+    let spec = AccessNotGranted::new(policy, access)?;
+    Ok(concrete_truth(&spec.listed(&mut Concrete { request })))
+}

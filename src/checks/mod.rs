@@ -38,6 +38,10 @@ pub struct Options {
     pub timeout_ms: u32,
     /// Product-automaton states explored per variable before falling back to strings.
     pub max_states: usize,
+    /// Z3's memory limit in MB; exceeding it makes the result inconclusive.
+    pub max_memory_mb: u32,
+    /// Compute AWS-style reasons for a FAIL (up to one solver call per Allow statement).
+    pub reasons: bool,
 }
 
 impl Default for Options {
@@ -46,6 +50,8 @@ impl Default for Options {
             encoding: Encoding::Finite,
             timeout_ms: 10_000,
             max_states: 200_000,
+            max_memory_mb: 2_048,
+            reasons: true,
         }
     }
 }
@@ -302,6 +308,7 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
         Lowered::Finite(_) => "QF_LIA",
         Lowered::Strings(_) => "ALL",
     };
+    crate::smt::backend::limit_memory(opts.max_memory_mb);
     let solver = Solver::load(&text, logic, opts.timeout_ms);
     let answer = solver.check(&[]);
     info!(
@@ -322,10 +329,13 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
             });
         }
         Answer::Unknown(why) => {
+            let hint = if why.contains("memory") {
+                "raise --max-memory-mb or simplify the policy"
+            } else {
+                "raise --timeout-ms or simplify the policy"
+            };
             return Ok(inconclusive(
-                format!(
-                    "the analysis is inconclusive: the solver gave no answer ({why}); raise --timeout-ms or simplify the policy"
-                ),
+                format!("the analysis is inconclusive: the solver gave no answer ({why}); {hint}"),
                 encoding,
                 text,
                 fallback,
@@ -362,11 +372,16 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
     let start = Instant::now();
     let mut reasons = Vec::new();
     let subject = spec.subject();
-    for (index, name) in &built.candidates {
-        let is_reason = match solver.check(&[name.as_str()]) {
-            Answer::Sat(_) | Answer::Unknown(_) => true,
-            Answer::Unsat => false,
-        };
+    // A statement that applies to the confirmed counterexample is a reason (the request
+    // satisfies the query and the statement); the others need a solver call each.
+    let applying = crate::eval::evaluate(subject, &linked).outcomes;
+    for (index, name) in built.candidates.iter().filter(|_| opts.reasons) {
+        let applies = applying.get(*index) == Some(&crate::eval::Outcome::Applies);
+        let is_reason = applies
+            || match solver.check(&[name.as_str()]) {
+                Answer::Sat(_) | Answer::Unknown(_) => true,
+                Answer::Unsat => false,
+            };
         if let (true, Some(s)) = (is_reason, subject.statements.get(*index)) {
             reasons.push(Reason {
                 description: spec.reason(&s.label()),

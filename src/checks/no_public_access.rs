@@ -363,3 +363,9 @@ pub fn script(policy: &Policy, opts: &Options) -> Result<String, crate::smt::Uns
 pub fn proof_script(policy: &Policy) -> Result<String, crate::smt::Unsupported> {
     super::proof_script_of(&NoPublicAccess::new(policy))
 }
+
+/// Whether a concrete request's caller is unknown in this check's sense (the caller and
+/// every identity key fresh): the concrete reading of the query's `untrusted` part.
+pub fn is_untrusted(policy: &Policy, request: &Request) -> bool {
+    concrete_truth(&NoPublicAccess::new(policy).untrusted(&mut Concrete { request }))
+}

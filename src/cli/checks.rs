@@ -35,6 +35,9 @@ pub struct CommonArgs {
     /// Solver time limit per query, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub timeout_ms: u32,
+    /// Z3's memory limit in MB (at least 64); reaching it makes the result inconclusive.
+    #[arg(long, default_value_t = 2_048, value_parser = clap::value_parser!(u32).range(64..))]
+    pub max_memory_mb: u32,
     /// Write a re-checkable proof bundle (inputs, SHA-256, SMT-LIB query, report) here.
     #[arg(long, value_name = "DIR")]
     pub emit_proof: Option<std::path::PathBuf>,
@@ -198,6 +201,7 @@ fn options(common: &CommonArgs) -> Options {
             EncodingArg::Strings => Encoding::Strings,
         },
         timeout_ms: common.timeout_ms,
+        max_memory_mb: common.max_memory_mb,
         ..Options::default()
     }
 }

@@ -20,6 +20,11 @@ pub fn read_document(arg: &str, what: &str) -> Result<String> {
         return Ok(text);
     }
     let trimmed = arg.trim_start();
+    if trimmed.is_empty() {
+        bail!(
+            "{what}: the argument is empty; give a file path, `file://path`, `-` for stdin, or inline JSON"
+        );
+    }
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         return Ok(arg.to_string());
     }

@@ -19,6 +19,19 @@ pub use condition::{BaseOp, Cmp, CondValue, Family, Operator, SetQualifier};
 /// hostile input from exhausting memory.
 pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 
+/// Most statements in one policy.
+pub const MAX_STATEMENTS: usize = 5_000;
+
+/// Most values in one element (Action, Resource, Principal kind, one condition key).
+pub const MAX_VALUES: usize = 50_000;
+
+/// Longest string value (pattern, ARN, condition value) in characters; IAM's own ARN
+/// limit is 2,048.
+pub const MAX_STRING_CHARS: usize = 4_096;
+
+/// Most condition keys in one statement (over all operators).
+pub const MAX_CONDITIONS: usize = 1_000;
+
 /// Which kind of policy a document is; it decides whether Principal is required.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PolicyType {
@@ -304,6 +317,16 @@ impl Parser<'_> {
         };
         let mut statements = Vec::new();
         match &statement.value.kind {
+            JsonKind::Array(items) if items.len() > MAX_STATEMENTS => {
+                return Err(self.err(
+                    statement.value.offset,
+                    "/Statement",
+                    format!(
+                        "{} statements, more than the limit of {MAX_STATEMENTS}; split the policy",
+                        items.len()
+                    ),
+                ));
+            }
             JsonKind::Array(items) => {
                 for (i, s) in items.iter().enumerate() {
                     statements.push(self.statement(s, i, &format!("/Statement/{i}"))?);
@@ -361,6 +384,14 @@ impl Parser<'_> {
 
     fn string(&self, j: &Json, pointer: &str) -> Result<String, PolicyError> {
         match &j.kind {
+            JsonKind::String(s) if s.chars().count() > MAX_STRING_CHARS => Err(self.err(
+                j.offset,
+                pointer,
+                format!(
+                    "a string of {} characters, more than the limit of {MAX_STRING_CHARS}; shorten it",
+                    s.chars().count()
+                ),
+            )),
             JsonKind::String(s) => Ok(s.clone()),
             _ => Err(self.err(
                 j.offset,
@@ -377,7 +408,19 @@ impl Parser<'_> {
         pointer: &str,
     ) -> Result<Vec<(String, String, usize)>, PolicyError> {
         match &j.kind {
-            JsonKind::String(s) => Ok(vec![(s.clone(), pointer.to_string(), j.offset)]),
+            JsonKind::String(_) => Ok(vec![(
+                self.string(j, pointer)?,
+                pointer.to_string(),
+                j.offset,
+            )]),
+            JsonKind::Array(items) if items.len() > MAX_VALUES => Err(self.err(
+                j.offset,
+                pointer,
+                format!(
+                    "{} values, more than the limit of {MAX_VALUES}; split the statement",
+                    items.len()
+                ),
+            )),
             JsonKind::Array(items) if items.is_empty() => Err(self.err(
                 j.offset,
                 pointer,
@@ -514,7 +557,20 @@ impl Parser<'_> {
         };
 
         let conditions = match get("Condition") {
-            Some(m) => self.conditions(&m.value, &child(pointer, "Condition"))?,
+            Some(m) => {
+                let cs = self.conditions(&m.value, &child(pointer, "Condition"))?;
+                if cs.len() > MAX_CONDITIONS {
+                    return Err(self.err(
+                        m.value.offset,
+                        &child(pointer, "Condition"),
+                        format!(
+                            "{} condition keys, more than the limit of {MAX_CONDITIONS}; split the statement",
+                            cs.len()
+                        ),
+                    ));
+                }
+                cs
+            }
             None => Vec::new(),
         };
 
@@ -741,6 +797,16 @@ impl Parser<'_> {
         pointer: &str,
     ) -> Result<Vec<CondValue>, PolicyError> {
         let scalars: Vec<(&Json, String)> = match &j.kind {
+            JsonKind::Array(items) if items.len() > MAX_VALUES => {
+                return Err(self.err(
+                    j.offset,
+                    pointer,
+                    format!(
+                        "{} values, more than the limit of {MAX_VALUES}",
+                        items.len()
+                    ),
+                ));
+            }
             JsonKind::Array(items) if items.is_empty() => {
                 return Err(self.err(
                     j.offset,
@@ -759,7 +825,7 @@ impl Parser<'_> {
             .into_iter()
             .map(|(item, p)| {
                 let text = match &item.kind {
-                    JsonKind::String(s) => s.clone(),
+                    JsonKind::String(_) => self.string(item, &p)?,
                     JsonKind::Number(n) => n.clone(),
                     JsonKind::Bool(b) => b.to_string(),
                     _ => {

@@ -52,6 +52,14 @@ impl Solver {
     }
 }
 
+/// The smallest memory limit accepted: below it Z3 cannot even create a context.
+pub const MIN_MEMORY_MB: u32 = 64;
+
+/// Caps Z3's memory (process-wide); a query that reaches it answers unknown.
+pub fn limit_memory(mb: u32) {
+    z3::set_global_param("memory_max_size", &mb.max(MIN_MEMORY_MB).to_string());
+}
+
 /// The Z3 library version, for reports.
 pub fn version() -> String {
     z3::full_version().to_string()

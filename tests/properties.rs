@@ -1,0 +1,498 @@
+//! Property tests over random policies and requests (proptest). The grammar covers every
+//! construct the parser accepts: both Not* forms, every operator family with IfExists and
+//! set qualifiers, policy variables, principals of every kind. Alphabets are small so that
+//! policies overlap and the properties bite.
+//!
+//! `PROPTEST_CASES` sets the number of cases per property (default 64; CI runs 1,000).
+
+mod common;
+
+use hornbeam::checks::access_not_granted::{self, Access};
+use hornbeam::checks::{
+    self, CheckResult, Encoding, Options, Verdict, no_new_access, no_public_access,
+};
+use hornbeam::eval::{self, Context, Principal, Request};
+use hornbeam::policy::{self, Policy, PolicyType};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+const ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:Get*",
+    "s3:*",
+    "*",
+    "ec2:*",
+    "ec2:StartInstances",
+    "s3:?etObject",
+    "S3:getobject",
+];
+const RESOURCES: &[&str] = &[
+    "*",
+    "arn:aws:s3:::b/*",
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::c/*",
+    "arn:aws:ec2:*:*:instance/*",
+    "arn:aws:iam::*:role/x",
+    "arn:aws:s3:*",
+];
+
+/// Resources with a policy variable: rarer, as they need the slower strings encoding.
+const VARIABLE_RESOURCE: &str = "arn:aws:s3:::b/${aws:username}";
+const REQ_ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:GetBucket",
+    "ec2:StartInstances",
+    "iam:PassRole",
+    "s3:SetObject",
+];
+const REQ_RESOURCES: &[&str] = &[
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::b/alice",
+    "arn:aws:s3:::c/x",
+    "arn:aws:ec2:us-east-1:111122223333:instance/i-1",
+    "arn:aws:iam::111122223333:role/x",
+    "arn:aws:iam::1:2:role/x",
+    "*",
+];
+
+fn condition() -> impl Strategy<Value = (String, String, Value)> {
+    prop_oneof![
+        19 => plain_condition(),
+        1 => prop::sample::select(vec!["StringEquals", "StringNotEquals"]).prop_map(|op| (op.to_string(), "aws:PrincipalTag/owner".to_string(), json!("${aws:username}"))),
+    ]
+}
+
+fn plain_condition() -> impl Strategy<Value = (String, String, Value)> {
+    prop_oneof![
+        (
+            prop::sample::select(vec![
+                "StringEquals",
+                "StringNotEquals",
+                "StringLike",
+                "StringNotLike",
+                "StringEqualsIgnoreCase",
+                "StringEqualsIfExists"
+            ]),
+            prop::sample::select(vec![
+                json!("blue"),
+                json!("Blue"),
+                json!("b*"),
+                json!(["blue", "red"])
+            ])
+        )
+            .prop_map(|(op, v)| (op.to_string(), "aws:PrincipalTag/team".to_string(), v)),
+        (
+            prop::sample::select(vec![
+                "NumericLessThan",
+                "NumericGreaterThanEquals",
+                "NumericNotEquals",
+                "NumericEqualsIfExists"
+            ]),
+            prop::sample::select(vec![json!("10"), json!("2.5"), json!(["1", "100"])])
+        )
+            .prop_map(|(op, v)| (op.to_string(), "s3:max-keys".to_string(), v)),
+        (
+            prop::sample::select(vec!["DateLessThan", "DateGreaterThanEquals"]),
+            prop::sample::select(vec![json!("2020-01-01T00:00:00Z"), json!(1577836800)])
+        )
+            .prop_map(|(op, v)| (op.to_string(), "aws:CurrentTime".to_string(), v)),
+        (
+            prop::sample::select(vec!["Bool", "BoolIfExists"]),
+            prop::sample::select(vec![json!("true"), json!(false)])
+        )
+            .prop_map(|(op, v)| (op.to_string(), "aws:SecureTransport".to_string(), v)),
+        (
+            prop::sample::select(vec!["IpAddress", "NotIpAddress", "NotIpAddressIfExists"]),
+            prop::sample::select(vec![
+                json!("10.0.0.0/8"),
+                json!("10.1.0.0/16"),
+                json!(["2001:db8::/32", "192.0.2.0/24"])
+            ])
+        )
+            .prop_map(|(op, v)| (op.to_string(), "aws:SourceIp".to_string(), v)),
+        (
+            prop::sample::select(vec!["ArnLike", "ArnNotLike", "ArnEquals"]),
+            prop::sample::select(vec![
+                json!("arn:aws:sns:*:111122223333:t"),
+                json!("arn:aws:sns:*:*:*")
+            ])
+        )
+            .prop_map(|(op, v)| (op.to_string(), "aws:SourceArn".to_string(), v)),
+        prop::sample::select(vec![json!("true"), json!("false")]).prop_map(|v| (
+            "Null".to_string(),
+            "aws:SourceVpc".to_string(),
+            v
+        )),
+        (
+            prop::sample::select(vec![
+                "ForAllValues:StringEquals",
+                "ForAnyValue:StringLike",
+                "ForAllValues:StringNotEquals",
+                "ForAnyValue:StringEqualsIfExists"
+            ]),
+            prop::sample::select(vec![json!(["a", "b"]), json!("a*"), json!("c")])
+        )
+            .prop_map(|(op, v)| (op.to_string(), "aws:TagKeys".to_string(), v)),
+        prop::sample::select(vec![json!("111122223333"), json!("444455556666")]).prop_map(|v| (
+            "StringEquals".to_string(),
+            "aws:PrincipalAccount".to_string(),
+            v
+        )),
+    ]
+}
+
+fn principal() -> impl Strategy<Value = Value> {
+    prop::sample::select(vec![
+        json!("*"),
+        json!({"AWS": "111122223333"}),
+        json!({"AWS": "arn:aws:iam::111122223333:role/r"}),
+        json!({"AWS": ["444455556666", "arn:aws:iam::111122223333:root"]}),
+        json!({"Service": "s3.amazonaws.com"}),
+        json!({"Federated": "*"}),
+        json!({"CanonicalUser": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}),
+    ])
+}
+
+fn statement(resource_policy: bool) -> impl Strategy<Value = Value> {
+    (
+        prop::bool::weighted(0.7),
+        prop::bool::weighted(0.8),
+        prop::sample::subsequence(ACTIONS.to_vec(), 1..3),
+        prop::bool::weighted(0.8),
+        prop_oneof![
+            19 => prop::sample::subsequence(RESOURCES.to_vec(), 1..3),
+            1 => Just(vec![VARIABLE_RESOURCE]),
+        ],
+        prop::collection::vec(condition(), 0..3),
+        principal(),
+        prop::bool::weighted(0.85),
+    )
+        .prop_map(
+            move |(
+                allow,
+                action,
+                actions,
+                resource,
+                resources,
+                conditions,
+                principal,
+                principal_pos,
+            )| {
+                let mut s = json!({"Effect": if allow { "Allow" } else { "Deny" }});
+                s[if action { "Action" } else { "NotAction" }] = json!(actions);
+                s[if resource { "Resource" } else { "NotResource" }] = json!(resources);
+                if resource_policy {
+                    s[if principal_pos {
+                        "Principal"
+                    } else {
+                        "NotPrincipal"
+                    }] = principal;
+                }
+                let mut block = serde_json::Map::new();
+                for (op, key, value) in conditions {
+                    let entry = block.entry(op).or_insert_with(|| json!({}));
+                    entry[key] = value;
+                }
+                if !block.is_empty() {
+                    s["Condition"] = Value::Object(block);
+                }
+                s
+            },
+        )
+}
+
+fn policy_text(resource_policy: bool) -> impl Strategy<Value = String> {
+    prop::collection::vec(statement(resource_policy), 1..4)
+        .prop_map(|st| json!({"Version": "2012-10-17", "Statement": st}).to_string())
+}
+
+fn request(resource_policy: bool) -> impl Strategy<Value = Request> {
+    (
+        prop::sample::select(REQ_ACTIONS.to_vec()),
+        prop::sample::select(REQ_RESOURCES.to_vec()),
+        prop::sample::select(vec![
+            "arn:aws:iam::111122223333:role/r",
+            "arn:aws:iam::444455556666:user/u",
+            "anonymous",
+            "Service:s3.amazonaws.com",
+            "Federated:accounts.google.com",
+        ]),
+        prop::collection::vec(
+            prop::sample::select(vec![
+                ("aws:PrincipalTag/team", "blue"),
+                ("aws:PrincipalTag/team", "Blue"),
+                ("s3:max-keys", "5"),
+                ("s3:max-keys", "50"),
+                ("aws:CurrentTime", "2019-06-01T00:00:00Z"),
+                ("aws:SecureTransport", "true"),
+                ("aws:SecureTransport", "false"),
+                ("aws:SourceIp", "10.1.2.3"),
+                ("aws:SourceIp", "198.51.100.1"),
+                ("aws:SourceArn", "arn:aws:sns:us-east-1:111122223333:t"),
+                ("aws:SourceVpc", "vpc-1"),
+                ("aws:TagKeys", "a"),
+                ("aws:TagKeys", "b"),
+                ("aws:TagKeys", "c"),
+                ("aws:username", "alice"),
+                ("aws:PrincipalTag/owner", "alice"),
+            ]),
+            0..5,
+        ),
+    )
+        .prop_map(move |(action, resource, principal, ctx)| {
+            let mut context = Context::default();
+            for (k, v) in ctx {
+                context.add(k, [v.to_string()]);
+            }
+            let principal: Option<Principal> = if resource_policy {
+                principal.parse().ok()
+            } else {
+                Some(Principal::Aws("arn:aws:iam::111122223333:role/r".into()))
+            };
+            let mut r = Request {
+                principal,
+                action: action.into(),
+                resource: resource.into(),
+                context,
+            };
+            if r.link_principal_keys().is_err() {
+                r.context = Context::default();
+                let _ = r.link_principal_keys();
+            }
+            r
+        })
+}
+
+fn parse(text: &str, t: PolicyType) -> Policy {
+    policy::parse(text, t).unwrap_or_else(|e| panic!("generated policy rejected: {e}\n{text}"))
+}
+
+fn opts(encoding: Encoding) -> Options {
+    Options {
+        encoding,
+        timeout_ms: 20_000,
+        reasons: false,
+        ..Options::default()
+    }
+}
+
+fn nna(new: &Policy, existing: &Policy, encoding: Encoding) -> CheckResult {
+    no_new_access::check(new, existing, &opts(encoding))
+        .expect("no internal error: every counterexample replays")
+}
+
+fn decided(r: &CheckResult) -> Option<Verdict> {
+    r.inconclusive.is_none().then_some(r.result)
+}
+
+fn policy_type() -> impl Strategy<Value = PolicyType> {
+    prop::sample::select(vec![PolicyType::Identity, PolicyType::Resource])
+}
+
+fn with_type() -> impl Strategy<Value = (PolicyType, String, String, String)> {
+    policy_type().prop_flat_map(|t| {
+        let r = t == PolicyType::Resource;
+        (Just(t), policy_text(r), policy_text(r), policy_text(r))
+    })
+}
+
+/// Pairs of policies of at most two statements (the strings encoding is the costly part).
+fn small_pair() -> impl Strategy<Value = (PolicyType, String, String)> {
+    policy_type().prop_flat_map(|t| {
+        let r = t == PolicyType::Resource;
+        let small = || {
+            prop::collection::vec(statement(r), 1..3)
+                .prop_map(|st| json!({"Version": "2012-10-17", "Statement": st}).to_string())
+        };
+        (Just(t), small(), small())
+    })
+}
+
+/// Cases per property: `PROPTEST_CASES` (CI: 1,000 in a release build), else 64 so that a
+/// plain debug `cargo test` stays quick.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn a_policy_grants_nothing_new_over_itself((t, a, _, _) in with_type()) {
+        let p = parse(&a, t);
+        let r = nna(&p, &p, Encoding::Finite);
+        prop_assert_eq!(decided(&r), Some(Verdict::Pass), "{:?}", r.counterexample);
+    }
+
+    #[test]
+    fn no_new_access_is_transitive((t, a, b, c) in with_type()) {
+        let (a, b, c) = (parse(&a, t), parse(&b, t), parse(&c, t));
+        if decided(&nna(&a, &b, Encoding::Finite)) == Some(Verdict::Pass)
+            && decided(&nna(&b, &c, Encoding::Finite)) == Some(Verdict::Pass)
+        {
+            prop_assert_eq!(decided(&nna(&a, &c, Encoding::Finite)), Some(Verdict::Pass));
+        }
+    }
+
+    #[test]
+    fn a_deny_or_a_condition_never_turns_pass_into_fail(
+        (t, new, _, _) in with_type(),
+        widen in statement(true),
+        deny in statement(false),
+        extra in condition(),
+    ) {
+        // A PASS pair by construction: the existing policy is the new one plus an Allow.
+        let doc: Value = serde_json::from_str(&new).unwrap();
+        let mut existing = doc.clone();
+        let mut w = widen;
+        w["Effect"] = json!("Allow");
+        if t == PolicyType::Identity {
+            w.as_object_mut().unwrap().remove("Principal");
+            w.as_object_mut().unwrap().remove("NotPrincipal");
+        }
+        existing["Statement"].as_array_mut().unwrap().push(w);
+        let e = parse(&existing.to_string(), t);
+        let n = parse(&new, t);
+        prop_assert_eq!(decided(&nna(&n, &e, Encoding::Finite)), Some(Verdict::Pass));
+        // A Deny statement added to the new policy.
+        let mut d = deny;
+        d["Effect"] = json!("Deny");
+        if t == PolicyType::Resource {
+            d["Principal"] = json!("*");
+        }
+        let mut with_deny = doc.clone();
+        with_deny["Statement"].as_array_mut().unwrap().push(d);
+        let with_deny = parse(&with_deny.to_string(), t);
+        prop_assert_eq!(decided(&nna(&with_deny, &e, Encoding::Finite)), Some(Verdict::Pass));
+        // A condition added to every Allow statement of the new policy.
+        let mut narrowed = doc;
+        for s in narrowed["Statement"].as_array_mut().unwrap() {
+            if s["Effect"] == "Allow" {
+                let (op, key, value) = extra.clone();
+                if s.get("Condition").is_none() {
+                    s["Condition"] = json!({});
+                }
+                let entry = &mut s["Condition"][op];
+                if entry.is_null() {
+                    *entry = json!({});
+                }
+                // JSON cannot hold a second value for the same operator and key; such a
+                // statement keeps its condition (adding nothing narrows nothing).
+                if entry.get(&key).is_none() {
+                    entry[key] = value;
+                }
+            }
+        }
+        let narrowed = parse(&narrowed.to_string(), t);
+        prop_assert_eq!(decided(&nna(&narrowed, &e, Encoding::Finite)), Some(Verdict::Pass));
+    }
+
+    #[test]
+    fn the_two_encodings_agree((t, new, existing) in small_pair()) {
+        let (n, e) = (parse(&new, t), parse(&existing, t));
+        let finite = decided(&nna(&n, &e, Encoding::Finite));
+        let strings = decided(&nna(&n, &e, Encoding::Strings));
+        prop_assert_eq!(finite, strings);
+    }
+
+    #[test]
+    fn a_sampled_new_access_is_always_found(
+        (t, new, existing, _) in with_type(),
+        requests in prop::collection::vec(request(true), 8),
+    ) {
+        let (n, e) = (parse(&new, t), parse(&existing, t));
+        let sampled = requests.iter().any(|r| eval::allows(&n, r) && !eval::allows(&e, r));
+        let r = nna(&n, &e, Encoding::Finite);
+        if sampled {
+            prop_assert_eq!(r.result, Verdict::Fail);
+        }
+        if decided(&r) == Some(Verdict::Fail) {
+            let c = r.counterexample.as_ref().expect("FAIL with counterexample");
+            prop_assert!(eval::allows(&n, c) && !eval::allows(&e, c));
+        }
+    }
+
+    #[test]
+    fn a_sampled_listed_access_is_always_found(
+        t in policy_type(),
+        text in policy_text(true),
+        actions in prop::sample::subsequence(vec!["s3:GetObject", "s3:Put*", "ec2:StartInstances", "iam:*"], 0..3),
+        resources in prop::sample::subsequence(vec!["arn:aws:s3:::b/*", "arn:aws:iam::*:role/x", "*"], 0..2),
+        requests in prop::collection::vec(request(true), 8),
+    ) {
+        prop_assume!(!actions.is_empty() || !resources.is_empty());
+        let text = if t == PolicyType::Identity {
+            // Identity policies carry no Principal element.
+            let mut doc: Value = serde_json::from_str(&text).unwrap();
+            for s in doc["Statement"].as_array_mut().unwrap() {
+                s.as_object_mut().unwrap().remove("Principal");
+                s.as_object_mut().unwrap().remove("NotPrincipal");
+            }
+            doc.to_string()
+        } else {
+            text
+        };
+        let p = parse(&text, t);
+        let access = [Access {
+            actions: actions.iter().map(|s| s.to_string()).collect(),
+            resources: resources.iter().map(|s| s.to_string()).collect(),
+        }];
+        let sampled = requests.iter().any(|r| {
+            eval::allows(&p, r) && access_not_granted::is_listed(&p, &access, r).unwrap()
+        });
+        let r = access_not_granted::check(&p, &access, &opts(Encoding::Finite)).unwrap().expect("no internal error");
+        if sampled {
+            prop_assert_eq!(r.result, Verdict::Fail);
+        }
+    }
+
+    #[test]
+    fn a_sampled_public_access_is_always_found(
+        text in policy_text(true),
+        requests in prop::collection::vec(request(true), 8),
+    ) {
+        let p = parse(&text, PolicyType::Resource);
+        let sampled = requests
+            .iter()
+            .any(|r| eval::allows(&p, r) && no_public_access::is_untrusted(&p, r));
+        let r = no_public_access::check(&p, "AWS::S3::Bucket", &opts(Encoding::Finite)).unwrap().expect("no internal error");
+        if sampled {
+            prop_assert_eq!(r.result, Verdict::Fail);
+        }
+        if decided(&r) == Some(Verdict::Fail) {
+            let c = r.counterexample.as_ref().expect("FAIL with counterexample");
+            prop_assert!(eval::allows(&p, c) && no_public_access::is_untrusted(&p, c));
+        }
+    }
+
+    #[test]
+    fn the_encoder_reads_every_request_as_the_evaluator_does(
+        t in policy_type(),
+        text in policy_text(true),
+        requests in prop::collection::vec(request(true), 8),
+    ) {
+        let text = if t == PolicyType::Identity { text.replace("\"Principal\"", "\"_P\"").replace("\"NotPrincipal\"", "\"_N\"") } else { text };
+        let text = if t == PolicyType::Identity {
+            let mut doc: Value = serde_json::from_str(&text).unwrap();
+            for s in doc["Statement"].as_array_mut().unwrap() {
+                s.as_object_mut().unwrap().remove("_P");
+                s.as_object_mut().unwrap().remove("_N");
+            }
+            doc.to_string()
+        } else { text };
+        let p = parse(&text, t);
+        for r in &requests {
+            prop_assert_eq!(checks::encoded_allows(&p, r), eval::allows(&p, r), "{:?}", r);
+        }
+    }
+}
