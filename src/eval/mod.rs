@@ -283,10 +283,12 @@ pub fn allows(policy: &Policy, request: &Request) -> bool {
 /// Whether, and if not why not, one statement applies to a request.
 pub fn statement_outcome(policy: &Policy, s: &Statement, r: &Request) -> Outcome {
     if let (PolicyType::Resource, Some(principals)) = (policy.policy_type, &s.principals) {
-        let hit = r
-            .principal
-            .as_ref()
-            .is_some_and(|p| principals.items.iter().any(|pp| principal_matches(pp, p)));
+        // A request that names no caller (library use; the CLI requires one) is an
+        // unknown caller: only `*` names it.
+        let hit = match &r.principal {
+            Some(p) => principals.items.iter().any(|pp| principal_matches(pp, p)),
+            None => principals.items.contains(&PrincipalPattern::Everyone),
+        };
         if hit == principals.negated {
             return Outcome::PrincipalDiffers;
         }
@@ -444,6 +446,30 @@ mod tests {
         assert_eq!(c.single("aws:tagkeys"), None);
         c.add("aws:Empty", []);
         assert_eq!(c.get("aws:empty"), None);
+    }
+
+    #[test]
+    fn an_unnamed_caller_matches_only_principal_star() {
+        // Found by the differential fuzz target: the encoder and the evaluator disagreed.
+        let parse = |p: &str| crate::policy::parse(p, PolicyType::Resource).unwrap();
+        let request = Request {
+            principal: None,
+            action: "s3:GetObject".into(),
+            resource: "arn:aws:s3:::b/k".into(),
+            context: Context::default(),
+        };
+        let star = parse(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}"#,
+        );
+        assert!(allows(&star, &request));
+        let account = parse(
+            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:*","Resource":"*"}}"#,
+        );
+        assert!(!allows(&account, &request));
+        let not_account = parse(
+            r#"{"Statement":{"Effect":"Allow","NotPrincipal":{"AWS":"111122223333"},"Action":"s3:*","Resource":"*"}}"#,
+        );
+        assert!(allows(&not_account, &request));
     }
 
     #[test]
