@@ -170,10 +170,14 @@ fn the_strings_encoding_agrees_on_every_case() {
     let known = disagreements();
     let results = common::parallel(&cases, 2, |(_, case)| {
         let (r, _) = common::run_check(case, Encoding::Strings, 60_000);
+        let got = match &r.inconclusive {
+            Some(why) => format!("INCONCLUSIVE ({why})"),
+            None => common::verdict(&r).to_string(),
+        };
         (
             case["id"].as_str().unwrap_or_default().to_string(),
             wanted(case, &known),
-            common::verdict(&r).to_string(),
+            got,
         )
     });
     let failures: Vec<String> = results

@@ -55,9 +55,19 @@ impl Solver {
 /// The smallest memory limit accepted: below it Z3 cannot even create a context.
 pub const MIN_MEMORY_MB: u32 = 64;
 
-/// Caps Z3's memory (process-wide); a query that reaches it answers unknown.
+/// Caps Z3's memory (process-wide); a query that reaches it answers unknown. Z3's global
+/// parameters are shared by every thread, so they change only under a lock and only when
+/// the value differs (in practice once per process).
 pub fn limit_memory(mb: u32) {
-    z3::set_global_param("memory_max_size", &mb.max(MIN_MEMORY_MB).to_string());
+    static CURRENT: std::sync::Mutex<Option<u32>> = std::sync::Mutex::new(None);
+    let mb = mb.max(MIN_MEMORY_MB);
+    let mut current = CURRENT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if *current != Some(mb) {
+        z3::set_global_param("memory_max_size", &mb.to_string());
+        *current = Some(mb);
+    }
 }
 
 /// The Z3 library version, for reports.
