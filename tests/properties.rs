@@ -272,7 +272,7 @@ fn parse(text: &str, t: PolicyType) -> Policy {
 fn opts(encoding: Encoding) -> Options {
     Options {
         encoding,
-        timeout_ms: 20_000,
+        timeout_ms: 60_000,
         reasons: false,
         ..Options::default()
     }
@@ -400,9 +400,14 @@ proptest! {
     #[test]
     fn the_two_encodings_agree((t, new, existing) in small_pair()) {
         let (n, e) = (parse(&new, t), parse(&existing, t));
-        let finite = decided(&nna(&n, &e, Encoding::Finite));
-        let strings = decided(&nna(&n, &e, Encoding::Strings));
-        prop_assert_eq!(finite, strings);
+        let finite = nna(&n, &e, Encoding::Finite);
+        let strings = nna(&n, &e, Encoding::Strings);
+        // An undecided side (a timeout) contradicts nothing; such cases are discarded.
+        prop_assume!(decided(&finite).is_some() && decided(&strings).is_some());
+        prop_assert_eq!(
+            decided(&finite), decided(&strings),
+            "finite {:?} / strings {:?}", finite.inconclusive, strings.inconclusive
+        );
     }
 
     #[test]
