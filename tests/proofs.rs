@@ -36,8 +36,8 @@ fn recipe(case: &Value) -> Recipe {
             .map(|list| {
                 list.iter()
                     .map(|a| hornbeam::checks::access_not_granted::Access {
-                        actions: strs(&a["actions"]),
-                        resources: strs(&a["resources"]),
+                        actions: common::strings(&a["actions"]),
+                        resources: common::strings(&a["resources"]),
                     })
                     .collect()
             })
@@ -51,16 +51,6 @@ fn recipe(case: &Value) -> Recipe {
         .filter_map(text)
         .collect(),
     }
-}
-
-fn strs(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn bundle(dir: &Path, case: &Value) -> String {

@@ -168,7 +168,8 @@ pub fn run_check(case: &Value, encoding: Encoding, timeout_ms: u32) -> (CheckRes
     }
 }
 
-fn strings(v: &Value) -> Vec<String> {
+/// The strings of a JSON array (empty when absent).
+pub fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .map(|a| {
             a.iter()
