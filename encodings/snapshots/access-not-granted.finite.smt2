@@ -31,5 +31,5 @@
 (assert (= policy_allows policy_s0))
 ; the request has a listed action and/or resource
 (assert (= listed (= action 2)))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain policy_allows listed))

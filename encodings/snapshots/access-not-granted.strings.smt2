@@ -54,5 +54,5 @@
 (assert (= policy_allows policy_s0))
 ; the request has a listed action and/or resource
 (assert (= listed (= action "cloudtrail:stoplogging")))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain policy_allows listed))

@@ -57,5 +57,5 @@
 (assert (= existing_s0 (and (or (= action "s3:getobject") (str.in_re action (re.++ (str.to_re "s3:list") (re.* re.allchar)))) (or res_arn (and (not res_arn) (= res_other 0))))))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain new_allows (not existing_allows)))

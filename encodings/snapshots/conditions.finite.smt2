@@ -61,5 +61,5 @@
 (assert (= existing_s0 (and (= action 1) (or (not (>= key10 0)) (and (>= key10 0) (not (= key10 2)))) (>= key9 0) (not (= key9 0)) (or (not (>= key8 0)) (and (>= key8 0) (not (= key8 2)))) (>= key7 0))))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain new_allows (not existing_allows)))

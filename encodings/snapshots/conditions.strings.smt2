@@ -79,5 +79,5 @@
 (assert (= existing_s0 (and (str.in_re action (re.++ (str.to_re "s3:") (re.* re.allchar))) (or res_arn (and (not res_arn) (= res_other 0))) (or (not key4_0_p) (and key4_0_p (or (not key4_0_p) (not (= key4_0_s "secret"))))) key3_0_p key3_0_isn (< key3_0_n 1000.0) (or (not key2_0_p) (and key2_0_p (or (not key2_0_p) (not (and key2_0_is4 (= (bvand key2_0_ip4 (_ bv4294901760 32)) (_ bv168361984 32))))))) key1_0_p)))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain new_allows (not existing_allows)))

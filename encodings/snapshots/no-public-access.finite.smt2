@@ -40,5 +40,5 @@
 (assert (= policy_allows (or policy_s0 policy_s1)))
 ; the caller is unknown: anonymous or unnamed, every identity/network key fresh
 (assert (= untrusted (and (or (= pkind 0) (and (= pkind 1) (not (= principal 2))) (= pkind 2) (= pkind 3) (= pkind 4)) (not (= key6 1)))))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain policy_allows untrusted))

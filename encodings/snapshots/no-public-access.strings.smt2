@@ -59,5 +59,5 @@
 (assert (= policy_allows (or policy_s0 policy_s1)))
 ; the caller is unknown: anonymous or unnamed, every identity/network key fresh
 (assert (= untrusted (and (or (= pkind 0) (and (= pkind 1) (or (= pkind 0) (not (or (and (= pkind 1) (= pr_f4 "111122223333")) (and (not (= pkind 1)) (str.in_re principal (re.++ (str.to_re "arn:") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":111122223333:") (re.* re.allchar)))))))) (= pkind 2) (= pkind 3) (= pkind 4)) (or (not key0_0_p) (not (= key0_0_s "vpc-1a2b"))))))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain policy_allows untrusted))

@@ -61,5 +61,5 @@
 (assert (= existing_s0 (and (= action "s3:getobject") res_arn (= res_f0 "arn") (= res_f1 "aws") (= res_f2 "s3") (= res_f3 "") (= res_f4 "") (str.in_re res_f5 (re.++ (str.to_re "b/home/") (re.* re.allchar))) key0_0_p (str.prefixof (ite key1_0_p key1_0_s "none") key0_0_s) (str.in_re (str.substr key0_0_s (str.len (ite key1_0_p key1_0_s "none")) (- (str.len key0_0_s) (str.len (ite key1_0_p key1_0_s "none")))) (str.to_re "")))))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain new_allows (not existing_allows)))

@@ -57,5 +57,5 @@
 (assert (= existing_s0 (and (= action "s3:putobject") (or res_arn (and (not res_arn) (= res_other 0))) (= pkind 1) (or (and (= pkind 1) (= pr_f4 "111122223333")) (and (not (= pkind 1)) (str.in_re principal (re.++ (str.to_re "arn:") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":111122223333:") (re.* re.allchar))))))))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain new_allows (not existing_allows)))

@@ -57,5 +57,5 @@
 (assert (= existing_s0 (and (= action "iam:passrole") (not (or (and res_arn (= res_f0 "arn") (= res_f1 "aws") (= res_f2 "iam") (= res_f3 "") (= res_f4 "111122223333") (str.in_re res_f5 (re.++ (str.to_re "role/") (re.* re.allchar)))) (and res_arn (= res_f0 "arn") (= res_f1 "aws") (= res_f2 "lambda")) (and (not res_arn) (= res_other 1)))))))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain new_allows (not existing_allows)))

@@ -41,5 +41,5 @@
 (assert (= existing_s0 (and (= action 1) (or key6_r0 key6_r1 key6_r2) key6_r1)))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain new_allows (not existing_allows)))

@@ -67,5 +67,5 @@
 (assert (= existing_s0 (and (= action "ec2:createtags") (or res_arn (and (not res_arn) (= res_other 0))) (or key0_0_p key0_1_p key0_2_p) (or (and key0_0_p (= key0_0_s "env")) (and key0_1_p (= key0_1_s "env")) (and key0_2_p (= key0_2_s "env"))))))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
-; the query
+; the query: satisfiable exactly when the check fails
 (assert (and domain new_allows (not existing_allows)))

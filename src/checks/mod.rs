@@ -195,16 +195,35 @@ impl Lowered {
     }
 }
 
+/// How every script states its goal.
+const QUERY_COMMENT: &str = "the query: satisfiable exactly when the check fails";
+
+/// What the query says about each variable (the first pass over the spec).
+fn collect(spec: &impl Spec) -> Collector {
+    let mut collector = Collector::default();
+    for p in spec.policies() {
+        collector.note_policy(p);
+    }
+    spec.build(&mut collector);
+    collector
+}
+
+/// The strings lowering; `plain` for proof files (nothing finitized taken on trust).
 fn lower_strings(
     spec: &impl Spec,
     collector: &Collector,
+    plain: bool,
 ) -> Result<(Lowered, Built, String), Unsupported> {
-    let mut s = Strings::new(collector, spec.policy_type());
+    let mut s = if plain {
+        Strings::plain(collector, spec.policy_type())
+    } else {
+        Strings::new(collector, spec.policy_type())
+    };
     let built = spec.build(&mut s);
     if let Some(e) = s.take_error() {
         return Err(e);
     }
-    s.script.assert("the query", built.goal.clone());
+    s.script.assert(QUERY_COMMENT, built.goal.clone());
     let text = s.script.text();
     Ok((Lowered::Strings(Box::new(s)), built, text))
 }
@@ -214,13 +233,9 @@ fn lower(
     spec: &impl Spec,
     opts: &Options,
 ) -> Result<(Lowered, Built, String, Option<String>), Unsupported> {
-    let mut collector = Collector::default();
-    for p in spec.policies() {
-        collector.note_policy(p);
-    }
-    spec.build(&mut collector);
+    let collector = collect(spec);
     if opts.encoding == Encoding::Strings {
-        let (l, b, t) = lower_strings(spec, &collector)?;
+        let (l, b, t) = lower_strings(spec, &collector, false)?;
         return Ok((l, b, t, None));
     }
     match Finite::new(&collector, spec.policy_type(), opts.max_states) {
@@ -229,13 +244,13 @@ fn lower(
             if let Some(e) = fin.take_error() {
                 return Err(e);
             }
-            fin.script.assert("the query", built.goal.clone());
+            fin.script.assert(QUERY_COMMENT, built.goal.clone());
             let text = fin.script.text();
             Ok((Lowered::Finite(Box::new(fin)), built, text, None))
         }
         Err(Fallback(why)) => {
             info!(reason = %why, "finitized encoding does not apply; using strings");
-            let (l, b, t) = lower_strings(spec, &collector)?;
+            let (l, b, t) = lower_strings(spec, &collector, false)?;
             Ok((l, b, t, Some(why)))
         }
     }
@@ -246,25 +261,11 @@ pub(crate) fn script_of(spec: &impl Spec, opts: &Options) -> Result<String, Unsu
     lower(spec, opts).map(|(_, _, text, _)| text)
 }
 
-/// The self-contained proof script of a query: the plain strings encoding (nothing
-/// hornbeam computed is taken on trust) ending in `(check-sat)`, which answers `unsat`
-/// exactly when the check passes.
+/// The self-contained proof script of a query: the plain strings encoding ending in
+/// `(check-sat)`, which answers `unsat` exactly when the check passes.
 pub(crate) fn proof_script_of(spec: &impl Spec) -> Result<String, Unsupported> {
-    let mut collector = Collector::default();
-    for p in spec.policies() {
-        collector.note_policy(p);
-    }
-    spec.build(&mut collector);
-    let mut s = Strings::plain(&collector, spec.policy_type());
-    let built = spec.build(&mut s);
-    if let Some(e) = s.take_error() {
-        return Err(e);
-    }
-    s.script.assert(
-        "the query: satisfiable exactly when the check fails",
-        built.goal,
-    );
-    Ok(format!("{}(check-sat)\n", s.script.text()))
+    let (_, _, text) = lower_strings(spec, &collect(spec), true)?;
+    Ok(format!("{text}(check-sat)\n"))
 }
 
 pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, CheckError> {
