@@ -14,7 +14,8 @@ use thiserror::Error;
 use crate::checks::access_not_granted::{self, Access};
 use crate::checks::{CheckResult, Verdict, no_new_access, no_public_access};
 use crate::policy::{self, PolicyType};
-use crate::smt::backend::{self, Answer, Solver};
+use crate::smt::Answer;
+use crate::smt::backend::{self, Solver};
 
 #[derive(Debug, Error)]
 pub enum ProofError {

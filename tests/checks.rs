@@ -5,8 +5,9 @@
 
 mod common;
 
-use hornbeam::checks::Encoding;
+use hornbeam::checks::{Encoding, Options};
 use hornbeam::eval;
+use hornbeam::smt::SolverChoice;
 use serde_json::Value;
 
 fn cases() -> Vec<Value> {
@@ -36,9 +37,17 @@ fn confirmed(
 }
 
 fn run(encoding: Encoding, timeout_ms: u32) {
+    run_with(&Options {
+        encoding,
+        timeout_ms,
+        ..Options::default()
+    });
+}
+
+fn run_with(opts: &Options) {
     let cases = cases();
     let outcomes = common::parallel(&cases, 2, |case| {
-        let (r, policies) = common::run_check(case, encoding, timeout_ms);
+        let (r, policies) = common::run_check_with(case, opts);
         let got = common::verdict(&r);
         let mut problems = Vec::new();
         if got != case["expect"] {
@@ -72,6 +81,16 @@ fn run(encoding: Encoding, timeout_ms: u32) {
 #[test]
 fn finitized_encoding_answers_every_case() {
     run(Encoding::Finite, 10_000);
+}
+
+/// The finitized scripts decided by Z3 instead of the native SAT backend: the two
+/// solvers must agree (a translation bug in either would flip a case).
+#[test]
+fn finitized_encoding_answers_every_case_with_z3_too() {
+    run_with(&Options {
+        solver: SolverChoice::Z3,
+        ..Options::default()
+    });
 }
 
 #[test]

@@ -11,8 +11,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use hornbeam::checks::Encoding;
+use hornbeam::checks::{Encoding, Options};
 use hornbeam::policy::{self, PolicyType};
+use hornbeam::smt::SolverChoice;
 use serde_json::Value;
 
 /// All cases of every corpus file, with the file name.
@@ -166,10 +167,33 @@ fn every_case_agrees_through_the_cli() {
 
 #[test]
 fn the_strings_encoding_agrees_on_every_case() {
+    agrees_in_process(
+        "strings encoding",
+        &Options {
+            encoding: Encoding::Strings,
+            timeout_ms: 60_000,
+            ..Options::default()
+        },
+    );
+}
+
+/// The CLI decides finitized scripts natively; Z3 must give the same answers on them.
+#[test]
+fn z3_agrees_with_the_native_solver_on_every_case() {
+    agrees_in_process(
+        "finitized encoding, z3",
+        &Options {
+            solver: SolverChoice::Z3,
+            ..Options::default()
+        },
+    );
+}
+
+fn agrees_in_process(what: &str, opts: &Options) {
     let Some(cases) = corpus() else { return };
     let known = disagreements();
     let results = common::parallel(&cases, 2, |(_, case)| {
-        let (r, _) = common::run_check(case, Encoding::Strings, 60_000);
+        let (r, _) = common::run_check_with(case, opts);
         let got = match &r.inconclusive {
             Some(why) => format!("INCONCLUSIVE ({why})"),
             None => common::verdict(&r).to_string(),
@@ -186,7 +210,7 @@ fn the_strings_encoding_agrees_on_every_case() {
         .map(|(id, want, got)| format!("{id}: expected {want}, got {got}"))
         .collect();
     println!(
-        "conformance (strings encoding): {} cases, {} differ",
+        "conformance ({what}): {} cases, {} differ",
         results.len(),
         failures.len()
     );

@@ -13,6 +13,7 @@ use hornbeam::checks::{
 };
 use hornbeam::eval::{self, Context, Principal, Request};
 use hornbeam::policy::{self, Policy, PolicyType};
+use hornbeam::smt::SolverChoice;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -408,6 +409,17 @@ proptest! {
             decided(&finite), decided(&strings),
             "finite {:?} / strings {:?}", finite.inconclusive, strings.inconclusive
         );
+    }
+
+    /// The native SAT backend and Z3 decide the same finitized script alike.
+    #[test]
+    fn the_two_solvers_agree((t, new, existing) in small_pair()) {
+        let (n, e) = (parse(&new, t), parse(&existing, t));
+        let native = nna(&n, &e, Encoding::Finite);
+        let z3 = no_new_access::check(&n, &e, &Options { solver: SolverChoice::Z3, ..opts(Encoding::Finite) })
+            .expect("no internal error: every counterexample replays");
+        prop_assume!(decided(&native).is_some() && decided(&z3).is_some());
+        prop_assert_eq!(decided(&native), decided(&z3));
     }
 
     #[test]

@@ -14,11 +14,11 @@ use tracing::{debug, info};
 
 use crate::eval::{Principal, Request};
 use crate::policy::{Effect, Policy, PolicyType, PrincipalKind};
-use crate::smt::backend::{Answer, Solver};
 use crate::smt::finite::{Fallback, Finite};
 use crate::smt::model::{self, Atom, Collector, Pred, Sink, Slot, Var};
 use crate::smt::strings::Strings;
 use crate::smt::term::{self, F, and, not, or};
+use crate::smt::{Answer, Engine, SolverChoice};
 use crate::smt::{DecodeError, ModelView, Unsupported};
 
 /// Which string encoding to use.
@@ -42,6 +42,8 @@ pub struct Options {
     pub max_memory_mb: u32,
     /// Compute AWS-style reasons for a FAIL (up to one solver call per Allow statement).
     pub reasons: bool,
+    /// Native SAT for finitized scripts (`Auto`), or Z3 for everything.
+    pub solver: SolverChoice,
 }
 
 impl Default for Options {
@@ -52,6 +54,7 @@ impl Default for Options {
             max_states: 200_000,
             max_memory_mb: 2_048,
             reasons: true,
+            solver: SolverChoice::Auto,
         }
     }
 }
@@ -193,6 +196,13 @@ impl Lowered {
             Lowered::Strings(s) => s.decode(m),
         }
     }
+
+    fn script(&self) -> &crate::smt::term::Script {
+        match self {
+            Lowered::Finite(f) => &f.script,
+            Lowered::Strings(s) => &s.script,
+        }
+    }
 }
 
 /// How every script states its goal.
@@ -305,16 +315,18 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
     debug!(bytes = text.len(), encoding, "smt script");
     tracing::trace!("smt script:\n{text}");
     let start = Instant::now();
-    let logic = match lowered {
-        Lowered::Finite(_) => "QF_LIA",
-        Lowered::Strings(_) => "ALL",
-    };
-    crate::smt::backend::limit_memory(opts.max_memory_mb);
-    let solver = Solver::load(&text, logic, opts.timeout_ms);
+    let mut solver = Engine::load(
+        lowered.script(),
+        opts.solver,
+        opts.timeout_ms,
+        opts.max_memory_mb,
+    );
     let answer = solver.check(&[]);
     info!(
         elapsed_us = start.elapsed().as_micros() as u64,
-        encoding, "solved query"
+        encoding,
+        solver = solver.name(),
+        "solved query"
     );
     let model = match answer {
         Answer::Unsat => {
@@ -344,7 +356,7 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
         }
         Answer::Sat(m) => m,
     };
-    let request = match lowered.decode(&model) {
+    let request = match lowered.decode(model.as_ref()) {
         Ok(r) => r,
         Err(DecodeError::Unrealizable(why)) => {
             return Ok(inconclusive(

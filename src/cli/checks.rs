@@ -14,6 +14,7 @@ use crate::json::{self, Json, JsonKind};
 use crate::policy::{self, Policy, PolicyType};
 use crate::proof::{self, CheckKind, Recipe};
 use crate::report;
+use crate::smt::SolverChoice;
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EncodingArg {
@@ -21,6 +22,14 @@ pub enum EncodingArg {
     Finite,
     /// Plain SMT strings and regular expressions.
     Strings,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SolverArg {
+    /// The native SAT solver for finitized queries, Z3 for the rest.
+    Auto,
+    /// Z3 for every query (a cross-check of the native solver).
+    Z3,
 }
 
 #[derive(clap::Args, Debug)]
@@ -32,6 +41,8 @@ pub struct CommonArgs {
     pub output: OutputFormat,
     #[arg(long, value_enum, default_value = "finite")]
     pub encoding: EncodingArg,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub solver: SolverArg,
     /// Solver time limit per query, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub timeout_ms: u32,
@@ -202,6 +213,10 @@ fn options(common: &CommonArgs) -> Options {
         },
         timeout_ms: common.timeout_ms,
         max_memory_mb: common.max_memory_mb,
+        solver: match common.solver {
+            SolverArg::Auto => SolverChoice::Auto,
+            SolverArg::Z3 => SolverChoice::Z3,
+        },
         ..Options::default()
     }
 }

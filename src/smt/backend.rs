@@ -4,16 +4,8 @@
 use z3::ast::{BV, Bool, Int, Real, String as ZString};
 use z3::{Params, SatResult};
 
-use super::ModelView;
 use super::term::decode_model_string;
-
-/// A solver's answer.
-pub enum Answer {
-    Sat(Model),
-    Unsat,
-    /// Timeout, resource limit or incompleteness: never a proof.
-    Unknown(String),
-}
+use super::{Answer, ModelView};
 
 pub struct Solver {
     solver: z3::Solver,
@@ -39,7 +31,7 @@ impl Solver {
         let lits: Vec<Bool> = assumptions.iter().map(|a| Bool::new_const(*a)).collect();
         match self.solver.check_assumptions(&lits) {
             SatResult::Sat => match self.solver.get_model() {
-                Some(m) => Answer::Sat(Model(m)),
+                Some(m) => Answer::Sat(Box::new(Model(m))),
                 None => Answer::Unknown("the solver reported sat without a model".into()),
             },
             SatResult::Unsat => Answer::Unsat,

@@ -1,12 +1,14 @@
 //! SMT: solver-agnostic terms, the encoder, two lowerings and the Z3 backend.
 //!
 //! `model` turns policies into formulas over an abstract symbolic request; `finite`
-//! (default) and `strings` lower them to SMT-LIB; `backend` alone talks to Z3.
+//! (default) and `strings` lower them to SMT-LIB; `backend` alone talks to Z3, and `sat`
+//! decides finitized scripts natively. `Engine` picks between the two.
 
 pub mod backend;
 pub mod finite;
 pub mod model;
 pub mod regions;
+pub mod sat;
 pub mod strings;
 pub mod term;
 
@@ -23,6 +25,66 @@ pub trait ModelView {
     fn real(&self, name: &str) -> Option<(i64, i64)>;
     /// A bit-vector constant of the given width (the width is part of its identity).
     fn bv(&self, name: &str, width: u32) -> Option<u128>;
+}
+
+/// A solver's answer.
+pub enum Answer {
+    Sat(Box<dyn ModelView>),
+    Unsat,
+    /// Timeout, resource limit or incompleteness: never a proof.
+    Unknown(String),
+}
+
+/// Which solver decides a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SolverChoice {
+    /// The native SAT backend when the script is in its fragment, Z3 otherwise.
+    Auto,
+    Z3,
+}
+
+/// A loaded script, ready for satisfiability checks under assumptions.
+pub enum Engine {
+    Native(Box<sat::Solver>),
+    Z3(backend::Solver),
+}
+
+impl Engine {
+    pub fn load(
+        script: &term::Script,
+        choice: SolverChoice,
+        timeout_ms: u32,
+        max_memory_mb: u32,
+    ) -> Engine {
+        if choice == SolverChoice::Auto {
+            match sat::Solver::load(script, timeout_ms) {
+                Ok(s) => return Engine::Native(Box::new(s)),
+                Err(sat::NotNative(why)) => {
+                    tracing::debug!(%why, "not in the native fragment; using z3");
+                }
+            }
+        }
+        backend::limit_memory(max_memory_mb);
+        Engine::Z3(backend::Solver::load(
+            &script.text(),
+            script.logic,
+            timeout_ms,
+        ))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Engine::Native(_) => "native",
+            Engine::Z3(_) => "z3",
+        }
+    }
+
+    pub fn check(&mut self, assumptions: &[&str]) -> Answer {
+        match self {
+            Engine::Native(s) => s.check(assumptions),
+            Engine::Z3(s) => s.check(assumptions),
+        }
+    }
 }
 
 /// A construct an encoding cannot express exactly; the check is then inconclusive.

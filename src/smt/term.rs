@@ -520,6 +520,15 @@ impl Script {
         }
     }
 
+    pub fn decls(&self) -> &[(String, Sort)] {
+        &self.decls
+    }
+
+    /// The asserted terms, each with its comment.
+    pub fn assertions(&self) -> &[(String, F)] {
+        &self.body
+    }
+
     pub fn is_declared(&self, name: &str) -> bool {
         self.decls.iter().any(|(n, _)| n == name)
     }

@@ -118,12 +118,17 @@ use hornbeam::policy::{self, Policy, PolicyType};
 
 /// Runs one check case (`{"check", "request": <AWS request body>}`) in-process.
 pub fn run_check(case: &Value, encoding: Encoding, timeout_ms: u32) -> (CheckResult, Vec<Policy>) {
-    let req = &case["request"];
     let opts = Options {
         encoding,
         timeout_ms,
         ..Options::default()
     };
+    run_check_with(case, &opts)
+}
+
+/// Runs one check case with the given options.
+pub fn run_check_with(case: &Value, opts: &Options) -> (CheckResult, Vec<Policy>) {
+    let req = &case["request"];
     let doc = |k: &str, t: PolicyType| {
         policy::parse(req[k].as_str().expect("policy document string"), t)
             .unwrap_or_else(|e| panic!("{}: {k}: {e}", case["name"]))
@@ -135,8 +140,7 @@ pub fn run_check(case: &Value, encoding: Encoding, timeout_ms: u32) -> (CheckRes
                 doc("newPolicyDocument", t),
                 doc("existingPolicyDocument", t),
             );
-            let r =
-                checks::no_new_access::check(&new, &existing, &opts).expect("no internal error");
+            let r = checks::no_new_access::check(&new, &existing, opts).expect("no internal error");
             (r, vec![new, existing])
         }
         "check-access-not-granted" => {
@@ -151,7 +155,7 @@ pub fn run_check(case: &Value, encoding: Encoding, timeout_ms: u32) -> (CheckRes
                     resources: strings(&a["resources"]),
                 })
                 .collect();
-            let r = checks::access_not_granted::check(&p, &access, &opts)
+            let r = checks::access_not_granted::check(&p, &access, opts)
                 .expect("valid access")
                 .expect("no internal error");
             (r, vec![p])
@@ -159,7 +163,7 @@ pub fn run_check(case: &Value, encoding: Encoding, timeout_ms: u32) -> (CheckRes
         "check-no-public-access" => {
             let p = doc("policyDocument", PolicyType::Resource);
             let r =
-                checks::no_public_access::check(&p, req["resourceType"].as_str().unwrap(), &opts)
+                checks::no_public_access::check(&p, req["resourceType"].as_str().unwrap(), opts)
                     .expect("valid resource type")
                     .expect("no internal error");
             (r, vec![p])
