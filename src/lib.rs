@@ -3,6 +3,7 @@
 //! Layers, top to bottom: [`policy`] (JSON → AST), [`pattern`] (wildcards, ARNs,
 //! variables), [`eval`] (the concrete evaluator), [`report`] (output), [`cli`].
 
+pub mod actions;
 pub mod checks;
 pub mod cli;
 pub mod eval;

@@ -7,6 +7,7 @@ pub mod access_not_granted;
 pub mod no_new_access;
 pub mod no_public_access;
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use thiserror::Error;
@@ -44,6 +45,8 @@ pub struct Options {
     pub reasons: bool,
     /// Native SAT for finitized scripts (`Auto`), or Z3 for everything.
     pub solver: SolverChoice,
+    /// On FAIL, list the known actions (src/actions) for which the check fails.
+    pub expand_actions: bool,
 }
 
 impl Default for Options {
@@ -55,6 +58,7 @@ impl Default for Options {
             max_memory_mb: 2_048,
             reasons: true,
             solver: SolverChoice::Auto,
+            expand_actions: false,
         }
     }
 }
@@ -87,6 +91,16 @@ pub struct CheckResult {
     pub fallback: Option<String>,
     /// The SMT-LIB script that was solved.
     pub smt: String,
+    /// With `expand_actions`, on a decided FAIL: the known actions it is about.
+    pub expanded_actions: Option<Expansion>,
+}
+
+/// The known actions for which a check fails, each confirmed by the evaluator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expansion {
+    pub actions: Vec<crate::actions::KnownAction>,
+    /// Why the list may be missing actions (a region the solver could not decide).
+    pub incomplete: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -296,6 +310,7 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
             encoding,
             fallback,
             smt,
+            expanded_actions: None,
         };
     let (lowered, built, text, fallback) = match lowered {
         Ok(x) => x,
@@ -314,6 +329,20 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
     };
     debug!(bytes = text.len(), encoding, "smt script");
     tracing::trace!("smt script:\n{text}");
+    let start = Instant::now();
+    let mut lowered = lowered;
+    let flags = match (&mut lowered, opts.expand_actions) {
+        (Lowered::Finite(f), true) => {
+            let flags = action_flags(f);
+            info!(
+                elapsed_us = start.elapsed().as_micros() as u64,
+                regions = flags.len(),
+                "mapped known actions to action regions"
+            );
+            Some(flags)
+        }
+        _ => None,
+    };
     let start = Instant::now();
     let mut solver = Engine::load(
         lowered.script(),
@@ -339,6 +368,7 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
                 encoding,
                 fallback,
                 smt: text,
+                expanded_actions: None,
             });
         }
         Answer::Unknown(why) => {
@@ -356,7 +386,7 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
         }
         Answer::Sat(m) => m,
     };
-    let request = match lowered.decode(model.as_ref()) {
+    let mut linked = match concrete(&lowered, model.as_ref(), spec) {
         Ok(r) => r,
         Err(DecodeError::Unrealizable(why)) => {
             return Ok(inconclusive(
@@ -368,10 +398,6 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
         }
         Err(DecodeError::Internal(why)) => return Err(CheckError::Internal(why)),
     };
-    let mut linked = spelled_as_written(request, &spec.policies());
-    linked
-        .link_principal_keys()
-        .map_err(|e| CheckError::Internal(format!("counterexample principal: {e}")))?;
     spec.confirm(&linked).map_err(|why| {
         CheckError::Internal(format!(
             "the {encoding} encoding's counterexample does not replay through the evaluator: {why}; request: {}",
@@ -407,6 +433,26 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
         elapsed_us = start.elapsed().as_micros() as u64,
         "computed reasons"
     );
+    let expanded_actions = match (opts.expand_actions, flags) {
+        (false, _) => None,
+        (true, None) => Some(Expansion {
+            actions: Vec::new(),
+            incomplete: Some(format!(
+                "known actions are listed only with the finitized encoding; this check used {encoding}"
+            )),
+        }),
+        (true, Some(flags)) => {
+            let start = Instant::now();
+            let e = expand(&lowered, &mut solver, &flags, spec)?;
+            info!(
+                elapsed_us = start.elapsed().as_micros() as u64,
+                regions = flags.len(),
+                actions = e.actions.len(),
+                "expanded actions"
+            );
+            Some(e)
+        }
+    };
     Ok(CheckResult {
         result: Verdict::Fail,
         message: fail_message.to_string(),
@@ -416,6 +462,89 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
         encoding,
         fallback,
         smt: text,
+        expanded_actions,
+    })
+}
+
+/// A model's concrete request: decoded, spelled as the policies write it, with the
+/// principal's derived keys linked.
+fn concrete(
+    lowered: &Lowered,
+    model: &dyn ModelView,
+    spec: &impl Spec,
+) -> Result<Request, DecodeError> {
+    let request = lowered.decode(model)?;
+    let mut linked = spelled_as_written(request, &spec.policies());
+    linked
+        .link_principal_keys()
+        .map_err(|e| DecodeError::Internal(format!("counterexample principal: {e}")))?;
+    Ok(linked)
+}
+
+/// The action regions that hold known actions: each region's flag and its actions.
+type ActionFlags = Vec<(String, Vec<crate::actions::KnownAction>)>;
+
+fn action_flags(fin: &mut Finite) -> ActionFlags {
+    let known = crate::actions::all();
+    let names: Vec<String> = known.iter().map(|a| a.to_string()).collect();
+    let Some(regions) = fin.regions_of_values(&Var::Action, &names) else {
+        return Vec::new();
+    };
+    let mut by_region: BTreeMap<usize, Vec<crate::actions::KnownAction>> = BTreeMap::new();
+    for (a, r) in known.iter().zip(regions) {
+        if let Some(r) = r {
+            by_region.entry(r).or_default().push(*a);
+        }
+    }
+    by_region
+        .into_iter()
+        .filter_map(|(r, actions)| Some((fin.region_flag(&Var::Action, r)?, actions)))
+        .collect()
+}
+
+/// For each action region: can the check fail there? Every action of a region that can
+/// is put in a counterexample of the region and confirmed by the evaluator.
+fn expand(
+    lowered: &Lowered,
+    solver: &mut Engine,
+    flags: &ActionFlags,
+    spec: &impl Spec,
+) -> Result<Expansion, CheckError> {
+    let mut actions = Vec::new();
+    let mut undecided = 0;
+    for (flag, members) in flags {
+        let model = match solver.check(&[flag.as_str()]) {
+            Answer::Unsat => continue,
+            Answer::Unknown(_) => {
+                undecided += members.len();
+                continue;
+            }
+            Answer::Sat(m) => m,
+        };
+        let request = match concrete(lowered, model.as_ref(), spec) {
+            Ok(r) => r,
+            Err(DecodeError::Unrealizable(_)) => {
+                undecided += members.len();
+                continue;
+            }
+            Err(DecodeError::Internal(why)) => return Err(CheckError::Internal(why)),
+        };
+        for a in members {
+            let mut r = request.clone();
+            r.action = a.to_string();
+            spec.confirm(&r).map_err(|why| {
+                CheckError::Internal(format!(
+                    "the known action `{a}` lies in a failing region but does not replay: {why}"
+                ))
+            })?;
+            actions.push(*a);
+        }
+    }
+    Ok(Expansion {
+        actions,
+        incomplete: (undecided > 0).then(|| {
+            format!("{undecided} known actions could not be decided (raise --timeout-ms)")
+        }),
     })
 }
 

@@ -49,6 +49,10 @@ pub struct CommonArgs {
     /// Z3's memory limit in MB (at least 64); reaching it makes the result inconclusive.
     #[arg(long, default_value_t = 2_048, value_parser = clap::value_parser!(u32).range(64..))]
     pub max_memory_mb: u32,
+    /// On FAIL, list the known IAM actions the failure is about (each confirmed by the
+    /// evaluator), e.g. every action that gains access.
+    #[arg(long)]
+    pub expand_actions: bool,
     /// Write a re-checkable proof bundle (inputs, SHA-256, SMT-LIB query, report) here.
     #[arg(long, value_name = "DIR")]
     pub emit_proof: Option<std::path::PathBuf>,
@@ -213,6 +217,7 @@ fn options(common: &CommonArgs) -> Options {
         },
         timeout_ms: common.timeout_ms,
         max_memory_mb: common.max_memory_mb,
+        expand_actions: common.expand_actions,
         solver: match common.solver {
             SolverArg::Auto => SolverChoice::Auto,
             SolverArg::Z3 => SolverChoice::Z3,

@@ -117,7 +117,77 @@ pub fn check_json(r: &crate::checks::CheckResult) -> String {
     if let Some(c) = &r.counterexample {
         out["counterexample"] = request_json(c);
     }
+    if let Some(e) = &r.expanded_actions {
+        out["expandedActions"] = expansion_json(e);
+    }
     serde_json::to_string_pretty(&out).unwrap_or_default()
+}
+
+/// `{"source", "count", "byAccessLevel", "actions", "incomplete"?}`.
+fn expansion_json(e: &crate::checks::Expansion) -> Value {
+    let mut out = json!({
+        "source": crate::actions::source(),
+        "count": e.actions.len(),
+        "byAccessLevel": by_level(e)
+            .into_iter()
+            .map(|(l, n)| (l.to_string(), json!(n)))
+            .collect::<serde_json::Map<_, _>>(),
+        "actions": e.actions.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+    });
+    if let Some(why) = &e.incomplete {
+        out["incomplete"] = json!(why);
+    }
+    out
+}
+
+fn by_level(
+    e: &crate::checks::Expansion,
+) -> std::collections::BTreeMap<crate::actions::AccessLevel, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for a in &e.actions {
+        *m.entry(a.level).or_insert(0) += 1;
+    }
+    m
+}
+
+/// How many actions text output lists before summarizing the rest.
+const TEXT_ACTIONS: usize = 40;
+
+fn expansion_text(e: &crate::checks::Expansion) -> String {
+    let levels: Vec<String> = by_level(e)
+        .into_iter()
+        .map(|(l, n)| format!("{l} {n}"))
+        .collect();
+    let mut out = format!(
+        "known actions with this access: {}{}\n",
+        e.actions.len(),
+        if levels.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", levels.join(", "))
+        }
+    );
+    if !e.actions.is_empty() {
+        let shown: Vec<String> = e
+            .actions
+            .iter()
+            .take(TEXT_ACTIONS)
+            .map(|a| a.to_string())
+            .collect();
+        out += &format!("  {}", shown.join(", "));
+        if e.actions.len() > TEXT_ACTIONS {
+            out += &format!(
+                ", ... and {} more (all with --output json)",
+                e.actions.len() - TEXT_ACTIONS
+            );
+        }
+        out += "\n";
+    }
+    if let Some(why) = &e.incomplete {
+        out += &format!("  incomplete: {why}\n");
+    }
+    out += &format!("  (action list: {})\n", crate::actions::source());
+    out
 }
 
 /// Why each statement of a policy applies or not to a request, one line each.
@@ -179,6 +249,9 @@ pub fn check_text(r: &crate::checks::CheckResult, policies: &[(&str, &Policy)]) 
         for (name, p) in policies {
             out += &explain(p, c, name);
         }
+    }
+    if let Some(e) = &r.expanded_actions {
+        out += &expansion_text(e);
     }
     out.trim_end().to_string()
 }

@@ -413,6 +413,61 @@ impl Sink for Finite {
 }
 
 impl Finite {
+    /// The region of each value of a single-valued variable: the region whose atom
+    /// truths the value has (`None` for a multivalued or unknown variable). Literal atoms
+    /// are looked up by value, so long lists of literal patterns cost one hash each.
+    pub fn regions_of_values(&self, var: &Var, values: &[String]) -> Option<Vec<Option<usize>>> {
+        let d = self.vars.get(var).filter(|d| !d.multi)?;
+        let mut atoms: Vec<(&Atom, usize)> = d.index.iter().map(|(a, i)| (a, *i)).collect();
+        atoms.sort_by_key(|(_, i)| *i);
+        let mut literal: HashMap<(String, bool), Vec<usize>> = HashMap::new();
+        let mut others = Vec::new();
+        for (a, i) in &atoms {
+            match a.matcher() {
+                Matcher::Glob(g, folded) => match g.as_literal() {
+                    Some(l) => literal.entry((l, folded)).or_default().push(*i),
+                    None => others.push((Matcher::Glob(g, folded), *i)),
+                },
+                m => others.push((m, *i)),
+            }
+        }
+        let by_truth: HashMap<&[bool], usize> = d
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(r, region)| (region.truth.as_slice(), r))
+            .collect();
+        let mut truth = vec![false; atoms.len()];
+        let out = values
+            .iter()
+            .map(|v| {
+                let folded = crate::pattern::fold(v);
+                truth.fill(false);
+                for key in [(v.clone(), false), (folded.clone(), true)] {
+                    for &i in literal.get(&key).into_iter().flatten() {
+                        truth[i] = true;
+                    }
+                }
+                for (m, i) in &others {
+                    truth[*i] = m.holds(v, &folded);
+                }
+                by_truth.get(truth.as_slice()).copied()
+            })
+            .collect();
+        Some(out)
+    }
+
+    /// Declares a Boolean that holds exactly when the variable lies in region `r`, for
+    /// use as an assumption; returns its name.
+    pub fn region_flag(&mut self, var: &Var, r: usize) -> Option<String> {
+        let d = self.vars.get(var).filter(|d| !d.multi)?;
+        let name = format!("{}_is_r{r}", d.name);
+        let term = int_eq(&d.name, r as i64);
+        self.script
+            .define(&name, format!("{var:?} lies in region {r}"), term);
+        Some(name)
+    }
+
     fn witness(&self, var: &Var, region: i64) -> Result<Option<String>, DecodeError> {
         let d = &self.vars[var];
         if region < 0 {
