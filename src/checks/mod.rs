@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use thiserror::Error;
-use tracing::{debug, info};
+use tracing::info;
 
 use crate::eval::{Principal, Request};
 use crate::policy::{Effect, Policy, PolicyType, PrincipalKind};
@@ -89,8 +89,6 @@ pub struct CheckResult {
     pub encoding: &'static str,
     /// Why the finitized encoding was not used, when it was asked for.
     pub fallback: Option<String>,
-    /// The SMT-LIB script that was solved.
-    pub smt: String,
     /// With `expand_actions`, on a decided FAIL: the known actions it is about.
     pub expanded_actions: Option<Expansion>,
 }
@@ -237,7 +235,7 @@ fn lower_strings(
     spec: &impl Spec,
     collector: &Collector,
     plain: bool,
-) -> Result<(Lowered, Built, String), Unsupported> {
+) -> Result<(Lowered, Built), Unsupported> {
     let mut s = if plain {
         Strings::plain(collector, spec.policy_type())
     } else {
@@ -248,48 +246,56 @@ fn lower_strings(
         return Err(e);
     }
     s.script.assert(QUERY_COMMENT, built.goal.clone());
-    let text = s.script.text();
-    Ok((Lowered::Strings(Box::new(s)), built, text))
+    Ok((Lowered::Strings(Box::new(s)), built))
 }
 
 /// Lowers a query with the chosen encoding.
 fn lower(
     spec: &impl Spec,
     opts: &Options,
-) -> Result<(Lowered, Built, String, Option<String>), Unsupported> {
+) -> Result<(Lowered, Built, Option<String>), Unsupported> {
+    let start = Instant::now();
     let collector = collect(spec);
+    tracing::debug!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        "collected atoms"
+    );
     if opts.encoding == Encoding::Strings {
-        let (l, b, t) = lower_strings(spec, &collector, false)?;
-        return Ok((l, b, t, None));
+        let (l, b) = lower_strings(spec, &collector, false)?;
+        return Ok((l, b, None));
     }
+    let start = Instant::now();
     match Finite::new(&collector, spec.policy_type(), opts.max_states) {
         Ok(mut fin) => {
+            tracing::debug!(
+                elapsed_us = start.elapsed().as_micros() as u64,
+                "built regions"
+            );
             let built = spec.build(&mut fin);
             if let Some(e) = fin.take_error() {
                 return Err(e);
             }
             fin.script.assert(QUERY_COMMENT, built.goal.clone());
-            let text = fin.script.text();
-            Ok((Lowered::Finite(Box::new(fin)), built, text, None))
+            Ok((Lowered::Finite(Box::new(fin)), built, None))
         }
         Err(Fallback(why)) => {
             info!(reason = %why, "finitized encoding does not apply; using strings");
-            let (l, b, t) = lower_strings(spec, &collector, false)?;
-            Ok((l, b, t, Some(why)))
+            let (l, b) = lower_strings(spec, &collector, false)?;
+            Ok((l, b, Some(why)))
         }
     }
 }
 
 /// Only the SMT-LIB script of a query (for snapshots).
 pub(crate) fn script_of(spec: &impl Spec, opts: &Options) -> Result<String, Unsupported> {
-    lower(spec, opts).map(|(_, _, text, _)| text)
+    lower(spec, opts).map(|(lowered, _, _)| lowered.script().text())
 }
 
 /// The self-contained proof script of a query: the plain strings encoding ending in
 /// `(check-sat)`, which answers `unsat` exactly when the check passes.
 pub(crate) fn proof_script_of(spec: &impl Spec) -> Result<String, Unsupported> {
-    let (_, _, text) = lower_strings(spec, &collect(spec), true)?;
-    Ok(format!("{text}(check-sat)\n"))
+    let (lowered, _) = lower_strings(spec, &collect(spec), true)?;
+    Ok(format!("{}(check-sat)\n", lowered.script().text()))
 }
 
 pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, CheckError> {
@@ -301,7 +307,7 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
         "encoded query"
     );
     let inconclusive =
-        |why: String, encoding: &'static str, smt: String, fallback: Option<String>| CheckResult {
+        |why: String, encoding: &'static str, fallback: Option<String>| CheckResult {
             result: Verdict::Fail,
             message: fail_message.to_string(),
             reasons: Vec::new(),
@@ -309,16 +315,14 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
             inconclusive: Some(why),
             encoding,
             fallback,
-            smt,
             expanded_actions: None,
         };
-    let (lowered, built, text, fallback) = match lowered {
+    let (lowered, built, fallback) = match lowered {
         Ok(x) => x,
         Err(u) => {
             return Ok(inconclusive(
                 format!("the analysis is inconclusive: the policy uses {}", u.0),
                 "none",
-                String::new(),
                 None,
             ));
         }
@@ -327,8 +331,9 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
         Lowered::Finite(_) => "finite",
         Lowered::Strings(_) => "strings",
     };
-    debug!(bytes = text.len(), encoding, "smt script");
-    tracing::trace!("smt script:\n{text}");
+    if tracing::enabled!(tracing::Level::TRACE) {
+        tracing::trace!("smt script:\n{}", lowered.script().text());
+    }
     let start = Instant::now();
     let mut lowered = lowered;
     let flags = match (&mut lowered, opts.expand_actions) {
@@ -367,7 +372,6 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
                 inconclusive: None,
                 encoding,
                 fallback,
-                smt: text,
                 expanded_actions: None,
             });
         }
@@ -380,7 +384,6 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
             return Ok(inconclusive(
                 format!("the analysis is inconclusive: the solver gave no answer ({why}); {hint}"),
                 encoding,
-                text,
                 fallback,
             ));
         }
@@ -392,7 +395,6 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
             return Ok(inconclusive(
                 format!("the analysis is inconclusive: {why}"),
                 encoding,
-                text,
                 fallback,
             ));
         }
@@ -461,7 +463,6 @@ pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, Check
         inconclusive: None,
         encoding,
         fallback,
-        smt: text,
         expanded_actions,
     })
 }

@@ -6,12 +6,14 @@
 //! hold in a region is computed by the evaluator's own per-value test on the region's
 //! witness, so the solver and the evaluator cannot disagree about an atom.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::eval::{Context, Principal, Request};
 use crate::policy::{Cmp, CondValue, PolicyType, PrincipalKind};
 
-use super::model::{Atom, Collector, Matcher, Pred, Sink, Slot, ValueFamily, Var};
+use super::model::{self, Atom, Collector, Matcher, Pred, Sink, Slot, ValueFamily, Var};
 use super::regions;
 use super::term::{self, F, Script, Sort, and, int_eq, not, or};
 use super::{DecodeError, ModelView, Unsupported, kind_code, kind_from_code};
@@ -22,7 +24,9 @@ pub struct Fallback(pub String);
 
 #[derive(Debug, Clone)]
 struct Region {
-    truth: Vec<bool>,
+    /// The atoms (indices) that hold in the region, sorted: regions are many and each
+    /// makes few atoms true, so a dense vector would be regions × atoms.
+    truth: Vec<u32>,
     /// `None` when a product of families has no value realizing all of them at once.
     witness: Option<String>,
 }
@@ -30,8 +34,12 @@ struct Region {
 #[derive(Debug, Clone)]
 struct Domain {
     name: String,
-    index: HashMap<Atom, usize>,
+    atoms: Vec<Atom>,
+    /// Positions in `atoms` by [`model::atom_hash`].
+    index: FxHashMap<u64, Vec<u32>>,
     regions: Vec<Region>,
+    /// For each atom, the regions where it holds (sorted).
+    holders: Vec<Vec<u32>>,
     multi: bool,
     always_present: bool,
 }
@@ -44,8 +52,19 @@ pub struct Finite {
     error: Option<Unsupported>,
 }
 
-/// Candidate values of one family: (truth of the family's atoms, witness).
-type FamilyRegions = Vec<(Vec<bool>, String)>;
+/// Candidate values of one family: (the family's atoms that hold, by position in the
+/// family, and a witness).
+type FamilyRegions = Vec<(Vec<u32>, String)>;
+
+/// The atoms among `matchers` (given with their atom indices) that hold on `w`.
+fn truths(matchers: &[(Matcher<'_>, usize)], w: &str) -> Vec<u32> {
+    let folded = crate::pattern::fold(w);
+    matchers
+        .iter()
+        .filter(|(m, _)| m.holds(w, &folded))
+        .map(|(_, i)| *i as u32)
+        .collect()
+}
 
 /// Regions of one variable from its atoms.
 fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback> {
@@ -74,22 +93,42 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
                     None => from_signature.push(None),
                 }
             }
-            let regions = regions::string_regions(&globs, max_states).ok_or_else(|| {
+            let t0 = std::time::Instant::now();
+            let regions = regions::string_regions(&globs, max_states);
+            tracing::debug!(
+                elapsed_us = t0.elapsed().as_micros() as u64,
+                globs = globs.len(),
+                regions = regions.as_ref().map_or(0, Vec::len),
+                "product automaton"
+            );
+            let regions = regions.ok_or_else(|| {
                 Fallback(format!(
                     "the product automaton of {} patterns exceeded {max_states} states",
                     globs.len()
                 ))
             })?;
-            let mut seen = HashSet::new();
+            // Member position of each signature glob, and the members tested directly.
+            let mut position_of_glob = vec![None; globs.len()];
+            let mut direct = Vec::new();
+            for (k, g) in from_signature.iter().enumerate() {
+                match g {
+                    Some(g) => position_of_glob[*g as usize] = Some(k as u32),
+                    None => direct.push(k),
+                }
+            }
+            let mut seen = FxHashSet::default();
             for (w, sig) in regions {
-                let truth: Vec<bool> = members
+                let mut truth: Vec<u32> = sig
                     .iter()
-                    .zip(&from_signature)
-                    .map(|(&i, g)| match g {
-                        Some(g) => sig.binary_search(g).is_ok(),
-                        None => atoms[i].holds(&w),
-                    })
+                    .filter_map(|g| position_of_glob[*g as usize])
+                    .chain(
+                        direct
+                            .iter()
+                            .filter(|&&k| atoms[members[k]].holds(&w))
+                            .map(|&k| k as u32),
+                    )
                     .collect();
+                truth.sort_unstable();
                 if seen.insert(truth.clone()) {
                     text_list.push((truth, w));
                 }
@@ -127,12 +166,15 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
                     .collect::<Vec<_>>(),
             ),
         };
-        let matchers: Vec<_> = members.iter().map(|&i| atoms[i].matcher()).collect();
-        let mut seen = HashSet::new();
+        let matchers: Vec<_> = members
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (atoms[i].matcher(), k))
+            .collect();
+        let mut seen = FxHashSet::default();
         let mut list = Vec::new();
         for w in candidates {
-            let folded = crate::pattern::fold(&w);
-            let truth: Vec<bool> = matchers.iter().map(|m| m.holds(&w, &folded)).collect();
+            let truth = truths(&matchers, &w);
             if seen.insert(truth.clone()) {
                 list.push((truth, w));
             }
@@ -141,7 +183,7 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
     }
     // One family: its regions. Several: their product, realized where one witness fits.
     let mut out: Vec<Region> = vec![Region {
-        truth: vec![false; atoms.len()],
+        truth: Vec::new(),
         witness: None,
     }];
     let mut witness_lists: Vec<Vec<String>> = vec![Vec::new()];
@@ -154,9 +196,8 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
         for (r, ws) in out.iter().zip(&witness_lists) {
             for (truth, w) in list {
                 let mut t = r.truth.clone();
-                for (k, &i) in members.iter().enumerate() {
-                    t[i] = truth[k];
-                }
+                t.extend(truth.iter().map(|&k| members[k as usize] as u32));
+                t.sort_unstable();
                 next.push(Region {
                     truth: t,
                     witness: None,
@@ -176,17 +217,22 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
         }
         return Ok(out);
     }
-    let matchers: Vec<_> = atoms.iter().map(Atom::matcher).collect();
+    let matchers: Vec<_> = atoms.iter().map(Atom::matcher).zip(0..).collect();
     for (r, ws) in out.iter_mut().zip(witness_lists) {
-        r.witness = ws.into_iter().find(|w| {
-            let folded = crate::pattern::fold(w);
-            matchers
-                .iter()
-                .map(|m| m.holds(w, &folded))
-                .eq(r.truth.iter().copied())
-        });
+        r.witness = ws.into_iter().find(|w| truths(&matchers, w) == r.truth);
     }
     Ok(out)
+}
+
+impl Domain {
+    /// The position of an atom of this variable.
+    fn position(&self, a: &Atom) -> Option<usize> {
+        self.index
+            .get(&model::atom_hash(a))?
+            .iter()
+            .map(|&i| i as usize)
+            .find(|&i| self.atoms[i] == *a)
+    }
 }
 
 impl Finite {
@@ -216,17 +262,24 @@ impl Finite {
                 Var::Principal => ("principal".to_string(), false, false),
                 Var::Key(k) => (format!("key{n}"), collector.is_multivalued(k), false),
             };
-            let index = atoms
-                .iter()
-                .enumerate()
-                .map(|(i, a)| (a.clone(), i))
-                .collect();
+            let mut index: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+            for (i, a) in atoms.iter().enumerate() {
+                index.entry(model::atom_hash(a)).or_default().push(i as u32);
+            }
+            let mut holders = vec![Vec::new(); atoms.len()];
+            for (r, region) in regions.iter().enumerate() {
+                for &i in &region.truth {
+                    holders[i as usize].push(r as u32);
+                }
+            }
             vars.insert(
                 var,
                 Domain {
                     name,
+                    atoms,
                     index,
                     regions,
+                    holders,
                     multi,
                     always_present,
                 },
@@ -316,12 +369,17 @@ impl Finite {
         let d = self.vars.get(var)?;
         let mut ids = Vec::with_capacity(pred.atoms.len());
         for a in &pred.atoms {
-            ids.push(*d.index.get(a)?);
+            ids.push(d.position(a)?);
+        }
+        let mut hit = vec![false; d.regions.len()];
+        for i in ids {
+            for &r in &d.holders[i] {
+                hit[r as usize] = true;
+            }
         }
         let (mut yes, mut no) = (Vec::new(), Vec::new());
-        for (r, region) in d.regions.iter().enumerate() {
-            let hit = ids.iter().any(|&i| region.truth[i]);
-            if hit != pred.negated {
+        for (r, h) in hit.into_iter().enumerate() {
+            if h != pred.negated {
                 yes.push(r);
             } else {
                 no.push(r);
@@ -418,9 +476,8 @@ impl Finite {
     /// are looked up by value, so long lists of literal patterns cost one hash each.
     pub fn regions_of_values(&self, var: &Var, values: &[String]) -> Option<Vec<Option<usize>>> {
         let d = self.vars.get(var).filter(|d| !d.multi)?;
-        let mut atoms: Vec<(&Atom, usize)> = d.index.iter().map(|(a, i)| (a, *i)).collect();
-        atoms.sort_by_key(|(_, i)| *i);
-        let mut literal: HashMap<(String, bool), Vec<usize>> = HashMap::new();
+        let atoms: Vec<(&Atom, usize)> = d.atoms.iter().zip(0..).collect();
+        let mut literal: FxHashMap<(String, bool), Vec<usize>> = FxHashMap::default();
         let mut others = Vec::new();
         for (a, i) in &atoms {
             match a.matcher() {
@@ -431,26 +488,28 @@ impl Finite {
                 m => others.push((m, *i)),
             }
         }
-        let by_truth: HashMap<&[bool], usize> = d
+        let by_truth: FxHashMap<&[u32], usize> = d
             .regions
             .iter()
             .enumerate()
             .map(|(r, region)| (region.truth.as_slice(), r))
             .collect();
-        let mut truth = vec![false; atoms.len()];
         let out = values
             .iter()
             .map(|v| {
                 let folded = crate::pattern::fold(v);
-                truth.fill(false);
+                let mut truth: Vec<u32> = Vec::new();
                 for key in [(v.clone(), false), (folded.clone(), true)] {
                     for &i in literal.get(&key).into_iter().flatten() {
-                        truth[i] = true;
+                        truth.push(i as u32);
                     }
                 }
                 for (m, i) in &others {
-                    truth[*i] = m.holds(v, &folded);
+                    if m.holds(v, &folded) {
+                        truth.push(*i as u32);
+                    }
                 }
+                truth.sort_unstable();
                 by_truth.get(truth.as_slice()).copied()
             })
             .collect();

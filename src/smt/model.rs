@@ -380,13 +380,24 @@ pub struct Collector {
     pub variable_keys: BTreeSet<String>,
     /// Whether anything reads the principal.
     pub principal_used: bool,
+    /// Positions in `atoms` by atom hash, for de-duplication without cloning.
+    known: BTreeMap<Var, rustc_hash::FxHashMap<u64, Vec<u32>>>,
+}
+
+/// A fast hash of an atom (for indexes that compare atoms on collision).
+pub fn atom_hash(a: &Atom) -> u64 {
+    use std::hash::BuildHasher;
+    std::hash::BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(a)
 }
 
 impl Collector {
     pub fn note_pred(&mut self, slot: &Slot, pred: &Pred) {
         let list = self.atoms.entry(slot.var.clone()).or_default();
+        let known = self.known.entry(slot.var.clone()).or_default();
         for a in &pred.atoms {
-            if !list.contains(a) {
+            let at = known.entry(atom_hash(a)).or_default();
+            if !at.iter().any(|&i| list[i as usize] == *a) {
+                at.push(list.len() as u32);
                 list.push(a.clone());
             }
             if let CondValue::Pattern(t) = &a.value {

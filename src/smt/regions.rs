@@ -8,7 +8,9 @@
 //! signature. Numbers, dates and IP addresses: every cell of the line cut by the policy's
 //! constants contains one of a few candidate points next to a constant.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
@@ -171,13 +173,14 @@ pub fn string_witnesses(globs: &[StrGlob], max_states: usize) -> Option<Vec<Stri
 }
 
 /// Witnesses with their signatures: the sorted indices of the globs that accept them.
+///
+/// Literal globs that need no case variants are kept in a trie beside the product
+/// automaton of the others: a search state is (product state, trie node), so a list of
+/// 20,000 literal actions costs one state per trie node instead of 20,000 live pairs in
+/// every state. Product states are interned and their transitions cached.
 pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(String, Vec<u32>)>> {
     let folded_domain = globs.iter().all(|g| g.folded);
-    let product = Product {
-        globs,
-        folded_domain,
-    };
-    let mut named: HashSet<char> = HashSet::new();
+    let mut named: FxHashSet<char> = FxHashSet::default();
     for g in globs {
         for t in &g.toks {
             if let Tok::Lit(c) = t {
@@ -198,42 +201,300 @@ pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(Strin
         fold_table().1.clone()
     };
 
-    let mut start = Vec::new();
-    for g in 0..globs.len() {
-        product.close(g, 0, &mut start);
-    }
-    start.sort_unstable();
-    start.dedup();
-
-    let mut seen: HashSet<Vec<Pair>> = HashSet::new();
-    let mut signatures: HashSet<Vec<u32>> = HashSet::new();
-    let mut witnesses: Vec<(String, Vec<u32>)> = Vec::new();
-    let mut queue = VecDeque::new();
-    seen.insert(start.clone());
-    queue.push_back((start, String::new()));
-    while let Some((state, witness)) = queue.pop_front() {
-        let signature = product.signature(&state);
-        if signatures.insert(signature.clone()) {
-            witnesses.push((witness.clone(), signature));
+    // Literals stepped character by character (no case variants needed) go to the trie.
+    let mut literals: Vec<(Vec<char>, u32)> = Vec::new();
+    let mut automaton_globs = Vec::new();
+    let mut automaton_ids = Vec::new();
+    for (i, g) in globs.iter().enumerate() {
+        let literal: Option<Vec<char>> = g
+            .toks
+            .iter()
+            .map(|t| match t {
+                Tok::Lit(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        match literal {
+            Some(text) if folded_domain || !g.folded => literals.push((text, i as u32)),
+            _ => {
+                automaton_globs.push(g.clone());
+                automaton_ids.push(i as u32);
+            }
         }
-        if state.is_empty() {
+    }
+    let trie = FrozenTrie::new(&mut literals);
+    let mut product = Interned::new(
+        Product {
+            globs: &automaton_globs,
+            folded_domain,
+        },
+        automaton_ids,
+        other,
+        multi,
+    );
+
+    // Breadth-first search over (product state, trie node). A trie node is reached by
+    // one string only, so only off-trie states need a `seen` mark; witnesses are kept as
+    // parent links and spelled out only for new signatures.
+    const NO_NODE: u32 = u32::MAX;
+    let mut seen_off_trie: Vec<bool> = Vec::new();
+    let mut recorded: Vec<bool> = Vec::new();
+    let mut signatures: FxHashSet<Vec<u32>> = FxHashSet::default();
+    let mut witnesses: Vec<(String, Vec<u32>)> = Vec::new();
+    // Search nodes: (product state, trie node, parent search node, last character).
+    let mut nodes: Vec<(u32, u32, u32, char)> = vec![(0, 0, u32::MAX, '\0')];
+    let mut next_index = 0usize;
+    let spell = |nodes: &[(u32, u32, u32, char)], mut i: u32| {
+        let mut chars = Vec::new();
+        while nodes[i as usize].2 != u32::MAX {
+            chars.push(nodes[i as usize].3);
+            i = nodes[i as usize].2;
+        }
+        chars.into_iter().rev().collect::<String>()
+    };
+    let (mut candidates, mut merged) = (Vec::new(), Vec::new());
+    while next_index < nodes.len() {
+        let me = next_index as u32;
+        let (state, node, _, _) = nodes[next_index];
+        next_index += 1;
+        let ends: &[u32] = if node == NO_NODE {
+            &[]
+        } else {
+            trie.ends(node)
+        };
+        if ends.is_empty() {
+            if recorded.len() <= state as usize {
+                recorded.resize(state as usize + 1, false);
+            }
+            if !recorded[state as usize] {
+                recorded[state as usize] = true;
+                let sig = product.signature(state).to_vec();
+                if signatures.insert(sig.clone()) {
+                    witnesses.push((spell(&nodes, me), sig));
+                }
+            }
+        } else {
+            let mut sig = product.signature(state).to_vec();
+            sig.extend_from_slice(ends);
+            sig.sort_unstable();
+            sig.dedup();
+            if !signatures.contains(&sig) {
+                signatures.insert(sig.clone());
+                // A trie node's string is the literal that ends there.
+                witnesses.push((trie.texts[node as usize].iter().collect(), sig));
+            }
+        }
+        if product.is_dead(state) && node == NO_NODE {
             continue;
         }
-        for c in product.candidates(&state, other, &multi) {
-            let next = product.step(&state, c);
-            if seen.contains(&next) {
-                continue;
+        let kids: &[(char, u32)] = if node == NO_NODE {
+            &[]
+        } else {
+            trie.children(node)
+        };
+        candidates.clear();
+        candidates.extend_from_slice(product.candidates(state));
+        merge_chars(&candidates, kids, &mut merged);
+        for &(c, next_node) in &merged {
+            let next_state = product.step(state, c);
+            if next_node == NO_NODE {
+                let i = next_state as usize;
+                if seen_off_trie.len() <= i {
+                    seen_off_trie.resize(i + 1, false);
+                }
+                if seen_off_trie[i] {
+                    continue;
+                }
+                seen_off_trie[i] = true;
             }
-            if seen.len() >= max_states {
+            // Trie states are bounded by the literals' length; the budget is for the
+            // product automaton, where subset construction can explode.
+            if product.states.len() > max_states {
                 return None;
             }
-            seen.insert(next.clone());
-            let mut w = witness.clone();
-            w.push(c);
-            queue.push_back((next, w));
+            nodes.push((next_state, next_node, me, c));
         }
     }
     Some(witnesses)
+}
+
+/// The union of a state's candidate characters and a trie node's children (both
+/// sorted), each with the trie child it leads to (`u32::MAX`: off the trie).
+fn merge_chars(candidates: &[char], kids: &[(char, u32)], out: &mut Vec<(char, u32)>) {
+    out.clear();
+    let (mut i, mut j) = (0, 0);
+    while i < candidates.len() || j < kids.len() {
+        match (candidates.get(i), kids.get(j)) {
+            (Some(&c), Some(&(k, n))) if c == k => {
+                out.push((c, n));
+                i += 1;
+                j += 1;
+            }
+            (Some(&c), Some(&(k, _))) if c < k => {
+                out.push((c, u32::MAX));
+                i += 1;
+            }
+            (Some(&c), None) => {
+                out.push((c, u32::MAX));
+                i += 1;
+            }
+            (_, Some(&(k, n))) => {
+                out.push((k, n));
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+}
+
+/// A trie of literal globs, numbered in breadth-first order with flat arrays, so that
+/// the breadth-first search reads it front to back. Built from the sorted literals by
+/// splitting ranges on the next character: no per-node allocation.
+struct FrozenTrie {
+    kids_start: Vec<u32>,
+    kids: Vec<(char, u32)>,
+    ends_start: Vec<u32>,
+    ends: Vec<u32>,
+    /// The literal spelled by each node that ends one (empty otherwise).
+    texts: Vec<Vec<char>>,
+}
+
+impl FrozenTrie {
+    fn new(literals: &mut [(Vec<char>, u32)]) -> FrozenTrie {
+        literals.sort_unstable();
+        let mut t = FrozenTrie {
+            kids_start: Vec::new(),
+            kids: Vec::new(),
+            ends_start: Vec::new(),
+            ends: Vec::new(),
+            texts: Vec::new(),
+        };
+        // Node i covers literals[lo..hi], which share their first `depth` characters.
+        let mut queue: Vec<(usize, usize, usize)> = vec![(0, literals.len(), 0)];
+        let mut i = 0;
+        while i < queue.len() {
+            let (mut lo, hi, depth) = queue[i];
+            i += 1;
+            t.ends_start.push(t.ends.len() as u32);
+            t.kids_start.push(t.kids.len() as u32);
+            let mut text = Vec::new();
+            while lo < hi && literals[lo].0.len() == depth {
+                t.ends.push(literals[lo].1);
+                if text.is_empty() {
+                    text = literals[lo].0.clone();
+                }
+                lo += 1;
+            }
+            t.texts.push(text);
+            while lo < hi {
+                let c = literals[lo].0[depth];
+                let mut end = lo;
+                while end < hi && literals[end].0[depth] == c {
+                    end += 1;
+                }
+                t.kids.push((c, queue.len() as u32));
+                queue.push((lo, end, depth + 1));
+                lo = end;
+            }
+        }
+        t.ends_start.push(t.ends.len() as u32);
+        t.kids_start.push(t.kids.len() as u32);
+        t
+    }
+
+    fn children(&self, node: u32) -> &[(char, u32)] {
+        let n = node as usize;
+        &self.kids[self.kids_start[n] as usize..self.kids_start[n + 1] as usize]
+    }
+
+    fn ends(&self, node: u32) -> &[u32] {
+        let n = node as usize;
+        &self.ends[self.ends_start[n] as usize..self.ends_start[n + 1] as usize]
+    }
+}
+
+/// Interned product states: each with its signature (in original glob ids), its
+/// candidate characters and a cache of its transitions.
+struct Interned<'a> {
+    product: Product<'a>,
+    ids: Vec<u32>,
+    other: char,
+    multi: Vec<char>,
+    states: Vec<Vec<Pair>>,
+    index: FxHashMap<Vec<Pair>, u32>,
+    signatures: Vec<Vec<u32>>,
+    candidates: Vec<Vec<char>>,
+    transitions: FxHashMap<(u32, char), u32>,
+}
+
+impl<'a> Interned<'a> {
+    fn new(product: Product<'a>, ids: Vec<u32>, other: char, multi: Vec<char>) -> Self {
+        let mut start = Vec::new();
+        for g in 0..product.globs.len() {
+            product.close(g, 0, &mut start);
+        }
+        start.sort_unstable();
+        start.dedup();
+        let mut me = Interned {
+            product,
+            ids,
+            other,
+            multi,
+            states: Vec::new(),
+            index: FxHashMap::default(),
+            signatures: Vec::new(),
+            candidates: Vec::new(),
+            transitions: FxHashMap::default(),
+        };
+        me.intern(start);
+        me
+    }
+
+    fn intern(&mut self, state: Vec<Pair>) -> u32 {
+        if let Some(&id) = self.index.get(&state) {
+            return id;
+        }
+        let id = self.states.len() as u32;
+        let mut sig: Vec<u32> = self
+            .product
+            .signature(&state)
+            .into_iter()
+            .map(|g| self.ids[g as usize])
+            .collect();
+        sig.sort_unstable();
+        self.signatures.push(sig);
+        self.candidates.push(
+            self.product
+                .candidates(&state, self.other, &self.multi)
+                .into_iter()
+                .collect(),
+        );
+        self.index.insert(state.clone(), id);
+        self.states.push(state);
+        id
+    }
+
+    fn signature(&self, id: u32) -> &[u32] {
+        &self.signatures[id as usize]
+    }
+
+    fn candidates(&self, id: u32) -> &[char] {
+        &self.candidates[id as usize]
+    }
+
+    fn is_dead(&self, id: u32) -> bool {
+        self.states[id as usize].is_empty()
+    }
+
+    fn step(&mut self, id: u32, c: char) -> u32 {
+        if let Some(&next) = self.transitions.get(&(id, c)) {
+            return next;
+        }
+        let next = self.product.step(&self.states[id as usize], c);
+        let next = self.intern(next);
+        self.transitions.insert((id, c), next);
+        next
+    }
 }
 
 /// Candidate numbers: each constant, a point between neighbours, one below and one
@@ -373,6 +634,50 @@ mod tests {
                 .matches(&text);
                 assert_eq!(sig.contains(&(i as u32)), matched, "glob {i} on {w:?}");
             }
+        }
+    }
+
+    #[test]
+    fn literals_in_the_trie_keep_their_own_regions() {
+        // Literals share prefixes with each other and with wildcards; one is a prefix of
+        // another; one is duplicated.
+        let mut globs = vec![
+            glob("s3:get*", Syntax::Wildcard, true),
+            glob("s3:?et*", Syntax::Wildcard, true),
+        ];
+        for l in [
+            "s3:getobject",
+            "s3:get",
+            "s3:getobjectacl",
+            "s3:putobject",
+            "ec2:describe",
+            "s3:get",
+        ] {
+            globs.push(glob(l, Syntax::Wildcard, true));
+        }
+        let regions = string_regions(&globs, 10_000).unwrap();
+        for (w, sig) in &regions {
+            for (i, g) in globs.iter().enumerate() {
+                let matched = crate::pattern::Glob {
+                    toks: g.toks.clone(),
+                }
+                .matches(&w.to_lowercase());
+                assert_eq!(sig.contains(&(i as u32)), matched, "glob {i} on {w:?}");
+            }
+        }
+        let sigs: Vec<&Vec<u32>> = regions.iter().map(|(_, s)| s).collect();
+        assert_eq!(regions.len(), 8, "{regions:?}");
+        for want in [
+            vec![0, 1, 3, 7],
+            vec![0, 1, 2],
+            vec![0, 1, 4],
+            vec![5],
+            vec![6],
+            vec![0, 1],
+            vec![1],
+            vec![],
+        ] {
+            assert!(sigs.contains(&&want), "{want:?} in {regions:?}");
         }
     }
 

@@ -95,8 +95,12 @@ pub fn not(a: F) -> F {
 fn junction(items: impl IntoIterator<Item = F>, is_and: bool) -> F {
     let unit = F::Const(is_and);
     let mut out: Vec<F> = Vec::new();
-    let push = |x: F, out: &mut Vec<F>| {
-        if !out.contains(&x) {
+    // Duplicates are found by hash: junctions over thousands of regions are common.
+    let mut seen: rustc_hash::FxHashSet<u64> = rustc_hash::FxHashSet::default();
+    let mut push = |x: F, out: &mut Vec<F>| {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(&x);
+        if seen.insert(h) || !out.contains(&x) {
             out.push(x);
         }
     };
