@@ -202,6 +202,18 @@ impl Spec for AccessNotGranted<'_> {
     }
 }
 
+/// Validates an access list on its own (the errors `check` would give for it).
+pub fn validate(access: &[Access]) -> Result<(), AccessError> {
+    let empty = Policy {
+        version: None,
+        id: None,
+        policy_type: crate::policy::PolicyType::Identity,
+        variables: true,
+        statements: Vec::new(),
+    };
+    AccessNotGranted::new(&empty, access).map(|_| ())
+}
+
 pub fn check(
     policy: &Policy,
     access: &[Access],

@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use clap::ValueEnum;
 use tracing::info;
 
-use super::{OutputFormat, exit, input};
+use super::{OutputFormat, batch, exit, input};
 use crate::checks::access_not_granted::Access;
 use crate::checks::{self, CheckResult, Encoding, Options, Verdict};
 use crate::json::{self, Json, JsonKind};
@@ -53,6 +53,10 @@ pub struct CommonArgs {
     /// evaluator), e.g. every action that gains access.
     #[arg(long)]
     pub expand_actions: bool,
+    /// Worker threads in batch mode (a directory or glob of documents); default: one
+    /// per core.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
     /// Write a re-checkable proof bundle (inputs, SHA-256, SMT-LIB query, report) here.
     #[arg(long, value_name = "DIR")]
     pub emit_proof: Option<std::path::PathBuf>,
@@ -209,6 +213,21 @@ fn policy_from(
     Ok((p, text))
 }
 
+/// The files of a batch, when the document argument names a directory or a glob.
+fn batch_of(arg: &Option<String>, flag: &str) -> Result<Option<Vec<std::path::PathBuf>>> {
+    match arg {
+        Some(a) => batch::files(a, flag),
+        None => Ok(None),
+    }
+}
+
+/// One batch file's policy and text; errors name the file.
+fn policy_in(file: &std::path::Path, policy_type: PolicyType) -> Result<(Policy, String)> {
+    let text = input::read_file(file, "document")?;
+    let p = policy::parse(&text, policy_type)?;
+    Ok((p, text))
+}
+
 fn options(common: &CommonArgs) -> Options {
     Options {
         encoding: match common.encoding {
@@ -260,6 +279,33 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
     let policy_type: PolicyType = pick(args.policy_type, &body, "policyType", "--policy-type")?
         .parse()
         .map_err(anyhow::Error::msg)?;
+    if let Some(files) = batch_of(&args.new_policy_document, "--new-policy-document")? {
+        let (existing, existing_text) = policy_from(
+            args.existing_policy_document.as_deref(),
+            &body,
+            "existingPolicyDocument",
+            "--existing-policy-document",
+            policy_type,
+        )?;
+        let opts = options(&args.common);
+        return batch::run(&files, &args.common, |file| {
+            let (new, new_text) = policy_in(file, policy_type)?;
+            let result = checks::no_new_access::check(&new, &existing, &opts)?;
+            Ok((
+                result,
+                Recipe {
+                    check: CheckKind::NoNewAccess,
+                    policy_type: Some(policy_type),
+                    resource_type: None,
+                    access: Vec::new(),
+                    inputs: vec![
+                        ("newPolicyDocument".into(), new_text),
+                        ("existingPolicyDocument".into(), existing_text.clone()),
+                    ],
+                },
+            ))
+        });
+    }
     let start = Instant::now();
     let (new, new_text) = policy_from(
         args.new_policy_document.as_deref(),
@@ -421,14 +467,6 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
     let policy_type: PolicyType = pick(args.policy_type, &body, "policyType", "--policy-type")?
         .parse()
         .map_err(anyhow::Error::msg)?;
-    let start = Instant::now();
-    let (policy, text) = policy_from(
-        args.policy_document.as_deref(),
-        &body,
-        "policyDocument",
-        "--policy-document",
-        policy_type,
-    )?;
     let mut access = Vec::new();
     for a in &args.access {
         access.extend(parse_access(a)?);
@@ -441,6 +479,33 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
             ),
         }
     }
+    checks::access_not_granted::validate(&access).map_err(|e| anyhow!("--access: {e}"))?;
+    if let Some(files) = batch_of(&args.policy_document, "--policy-document")? {
+        let opts = options(&args.common);
+        return batch::run(&files, &args.common, |file| {
+            let (policy, text) = policy_in(file, policy_type)?;
+            let result = checks::access_not_granted::check(&policy, &access, &opts)
+                .map_err(|e| anyhow!("--access: {e}"))??;
+            Ok((
+                result,
+                Recipe {
+                    check: CheckKind::AccessNotGranted,
+                    policy_type: Some(policy_type),
+                    resource_type: None,
+                    access: access.clone(),
+                    inputs: vec![("policyDocument".into(), text)],
+                },
+            ))
+        });
+    }
+    let start = Instant::now();
+    let (policy, text) = policy_from(
+        args.policy_document.as_deref(),
+        &body,
+        "policyDocument",
+        "--policy-document",
+        policy_type,
+    )?;
     let result = checks::access_not_granted::check(&policy, &access, &options(&args.common))
         .map_err(|e| anyhow!("--access: {e}"))??;
     let recipe = Recipe {
@@ -465,6 +530,24 @@ pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
     )?;
     let resource_type = pick(args.resource_type, &body, "resourceType", "--resource-type")?;
     checks::no_public_access::validate_resource_type(&resource_type).context("--resource-type")?;
+    if let Some(files) = batch_of(&args.policy_document, "--policy-document")? {
+        let opts = options(&args.common);
+        return batch::run(&files, &args.common, |file| {
+            let (policy, text) = policy_in(file, PolicyType::Resource)?;
+            let result = checks::no_public_access::check(&policy, &resource_type, &opts)
+                .context("--resource-type")??;
+            Ok((
+                result,
+                Recipe {
+                    check: CheckKind::NoPublicAccess,
+                    policy_type: None,
+                    resource_type: Some(resource_type.clone()),
+                    access: Vec::new(),
+                    inputs: vec![("policyDocument".into(), text)],
+                },
+            ))
+        });
+    }
     let start = Instant::now();
     let (policy, text) = policy_from(
         args.policy_document.as_deref(),

@@ -28,18 +28,26 @@ pub fn read_document(arg: &str, what: &str) -> Result<String> {
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         return Ok(arg.to_string());
     }
-    let path = arg.strip_prefix("file://").unwrap_or(arg);
+    read_file(
+        std::path::Path::new(arg.strip_prefix("file://").unwrap_or(arg)),
+        what,
+    )
+}
+
+/// Reads a document file, within the document size limit.
+pub fn read_file(path: &std::path::Path, what: &str) -> Result<String> {
+    let shown = path.display();
     let meta = std::fs::metadata(path).with_context(|| {
-        format!("{what}: cannot read `{path}`; give a file path, `file://path`, `-` for stdin, or inline JSON")
+        format!("{what}: cannot read `{shown}`; give a file path, `file://path`, `-` for stdin, or inline JSON")
     })?;
     if meta.len() > MAX_DOCUMENT_BYTES as u64 {
         bail!(
-            "{what}: `{path}` is {} bytes, more than the {MAX_DOCUMENT_BYTES}-byte limit",
+            "{what}: `{shown}` is {} bytes, more than the {MAX_DOCUMENT_BYTES}-byte limit",
             meta.len()
         );
     }
     std::fs::read_to_string(path)
-        .with_context(|| format!("{what}: cannot read `{path}` as UTF-8 text"))
+        .with_context(|| format!("{what}: cannot read `{shown}` as UTF-8 text"))
 }
 
 /// Parses `KEY=VALUE` pairs (a repeated key becomes multi-valued) into a context.

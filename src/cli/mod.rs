@@ -1,5 +1,6 @@
 //! Command line: clap arguments → library calls → report → exit code.
 
+pub mod batch;
 pub mod checks;
 pub mod input;
 

@@ -94,6 +94,11 @@ pub fn simulation_text(policy: &Policy, r: &Request, e: &Evaluation) -> String {
 
 /// A check result in AWS's response shape plus the counterexample.
 pub fn check_json(r: &crate::checks::CheckResult) -> String {
+    serde_json::to_string_pretty(&check_value(r)).unwrap_or_default()
+}
+
+/// The JSON value of a check result (AWS's response shape plus counterexample).
+pub fn check_value(r: &crate::checks::CheckResult) -> Value {
     use crate::checks::Verdict;
     let mut reasons: Vec<Value> = r
         .reasons
@@ -120,7 +125,7 @@ pub fn check_json(r: &crate::checks::CheckResult) -> String {
     if let Some(e) = &r.expanded_actions {
         out["expandedActions"] = expansion_json(e);
     }
-    serde_json::to_string_pretty(&out).unwrap_or_default()
+    out
 }
 
 /// `{"source", "count", "byAccessLevel", "actions", "incomplete"?}`.

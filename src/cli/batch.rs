@@ -1,0 +1,223 @@
+//! Batch mode: a document argument naming a directory or a glob checks every file
+//! against the same reference, in parallel (one solver per worker thread), printing one
+//! line per file in file order, whatever the number of threads.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use anyhow::{Result, anyhow, bail};
+use serde_json::{Map, Value, json};
+use tracing::info;
+
+use super::checks::CommonArgs;
+use super::{OutputFormat, exit};
+use crate::checks::{CheckResult, Verdict};
+use crate::proof::{self, Recipe};
+use crate::report;
+
+/// The files a document argument names when it is a directory (every `*.json` below
+/// it) or a glob; `None` for a single document (a file, `-` or inline JSON).
+pub fn files(arg: &str, flag: &str) -> Result<Option<Vec<PathBuf>>> {
+    let trimmed = arg.trim_start();
+    if arg == "-" || trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return Ok(None);
+    }
+    let path = arg.strip_prefix("file://").unwrap_or(arg);
+    let p = Path::new(path);
+    let mut out = Vec::new();
+    if p.is_dir() {
+        walk(p, &mut out).map_err(|e| anyhow!("{flag}: cannot list `{path}`: {e}"))?;
+        if out.is_empty() {
+            bail!("{flag}: the directory `{path}` holds no `.json` files");
+        }
+    } else if !p.exists() && path.contains(['*', '?', '[']) {
+        let entries = glob::glob(path).map_err(|e| {
+            anyhow!(
+                "{flag}: invalid glob `{path}` at character {}: {}; quote it so the shell does not expand it",
+                e.pos + 1,
+                e.msg
+            )
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|e| anyhow!("{flag}: {e}"))?;
+            if entry.is_file() {
+                out.push(entry);
+            }
+        }
+        if out.is_empty() {
+            bail!("{flag}: the glob `{path}` matches no files");
+        }
+    } else {
+        return Ok(None);
+    }
+    out.sort();
+    Ok(Some(out))
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Severity for "exit code the worst result": internal > invalid > inconclusive >
+/// FAIL > PASS.
+fn severity(code: u8) -> u8 {
+    match code {
+        exit::OK => 0,
+        exit::NEGATIVE => 1,
+        exit::INCONCLUSIVE => 2,
+        exit::INVALID => 3,
+        _ => 4,
+    }
+}
+
+/// What one file's check gives.
+pub type One = Result<(CheckResult, Recipe)>;
+
+/// Checks every file with `check` on `jobs` threads and prints a line per file in file
+/// order; returns the worst exit code.
+pub fn run(
+    files: &[PathBuf],
+    common: &CommonArgs,
+    check: impl Fn(&Path) -> One + Sync,
+) -> Result<u8> {
+    let jobs = common
+        .jobs
+        .map(|n| n as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, files.len().max(1));
+    info!(files = files.len(), jobs, "batch");
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<(usize, u8, String)>();
+    let mut worst = exit::OK;
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (next, check) = (&next, &check);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    let start = std::time::Instant::now();
+                    let one = check(file);
+                    let ms = start.elapsed().as_secs_f64() * 1000.0;
+                    let (code, line) = line(file, i, one, ms, common);
+                    if tx.send((i, code, line)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Print in file order as soon as each prefix is complete.
+        let mut pending = BTreeMap::new();
+        let mut printed = 0;
+        for (i, code, line) in rx {
+            pending.insert(i, (code, line));
+            while let Some((code, line)) = pending.remove(&printed) {
+                println!("{line}");
+                if severity(code) > severity(worst) {
+                    worst = code;
+                }
+                printed += 1;
+            }
+        }
+    });
+    Ok(worst)
+}
+
+/// One file's exit code and output line.
+fn line(file: &Path, index: usize, one: One, ms: f64, common: &CommonArgs) -> (u8, String) {
+    let name = file.display().to_string();
+    let (code, value, text) = match one {
+        Ok((result, recipe)) => {
+            let code = match (result.result, &result.inconclusive) {
+                (Verdict::Pass, _) => exit::OK,
+                (Verdict::Fail, Some(_)) => exit::INCONCLUSIVE,
+                (Verdict::Fail, None) => exit::NEGATIVE,
+            };
+            let mut value = report::check_value(&result);
+            if let Some(dir) = &common.emit_proof {
+                let sub = dir.join(bundle_name(index, file));
+                if let Err(e) = proof::write_bundle(&sub, &recipe, &result, ms) {
+                    let why = format!("--emit-proof: {e}");
+                    return (
+                        exit::INVALID,
+                        render(&name, &json!({ "error": why }), &why, common),
+                    );
+                }
+                value["proof"] = json!(sub.display().to_string());
+            }
+            let summary = summary(&result);
+            (code, value, summary)
+        }
+        Err(e) => {
+            let internal = e.downcast_ref::<crate::checks::CheckError>().is_some();
+            let why = format!("{e:#}");
+            let code = if internal {
+                exit::INTERNAL
+            } else {
+                exit::INVALID
+            };
+            (code, json!({ "error": why }), format!("ERROR {why}"))
+        }
+    };
+    (code, render(&name, &value, &text, common))
+}
+
+fn render(name: &str, value: &Value, text: &str, common: &CommonArgs) -> String {
+    match common.output {
+        OutputFormat::Json => {
+            let mut obj = Map::new();
+            obj.insert("file".into(), json!(name));
+            if let Value::Object(fields) = value {
+                obj.extend(fields.clone());
+            }
+            Value::Object(obj).to_string()
+        }
+        OutputFormat::Text => format!("{name}: {text}"),
+    }
+}
+
+fn summary(r: &CheckResult) -> String {
+    let verdict = match (r.result, &r.inconclusive) {
+        (Verdict::Pass, _) => "PASS".to_string(),
+        (Verdict::Fail, Some(why)) => format!("INCONCLUSIVE ({why})"),
+        (Verdict::Fail, None) => "FAIL".to_string(),
+    };
+    let mut out = verdict;
+    if !r.reasons.is_empty() {
+        let reasons: Vec<&str> = r.reasons.iter().map(|x| x.description.as_str()).collect();
+        out += &format!(" — {}", reasons.join(" "));
+    }
+    if let Some(c) = &r.counterexample {
+        out += &format!(" (e.g. {} on {})", c.action, c.resource);
+    }
+    out
+}
+
+/// A proof sub-folder per file: its index and a file-system-safe form of its path.
+fn bundle_name(index: usize, file: &Path) -> String {
+    let safe: String = file
+        .display()
+        .to_string()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{:04}-{}", index + 1, safe.trim_start_matches(['.', '_']))
+}
