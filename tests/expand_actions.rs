@@ -19,6 +19,16 @@ fn expanding() -> Options {
     }
 }
 
+/// The expansion of a FAIL, as `service:Action` strings.
+fn listed(r: hornbeam::checks::CheckResult) -> BTreeSet<String> {
+    r.expanded_actions
+        .expect("an expansion on FAIL")
+        .actions
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
+}
+
 /// `policy` plus a Deny of every action but `action`.
 fn pinned(policy: &Value, action: &str) -> Value {
     let mut p = policy.clone();
@@ -90,13 +100,7 @@ fn access_not_granted_lists_the_actions_that_reach_the_listed_resources() {
     let r = access_not_granted::check(&parse(&policy, t), &access, &expanding())
         .unwrap()
         .unwrap();
-    let listed: BTreeSet<String> = r
-        .expanded_actions
-        .expect("an expansion on FAIL")
-        .actions
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
+    let listed = listed(r);
     assert!(listed.contains("s3:GetObject") && listed.contains("sqs:SendMessage"));
     for action in sample(&["s3", "sqs"]) {
         let one = access_not_granted::check(
@@ -126,13 +130,7 @@ fn no_public_access_lists_the_publicly_granted_actions() {
     )
     .unwrap()
     .unwrap();
-    let listed: BTreeSet<String> = r
-        .expanded_actions
-        .expect("an expansion on FAIL")
-        .actions
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
+    let listed = listed(r);
     let expected: BTreeSet<String> = actions::all()
         .iter()
         .filter(|a| {

@@ -117,7 +117,7 @@ impl Body {
                 text: String::new(),
             });
         };
-        let text = input::read_document(arg, "--cli-input-json")?;
+        let text = input::read_bounded(arg, "--cli-input-json", input::MAX_REQUEST_BYTES)?;
         let root = json::parse(&text).map_err(|e| {
             anyhow!(
                 "--cli-input-json: line {}, column {}: invalid JSON: {}",
@@ -279,41 +279,8 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
     let policy_type: PolicyType = pick(args.policy_type, &body, "policyType", "--policy-type")?
         .parse()
         .map_err(anyhow::Error::msg)?;
-    if let Some(files) = batch_of(&args.new_policy_document, "--new-policy-document")? {
-        let (existing, existing_text) = policy_from(
-            args.existing_policy_document.as_deref(),
-            &body,
-            "existingPolicyDocument",
-            "--existing-policy-document",
-            policy_type,
-        )?;
-        let opts = options(&args.common);
-        return batch::run(&files, &args.common, |file| {
-            let (new, new_text) = policy_in(file, policy_type)?;
-            let result = checks::no_new_access::check(&new, &existing, &opts)?;
-            Ok((
-                result,
-                Recipe {
-                    check: CheckKind::NoNewAccess,
-                    policy_type: Some(policy_type),
-                    resource_type: None,
-                    access: Vec::new(),
-                    inputs: vec![
-                        ("newPolicyDocument".into(), new_text),
-                        ("existingPolicyDocument".into(), existing_text.clone()),
-                    ],
-                },
-            ))
-        });
-    }
+    let batch_files = batch_of(&args.new_policy_document, "--new-policy-document")?;
     let start = Instant::now();
-    let (new, new_text) = policy_from(
-        args.new_policy_document.as_deref(),
-        &body,
-        "newPolicyDocument",
-        "--new-policy-document",
-        policy_type,
-    )?;
     let (existing, existing_text) = policy_from(
         args.existing_policy_document.as_deref(),
         &body,
@@ -321,17 +288,35 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         "--existing-policy-document",
         policy_type,
     )?;
-    let result = checks::no_new_access::check(&new, &existing, &options(&args.common))?;
-    let recipe = Recipe {
-        check: CheckKind::NoNewAccess,
-        policy_type: Some(policy_type),
-        resource_type: None,
-        access: Vec::new(),
-        inputs: vec![
-            ("newPolicyDocument".into(), new_text),
-            ("existingPolicyDocument".into(), existing_text),
-        ],
+    let opts = options(&args.common);
+    let check = |new: &Policy, new_text: String| -> batch::One {
+        let result = checks::no_new_access::check(new, &existing, &opts)?;
+        let recipe = Recipe {
+            check: CheckKind::NoNewAccess,
+            policy_type: Some(policy_type),
+            resource_type: None,
+            access: Vec::new(),
+            inputs: vec![
+                ("newPolicyDocument".into(), new_text),
+                ("existingPolicyDocument".into(), existing_text.clone()),
+            ],
+        };
+        Ok((result, recipe))
     };
+    if let Some(files) = batch_files {
+        return batch::run(&files, &args.common, |file| {
+            let (new, new_text) = policy_in(file, policy_type)?;
+            check(&new, new_text)
+        });
+    }
+    let (new, new_text) = policy_from(
+        args.new_policy_document.as_deref(),
+        &body,
+        "newPolicyDocument",
+        "--new-policy-document",
+        policy_type,
+    )?;
+    let (result, recipe) = check(&new, new_text)?;
     finish(
         result,
         &args.common,
@@ -480,22 +465,23 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         }
     }
     checks::access_not_granted::validate(&access).map_err(|e| anyhow!("--access: {e}"))?;
+    let opts = options(&args.common);
+    let check = |policy: &Policy, text: String| -> batch::One {
+        let result = checks::access_not_granted::check(policy, &access, &opts)
+            .map_err(|e| anyhow!("--access: {e}"))??;
+        let recipe = Recipe {
+            check: CheckKind::AccessNotGranted,
+            policy_type: Some(policy_type),
+            resource_type: None,
+            access: access.clone(),
+            inputs: vec![("policyDocument".into(), text)],
+        };
+        Ok((result, recipe))
+    };
     if let Some(files) = batch_of(&args.policy_document, "--policy-document")? {
-        let opts = options(&args.common);
         return batch::run(&files, &args.common, |file| {
             let (policy, text) = policy_in(file, policy_type)?;
-            let result = checks::access_not_granted::check(&policy, &access, &opts)
-                .map_err(|e| anyhow!("--access: {e}"))??;
-            Ok((
-                result,
-                Recipe {
-                    check: CheckKind::AccessNotGranted,
-                    policy_type: Some(policy_type),
-                    resource_type: None,
-                    access: access.clone(),
-                    inputs: vec![("policyDocument".into(), text)],
-                },
-            ))
+            check(&policy, text)
         });
     }
     let start = Instant::now();
@@ -506,15 +492,7 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         "--policy-document",
         policy_type,
     )?;
-    let result = checks::access_not_granted::check(&policy, &access, &options(&args.common))
-        .map_err(|e| anyhow!("--access: {e}"))??;
-    let recipe = Recipe {
-        check: CheckKind::AccessNotGranted,
-        policy_type: Some(policy_type),
-        resource_type: None,
-        access,
-        inputs: vec![("policyDocument".into(), text)],
-    };
+    let (result, recipe) = check(&policy, text)?;
     finish(
         result,
         &args.common,
@@ -530,22 +508,23 @@ pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
     )?;
     let resource_type = pick(args.resource_type, &body, "resourceType", "--resource-type")?;
     checks::no_public_access::validate_resource_type(&resource_type).context("--resource-type")?;
+    let opts = options(&args.common);
+    let check = |policy: &Policy, text: String| -> batch::One {
+        let result = checks::no_public_access::check(policy, &resource_type, &opts)
+            .context("--resource-type")??;
+        let recipe = Recipe {
+            check: CheckKind::NoPublicAccess,
+            policy_type: None,
+            resource_type: Some(resource_type.clone()),
+            access: Vec::new(),
+            inputs: vec![("policyDocument".into(), text)],
+        };
+        Ok((result, recipe))
+    };
     if let Some(files) = batch_of(&args.policy_document, "--policy-document")? {
-        let opts = options(&args.common);
         return batch::run(&files, &args.common, |file| {
             let (policy, text) = policy_in(file, PolicyType::Resource)?;
-            let result = checks::no_public_access::check(&policy, &resource_type, &opts)
-                .context("--resource-type")??;
-            Ok((
-                result,
-                Recipe {
-                    check: CheckKind::NoPublicAccess,
-                    policy_type: None,
-                    resource_type: Some(resource_type.clone()),
-                    access: Vec::new(),
-                    inputs: vec![("policyDocument".into(), text)],
-                },
-            ))
+            check(&policy, text)
         });
     }
     let start = Instant::now();
@@ -556,15 +535,7 @@ pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
         "--policy-document",
         PolicyType::Resource,
     )?;
-    let result = checks::no_public_access::check(&policy, &resource_type, &options(&args.common))
-        .context("--resource-type")??;
-    let recipe = Recipe {
-        check: CheckKind::NoPublicAccess,
-        policy_type: None,
-        resource_type: Some(resource_type),
-        access: Vec::new(),
-        inputs: vec![("policyDocument".into(), text)],
-    };
+    let (result, recipe) = check(&policy, text)?;
     finish(
         result,
         &args.common,

@@ -11,10 +11,19 @@ use crate::policy::MAX_DOCUMENT_BYTES;
 
 /// Reads a document argument; returns its text.
 pub fn read_document(arg: &str, what: &str) -> Result<String> {
+    read_bounded(arg, what, MAX_DOCUMENT_BYTES)
+}
+
+/// The largest `--cli-input-json` request: it carries up to two policy documents, each
+/// JSON-escaped inside a string.
+pub const MAX_REQUEST_BYTES: usize = 3 * MAX_DOCUMENT_BYTES;
+
+/// Reads a document argument of at most `limit` bytes.
+pub fn read_bounded(arg: &str, what: &str, limit: usize) -> Result<String> {
     if arg == "-" {
         let mut text = String::new();
         std::io::stdin()
-            .take(MAX_DOCUMENT_BYTES as u64 + 1)
+            .take(limit as u64 + 1)
             .read_to_string(&mut text)
             .with_context(|| format!("{what}: cannot read standard input"))?;
         return Ok(text);
@@ -28,21 +37,26 @@ pub fn read_document(arg: &str, what: &str) -> Result<String> {
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         return Ok(arg.to_string());
     }
-    read_file(
+    read_file_bounded(
         std::path::Path::new(arg.strip_prefix("file://").unwrap_or(arg)),
         what,
+        limit,
     )
 }
 
 /// Reads a document file, within the document size limit.
 pub fn read_file(path: &std::path::Path, what: &str) -> Result<String> {
+    read_file_bounded(path, what, MAX_DOCUMENT_BYTES)
+}
+
+fn read_file_bounded(path: &std::path::Path, what: &str, limit: usize) -> Result<String> {
     let shown = path.display();
     let meta = std::fs::metadata(path).with_context(|| {
         format!("{what}: cannot read `{shown}`; give a file path, `file://path`, `-` for stdin, or inline JSON")
     })?;
-    if meta.len() > MAX_DOCUMENT_BYTES as u64 {
+    if meta.len() > limit as u64 {
         bail!(
-            "{what}: `{shown}` is {} bytes, more than the {MAX_DOCUMENT_BYTES}-byte limit",
+            "{what}: `{shown}` is {} bytes, more than the {limit}-byte limit",
             meta.len()
         );
     }

@@ -1,9 +1,13 @@
-//! `cargo bench --bench checks`: wall-clock time of whole `hornbeam` processes (start-up,
-//! parsing, encoding, solving, replay, output) over the shared conformance corpus and
-//! over generated pairs of ~1,000-pattern policies, for both encodings.
+//! `cargo bench --bench checks`: wall-clock time and peak memory of whole `hornbeam`
+//! processes (start-up, parsing, encoding, solving, replay, output) over the shared
+//! conformance corpus, over real-size policies generated from the known-action data
+//! (ReadOnly-, ViewOnly-, PowerUser- and Administrator-like, 20,000 literal actions,
+//! 200 conditioned statements, 100 principals), for both encodings side by side, and
+//! the throughput of batch mode.
 //!
 //! Options (after `--`): `--encoding finite|strings|both` (default both),
-//! `--timeout-ms N` (default 60000), `--skip-corpus`, `--skip-large`.
+//! `--timeout-ms N` (strings encoding, default 60000), `--skip-corpus`,
+//! `--skip-large`, `--skip-batch`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +18,8 @@ use serde_json::{Value, json};
 struct Stats {
     times: Vec<Duration>,
     outcomes: Vec<i32>,
+    /// Peak resident memory of each run in KB (0 when `/usr/bin/time` is missing).
+    peaks: Vec<u64>,
 }
 
 impl Stats {
@@ -25,25 +31,37 @@ impl Stats {
         let p90 = t.get(t.len() * 9 / 10).copied().unwrap_or_default();
         let worst = t.last().copied().unwrap_or_default();
         let inconclusive = self.outcomes.iter().filter(|c| **c == 3).count();
+        let peak = self.peaks.iter().max().copied().unwrap_or(0);
         format!(
-            "{what:<44} n={:<4} median {:>8.1} ms  p90 {:>8.1} ms  worst {:>9.1} ms  inconclusive {inconclusive}",
+            "{what:<44} n={:<4} median {:>8.1} ms  p90 {:>8.1} ms  worst {:>9.1} ms  peak {:>4} MB  inconclusive {inconclusive}",
             t.len(),
             ms(median),
             ms(p90),
-            ms(worst)
+            ms(worst),
+            peak / 1024
         )
     }
 }
 
+/// One whole process: (wall time, exit code, peak RSS in KB).
 fn run(
     bin: &Path,
     check: &str,
     request: &Path,
     encoding: &str,
     timeout_ms: u32,
-) -> (Duration, i32) {
+    memory: bool,
+) -> (Duration, i32, u64) {
+    let time = Path::new("/usr/bin/time");
+    let mut cmd = if memory && time.exists() {
+        let mut c = Command::new(time);
+        c.args(["-f", "%M"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
     let start = Instant::now();
-    let out = Command::new(bin)
+    let out = cmd
         .arg(check)
         .arg("--cli-input-json")
         .arg(format!("file://{}", request.display()))
@@ -55,95 +73,253 @@ fn run(
         ])
         .output()
         .expect("run hornbeam");
-    (start.elapsed(), out.status.code().unwrap_or(-1))
+    let elapsed = start.elapsed();
+    let peak = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    (elapsed, out.status.code().unwrap_or(-1), peak)
 }
 
-const SERVICES: &[&str] = &[
-    "acm",
-    "apigateway",
-    "appsync",
-    "athena",
-    "autoscaling",
-    "backup",
-    "batch",
-    "cloudformation",
-    "cloudfront",
-    "cloudtrail",
-    "cloudwatch",
-    "codebuild",
-    "codecommit",
-    "codedeploy",
-    "codepipeline",
-    "cognito-idp",
-    "config",
-    "dynamodb",
-    "ec2",
-    "ecr",
-    "ecs",
-    "eks",
-    "elasticache",
-    "elasticbeanstalk",
-    "elasticloadbalancing",
-    "elasticmapreduce",
-    "es",
-    "events",
-    "firehose",
-    "glue",
-    "guardduty",
-    "iam",
-    "inspector",
-    "iot",
-    "kafka",
-    "kinesis",
-    "kms",
-    "lambda",
-    "logs",
-    "organizations",
-    "rds",
-    "redshift",
-    "route53",
-    "s3",
-    "sagemaker",
-    "secretsmanager",
-    "securityhub",
-    "ses",
-    "sns",
-    "sqs",
-    "ssm",
-    "states",
-    "sts",
-    "waf",
-    "xray",
-];
+fn policy(statements: Vec<Value>) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
 
-const VERBS: &[&str] = &[
-    "Get", "List", "Describe", "BatchGet", "Search", "Lookup", "Query", "Scan", "Check", "View",
-    "Export", "Preview", "Estimate", "Validate", "Test", "Select", "Read", "Show",
-];
+fn allow(actions: Value) -> Value {
+    json!({"Effect": "Allow", "Action": actions, "Resource": "*"})
+}
 
-const NOUNS: &[&str] = &[
-    "Object", "Bucket", "Policy", "Role", "User", "Group", "Instance", "Volume", "Snapshot",
-    "Table", "Stream", "Function", "Key", "Secret", "Topic", "Queue", "Trail", "Stack", "Cluster",
-    "Service",
-];
+/// Real-size identity policies built from the known-action data.
+fn generated() -> Vec<(&'static str, Value)> {
+    let all = hornbeam::actions::all();
+    let mut services: Vec<&str> = all.iter().map(|a| a.service).collect();
+    services.dedup();
+    let read_only: Vec<String> = services
+        .iter()
+        .flat_map(|s| ["Get", "List", "Describe"].map(|v| format!("{s}:{v}*")))
+        .collect();
+    let view_only: Vec<String> = all
+        .iter()
+        .filter(|a| {
+            a.level == hornbeam::actions::AccessLevel::List
+                && ["List", "Describe", "Get"]
+                    .iter()
+                    .any(|p| a.name.starts_with(p))
+        })
+        .map(|a| a.to_string())
+        .collect();
+    let power_user = policy(vec![
+        json!({"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}),
+        allow(json!([
+            "iam:CreateServiceLinkedRole",
+            "iam:DeleteServiceLinkedRole",
+            "iam:ListRoles",
+            "organizations:DescribeOrganization",
+            "account:ListRegions",
+            "account:GetAccountInformation"
+        ])),
+    ]);
+    let literals: Vec<String> = all.iter().take(20_000).map(|a| a.to_string()).collect();
+    let mut one_more = literals.clone();
+    one_more.push("sts:AssumeRole".into());
+    vec![
+        ("ReadOnly-like", policy(vec![allow(json!(read_only))])),
+        ("ViewOnly-like", policy(vec![allow(json!(view_only))])),
+        ("PowerUser-like", power_user),
+        ("Administrator", policy(vec![allow(json!("*"))])),
+        ("20k literals", policy(vec![allow(json!(literals))])),
+        ("20k literals + 1", policy(vec![allow(json!(one_more))])),
+    ]
+}
 
-/// A ReadOnlyAccess-like policy of ~1,000 `svc:Verb*` patterns; ~1,000 literal
-/// `svc:VerbNoun` actions it covers; the same literals plus one write action it does not.
-fn large_policies() -> (Value, Value, Value) {
-    let mut wildcards = Vec::new();
-    let mut literals = Vec::new();
-    for (i, svc) in SERVICES.iter().enumerate() {
-        for (j, verb) in VERBS.iter().enumerate() {
-            wildcards.push(format!("{svc}:{verb}*"));
-            if (i + j) % 3 != 0 {
-                literals.push(format!("{svc}:{verb}{}", NOUNS[(i * 7 + j) % NOUNS.len()]));
+/// 200 statements, each with five conditions; `wider` widens one statement's network.
+fn conditioned(wider: bool) -> Value {
+    let services: Vec<&str> = {
+        let mut s: Vec<&str> = hornbeam::actions::all().iter().map(|a| a.service).collect();
+        s.dedup();
+        s
+    };
+    policy(
+        (0..200)
+            .map(|i| {
+                let cidr = if wider && i == 100 {
+                    "10.0.0.0/8".to_string()
+                } else {
+                    format!("10.{}.0.0/16", i % 250)
+                };
+                json!({
+                    "Sid": format!("S{i}"),
+                    "Effect": "Allow",
+                    "Action": [format!("{}:Get*", services[i % services.len()]), format!("{}:List*", services[i % services.len()])],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]},
+                        "IpAddress": {"aws:SourceIp": cidr},
+                        "DateLessThan": {"aws:CurrentTime": format!("2027-{:02}-01T00:00:00Z", i % 12 + 1)},
+                        "Bool": {"aws:SecureTransport": "true"},
+                        "StringLike": {"aws:PrincipalTag/team": format!("team-{i}-*")}
+                    }
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A bucket policy granting `n` roles of different accounts (plus `extra`).
+fn principals(n: usize, extra: Option<&str>) -> Value {
+    let mut arns: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "arn:aws:iam::{:012}:role/app-{i}",
+                111_122_220_000u64 + i as u64
+            )
+        })
+        .collect();
+    arns.extend(extra.map(str::to_string));
+    policy(vec![
+        json!({"Sid": "Apps", "Effect": "Allow", "Principal": {"AWS": arns}, "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::shared-data/*"}),
+        json!({"Sid": "OnlyTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
+    ])
+}
+
+struct Case {
+    name: String,
+    check: &'static str,
+    body: Value,
+}
+
+fn nna(name: String, new: &Value, existing: &Value, t: &str) -> Case {
+    Case {
+        name,
+        check: "check-no-new-access",
+        body: json!({"newPolicyDocument": new.to_string(), "existingPolicyDocument": existing.to_string(), "policyType": t}),
+    }
+}
+
+fn large_cases() -> Vec<Case> {
+    let g = generated();
+    let mut cases = Vec::new();
+    let named = |n: &str| &g.iter().find(|(k, _)| *k == n).expect("generated").1;
+    let four = [
+        "ReadOnly-like",
+        "ViewOnly-like",
+        "PowerUser-like",
+        "Administrator",
+    ];
+    for a in four {
+        for b in four {
+            if a != b {
+                cases.push(nna(
+                    format!("{a} vs {b}"),
+                    named(a),
+                    named(b),
+                    "IDENTITY_POLICY",
+                ));
             }
         }
     }
-    let mut with_write = literals.clone();
-    with_write.push("s3:PutBucketPolicy".to_string());
-    let policy = |actions: &[String]| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
-    (policy(&wildcards), policy(&literals), policy(&with_write))
+    for other in ["ReadOnly-like", "Administrator", "20k literals + 1"] {
+        cases.push(nna(
+            format!("20k literals vs {other}"),
+            named("20k literals"),
+            named(other),
+            "IDENTITY_POLICY",
+        ));
+        cases.push(nna(
+            format!("{other} vs 20k literals"),
+            named(other),
+            named("20k literals"),
+            "IDENTITY_POLICY",
+        ));
+    }
+    let (narrow, wide) = (conditioned(false), conditioned(true));
+    cases.push(nna(
+        "200 conditioned statements, one wider".into(),
+        &wide,
+        &narrow,
+        "IDENTITY_POLICY",
+    ));
+    cases.push(nna(
+        "200 conditioned statements, reversed".into(),
+        &narrow,
+        &wide,
+        "IDENTITY_POLICY",
+    ));
+    let (hundred, more) = (
+        principals(100, None),
+        principals(100, Some("arn:aws:iam::999988887777:root")),
+    );
+    cases.push(nna(
+        "100 principals + 1 vs 100".into(),
+        &more,
+        &hundred,
+        "RESOURCE_POLICY",
+    ));
+    cases.push(nna(
+        "50 principals vs 100".into(),
+        &principals(50, None),
+        &hundred,
+        "RESOURCE_POLICY",
+    ));
+    cases.push(Case {
+        name: "100 principals, public access".into(),
+        check: "check-no-public-access",
+        body: json!({"policyDocument": hundred.to_string(), "resourceType": "AWS::S3::Bucket"}),
+    });
+    cases
+}
+
+/// Throughput of batch mode: corpus-size identity candidates against one reference.
+fn batch(bin: &Path, corpus: &[Value], dir: &Path) {
+    let files = dir.join("batch");
+    std::fs::create_dir_all(&files).unwrap();
+    let identity: Vec<&Value> = corpus
+        .iter()
+        .filter(|c| c["request"]["policyType"] == "IDENTITY_POLICY")
+        .collect();
+    let Some(first) = identity.first() else {
+        return;
+    };
+    let mut n = 0;
+    for copy in 0..4 {
+        for c in &identity {
+            let doc = c["request"]["newPolicyDocument"].as_str().unwrap();
+            std::fs::write(files.join(format!("{copy}-{n:04}.json")), doc).unwrap();
+            n += 1;
+        }
+    }
+    let reference = dir.join("reference.json");
+    std::fs::write(
+        &reference,
+        first["request"]["existingPolicyDocument"].as_str().unwrap(),
+    )
+    .unwrap();
+    for jobs in ["1", "2"] {
+        let start = Instant::now();
+        let out = Command::new(bin)
+            .args([
+                "check-no-new-access",
+                "--policy-type",
+                "IDENTITY_POLICY",
+                "--jobs",
+                jobs,
+            ])
+            .arg("--new-policy-document")
+            .arg(&files)
+            .arg("--existing-policy-document")
+            .arg(&reference)
+            .output()
+            .expect("run hornbeam");
+        let secs = start.elapsed().as_secs_f64();
+        let lines = String::from_utf8_lossy(&out.stdout).lines().count();
+        println!(
+            "batch: {lines} corpus candidates vs one reference, --jobs {jobs}: {:.0} ms, {:.0} checks/s (exit {:?})",
+            secs * 1000.0,
+            lines as f64 / secs,
+            out.status.code()
+        );
+    }
 }
 
 fn main() {
@@ -154,6 +330,7 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
+    let has = |name: &str| args.iter().any(|a| a == name);
     let encodings: Vec<String> = match flag("--encoding").as_deref() {
         Some("both") | None => vec!["finite".into(), "strings".into()],
         Some(e) => vec![e.to_string()],
@@ -169,70 +346,107 @@ fn main() {
         bin.display(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    let corpus: Vec<Value> = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/aws-samples.json"),
+    )
+    .ok()
+    .and_then(|t| serde_json::from_str(&t).ok())
+    .unwrap_or_default();
+    if corpus.is_empty() {
+        println!("conformance corpus not found; corpus and batch benchmarks skipped");
+    }
 
-    if !args.iter().any(|a| a == "--skip-corpus") {
-        let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/conformance/aws-samples.json");
-        match std::fs::read_to_string(&corpus) {
-            Err(_) => println!("corpus not found at {}; skipped", corpus.display()),
-            Ok(text) => {
-                let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
-                let mut files = Vec::new();
-                for (i, c) in cases.iter().enumerate() {
-                    let f = dir.join(format!("case{i}.json"));
-                    std::fs::write(&f, c["request"].to_string()).unwrap();
-                    files.push((c["check"].as_str().unwrap().to_string(), f));
-                }
-                for enc in &encodings {
-                    let mut stats = Stats {
-                        times: Vec::new(),
-                        outcomes: Vec::new(),
-                    };
-                    for (check, f) in &files {
-                        let (t, code) = run(&bin, check, f, enc, timeout_ms);
-                        stats.times.push(t);
-                        stats.outcomes.push(code);
-                    }
-                    println!(
-                        "{}",
-                        stats.line(&format!("corpus ({} cases), {enc}", files.len()))
-                    );
-                }
+    if !has("--skip-corpus") && !corpus.is_empty() {
+        let mut files = Vec::new();
+        for (i, c) in corpus.iter().enumerate() {
+            let f = dir.join(format!("case{i}.json"));
+            std::fs::write(&f, c["request"].to_string()).unwrap();
+            files.push((c["check"].as_str().unwrap().to_string(), f));
+        }
+        for enc in &encodings {
+            let mut stats = Stats {
+                times: Vec::new(),
+                outcomes: Vec::new(),
+                peaks: Vec::new(),
+            };
+            for (check, f) in &files {
+                let (t, code, _) = run(&bin, check, f, enc, timeout_ms, false);
+                stats.times.push(t);
+                stats.outcomes.push(code);
             }
+            // Peak memory in a second pass, so /usr/bin/time does not add to the times.
+            for (check, f) in files.iter().step_by(10) {
+                stats
+                    .peaks
+                    .push(run(&bin, check, f, enc, timeout_ms, true).2);
+            }
+            println!(
+                "{}",
+                stats.line(&format!("corpus ({} cases), {enc}", files.len()))
+            );
         }
     }
 
-    if !args.iter().any(|a| a == "--skip-large") {
-        let (wild, lit, lit_write) = large_policies();
-        let count = |p: &Value| p["Statement"][0]["Action"].as_array().map_or(0, Vec::len);
-        let pairs = [
-            ("literals vs wildcards, PASS", &lit, &wild),
-            ("literals+write vs wildcards, FAIL", &lit_write, &wild),
-            ("wildcards vs literals, FAIL", &wild, &lit),
-        ];
-        for (name, new, existing) in pairs {
-            let f = dir.join(format!("{}.json", name.replace([' ', ',', '+'], "-")));
-            let body = json!({"newPolicyDocument": new.to_string(), "existingPolicyDocument": existing.to_string(), "policyType": "IDENTITY_POLICY"});
-            std::fs::write(&f, body.to_string()).unwrap();
-            for enc in &encodings {
-                let mut stats = Stats {
-                    times: Vec::new(),
-                    outcomes: Vec::new(),
-                };
-                let runs = if enc == "finite" { 5 } else { 1 };
-                for _ in 0..runs {
-                    let (t, code) = run(&bin, "check-no-new-access", &f, enc, timeout_ms);
-                    stats.times.push(t);
-                    stats.outcomes.push(code);
+    if !has("--skip-large") {
+        println!(
+            "\n{:<44} {:>12} {:>9} {:>12} {:>9} {:>9}",
+            "generated pair", "finite ms", "MB", "strings ms", "MB", "ratio"
+        );
+        for case in large_cases() {
+            let f = dir.join("large.json");
+            std::fs::write(&f, case.body.to_string()).unwrap();
+            let mut cells = Vec::new();
+            for enc in ["finite", "strings"] {
+                if !encodings.iter().any(|e| e == enc) {
+                    cells.push(None);
+                    continue;
                 }
-                let what = format!(
-                    "{name} ({} vs {} patterns), {enc}",
-                    count(new),
-                    count(existing)
-                );
-                println!("{}  exit {:?}", stats.line(&what), stats.outcomes.first());
+                let runs = if enc == "finite" { 3 } else { 1 };
+                let mut times = Vec::new();
+                let (mut code, mut peak) = (0, 0);
+                for _ in 0..runs {
+                    let (t, c, p) = run(&bin, case.check, &f, enc, timeout_ms, true);
+                    times.push(t);
+                    code = c;
+                    peak = peak.max(p);
+                }
+                times.sort();
+                cells.push(Some((times[times.len() / 2], code, peak)));
             }
+            let show = |c: &Option<(Duration, i32, u64)>| match c {
+                None => ("-".to_string(), "-".to_string()),
+                Some((t, code, p)) => (
+                    if *code == 3 {
+                        format!(">{:.0} (timeout)", t.as_secs_f64() * 1000.0)
+                    } else {
+                        format!("{:.1} (exit {code})", t.as_secs_f64() * 1000.0)
+                    },
+                    format!("{}", p / 1024),
+                ),
+            };
+            let ratio = match (&cells[0], &cells[1]) {
+                (Some((f, _, _)), Some((s, code, _))) => {
+                    let r = s.as_secs_f64() / f.as_secs_f64();
+                    if *code == 3 {
+                        format!(">{r:.0}x")
+                    } else {
+                        format!("{r:.0}x")
+                    }
+                }
+                _ => "-".into(),
+            };
+            let (ft, fm) = show(&cells[0]);
+            let (st, sm) = show(&cells[1]);
+            println!(
+                "{:<44} {ft:>12} {fm:>9} {st:>12} {sm:>9} {ratio:>9}",
+                case.name
+            );
         }
+    }
+
+    if !has("--skip-batch") && !corpus.is_empty() {
+        println!();
+        batch(&bin, &corpus, &dir);
     }
     std::fs::remove_dir_all(&dir).ok();
 }
