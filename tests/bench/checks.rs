@@ -90,11 +90,17 @@ fn allow(actions: Value) -> Value {
     json!({"Effect": "Allow", "Action": actions, "Resource": "*"})
 }
 
+/// Every service prefix of the known-action data (the list is sorted by service).
+fn services() -> Vec<&'static str> {
+    let mut s: Vec<&str> = hornbeam::actions::all().iter().map(|a| a.service).collect();
+    s.dedup();
+    s
+}
+
 /// Real-size identity policies built from the known-action data.
 fn generated() -> Vec<(&'static str, Value)> {
     let all = hornbeam::actions::all();
-    let mut services: Vec<&str> = all.iter().map(|a| a.service).collect();
-    services.dedup();
+    let services = services();
     let read_only: Vec<String> = services
         .iter()
         .flat_map(|s| ["Get", "List", "Describe"].map(|v| format!("{s}:{v}*")))
@@ -135,11 +141,7 @@ fn generated() -> Vec<(&'static str, Value)> {
 
 /// 200 statements, each with five conditions; `wider` widens one statement's network.
 fn conditioned(wider: bool) -> Value {
-    let services: Vec<&str> = {
-        let mut s: Vec<&str> = hornbeam::actions::all().iter().map(|a| a.service).collect();
-        s.dedup();
-        s
-    };
+    let services = services();
     policy(
         (0..200)
             .map(|i| {
