@@ -13,3 +13,4 @@ pub mod policy;
 pub mod proof;
 pub mod report;
 pub mod smt;
+pub mod template;

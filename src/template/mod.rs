@@ -1,0 +1,343 @@
+//! Policies inside infrastructure code: CloudFormation templates (YAML or JSON, with
+//! intrinsic functions resolved offline) and Terraform plans (`terraform show -json`).
+//!
+//! Layers: [`node`] loads the document with line numbers; [`cfn`] and [`terraform`]
+//! find the policies and resolve their values into [`Val`]s, where a value the tool
+//! cannot know (a parameter without a value, `Fn::ImportValue`, a computed attribute) is
+//! an explicit unknown; [`render`] turns each into a policy document that grants at least
+//! what the deployed policy could grant, whatever the unknown turns out to be.
+
+pub mod cfn;
+pub mod node;
+pub mod render;
+pub mod terraform;
+
+use std::fmt;
+
+use thiserror::Error;
+
+use crate::policy::PolicyType;
+
+/// A template that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TemplateError {
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path} (line {line}): {message}")]
+    Invalid {
+        path: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{0}")]
+    Shape(String),
+}
+
+/// Offline stand-ins for what CloudFormation knows at deploy time.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub account_id: String,
+    pub region: String,
+    pub partition: String,
+    pub stack_name: String,
+    /// `--parameters K=V`, overriding the template's defaults.
+    pub parameters: Vec<(String, String)>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+            stack_name: "hornbeam-stack".into(),
+            parameters: Vec::new(),
+        }
+    }
+}
+
+/// One piece of a resolved string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Lit(String),
+    /// A value the tool cannot know, and why.
+    Unknown(String),
+}
+
+/// A resolved template value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Bool(bool),
+    Num(String),
+    Str(Vec<Part>),
+    List(Vec<Val>),
+    Map(Vec<(String, Val)>),
+    /// A whole value (a list, a document) the tool cannot know, and why.
+    Unknown(String),
+    /// `AWS::NoValue`: the member or item is removed.
+    NoValue,
+}
+
+impl Val {
+    pub fn lit(s: impl Into<String>) -> Val {
+        Val::Str(vec![Part::Lit(s.into())])
+    }
+
+    /// The string when it is fully known.
+    pub fn known_str(&self) -> Option<String> {
+        match self {
+            Val::Str(parts) => {
+                let mut out = String::new();
+                for p in parts {
+                    match p {
+                        Part::Lit(s) => out.push_str(s),
+                        Part::Unknown(_) => return None,
+                    }
+                }
+                Some(out)
+            }
+            Val::Num(n) => Some(n.clone()),
+            Val::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The first reason a value inside is unknown.
+    pub fn first_unknown(&self) -> Option<&str> {
+        match self {
+            Val::Unknown(why) => Some(why),
+            Val::Str(parts) => parts.iter().find_map(|p| match p {
+                Part::Unknown(w) => Some(w.as_str()),
+                Part::Lit(_) => None,
+            }),
+            Val::List(items) => items.iter().find_map(Val::first_unknown),
+            Val::Map(members) => members.iter().find_map(|(_, v)| v.first_unknown()),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Val> {
+        match self {
+            Val::Map(members) => members.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Reads a serde JSON value (e.g. a policy given as a JSON string).
+    pub fn from_json(v: &serde_json::Value) -> Val {
+        match v {
+            serde_json::Value::Null => Val::Null,
+            serde_json::Value::Bool(b) => Val::Bool(*b),
+            serde_json::Value::Number(n) => Val::Num(n.to_string()),
+            serde_json::Value::String(s) => Val::lit(s.clone()),
+            serde_json::Value::Array(items) => {
+                Val::List(items.iter().map(Val::from_json).collect())
+            }
+            serde_json::Value::Object(m) => Val::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Val::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Val {
+    /// Template-like text, unknowns shown as `{{unknown: why}}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Val::Null | Val::NoValue => f.write_str("null"),
+            Val::Bool(b) => write!(f, "{b}"),
+            Val::Num(n) => f.write_str(n),
+            Val::Str(parts) => {
+                for p in parts {
+                    match p {
+                        Part::Lit(s) => f.write_str(s)?,
+                        Part::Unknown(why) => write!(f, "{{{{unknown: {why}}}}}")?,
+                    }
+                }
+                Ok(())
+            }
+            Val::List(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Val::Map(_) => f.write_str("{...}"),
+            Val::Unknown(why) => write!(f, "{{{{unknown: {why}}}}}"),
+        }
+    }
+}
+
+/// How a policy found in a template is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Identity,
+    /// A resource policy; the resource type of the public-access check when it has one.
+    Resource {
+        public_type: Option<&'static str>,
+    },
+}
+
+impl Kind {
+    pub fn policy_type(&self) -> PolicyType {
+        match self {
+            Kind::Identity => PolicyType::Identity,
+            Kind::Resource { .. } => PolicyType::Resource,
+        }
+    }
+}
+
+/// One policy found in a template, before rendering.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The logical id (CloudFormation) or address (Terraform).
+    pub resource: String,
+    /// The resource type, e.g. `AWS::IAM::Role` or `aws_iam_role`.
+    pub resource_type: String,
+    /// `TrustPolicy`, `BucketPolicy`, an inline policy's name, ...
+    pub policy_name: String,
+    pub kind: Kind,
+    /// Where the policy starts in the template.
+    pub line: usize,
+    /// The document, or why there is none to check.
+    pub document: Result<Val, String>,
+    /// The assumptions on undecidable template conditions this policy was built under.
+    pub assumptions: Vec<(String, bool)>,
+}
+
+/// One policy ready for a check.
+#[derive(Debug, Clone)]
+pub struct Extracted {
+    pub resource: String,
+    pub resource_type: String,
+    pub policy_name: String,
+    pub kind: Kind,
+    pub line: usize,
+    pub assumptions: Vec<(String, bool)>,
+    /// The policy text to check, or why the policy cannot be checked.
+    pub policy: Result<String, String>,
+    /// The values the tool could not know and what it did with each.
+    pub notes: Vec<String>,
+}
+
+/// What kind of file a template is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    CloudFormation,
+    TerraformPlan,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::CloudFormation => "CloudFormation template",
+            Format::TerraformPlan => "Terraform plan",
+        }
+    }
+}
+
+/// Every policy in a template or plan, rendered for checking.
+pub fn extract(text: &str, settings: &Settings) -> Result<(Format, Vec<Extracted>), TemplateError> {
+    let root = node::load(text)?;
+    let (format, found) = if terraform::is_plan(&root) {
+        (Format::TerraformPlan, terraform::find(&root, settings)?)
+    } else {
+        (Format::CloudFormation, cfn::find(&root, settings)?)
+    };
+    let out = found
+        .into_iter()
+        .map(|f| {
+            let (policy, notes) = match f.document {
+                Ok(doc) => match render::render(&doc) {
+                    Ok((text, notes)) => (Ok(text), notes),
+                    Err(why) => (Err(why), Vec::new()),
+                },
+                Err(why) => (Err(why), Vec::new()),
+            };
+            Extracted {
+                resource: f.resource,
+                resource_type: f.resource_type,
+                policy_name: f.policy_name,
+                kind: f.kind,
+                line: f.line,
+                assumptions: f.assumptions,
+                policy,
+                notes,
+            }
+        })
+        .collect();
+    Ok((format, out))
+}
+
+/// The condition each Lambda permission field becomes, in [`lambda_policy`]'s order:
+/// source ARN, source account, principal organization, function URL auth type.
+const LAMBDA_CONDITIONS: [(&str, &str); 4] = [
+    ("ArnLike", "aws:SourceArn"),
+    ("StringEquals", "aws:SourceAccount"),
+    ("StringEquals", "aws:PrincipalOrgID"),
+    ("StringEquals", "lambda:FunctionUrlAuthType"),
+];
+
+/// The resource policy a Lambda permission adds to its function. `function` is a name
+/// or an ARN; `fields` follow [`LAMBDA_CONDITIONS`].
+pub(crate) fn lambda_policy(
+    settings: &Settings,
+    principal: Val,
+    action: Val,
+    function: Val,
+    fields: [Option<Val>; 4],
+) -> Val {
+    let resource = match function.known_str() {
+        Some(f) if f.starts_with("arn:") => function,
+        _ => {
+            let mut parts = vec![Part::Lit(format!(
+                "arn:{}:lambda:{}:{}:function:",
+                settings.partition, settings.region, settings.account_id
+            ))];
+            match function {
+                Val::Str(p) => parts.extend(p),
+                other => parts.push(Part::Unknown(format!("the function name is `{other}`"))),
+            }
+            Val::Str(parts)
+        }
+    };
+    let principal = match principal.known_str().as_deref() {
+        Some("*") => Val::lit("*"),
+        Some(p) if p.ends_with(".amazonaws.com") || p.ends_with(".amazonaws.com.cn") => {
+            Val::Map(vec![("Service".into(), principal)])
+        }
+        _ => Val::Map(vec![("AWS".into(), principal)]),
+    };
+    let mut conditions: Vec<(String, Val)> = Vec::new();
+    for ((op, key), v) in LAMBDA_CONDITIONS.into_iter().zip(fields) {
+        let Some(v) = v else { continue };
+        match conditions.iter_mut().find(|(o, _)| o == op) {
+            Some((_, Val::Map(keys))) => keys.push((key.into(), v)),
+            _ => conditions.push((op.into(), Val::Map(vec![(key.into(), v)]))),
+        }
+    }
+    let mut statement = vec![
+        ("Effect".to_string(), Val::lit("Allow")),
+        ("Principal".to_string(), principal),
+        ("Action".to_string(), action),
+        ("Resource".to_string(), resource),
+    ];
+    if !conditions.is_empty() {
+        statement.push(("Condition".into(), Val::Map(conditions)));
+    }
+    Val::Map(vec![
+        ("Version".into(), Val::lit("2012-10-17")),
+        ("Statement".into(), Val::List(vec![Val::Map(statement)])),
+    ])
+}

@@ -1,0 +1,489 @@
+//! A template document as a tree with line numbers: YAML (with CloudFormation's short
+//! tags such as `!Sub`, turned into their long `Fn::Sub` form) or JSON.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use super::TemplateError;
+use crate::json::{self, Json, JsonKind};
+
+/// One value of the document and the 1-based line where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub line: usize,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    /// A number as written.
+    Number(String),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Members in document order; duplicate names are rejected when loading.
+    Map(Vec<(String, Node)>),
+}
+
+impl Node {
+    pub fn get(&self, name: &str) -> Option<&Node> {
+        match &self.kind {
+            Kind::Map(members) => members.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Null => "null",
+            Kind::Bool(_) => "a boolean",
+            Kind::Number(_) => "a number",
+            Kind::Str(_) => "a string",
+            Kind::Seq(_) => "a list",
+            Kind::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// The short-form tags of CloudFormation YAML; each becomes `Fn::NAME` (or `Ref`,
+/// `Condition`).
+const SHORT_TAGS: &[&str] = &[
+    "Ref",
+    "Condition",
+    "Base64",
+    "Cidr",
+    "FindInMap",
+    "GetAtt",
+    "GetAZs",
+    "ImportValue",
+    "Join",
+    "Select",
+    "Split",
+    "Sub",
+    "Transform",
+    "And",
+    "Equals",
+    "If",
+    "Not",
+    "Or",
+    "Length",
+    "ToJsonString",
+];
+
+/// Loads a template: JSON when the first non-blank character is `{`, YAML otherwise.
+pub fn load(text: &str) -> Result<Node, TemplateError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim_start().starts_with('{') {
+        let root = json::parse(text).map_err(|e| TemplateError::Syntax {
+            line: e.line,
+            column: e.column,
+            message: format!("invalid JSON: {}", e.message),
+        })?;
+        let lines = LineIndex::new(text);
+        return Ok(from_json(&root, &lines));
+    }
+    load_yaml(text)
+}
+
+/// Byte offset → line, by binary search over the line starts.
+pub struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex(starts)
+    }
+
+    pub fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&s| s <= offset)
+    }
+}
+
+/// Converts a parsed JSON value into a node.
+pub fn from_json(j: &Json, lines: &LineIndex) -> Node {
+    let kind = match &j.kind {
+        JsonKind::Null => Kind::Null,
+        JsonKind::Bool(b) => Kind::Bool(*b),
+        JsonKind::Number(n) => Kind::Number(n.clone()),
+        JsonKind::String(s) => Kind::Str(s.clone()),
+        JsonKind::Array(items) => Kind::Seq(items.iter().map(|i| from_json(i, lines)).collect()),
+        JsonKind::Object(members) => Kind::Map(
+            members
+                .iter()
+                .map(|m| (m.name.clone(), from_json(&m.value, lines)))
+                .collect(),
+        ),
+    };
+    Node {
+        line: lines.line(j.offset),
+        kind,
+    }
+}
+
+fn load_yaml(text: &str) -> Result<Node, TemplateError> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(text);
+    parser
+        .load(&mut builder, false)
+        .map_err(|e| TemplateError::Syntax {
+            line: e.marker().line(),
+            column: e.marker().col() + 1,
+            message: format!("invalid YAML: {}", e.info()),
+        })?;
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    builder.root.ok_or(TemplateError::Syntax {
+        line: 1,
+        column: 1,
+        message: "the template is empty".into(),
+    })
+}
+
+/// An open collection while events arrive.
+enum Open {
+    Seq {
+        line: usize,
+        tag: Option<String>,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        line: usize,
+        tag: Option<String>,
+        anchor: usize,
+        members: Vec<(String, Node)>,
+        key: Option<(String, usize, usize)>,
+    },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Open>,
+    anchors: HashMap<usize, Node>,
+    root: Option<Node>,
+    error: Option<TemplateError>,
+}
+
+impl Builder {
+    fn fail(&mut self, line: usize, column: usize, message: String) {
+        if self.error.is_none() {
+            self.error = Some(TemplateError::Syntax {
+                line,
+                column,
+                message,
+            });
+        }
+    }
+
+    /// Adds a finished value to the collection on top of the stack (or as the root).
+    fn push(&mut self, node: Node, anchor: usize, mark: Marker) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        let mut duplicate = None;
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Open::Seq { items, .. }) => items.push(node),
+            Some(Open::Map { members, key, .. }) => match key.take() {
+                None => match node.kind {
+                    Kind::Str(s) => *key = Some((s, node.line, mark.col() + 1)),
+                    Kind::Number(s) => *key = Some((s, node.line, mark.col() + 1)),
+                    Kind::Bool(b) => *key = Some((b.to_string(), node.line, mark.col() + 1)),
+                    Kind::Null => *key = Some((String::new(), node.line, mark.col() + 1)),
+                    _ => {
+                        duplicate = Some((
+                            node.line,
+                            mark.col() + 1,
+                            "a mapping key must be a plain value, not a list or mapping".into(),
+                        ));
+                    }
+                },
+                Some((name, line, column)) => {
+                    if members.iter().any(|(n, _)| *n == name) {
+                        duplicate = Some((
+                            line,
+                            column,
+                            format!("duplicate key `{name}`; each key may appear once"),
+                        ));
+                    }
+                    members.push((name, node));
+                }
+            },
+        }
+        if let Some((line, column, message)) = duplicate {
+            self.fail(line, column, message);
+        }
+    }
+}
+
+fn tag_name(tag: Option<yaml_rust2::parser::Tag>) -> Option<String> {
+    tag.map(|t| {
+        if t.handle == "!" {
+            format!("!{}", t.suffix)
+        } else {
+            format!("{}{}", t.handle, t.suffix)
+        }
+    })
+}
+
+/// Turns a value carrying a short-form tag into the long form.
+fn apply_tag(tag: Option<String>, node: Node, column: usize) -> Result<Node, TemplateError> {
+    let Some(tag) = tag else { return Ok(node) };
+    let Some(name) = tag.strip_prefix('!') else {
+        return Ok(node);
+    };
+    if name.starts_with('!') || name.starts_with("tag:yaml.org") {
+        // Standard YAML tags (`!!str`): the scalar was already read as written.
+        return Ok(node);
+    }
+    if !SHORT_TAGS.contains(&name) {
+        return Err(TemplateError::Syntax {
+            line: node.line,
+            column,
+            message: format!(
+                "unknown tag `!{name}`; CloudFormation's short forms are {}",
+                SHORT_TAGS
+                    .iter()
+                    .map(|t| format!("`!{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    let line = node.line;
+    let value = if name == "GetAtt" {
+        match &node.kind {
+            Kind::Str(s) => match s.split_once('.') {
+                Some((res, attr)) => Node {
+                    line,
+                    kind: Kind::Seq(vec![
+                        Node {
+                            line,
+                            kind: Kind::Str(res.into()),
+                        },
+                        Node {
+                            line,
+                            kind: Kind::Str(attr.into()),
+                        },
+                    ]),
+                },
+                None => {
+                    return Err(TemplateError::Syntax {
+                        line,
+                        column,
+                        message: format!(
+                            "`!GetAtt {s}`: write `!GetAtt Resource.Attribute`, e.g. `!GetAtt MyRole.Arn`"
+                        ),
+                    });
+                }
+            },
+            _ => node,
+        }
+    } else {
+        node
+    };
+    let long = match name {
+        "Ref" | "Condition" => name.to_string(),
+        _ => format!("Fn::{name}"),
+    };
+    Ok(Node {
+        line,
+        kind: Kind::Map(vec![(long, value)]),
+    })
+}
+
+/// YAML 1.2 core-schema reading of a plain scalar.
+fn plain(value: String) -> Kind {
+    match value.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => Kind::Null,
+        "true" | "True" | "TRUE" => Kind::Bool(true),
+        "false" | "False" | "FALSE" => Kind::Bool(false),
+        v if is_number(v) => Kind::Number(value),
+        _ => Kind::Str(value),
+    }
+}
+
+fn is_number(v: &str) -> bool {
+    let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
+    if digits.is_empty() || !digits.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    // Leading zeros (`0123`, an account id or a code) stay strings, as CloudFormation
+    // passes them through unchanged.
+    if digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.") {
+        return false;
+    }
+    digits.parse::<f64>().is_ok()
+        && !digits.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        let line = mark.line();
+        let column = mark.col() + 1;
+        match ev {
+            Event::Scalar(value, style, anchor, tag) => {
+                let tag = tag_name(tag);
+                let kind = match (&style, tag.as_deref()) {
+                    (_, Some("!!str")) => Kind::Str(value),
+                    (TScalarStyle::Plain, _) => plain(value),
+                    _ => Kind::Str(value),
+                };
+                // `!GetAZs ''` and `!Ref` on a plain empty scalar read as null: keep a string.
+                let kind = match (&kind, &tag) {
+                    (Kind::Null, Some(t)) if t.starts_with('!') && !t.starts_with("!!") => {
+                        Kind::Str(String::new())
+                    }
+                    _ => kind,
+                };
+                match apply_tag(tag, Node { line, kind }, column) {
+                    Ok(node) => self.push(node, anchor, mark),
+                    Err(e) => self.error = Some(e),
+                }
+            }
+            Event::SequenceStart(anchor, tag) => self.stack.push(Open::Seq {
+                line,
+                tag: tag_name(tag),
+                anchor,
+                items: Vec::new(),
+            }),
+            Event::MappingStart(anchor, tag) => self.stack.push(Open::Map {
+                line,
+                tag: tag_name(tag),
+                anchor,
+                members: Vec::new(),
+                key: None,
+            }),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(open) = self.stack.pop() else { return };
+                let (node, tag, anchor) = match open {
+                    Open::Seq {
+                        line,
+                        tag,
+                        anchor,
+                        items,
+                    } => (
+                        Node {
+                            line,
+                            kind: Kind::Seq(items),
+                        },
+                        tag,
+                        anchor,
+                    ),
+                    Open::Map {
+                        line,
+                        tag,
+                        anchor,
+                        members,
+                        ..
+                    } => (
+                        Node {
+                            line,
+                            kind: Kind::Map(members),
+                        },
+                        tag,
+                        anchor,
+                    ),
+                };
+                match apply_tag(tag, node, column) {
+                    Ok(node) => self.push(node, anchor, mark),
+                    Err(e) => self.error = Some(e),
+                }
+            }
+            Event::Alias(id) => match self.anchors.get(&id).cloned() {
+                Some(node) => self.push(node, 0, mark),
+                None => self.fail(line, column, "an alias names an unknown anchor".into()),
+            },
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart
+            | Event::DocumentEnd => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn y(text: &str) -> Node {
+        match load(text) {
+            Ok(n) => n,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn short_tags_become_long_forms() {
+        let n = y("A: !Sub 'arn:${AWS::Partition}:s3:::b'\nB: !GetAtt Role.Arn\nC: !Ref P\n");
+        assert_eq!(
+            n.get("A")
+                .and_then(|a| a.get("Fn::Sub"))
+                .and_then(Node::as_str),
+            Some("arn:${AWS::Partition}:s3:::b")
+        );
+        let b = n.get("B").and_then(|b| b.get("Fn::GetAtt"));
+        assert!(matches!(b.map(|b| &b.kind), Some(Kind::Seq(v)) if v.len() == 2));
+        assert_eq!(
+            n.get("C").and_then(|c| c.get("Ref")).and_then(Node::as_str),
+            Some("P")
+        );
+        assert_eq!(n.get("C").map(|c| c.line), Some(3));
+    }
+
+    #[test]
+    fn tags_on_collections_and_scalars_keep_types() {
+        let n = y("J: !Join ['', [a, !Ref B]]\nN: 012\nT: true\nV: 2012-10-17\n");
+        assert!(matches!(
+            n.get("J").and_then(|j| j.get("Fn::Join")).map(|j| &j.kind),
+            Some(Kind::Seq(_))
+        ));
+        assert_eq!(n.get("N").and_then(Node::as_str), Some("012"));
+        assert_eq!(n.get("T").map(|t| &t.kind), Some(&Kind::Bool(true)));
+        assert_eq!(n.get("V").and_then(Node::as_str), Some("2012-10-17"));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = load("A: 1\nA: 2\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("line 2") && e.contains("duplicate key `A`"),
+            "{e}"
+        );
+        let e = load("A: !Bogus x\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("unknown tag `!Bogus`"), "{e}");
+        let e = load("A: [1,\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("invalid YAML"), "{e}");
+    }
+
+    #[test]
+    fn json_templates_carry_lines() {
+        let n = y("{\n \"A\": {\n  \"Ref\": \"B\"\n }\n}");
+        assert_eq!(n.get("A").map(|a| a.line), Some(2));
+    }
+}

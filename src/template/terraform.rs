@@ -1,0 +1,481 @@
+//! Terraform plans (`terraform show -json plan.out`): the policies in
+//! `planned_values`, root module and child modules alike. An attribute the plan marks
+//! unknown (`after_unknown`, computed at apply time) is "any string"; a policy document
+//! that is itself unknown cannot be checked and is reported so.
+
+use std::collections::HashMap;
+
+use super::node::{Kind as NKind, Node};
+use super::{Found, Kind, Part, Settings, TemplateError, Val, cfn};
+
+/// Resource types with policy attributes: (type, attribute, policy name, kind).
+const POLICIES: &[(&str, &str, &str, Option<Option<&str>>)] = &[
+    // `None`: an identity policy; `Some(t)`: a resource policy with public type `t`.
+    ("aws_iam_policy", "policy", "", None),
+    ("aws_iam_role_policy", "policy", "", None),
+    ("aws_iam_user_policy", "policy", "", None),
+    ("aws_iam_group_policy", "policy", "", None),
+    (
+        "aws_ssoadmin_permission_set_inline_policy",
+        "inline_policy",
+        "InlinePolicy",
+        None,
+    ),
+    (
+        "aws_iam_role",
+        "assume_role_policy",
+        "TrustPolicy",
+        Some(Some("AWS::IAM::AssumeRolePolicyDocument")),
+    ),
+    (
+        "aws_s3_bucket_policy",
+        "policy",
+        "BucketPolicy",
+        Some(Some("AWS::S3::Bucket")),
+    ),
+    (
+        "aws_s3_bucket",
+        "policy",
+        "BucketPolicy",
+        Some(Some("AWS::S3::Bucket")),
+    ),
+    (
+        "aws_s3_access_point",
+        "policy",
+        "AccessPointPolicy",
+        Some(Some("AWS::S3::AccessPoint")),
+    ),
+    (
+        "aws_s3control_access_point_policy",
+        "policy",
+        "AccessPointPolicy",
+        Some(Some("AWS::S3::AccessPoint")),
+    ),
+    (
+        "aws_s3control_bucket_policy",
+        "policy",
+        "BucketPolicy",
+        Some(Some("AWS::S3Outposts::Bucket")),
+    ),
+    (
+        "aws_s3tables_table_bucket_policy",
+        "resource_policy",
+        "TableBucketPolicy",
+        Some(Some("AWS::S3Tables::TableBucket")),
+    ),
+    (
+        "aws_s3tables_table_policy",
+        "resource_policy",
+        "TablePolicy",
+        Some(Some("AWS::S3Tables::Table")),
+    ),
+    (
+        "aws_sqs_queue_policy",
+        "policy",
+        "QueuePolicy",
+        Some(Some("AWS::SQS::Queue")),
+    ),
+    (
+        "aws_sqs_queue",
+        "policy",
+        "QueuePolicy",
+        Some(Some("AWS::SQS::Queue")),
+    ),
+    (
+        "aws_sns_topic_policy",
+        "policy",
+        "TopicPolicy",
+        Some(Some("AWS::SNS::Topic")),
+    ),
+    (
+        "aws_sns_topic",
+        "policy",
+        "TopicPolicy",
+        Some(Some("AWS::SNS::Topic")),
+    ),
+    (
+        "aws_kms_key",
+        "policy",
+        "KeyPolicy",
+        Some(Some("AWS::KMS::Key")),
+    ),
+    (
+        "aws_kms_key_policy",
+        "policy",
+        "KeyPolicy",
+        Some(Some("AWS::KMS::Key")),
+    ),
+    (
+        "aws_secretsmanager_secret_policy",
+        "policy",
+        "ResourcePolicy",
+        Some(Some("AWS::SecretsManager::Secret")),
+    ),
+    (
+        "aws_secretsmanager_secret",
+        "policy",
+        "ResourcePolicy",
+        Some(Some("AWS::SecretsManager::Secret")),
+    ),
+    (
+        "aws_efs_file_system_policy",
+        "policy",
+        "FileSystemPolicy",
+        Some(Some("AWS::EFS::FileSystem")),
+    ),
+    (
+        "aws_opensearch_domain_policy",
+        "access_policies",
+        "AccessPolicies",
+        Some(Some("AWS::OpenSearchService::Domain")),
+    ),
+    (
+        "aws_opensearch_domain",
+        "access_policies",
+        "AccessPolicies",
+        Some(Some("AWS::OpenSearchService::Domain")),
+    ),
+    (
+        "aws_elasticsearch_domain_policy",
+        "access_policies",
+        "AccessPolicies",
+        Some(Some("AWS::OpenSearchService::Domain")),
+    ),
+    (
+        "aws_elasticsearch_domain",
+        "access_policies",
+        "AccessPolicies",
+        Some(Some("AWS::OpenSearchService::Domain")),
+    ),
+    (
+        "aws_glacier_vault",
+        "access_policy",
+        "AccessPolicy",
+        Some(Some("AWS::S3::Glacier")),
+    ),
+    (
+        "aws_backup_vault_policy",
+        "policy",
+        "AccessPolicy",
+        Some(Some("AWS::Backup::BackupVault")),
+    ),
+    (
+        "aws_api_gateway_rest_api_policy",
+        "policy",
+        "Policy",
+        Some(Some("AWS::ApiGateway::RestApi")),
+    ),
+    (
+        "aws_api_gateway_rest_api",
+        "policy",
+        "Policy",
+        Some(Some("AWS::ApiGateway::RestApi")),
+    ),
+    (
+        "aws_codeartifact_domain_permissions_policy",
+        "policy_document",
+        "PermissionsPolicy",
+        Some(Some("AWS::CodeArtifact::Domain")),
+    ),
+    (
+        "aws_codeartifact_repository_permissions_policy",
+        "policy_document",
+        "PermissionsPolicy",
+        Some(None),
+    ),
+    (
+        "aws_dynamodb_resource_policy",
+        "policy",
+        "ResourcePolicy",
+        Some(Some("AWS::DynamoDB::Table")),
+    ),
+    (
+        "aws_kinesis_resource_policy",
+        "policy",
+        "ResourcePolicy",
+        Some(Some("AWS::Kinesis::Stream")),
+    ),
+    (
+        "aws_ecr_repository_policy",
+        "policy",
+        "RepositoryPolicy",
+        Some(None),
+    ),
+    (
+        "aws_cloudtrail_event_data_store",
+        "resource_policy",
+        "ResourcePolicy",
+        Some(Some("AWS::CloudTrail::EventDataStore")),
+    ),
+];
+
+/// Whether a document is a Terraform plan in JSON.
+pub fn is_plan(root: &Node) -> bool {
+    root.get("planned_values").is_some()
+        || (root.get("format_version").is_some() && root.get("terraform_version").is_some())
+}
+
+/// One resource of `planned_values` and what the plan does not know of it.
+struct Resource<'a> {
+    address: &'a str,
+    ty: &'a str,
+    values: &'a Node,
+    unknown: Option<&'a Node>,
+}
+
+/// Every policy of a plan.
+pub fn find(root: &Node, settings: &Settings) -> Result<Vec<Found>, TemplateError> {
+    let Some(planned) = root.get("planned_values") else {
+        return Err(TemplateError::Shape(
+            "the Terraform plan has no `planned_values`; give the output of `terraform show -json PLANFILE`".into(),
+        ));
+    };
+    let mut unknowns: HashMap<&str, &Node> = HashMap::new();
+    if let Some(NKind::Seq(changes)) = root.get("resource_changes").map(|c| &c.kind) {
+        for c in changes {
+            if let (Some(addr), Some(u)) = (
+                c.get("address").and_then(Node::as_str),
+                c.get("change").and_then(|ch| ch.get("after_unknown")),
+            ) {
+                unknowns.insert(addr, u);
+            }
+        }
+    }
+    let mut resources = Vec::new();
+    if let Some(module) = planned.get("root_module") {
+        collect(module, &unknowns, &mut resources, 0)?;
+    }
+    let mut out = Vec::new();
+    for r in &resources {
+        policies_of(r, settings, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn collect<'a>(
+    module: &'a Node,
+    unknowns: &HashMap<&str, &'a Node>,
+    out: &mut Vec<Resource<'a>>,
+    depth: usize,
+) -> Result<(), TemplateError> {
+    if depth > 64 {
+        return Err(TemplateError::Shape(
+            "child modules nest more than 64 deep".into(),
+        ));
+    }
+    if let Some(NKind::Seq(resources)) = module.get("resources").map(|r| &r.kind) {
+        for r in resources {
+            if r.get("mode").and_then(Node::as_str) == Some("data") {
+                continue;
+            }
+            let (Some(address), Some(ty)) = (
+                r.get("address").and_then(Node::as_str),
+                r.get("type").and_then(Node::as_str),
+            ) else {
+                return Err(TemplateError::Invalid {
+                    path: "planned_values".into(),
+                    line: r.line,
+                    message: "a resource without `address` or `type`".into(),
+                });
+            };
+            let empty_values = r.get("values").unwrap_or(r);
+            out.push(Resource {
+                address,
+                ty,
+                values: empty_values,
+                unknown: unknowns.get(address).copied(),
+            });
+        }
+    }
+    if let Some(NKind::Seq(children)) = module.get("child_modules").map(|c| &c.kind) {
+        for child in children {
+            collect(child, unknowns, out, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the plan marks an attribute path unknown.
+fn is_unknown(unknown: Option<&Node>, path: &[&str]) -> bool {
+    let mut node = match unknown {
+        Some(n) => n,
+        None => return false,
+    };
+    for step in path {
+        if let NKind::Bool(true) = node.kind {
+            return true;
+        }
+        node = match (&node.kind, step.parse::<usize>()) {
+            (NKind::Seq(items), Ok(i)) => match items.get(i) {
+                Some(n) => n,
+                None => return false,
+            },
+            _ => match node.get(step) {
+                Some(n) => n,
+                None => return false,
+            },
+        };
+    }
+    matches!(node.kind, NKind::Bool(true))
+}
+
+/// A policy attribute: JSON text (or unknown) → document.
+fn document(r: &Resource, path: &[&str], node: Option<&Node>) -> Result<Val, String> {
+    if is_unknown(r.unknown, path) {
+        return Err(format!(
+            "`{}` is computed at apply time, so the plan does not contain the policy",
+            path.join(".")
+        ));
+    }
+    match node.map(|n| &n.kind) {
+        Some(NKind::Str(text)) => cfn::json_with_unknowns(&[Part::Lit(text.clone())]),
+        Some(other) => Err(format!(
+            "`{}` is not policy JSON text ({other:?})",
+            path.join(".")
+        )),
+        None => Err(format!("`{}` is missing from the plan", path.join("."))),
+    }
+}
+
+fn policies_of(
+    r: &Resource,
+    settings: &Settings,
+    out: &mut Vec<Found>,
+) -> Result<(), TemplateError> {
+    let name_of = |fallback: &str| -> String {
+        r.values
+            .get("name")
+            .and_then(Node::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| fallback.to_string())
+    };
+    let mut push = |policy_name: String, kind: Kind, line: usize, document: Result<Val, String>| {
+        out.push(Found {
+            resource: r.address.to_string(),
+            resource_type: r.ty.to_string(),
+            policy_name,
+            kind,
+            line,
+            document,
+            assumptions: Vec::new(),
+        })
+    };
+    for &(ty, attr, name, kind) in POLICIES {
+        if ty != r.ty {
+            continue;
+        }
+        let node = r.values.get(attr);
+        // Optional attributes (a queue without a policy) are absent or empty.
+        let absent = match node.map(|n| &n.kind) {
+            None | Some(NKind::Null) => !is_unknown(r.unknown, &[attr]),
+            Some(NKind::Str(s)) => s.trim().is_empty(),
+            _ => false,
+        };
+        if absent {
+            continue;
+        }
+        let kind = match kind {
+            None => Kind::Identity,
+            Some(public_type) => Kind::Resource {
+                public_type: match r.ty {
+                    "aws_kinesis_resource_policy" => r
+                        .values
+                        .get("resource_arn")
+                        .and_then(Node::as_str)
+                        .filter(|a| a.contains("/consumer/"))
+                        .map(|_| "AWS::Kinesis::StreamConsumer")
+                        .or(public_type),
+                    _ => public_type,
+                },
+            },
+        };
+        let policy_name = if name.is_empty() {
+            name_of(attr)
+        } else {
+            name.to_string()
+        };
+        push(
+            policy_name,
+            kind,
+            node.map(|n| n.line).unwrap_or(r.values.line),
+            document(r, &[attr], node),
+        );
+    }
+    if r.ty == "aws_iam_role" {
+        if let Some(NKind::Seq(inline)) = r.values.get("inline_policy").map(|n| &n.kind) {
+            for (i, p) in inline.iter().enumerate() {
+                let idx = i.to_string();
+                let policy = p.get("policy");
+                if policy
+                    .and_then(Node::as_str)
+                    .is_none_or(|s| s.trim().is_empty())
+                    && !is_unknown(r.unknown, &["inline_policy", &idx, "policy"])
+                {
+                    continue;
+                }
+                let name = p
+                    .get("name")
+                    .and_then(Node::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("inline_policy/{i}"));
+                push(
+                    name,
+                    Kind::Identity,
+                    policy.map(|n| n.line).unwrap_or(p.line),
+                    document(r, &["inline_policy", &idx, "policy"], policy),
+                );
+            }
+        }
+    }
+    if r.ty == "aws_lambda_permission" {
+        push(
+            "LambdaPermission".into(),
+            Kind::Resource {
+                public_type: Some("AWS::Lambda::Function"),
+            },
+            r.values.line,
+            Ok(lambda_permission(r, settings)),
+        );
+    }
+    Ok(())
+}
+
+/// The resource policy statement an `aws_lambda_permission` adds to its function.
+fn lambda_permission(r: &Resource, s: &Settings) -> Val {
+    let field = |name: &str| -> Option<Val> {
+        if is_unknown(r.unknown, &[name]) {
+            return Some(Val::Str(vec![Part::Unknown(format!(
+                "`{}.{name}` is computed at apply time",
+                r.address
+            ))]));
+        }
+        match r.values.get(name).map(|n| &n.kind) {
+            Some(NKind::Str(v)) if !v.is_empty() => Some(Val::lit(v.clone())),
+            _ => None,
+        }
+    };
+    let function = field("function_name")
+        .unwrap_or_else(|| Val::Str(vec![Part::Unknown("`function_name` is missing".into())]));
+    let function = match (function, field("qualifier")) {
+        // `name:qualifier` and `ARN:qualifier` both name the version or alias.
+        (Val::Str(mut parts), Some(Val::Str(q))) => {
+            parts.push(Part::Lit(":".into()));
+            parts.extend(q);
+            Val::Str(parts)
+        }
+        (f, _) => f,
+    };
+    let fields = [
+        field("source_arn"),
+        field("source_account"),
+        field("principal_org_id"),
+        field("function_url_auth_type"),
+    ];
+    super::lambda_policy(
+        s,
+        field("principal").unwrap_or_else(|| Val::lit("*")),
+        field("action").unwrap_or_else(|| Val::lit("lambda:InvokeFunction")),
+        function,
+        fields,
+    )
+}
