@@ -11,6 +11,7 @@ pub mod json;
 pub mod pattern;
 pub mod policy;
 pub mod proof;
+pub mod references;
 pub mod report;
 pub mod smt;
 pub mod template;

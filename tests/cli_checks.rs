@@ -241,7 +241,7 @@ fn invalid_check_inputs_exit_2() {
                 "--policy-type",
                 "IDENTITY_POLICY",
             ],
-            "--access is required",
+            "--access (or --actions / --resources, or `access` in --cli-input-json) is required",
         ),
         (
             vec![

@@ -124,7 +124,7 @@ pub fn run(
         for (i, code, line) in rx {
             pending.insert(i, (code, line));
             while let Some((code, line)) = pending.remove(&printed) {
-                println!("{line}");
+                super::print(&line);
                 if severity(code) > severity(worst) {
                     worst = code;
                 }
@@ -147,7 +147,7 @@ fn line(file: &Path, index: usize, one: One, ms: f64, common: &CommonArgs) -> (u
             };
             let mut value = report::check_value(&result);
             if let Some(dir) = &common.emit_proof {
-                let sub = dir.join(bundle_name(index, file));
+                let sub = dir.join(bundle_name(index, &file.display().to_string()));
                 if let Err(e) = proof::write_bundle(&sub, &recipe, &result, ms) {
                     let why = format!("--emit-proof: {e}");
                     return (
@@ -176,7 +176,7 @@ fn line(file: &Path, index: usize, one: One, ms: f64, common: &CommonArgs) -> (u
 
 fn render(name: &str, value: &Value, text: &str, common: &CommonArgs) -> String {
     match common.output {
-        OutputFormat::Json => {
+        OutputFormat::Json | OutputFormat::Sarif => {
             let mut obj = Map::new();
             obj.insert("file".into(), json!(name));
             if let Value::Object(fields) = value {
@@ -205,11 +205,10 @@ fn summary(r: &CheckResult) -> String {
     out
 }
 
-/// A proof sub-folder per file: its index and a file-system-safe form of its path.
-fn bundle_name(index: usize, file: &Path) -> String {
-    let safe: String = file
-        .display()
-        .to_string()
+/// A proof sub-folder per file (or policy): its index and a file-system-safe form of its
+/// path (or name).
+pub(super) fn bundle_name(index: usize, label: &str) -> String {
+    let safe: String = label
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' || c == '-' {

@@ -7,6 +7,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use clap::ValueEnum;
 use tracing::info;
 
+use super::template::{self as tmpl, TemplateArgs};
 use super::{OutputFormat, batch, exit, input};
 use crate::checks::access_not_granted::Access;
 use crate::checks::{self, CheckResult, Encoding, Options, Verdict};
@@ -64,15 +65,17 @@ pub struct CommonArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct NoNewAccessArgs {
-    /// The candidate policy.
+    /// The candidate policy (a file, a directory or glob of files, or inline JSON).
     #[arg(long)]
     pub new_policy_document: Option<String>,
-    /// The reference policy.
-    #[arg(long)]
+    /// The reference policy; `builtin:NAME` for one of `hornbeam reference-policies list`.
+    #[arg(long, visible_alias = "reference-policy")]
     pub existing_policy_document: Option<String>,
-    /// IDENTITY_POLICY or RESOURCE_POLICY.
-    #[arg(long)]
+    /// IDENTITY_POLICY or RESOURCE_POLICY (also `identity` / `resource`).
+    #[arg(long, visible_alias = "reference-policy-type")]
     pub policy_type: Option<String>,
+    #[command(flatten)]
+    pub template: TemplateArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -86,8 +89,16 @@ pub struct AccessNotGrantedArgs {
     /// entries are alternatives.
     #[arg(long, value_name = "ACCESS")]
     pub access: Vec<String>,
+    /// Listed actions, comma-separated (one access entry, with --resources if given).
+    #[arg(long, value_delimiter = ',')]
+    pub actions: Vec<String>,
+    /// Listed resource ARNs, comma-separated (one access entry, with --actions if given).
+    #[arg(long, value_delimiter = ',')]
+    pub resources: Vec<String>,
     #[arg(long)]
     pub policy_type: Option<String>,
+    #[command(flatten)]
+    pub template: TemplateArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -99,6 +110,8 @@ pub struct NoPublicAccessArgs {
     /// One of the 26 resource types of the AWS API, e.g. AWS::S3::Bucket.
     #[arg(long)]
     pub resource_type: Option<String>,
+    #[command(flatten)]
+    pub template: TemplateArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -172,6 +185,15 @@ impl Body {
                 )
             }
         }
+    }
+}
+
+/// A policy type as the API spells it, or `identity` / `resource`.
+fn policy_type_of(s: &str) -> Result<PolicyType> {
+    match s {
+        "identity" | "IDENTITY" => Ok(PolicyType::Identity),
+        "resource" | "RESOURCE" => Ok(PolicyType::Resource),
+        other => other.parse().map_err(anyhow::Error::msg),
     }
 }
 
@@ -260,10 +282,10 @@ fn finish(
         info!(reason = %why, "answered with the strings encoding");
     }
     let out = match common.output {
-        OutputFormat::Json => report::check_json(&result),
+        OutputFormat::Json | OutputFormat::Sarif => report::check_json(&result),
         OutputFormat::Text => report::check_text(&result, policies),
     };
-    println!("{out}");
+    super::print(&out);
     Ok(match (result.result, &result.inconclusive) {
         (Verdict::Pass, _) => exit::OK,
         (Verdict::Fail, Some(_)) => exit::INCONCLUSIVE,
@@ -276,9 +298,12 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         args.common.cli_input_json.as_deref(),
         &["newPolicyDocument", "existingPolicyDocument", "policyType"],
     )?;
-    let policy_type: PolicyType = pick(args.policy_type, &body, "policyType", "--policy-type")?
-        .parse()
-        .map_err(anyhow::Error::msg)?;
+    let policy_type = policy_type_of(&pick(
+        args.policy_type,
+        &body,
+        "policyType",
+        "--policy-type",
+    )?)?;
     let batch_files = batch_of(&args.new_policy_document, "--new-policy-document")?;
     let start = Instant::now();
     let (existing, existing_text) = policy_from(
@@ -289,6 +314,18 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         policy_type,
     )?;
     let opts = options(&args.common);
+    if args.template.template_path.is_some() {
+        if args.new_policy_document.is_some() {
+            bail!("give either --template-path or --new-policy-document, not both");
+        }
+        let check = tmpl::Check::NoNewAccess {
+            reference: &existing,
+            reference_text: &existing_text,
+            policy_type,
+        };
+        return tmpl::run(&args.template, &args.common, &opts, check);
+    }
+    tmpl::reject_sarif(&args.common)?;
     let check = |new: &Policy, new_text: String| -> batch::One {
         let result = checks::no_new_access::check(new, &existing, &opts)?;
         let recipe = Recipe {
@@ -328,7 +365,11 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
 /// Parses one `--access` value (shorthand or JSON) into entries.
 pub fn parse_access(arg: &str) -> Result<Vec<Access>> {
     let trimmed = arg.trim_start();
-    if trimmed.starts_with('[') || trimmed.starts_with('{') || arg.starts_with("file://") {
+    if trimmed.starts_with('[')
+        || trimmed.starts_with('{')
+        || arg.starts_with("file://")
+        || arg.starts_with("builtin:")
+    {
         let text = input::read_document(arg, "--access")?;
         let root = json::parse(&text).map_err(|e| {
             anyhow!(
@@ -449,23 +490,40 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         args.common.cli_input_json.as_deref(),
         &["policyDocument", "access", "policyType"],
     )?;
-    let policy_type: PolicyType = pick(args.policy_type, &body, "policyType", "--policy-type")?
-        .parse()
-        .map_err(anyhow::Error::msg)?;
     let mut access = Vec::new();
     for a in &args.access {
         access.extend(parse_access(a)?);
     }
-    if args.access.is_empty() {
+    if !args.actions.is_empty() || !args.resources.is_empty() {
+        access.push(Access {
+            actions: args.actions.clone(),
+            resources: args.resources.clone(),
+        });
+    }
+    if access.is_empty() {
         match body.get("access") {
             Some(j) => access = access_from_json(j, &body.text, "--cli-input-json: access")?,
             None => bail!(
-                "--access is required (or `access` in --cli-input-json), e.g. `--access actions=iam:PassRole`"
+                "--access (or --actions / --resources, or `access` in --cli-input-json) is required, e.g. `--actions iam:PassRole`"
             ),
         }
     }
     checks::access_not_granted::validate(&access).map_err(|e| anyhow!("--access: {e}"))?;
     let opts = options(&args.common);
+    if args.template.template_path.is_some() {
+        if args.policy_document.is_some() {
+            bail!("give either --template-path or --policy-document, not both");
+        }
+        let check = tmpl::Check::AccessNotGranted { access: &access };
+        return tmpl::run(&args.template, &args.common, &opts, check);
+    }
+    tmpl::reject_sarif(&args.common)?;
+    let policy_type = policy_type_of(&pick(
+        args.policy_type,
+        &body,
+        "policyType",
+        "--policy-type",
+    )?)?;
     let check = |policy: &Policy, text: String| -> batch::One {
         let result = checks::access_not_granted::check(policy, &access, &opts)
             .map_err(|e| anyhow!("--access: {e}"))??;
@@ -506,9 +564,23 @@ pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
         args.common.cli_input_json.as_deref(),
         &["policyDocument", "resourceType"],
     )?;
+    let opts = options(&args.common);
+    if args.template.template_path.is_some() {
+        if args.policy_document.is_some() || args.resource_type.is_some() {
+            bail!(
+                "with --template-path each policy's resource type comes from the template; drop --policy-document and --resource-type"
+            );
+        }
+        return tmpl::run(
+            &args.template,
+            &args.common,
+            &opts,
+            tmpl::Check::NoPublicAccess,
+        );
+    }
+    tmpl::reject_sarif(&args.common)?;
     let resource_type = pick(args.resource_type, &body, "resourceType", "--resource-type")?;
     checks::no_public_access::validate_resource_type(&resource_type).context("--resource-type")?;
-    let opts = options(&args.common);
     let check = |policy: &Policy, text: String| -> batch::One {
         let result = checks::no_public_access::check(policy, &resource_type, &opts)
             .context("--resource-type")??;
@@ -573,15 +645,12 @@ pub fn verify_proof(args: VerifyProofArgs) -> Result<u8> {
                 ("FAIL", l)
             }
         };
-        println!("{tag} {line}");
+        super::print(&format!("{tag} {line}"));
     }
-    println!(
-        "{}",
-        match code {
-            exit::OK => "the bundle is intact and every solver agrees with the recorded verdict",
-            exit::NEGATIVE => "the bundle was altered or a solver contradicts the recorded verdict",
-            _ => "no contradiction found, but a solver could not decide",
-        }
-    );
+    super::print(match code {
+        exit::OK => "the bundle is intact and every solver agrees with the recorded verdict",
+        exit::NEGATIVE => "the bundle was altered or a solver contradicts the recorded verdict",
+        _ => "no contradiction found, but a solver could not decide",
+    });
     Ok(code)
 }

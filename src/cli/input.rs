@@ -9,7 +9,8 @@ use crate::eval::Context;
 use crate::json::{self, JsonKind};
 use crate::policy::MAX_DOCUMENT_BYTES;
 
-/// Reads a document argument; returns its text.
+/// Reads a document argument (`builtin:NAME` names a reference-policy library entry);
+/// returns its text.
 pub fn read_document(arg: &str, what: &str) -> Result<String> {
     read_bounded(arg, what, MAX_DOCUMENT_BYTES)
 }
@@ -20,6 +21,15 @@ pub const MAX_REQUEST_BYTES: usize = 3 * MAX_DOCUMENT_BYTES;
 
 /// Reads a document argument of at most `limit` bytes.
 pub fn read_bounded(arg: &str, what: &str, limit: usize) -> Result<String> {
+    if let Some(name) = arg.strip_prefix("builtin:") {
+        return match crate::references::get(name) {
+            Some(b) => Ok(b.text.to_string()),
+            None => bail!(
+                "{what}: there is no built-in `{name}`; `hornbeam reference-policies list` shows them: {}",
+                crate::references::names()
+            ),
+        };
+    }
     if arg == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -47,6 +57,11 @@ pub fn read_bounded(arg: &str, what: &str, limit: usize) -> Result<String> {
 /// Reads a document file, within the document size limit.
 pub fn read_file(path: &std::path::Path, what: &str) -> Result<String> {
     read_file_bounded(path, what, MAX_DOCUMENT_BYTES)
+}
+
+/// Reads a file of at most `limit` bytes.
+pub fn read_file_limited(path: &std::path::Path, what: &str, limit: usize) -> Result<String> {
+    read_file_bounded(path, what, limit)
 }
 
 fn read_file_bounded(path: &std::path::Path, what: &str, limit: usize) -> Result<String> {

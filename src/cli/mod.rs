@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod checks;
 pub mod input;
+pub mod template;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -55,12 +56,38 @@ enum Command {
     CheckNoPublicAccess(checks::NoPublicAccessArgs),
     /// Re-check a proof bundle written by --emit-proof.
     VerifyProof(checks::VerifyProofArgs),
+    /// The reference-policy library, usable as `builtin:NAME`.
+    #[command(subcommand)]
+    ReferencePolicies(ReferencePoliciesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ReferencePoliciesCommand {
+    /// List the built-in reference policies and access lists.
+    List,
+    /// Print one of them.
+    Show {
+        /// The name, as `list` shows it.
+        name: String,
+    },
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     Json,
     Text,
+    /// SARIF 2.1.0, for code-scanning upload (with --template-path).
+    Sarif,
+}
+
+/// Prints to standard output; a closed pipe (`hornbeam ... | head`) ends the output
+/// quietly instead of panicking.
+pub fn print(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
+        // Nobody reads any more; the exit code still tells the result.
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -142,6 +169,41 @@ fn run(cli: Cli) -> Result<u8> {
         Command::CheckAccessNotGranted(args) => checks::access_not_granted(args),
         Command::CheckNoPublicAccess(args) => checks::no_public_access(args),
         Command::VerifyProof(args) => checks::verify_proof(args),
+        Command::ReferencePolicies(c) => reference_policies(c),
+    }
+}
+
+fn reference_policies(command: ReferencePoliciesCommand) -> Result<u8> {
+    use crate::references::{self, Use};
+    match command {
+        ReferencePoliciesCommand::List => {
+            let width = references::ALL
+                .iter()
+                .map(|b| b.name.len())
+                .max()
+                .unwrap_or(0);
+            let mut out = String::new();
+            for b in references::ALL {
+                let kind = match b.kind {
+                    Use::Reference(t) => t.to_string(),
+                    Use::Access => "ACCESS_LIST".to_string(),
+                };
+                out += &format!("builtin:{:width$}  {kind:15}  {}\n", b.name, b.summary);
+            }
+            out += "\nUse one as --existing-policy-document/--reference-policy builtin:NAME (reference policies)\nor --access builtin:NAME (access lists); `hornbeam reference-policies show NAME` prints it.";
+            print(&out);
+            Ok(exit::OK)
+        }
+        ReferencePoliciesCommand::Show { name } => match references::get(&name) {
+            Some(b) => {
+                print(b.text.trim_end());
+                Ok(exit::OK)
+            }
+            None => anyhow::bail!(
+                "reference-policies show: there is no built-in `{name}`; the names are {}",
+                references::names()
+            ),
+        },
     }
 }
 
@@ -189,8 +251,13 @@ fn simulate(args: SimulateArgs) -> Result<u8> {
     let out = match args.output {
         OutputFormat::Json => report::simulation_json(&policy, &request, &evaluation),
         OutputFormat::Text => report::simulation_text(&policy, &request, &evaluation),
+        OutputFormat::Sarif => {
+            anyhow::bail!(
+                "--output sarif reports findings of a --template-path check; use json or text"
+            )
+        }
     };
-    println!("{out}");
+    print(&out);
     Ok(match evaluation.decision {
         eval::Decision::Allowed => exit::OK,
         _ => exit::NEGATIVE,

@@ -1,5 +1,7 @@
 //! Output: JSON for machines, text for people.
 
+pub mod findings;
+
 use serde_json::{Value, json};
 
 use crate::eval::{Evaluation, Outcome, Request};

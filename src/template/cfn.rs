@@ -446,10 +446,13 @@ fn invalid(path: &str, node: &Node, message: impl Into<String>) -> TemplateError
     }
 }
 
+/// One resolution: the condition values it assumed and the policies it found.
+type Resolution = (Vec<(String, bool)>, Vec<Found>);
+
 /// Every policy of a CloudFormation template.
 pub fn find(root: &Node, settings: &Settings) -> Result<Vec<Found>, TemplateError> {
     let t = Template::new(root, settings)?;
-    let mut runs: Vec<(Vec<(String, bool)>, Vec<Found>)> = Vec::new();
+    let mut runs: Vec<Resolution> = Vec::new();
     let mut pending = vec![BTreeMap::new()];
     while let Some(assume) = pending.pop() {
         if runs.len() >= MAX_VARIANTS {
@@ -483,7 +486,7 @@ pub fn find(root: &Node, settings: &Settings) -> Result<Vec<Found>, TemplateErro
 }
 
 /// Policies identical in every run need no assumptions; others keep their run's.
-fn merge_runs(runs: Vec<(Vec<(String, bool)>, Vec<Found>)>) -> Vec<Found> {
+fn merge_runs(runs: Vec<Resolution>) -> Vec<Found> {
     let total = runs.len();
     let mut out: Vec<(Found, usize)> = Vec::new();
     for (assumptions, found) in runs {
@@ -658,19 +661,18 @@ impl Run<'_, '_> {
                 };
             match ty {
                 "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
-                    if ty == "AWS::IAM::Role" {
-                        if let Some(doc) = props.get("AssumeRolePolicyDocument") {
-                            let d =
-                                self.document(doc, &format!("{ppath}/AssumeRolePolicyDocument"))?;
-                            push(
-                                "TrustPolicy".into(),
-                                Kind::Resource {
-                                    public_type: Some("AWS::IAM::AssumeRolePolicyDocument"),
-                                },
-                                doc,
-                                d,
-                            );
-                        }
+                    if ty == "AWS::IAM::Role"
+                        && let Some(doc) = props.get("AssumeRolePolicyDocument")
+                    {
+                        let d = self.document(doc, &format!("{ppath}/AssumeRolePolicyDocument"))?;
+                        push(
+                            "TrustPolicy".into(),
+                            Kind::Resource {
+                                public_type: Some("AWS::IAM::AssumeRolePolicyDocument"),
+                            },
+                            doc,
+                            d,
+                        );
                     }
                     if let Some(list) = props.get("Policies") {
                         let items = self.resolve(list, &format!("{ppath}/Policies"))?;
@@ -868,10 +870,10 @@ impl Run<'_, '_> {
                 Ok(Val::List(out))
             }
             NKind::Map(members) => {
-                if let [(name, arg)] = members.as_slice() {
-                    if name == "Ref" || name.starts_with("Fn::") {
-                        return self.intrinsic(name, arg, &format!("{path}/{name}"));
-                    }
+                if let [(name, arg)] = members.as_slice()
+                    && (name == "Ref" || name.starts_with("Fn::"))
+                {
+                    return self.intrinsic(name, arg, &format!("{path}/{name}"));
                 }
                 let mut out = Vec::new();
                 for (name, v) in members {
@@ -1330,10 +1332,10 @@ impl Run<'_, '_> {
                     _ => {
                         // An alias name already carries `alias/`.
                         let mut n = name_parts.clone();
-                        if ty == "AWS::SSM::Parameter" {
-                            if let Some(Part::Lit(first)) = n.first_mut() {
-                                *first = first.trim_start_matches('/').to_string();
-                            }
+                        if ty == "AWS::SSM::Parameter"
+                            && let Some(Part::Lit(first)) = n.first_mut()
+                        {
+                            *first = first.trim_start_matches('/').to_string();
                         }
                         parts.extend(n);
                     }

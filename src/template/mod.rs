@@ -148,7 +148,7 @@ impl Val {
 }
 
 impl fmt::Display for Val {
-    /// Template-like text, unknowns shown as `{{unknown: why}}`.
+    /// Template-like text, unknowns shown as `{{unknown}}` (the reasons are reported apart).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Val::Null | Val::NoValue => f.write_str("null"),
@@ -158,7 +158,7 @@ impl fmt::Display for Val {
                 for p in parts {
                     match p {
                         Part::Lit(s) => f.write_str(s)?,
-                        Part::Unknown(why) => write!(f, "{{{{unknown: {why}}}}}")?,
+                        Part::Unknown(_) => f.write_str("{{unknown}}")?,
                     }
                 }
                 Ok(())
@@ -174,7 +174,7 @@ impl fmt::Display for Val {
                 f.write_str("]")
             }
             Val::Map(_) => f.write_str("{...}"),
-            Val::Unknown(why) => write!(f, "{{{{unknown: {why}}}}}"),
+            Val::Unknown(_) => f.write_str("{{unknown}}"),
         }
     }
 }

@@ -401,30 +401,30 @@ fn policies_of(
             document(r, &[attr], node),
         );
     }
-    if r.ty == "aws_iam_role" {
-        if let Some(NKind::Seq(inline)) = r.values.get("inline_policy").map(|n| &n.kind) {
-            for (i, p) in inline.iter().enumerate() {
-                let idx = i.to_string();
-                let policy = p.get("policy");
-                if policy
-                    .and_then(Node::as_str)
-                    .is_none_or(|s| s.trim().is_empty())
-                    && !is_unknown(r.unknown, &["inline_policy", &idx, "policy"])
-                {
-                    continue;
-                }
-                let name = p
-                    .get("name")
-                    .and_then(Node::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("inline_policy/{i}"));
-                push(
-                    name,
-                    Kind::Identity,
-                    policy.map(|n| n.line).unwrap_or(p.line),
-                    document(r, &["inline_policy", &idx, "policy"], policy),
-                );
+    if r.ty == "aws_iam_role"
+        && let Some(NKind::Seq(inline)) = r.values.get("inline_policy").map(|n| &n.kind)
+    {
+        for (i, p) in inline.iter().enumerate() {
+            let idx = i.to_string();
+            let policy = p.get("policy");
+            if policy
+                .and_then(Node::as_str)
+                .is_none_or(|s| s.trim().is_empty())
+                && !is_unknown(r.unknown, &["inline_policy", &idx, "policy"])
+            {
+                continue;
             }
+            let name = p
+                .get("name")
+                .and_then(Node::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("inline_policy/{i}"));
+            push(
+                name,
+                Kind::Identity,
+                policy.map(|n| n.line).unwrap_or(p.line),
+                document(r, &["inline_policy", &idx, "policy"], policy),
+            );
         }
     }
     if r.ty == "aws_lambda_permission" {

@@ -1,0 +1,381 @@
+//! `--template-path`: check every policy of a CloudFormation template or Terraform plan
+//! and report findings (cfn-policy-validator JSON, SARIF or text).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use serde_json::{Value, json};
+use tracing::info;
+
+use super::checks::CommonArgs;
+use super::{OutputFormat, batch, exit, input};
+use crate::checks::access_not_granted::Access;
+use crate::checks::{self, CheckResult, Options, Verdict};
+use crate::policy::{self, Policy, PolicyType};
+use crate::proof::{self, CheckKind, Recipe};
+use crate::report::findings::{Code, Finding};
+use crate::report::{self, findings};
+use crate::template::{self, Extracted, Kind, Settings};
+
+/// Templates may be larger than one policy document (CloudFormation accepts 1 MB
+/// templates; Terraform plans of large stacks run to megabytes).
+const MAX_TEMPLATE_BYTES: usize = 64 << 20;
+
+#[derive(clap::Args, Debug)]
+pub struct TemplateArgs {
+    /// A CloudFormation template (YAML or JSON) or a Terraform plan
+    /// (`terraform show -json PLAN`): every policy in it is checked.
+    #[arg(long, value_name = "FILE")]
+    pub template_path: Option<PathBuf>,
+    /// Template parameter values, `KEY=VALUE` (several after one flag, or repeat it).
+    #[arg(long, value_name = "KEY=VALUE", num_args = 1..)]
+    pub parameters: Vec<String>,
+    /// The account id `AWS::AccountId` and generated ARNs stand for.
+    #[arg(long, default_value = "123456789012")]
+    pub account_id: String,
+    /// The region `AWS::Region` and generated ARNs stand for.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// The partition `AWS::Partition` stands for: aws, aws-cn or aws-us-gov.
+    #[arg(long, default_value = "aws")]
+    pub partition: String,
+    /// The stack name `AWS::StackName` and generated names stand for.
+    #[arg(long, default_value = "hornbeam-stack")]
+    pub stack_name: String,
+    /// Drop findings about a resource (`MyRole`), one policy (`MyRole.TrustPolicy`) or a
+    /// code (`UNRESOLVED_VALUES`); comma-separated or repeated.
+    #[arg(long, value_name = "RESOURCE[.POLICY]", value_delimiter = ',')]
+    pub ignore_finding: Vec<String>,
+    /// Report every finding as non-blocking (exit 0 unless the input is invalid).
+    #[arg(long)]
+    pub treat_findings_as_non_blocking: bool,
+}
+
+/// Which check runs on each extracted policy.
+pub enum Check<'a> {
+    NoNewAccess {
+        reference: &'a Policy,
+        reference_text: &'a str,
+        policy_type: PolicyType,
+    },
+    AccessNotGranted {
+        access: &'a [Access],
+    },
+    NoPublicAccess,
+}
+
+impl TemplateArgs {
+    fn settings(&self) -> Result<Settings> {
+        if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            bail!(
+                "--account-id `{}`: an account id is 12 digits, e.g. `123456789012`",
+                self.account_id
+            );
+        }
+        if !matches!(
+            self.partition.as_str(),
+            "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b" | "aws-eusc"
+        ) {
+            bail!(
+                "--partition `{}`: use `aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b` or `aws-eusc`",
+                self.partition
+            );
+        }
+        let region_ok = self.region.split('-').count() >= 3
+            && self
+                .region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !region_ok {
+            bail!(
+                "--region `{}`: expected a region such as `us-east-1`",
+                self.region
+            );
+        }
+        let mut parameters = Vec::new();
+        for p in &self.parameters {
+            let Some((k, v)) = p.split_once('=') else {
+                bail!("--parameters `{p}`: expected KEY=VALUE, e.g. `Environment=prod`");
+            };
+            if k.trim().is_empty() {
+                bail!("--parameters `{p}`: the key is empty; write KEY=VALUE");
+            }
+            parameters.push((k.trim().to_string(), v.to_string()));
+        }
+        Ok(Settings {
+            account_id: self.account_id.clone(),
+            region: self.region.clone(),
+            partition: self.partition.clone(),
+            stack_name: self.stack_name.clone(),
+            parameters,
+        })
+    }
+}
+
+/// `--output sarif` only describes findings of a template.
+pub fn reject_sarif(common: &CommonArgs) -> Result<()> {
+    if common.output == OutputFormat::Sarif {
+        bail!(
+            "--output sarif reports findings of a template; give --template-path, or use --output json|text"
+        );
+    }
+    Ok(())
+}
+
+/// Checks every policy of the template; exit 0 when nothing blocks, 1 when something does.
+pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Check) -> Result<u8> {
+    let Some(path) = &targs.template_path else {
+        bail!("--template-path is required here");
+    };
+    let settings = targs.settings()?;
+    let shown = path.display().to_string();
+    let text = input::read_file_limited(path, "--template-path", MAX_TEMPLATE_BYTES)?;
+    let start = Instant::now();
+    let (format, extracted) = template::extract(&text, &settings)
+        .map_err(|e| anyhow!("--template-path `{shown}`: {e}"))?;
+    info!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        policies = extracted.len(),
+        format = format.name(),
+        "extracted policies"
+    );
+    let mut found = Vec::new();
+    let mut checked = 0usize;
+    let mut other_type = 0usize;
+    for (index, e) in extracted.iter().enumerate() {
+        let policy_type = e.kind.policy_type();
+        if let Check::NoNewAccess { policy_type: t, .. } = &check
+            && *t != policy_type
+        {
+            other_type += 1;
+            continue;
+        }
+        if matches!(check, Check::NoPublicAccess) && e.kind == Kind::Identity {
+            continue;
+        }
+        let policy_text = match &e.policy {
+            Ok(t) => t,
+            Err(why) => {
+                found.push(finding(
+                    e,
+                    Code::NotChecked,
+                    format!("The policy was not checked: {why}."),
+                    json!({}),
+                ));
+                continue;
+            }
+        };
+        let public_type = match (&check, &e.kind) {
+            (Check::NoPublicAccess, Kind::Resource { public_type: None }) => {
+                found.push(finding(
+                    e,
+                    Code::NotChecked,
+                    format!(
+                        "The public-access check has no model of `{}` resource policies, so this policy was not checked.",
+                        e.resource_type
+                    ),
+                    json!({}),
+                ));
+                continue;
+            }
+            (_, Kind::Resource { public_type }) => *public_type,
+            _ => None,
+        };
+        let policy = policy::parse(policy_text, policy_type).map_err(|err| {
+            anyhow!(
+                "--template-path `{shown}`, line {}: {}.{}: the policy is invalid: {err}",
+                e.line,
+                e.resource,
+                e.policy_name
+            )
+        })?;
+        let t0 = Instant::now();
+        let (result, recipe) = one(&check, &policy, policy_text, policy_type, public_type, opts)?;
+        checked += 1;
+        if let Some(dir) = &common.emit_proof {
+            let label = format!("{}.{}", e.resource, e.policy_name);
+            let sub = dir.join(batch::bundle_name(index, &label));
+            let ms = t0.elapsed().as_secs_f64() * 1000.0;
+            proof::write_bundle(&sub, &recipe, &result, ms).context("--emit-proof")?;
+        }
+        if let Some(f) = result_finding(e, &check, &result, policy_text) {
+            found.push(f);
+        }
+    }
+    let total = found.len();
+    found.retain(|f| !targs.ignore_finding.iter().any(|p| f.matches(p)));
+    let ignored = total - found.len();
+    if targs.treat_findings_as_non_blocking {
+        for f in &mut found {
+            f.blocking = false;
+        }
+    }
+    let blocking = found.iter().filter(|f| f.blocking).count();
+    let mut summary = format!(
+        "{} {} policies in {shown}: {checked} checked, {blocking} blocking, {} non-blocking, {ignored} ignored",
+        extracted.len(),
+        format.name(),
+        found.len() - blocking,
+    );
+    if other_type > 0
+        && let Check::NoNewAccess { policy_type, .. } = &check
+    {
+        summary.push_str(&format!(
+                "; {other_type} policies of the other type not compared (the reference is {policy_type})"
+            ));
+    }
+    let out = match common.output {
+        OutputFormat::Json => findings::to_json(&found),
+        OutputFormat::Sarif => findings::to_sarif(&found, &shown),
+        OutputFormat::Text => findings::to_text(&found, &shown, &summary),
+    };
+    super::print(&out);
+    info!("{summary}");
+    Ok(if blocking > 0 {
+        exit::NEGATIVE
+    } else {
+        exit::OK
+    })
+}
+
+/// Runs the check on one policy.
+fn one(
+    check: &Check,
+    policy: &Policy,
+    text: &str,
+    policy_type: PolicyType,
+    public_type: Option<&'static str>,
+    opts: &Options,
+) -> Result<(CheckResult, Recipe)> {
+    let (result, kind, inputs, access, resource_type) = match check {
+        Check::NoNewAccess {
+            reference,
+            reference_text,
+            ..
+        } => (
+            checks::no_new_access::check(policy, reference, opts)?,
+            CheckKind::NoNewAccess,
+            vec![
+                ("newPolicyDocument".to_string(), text.to_string()),
+                (
+                    "existingPolicyDocument".to_string(),
+                    reference_text.to_string(),
+                ),
+            ],
+            Vec::new(),
+            None,
+        ),
+        Check::AccessNotGranted { access } => (
+            checks::access_not_granted::check(policy, access, opts)
+                .map_err(|e| anyhow!("--access: {e}"))??,
+            CheckKind::AccessNotGranted,
+            vec![("policyDocument".to_string(), text.to_string())],
+            access.to_vec(),
+            None,
+        ),
+        Check::NoPublicAccess => {
+            let t = public_type.unwrap_or("AWS::S3::Bucket");
+            (
+                checks::no_public_access::check(policy, t, opts).context("resource type")??,
+                CheckKind::NoPublicAccess,
+                vec![("policyDocument".to_string(), text.to_string())],
+                Vec::new(),
+                Some(t.to_string()),
+            )
+        }
+    };
+    let recipe = Recipe {
+        check: kind,
+        policy_type: (kind != CheckKind::NoPublicAccess).then_some(policy_type),
+        resource_type,
+        access,
+        inputs,
+    };
+    Ok((result, recipe))
+}
+
+fn finding(e: &Extracted, code: Code, message: String, details: Value) -> Finding {
+    let mut details = details;
+    if let Value::Object(m) = &mut details {
+        m.insert("resourceType".into(), json!(e.resource_type));
+        m.insert("line".into(), json!(e.line));
+        if !e.notes.is_empty() {
+            m.insert("unresolvedValues".into(), json!(e.notes));
+        }
+        if !e.assumptions.is_empty() {
+            let assumed: serde_json::Map<String, Value> = e
+                .assumptions
+                .iter()
+                .map(|(c, b)| (c.clone(), json!(b)))
+                .collect();
+            m.insert("assumedConditions".into(), Value::Object(assumed));
+        }
+    }
+    Finding {
+        code,
+        message,
+        resource_name: e.resource.clone(),
+        resource_type: e.resource_type.clone(),
+        policy_name: e.policy_name.clone(),
+        line: e.line,
+        details,
+        blocking: code.blocks(),
+    }
+}
+
+/// The finding a check result gives, if any.
+fn result_finding(e: &Extracted, check: &Check, r: &CheckResult, text: &str) -> Option<Finding> {
+    let mut details = report::check_value(r);
+    if let Ok(doc) = serde_json::from_str::<Value>(text) {
+        details["policyDocument"] = doc;
+    }
+    let conditions = if e.assumptions.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (when {})",
+            e.assumptions
+                .iter()
+                .map(|(c, b)| format!("condition {c} is {b}"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )
+    };
+    match (r.result, &r.inconclusive) {
+        (Verdict::Pass, _) if e.notes.is_empty() => None,
+        (Verdict::Pass, _) => Some(finding(
+            e,
+            Code::UnresolvedValues,
+            format!(
+                "{} The policy has {} value(s) unknown offline; the check covered every value they could take{conditions}.",
+                r.message,
+                e.notes.len()
+            ),
+            details,
+        )),
+        (Verdict::Fail, Some(why)) => Some(finding(
+            e,
+            Code::Inconclusive,
+            format!("The check could not decide{conditions}: {why}"),
+            details,
+        )),
+        (Verdict::Fail, None) => {
+            let code = match check {
+                Check::NoNewAccess { .. } => Code::NewAccess,
+                Check::AccessNotGranted { .. } => Code::AccessGranted,
+                Check::NoPublicAccess => Code::PublicAccess,
+            };
+            let reasons: Vec<&str> = r.reasons.iter().map(|x| x.description.as_str()).collect();
+            let mut message = format!("{}{conditions}", r.message);
+            if !reasons.is_empty() {
+                message.push(' ');
+                message.push_str(&reasons.join(" "));
+            }
+            if !e.notes.is_empty() {
+                message.push_str(" Some values are unknown offline and were taken at their most permissive; see details.unresolvedValues.");
+            }
+            Some(finding(e, code, message, details))
+        }
+    }
+}
