@@ -183,6 +183,13 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
             _ => None,
         };
         let policy = policy::parse(policy_text, policy_type).map_err(|err| {
+            // Positions inside the rendered text mean nothing to the user; the pointer does.
+            let err = match err {
+                policy::PolicyError::Invalid {
+                    pointer, message, ..
+                } => format!("{pointer}: {message}"),
+                other => other.to_string(),
+            };
             anyhow!(
                 "--template-path `{shown}`, line {}: {}.{}: the policy is invalid: {err}",
                 e.line,

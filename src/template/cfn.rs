@@ -767,7 +767,18 @@ impl Run<'_, '_> {
                         if !found {
                             continue;
                         }
-                        let d = self.document(node, &format!("{ppath}/{}", at.join("/")))?;
+                        let mut d = self.document(node, &format!("{ppath}/{}", at.join("/")))?;
+                        if ty == "AWS::ApiGateway::RestApi"
+                            && let Ok(doc) = &mut d
+                        {
+                            let api = generated_id(ty, id).unwrap_or_default();
+                            let s = self.t.settings;
+                            let prefix = format!(
+                                "arn:{}:execute-api:{}:{}:{api}/",
+                                s.partition, s.region, s.account_id
+                            );
+                            expand_execute_api(doc, &prefix);
+                        }
                         let public_type = match ty {
                             "AWS::Kinesis::ResourcePolicy" | "AWS::CloudTrail::ResourcePolicy" => {
                                 let arn = match props.get("ResourceArn") {
@@ -1532,6 +1543,41 @@ fn arn_public_type(ty: &str, arn: Option<&str>) -> Option<&'static str> {
         (_, Some(a)) if a.contains(":eventdatastore/") => Some("AWS::CloudTrail::EventDataStore"),
         (_, Some(a)) if a.contains(":dashboard/") => Some("AWS::CloudTrail::Dashboard"),
         _ => None,
+    }
+}
+
+/// API Gateway stores `execute-api:/STAGE/METHOD/PATH` in a RestApi's policy as the
+/// API's ARN; do the same so the policy parses as IAM does.
+fn expand_execute_api(doc: &mut Val, prefix: &str) {
+    let Val::Map(members) = doc else { return };
+    for (name, value) in members.iter_mut() {
+        if name != "Statement" {
+            continue;
+        }
+        let statements: Vec<&mut Val> = match value {
+            Val::List(items) => items.iter_mut().collect(),
+            other => vec![other],
+        };
+        for st in statements {
+            let Val::Map(fields) = st else { continue };
+            for (field, v) in fields.iter_mut() {
+                if field != "Resource" && field != "NotResource" {
+                    continue;
+                }
+                let items: Vec<&mut Val> = match v {
+                    Val::List(items) => items.iter_mut().collect(),
+                    other => vec![other],
+                };
+                for item in items {
+                    if let Val::Str(parts) = item
+                        && let Some(Part::Lit(first)) = parts.first_mut()
+                        && let Some(rest) = first.strip_prefix("execute-api:/")
+                    {
+                        *first = format!("{prefix}{rest}");
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -1,0 +1,483 @@
+//! `--template-path` from the command line: finding shapes (cfn-policy-validator JSON,
+//! SARIF validated against the SARIF 2.1.0 schema, text), exit codes, ignore flags,
+//! errors and proof bundles.
+
+mod common;
+
+use common::Run;
+use serde_json::Value;
+
+fn hornbeam(args: &[&str]) -> Run {
+    common::hornbeam_with_stdin(env!("CARGO_BIN_EXE_hornbeam"), args, None)
+}
+
+const APP: &str = "tests/templates/app-stack.yaml";
+const PLAN: &str = "tests/templates/plan.json";
+
+fn public(extra: &[&str]) -> Run {
+    let mut args = vec!["check-no-public-access", "--template-path", APP];
+    args.extend_from_slice(extra);
+    hornbeam(&args)
+}
+
+fn json(r: &Run) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+}
+
+#[test]
+fn findings_have_the_cfn_policy_validator_shape() {
+    let r = public(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let keys: Vec<&String> = v
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(keys, ["BlockingFindings", "NonBlockingFindings"]);
+    let blocking = v["BlockingFindings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(blocking.len(), 1);
+    let f = &blocking[0];
+    let keys: Vec<&String> = f
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(
+        keys,
+        [
+            "findingType",
+            "code",
+            "message",
+            "resourceName",
+            "policyName",
+            "details"
+        ]
+    );
+    assert_eq!(f["code"], "PUBLIC_ACCESS");
+    assert_eq!(f["resourceName"], "ReportsBucketPolicy");
+    assert_eq!(f["policyName"], "BucketPolicy");
+    assert_eq!(f["details"]["result"], "FAIL");
+    assert_eq!(f["details"]["line"], 29);
+    assert_eq!(f["details"]["counterexample"]["principal"], "anonymous");
+    assert!(
+        f["details"]["unresolvedValues"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("PartnerAccount")),
+        "{f}"
+    );
+    assert_eq!(v["NonBlockingFindings"][0]["code"], "UNRESOLVED_VALUES");
+    common::golden("tests/golden/template-public.json", &r.stdout);
+    let r = public(&["--output", "text"]);
+    assert_eq!(r.code, 1);
+    common::golden("tests/golden/template-public.txt", &r.stdout);
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+    let schema_text =
+        std::fs::read_to_string(common::repo_path("tests/data/sarif-schema-2.1.0.json"))
+            .unwrap_or_default();
+    // The OASIS schema (tests/data, as published in the serde-sarif 0.8.0 crate) has a
+    // stray `]` in the `language` pattern (`...-[a-zA-Z]{2}]?$`). ECMA-262 reads it as a
+    // literal `]`; the validator's regex check rejects it, so escape it: same meaning.
+    let schema_text = schema_text.replace(r#"[a-zA-Z]{2}]?$"#, r#"[a-zA-Z]{2}\\]?$"#);
+    let schema: Value = serde_json::from_str(&schema_text).unwrap_or(Value::Null);
+    assert!(
+        schema.is_object(),
+        "tests/data/sarif-schema-2.1.0.json did not load"
+    );
+    let validator = jsonschema::options()
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("schema: {e}"));
+    for args in [
+        vec![
+            "check-no-public-access",
+            "--template-path",
+            APP,
+            "--output",
+            "sarif",
+        ],
+        vec![
+            "check-no-public-access",
+            "--template-path",
+            PLAN,
+            "--output",
+            "sarif",
+        ],
+        vec![
+            "check-access-not-granted",
+            "--actions",
+            "iam:PassRole",
+            "--template-path",
+            APP,
+            "--parameters",
+            "Environment=prod",
+            "PartnerAccount=111122223333",
+            "--output",
+            "sarif",
+        ],
+    ] {
+        let r = hornbeam(&args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        let v = json(&r);
+        let errors: Vec<String> = validator
+            .iter_errors(&v)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{args:?}: {errors:?}");
+        let results = v["runs"][0]["results"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!results.is_empty());
+        for res in &results {
+            let rule = res["ruleId"].as_str().unwrap_or_default();
+            let index = res["ruleIndex"].as_u64().unwrap_or(99) as usize;
+            assert_eq!(v["runs"][0]["tool"]["driver"]["rules"][index]["id"], rule);
+            assert!(
+                res["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    > 0
+            );
+        }
+    }
+    // The validator does reject what the schema forbids.
+    let mut broken = json(&public(&["--output", "sarif"]));
+    broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    assert!(validator.iter_errors(&broken).next().is_some());
+    // The counterexample is in the message of a FAIL.
+    let r = public(&["--output", "sarif"]);
+    let v = json(&r);
+    let msg = v["runs"][0]["results"][0]["message"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        msg.starts_with("ReportsBucketPolicy.BucketPolicy: ")
+            && msg.contains("Counterexample: principal anonymous"),
+        "{msg}"
+    );
+    assert_eq!(
+        v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        APP
+    );
+}
+
+#[test]
+fn ignore_finding_and_non_blocking_change_the_exit_code() {
+    for ignore in [
+        "ReportsBucketPolicy",
+        "ReportsBucketPolicy.BucketPolicy",
+        "PUBLIC_ACCESS",
+    ] {
+        let r = public(&["--ignore-finding", ignore]);
+        assert_eq!(r.code, 0, "{ignore}: {}", r.stdout);
+        assert_eq!(
+            json(&r)["BlockingFindings"].as_array().map(Vec::len),
+            Some(0)
+        );
+    }
+    let r = public(&["--ignore-finding", "ReportsBucketPolicy.OtherPolicy,Nope"]);
+    assert_eq!(r.code, 1);
+    let r = public(&[
+        "--ignore-finding",
+        "ReportsBucketPolicy,UNRESOLVED_VALUES",
+        "--output",
+        "text",
+    ]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains("0 blocking, 0 non-blocking, 2 ignored"),
+        "{}",
+        r.stdout
+    );
+    let r = public(&["--treat-findings-as-non-blocking"]);
+    assert_eq!(r.code, 0);
+    let v = json(&r);
+    assert_eq!(v["BlockingFindings"].as_array().map(Vec::len), Some(0));
+    assert_eq!(v["NonBlockingFindings"].as_array().map(Vec::len), Some(2));
+    // A parameter that resolves the unknown principal to a trusted account.
+    let r = public(&["--parameters", "PartnerAccount=111122223333"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
+
+#[test]
+fn no_new_access_compares_each_policy_with_a_reference_of_its_type() {
+    let r = hornbeam(&[
+        "check-no-new-access",
+        "--template-path",
+        APP,
+        "--reference-policy",
+        "builtin:no-privilege-escalation",
+        "--reference-policy-type",
+        "identity",
+        "--parameters",
+        "Environment=prod",
+        "--output",
+        "text",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("BLOCKING     NEW_ACCESS AppRole.prod-extra"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("2 checked")
+            && r.stdout
+                .contains("3 policies of the other type not compared"),
+        "{}",
+        r.stdout
+    );
+    let r = hornbeam(&[
+        "check-no-new-access",
+        "--template-path",
+        APP,
+        "--reference-policy",
+        "builtin:trust-aws-services",
+        "--reference-policy-type",
+        "RESOURCE_POLICY",
+        "--parameters",
+        "PartnerAccount=111122223333",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let blocked: Vec<String> = v["BlockingFindings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            format!(
+                "{}.{}",
+                f["resourceName"].as_str().unwrap_or(""),
+                f["policyName"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    // The trust policy stays within the services; the bucket and queue policies do not.
+    assert_eq!(
+        blocked,
+        [
+            "ReportsBucketPolicy.BucketPolicy",
+            "JobsQueuePolicy.QueuePolicy"
+        ]
+    );
+}
+
+#[test]
+fn a_terraform_plan_through_the_cli() {
+    let r = hornbeam(&["check-no-public-access", "--template-path", PLAN]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let codes: Vec<(String, String)> = v["BlockingFindings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            (
+                f["resourceName"].as_str().unwrap_or("").into(),
+                f["code"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (
+                "module.storage.aws_s3_bucket_policy.this".to_string(),
+                "PUBLIC_ACCESS".to_string()
+            ),
+            (
+                "module.storage.aws_sqs_queue_policy.events".to_string(),
+                "POLICY_NOT_CHECKED".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn bad_template_input_exits_2_with_the_place() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-tmpl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap_or_default();
+        p.display().to_string()
+    };
+    let bad_yaml = write("bad.yaml", "Resources:\n  A: [1,\n");
+    let bad_policy = write(
+        "bad-policy.yaml",
+        "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Maybe\n            Action: s3:*\n            Resource: '*'\n",
+    );
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["check-no-public-access", "--template-path", &bad_yaml],
+            "invalid YAML",
+        ),
+        (
+            vec![
+                "check-access-not-granted",
+                "--actions",
+                "s3:GetObject",
+                "--template-path",
+                &bad_policy,
+            ],
+            "line 6: P.PolicyDocument: the policy is invalid: /Statement/0/Effect: unknown effect `Maybe`",
+        ),
+        (
+            vec![
+                "check-no-public-access",
+                "--template-path",
+                "/nonexistent/t.yaml",
+            ],
+            "cannot read",
+        ),
+        (
+            vec![
+                "check-no-public-access",
+                "--template-path",
+                APP,
+                "--account-id",
+                "12",
+            ],
+            "--account-id `12`",
+        ),
+        (
+            vec![
+                "check-no-public-access",
+                "--template-path",
+                APP,
+                "--parameters",
+                "NoEquals",
+            ],
+            "expected KEY=VALUE",
+        ),
+        (
+            vec![
+                "check-no-public-access",
+                "--template-path",
+                APP,
+                "--parameters",
+                "Unknown=1",
+            ],
+            "no parameter `Unknown`",
+        ),
+        (
+            vec![
+                "check-no-public-access",
+                "--policy-document",
+                "{}",
+                "--resource-type",
+                "AWS::S3::Bucket",
+                "--output",
+                "sarif",
+            ],
+            "--output sarif reports findings of a template",
+        ),
+        (
+            vec![
+                "check-no-new-access",
+                "--template-path",
+                APP,
+                "--new-policy-document",
+                "{}",
+                "--existing-policy-document",
+                "builtin:read-only",
+                "--policy-type",
+                "identity",
+            ],
+            "either --template-path or --new-policy-document",
+        ),
+        (
+            vec![
+                "check-no-new-access",
+                "--template-path",
+                APP,
+                "--reference-policy",
+                "builtin:nope",
+                "--reference-policy-type",
+                "identity",
+            ],
+            "there is no built-in `nope`",
+        ),
+    ];
+    for (args, want) in cases {
+        let r = hornbeam(&args);
+        assert_eq!(r.code, 2, "{args:?}: {} {}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.starts_with("hornbeam: error: ") && r.stderr.contains(want),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn each_checked_policy_gets_a_proof_bundle() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-tmpl-proof-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.display().to_string();
+    let r = hornbeam(&[
+        "check-no-public-access",
+        "--template-path",
+        PLAN,
+        "--emit-proof",
+        &d,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut bundles: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    bundles.sort();
+    // The public-access check reads the four resource policies it can decide.
+    assert_eq!(bundles.len(), 4, "{bundles:?}");
+    assert!(
+        bundles[0].starts_with("0001-aws_iam_role.deployer.TrustPolicy"),
+        "{bundles:?}"
+    );
+    for b in &bundles {
+        let r = hornbeam(&["verify-proof", &dir.join(b).display().to_string()]);
+        assert_eq!(r.code, 0, "{b}: {}", r.stdout);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Regression: writing to a closed pipe (`hornbeam ... | head -1`) panicked.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hornbeam"))
+        .args([
+            "check-no-new-access", "--new-policy-document",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            "--existing-policy-document", r#"{"Version":"2012-10-17","Statement":[]}"#,
+            "--policy-type", "IDENTITY_POLICY", "--expand-actions",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut first = [0u8; 1];
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read(&mut first);
+    }
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(status.code(), Some(1), "{err}");
+}

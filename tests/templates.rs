@@ -1,0 +1,977 @@
+//! Policies extracted from CloudFormation templates and Terraform plans: every resource
+//! type and intrinsic function the extractor supports, with the extracted policy text
+//! and the outcome of a check on it.
+
+use hornbeam::checks::access_not_granted::Access;
+use hornbeam::checks::{self, Options, Verdict};
+use hornbeam::policy::{self, PolicyType};
+use hornbeam::template::{self, Extracted, Format, Kind, Settings};
+use serde_json::{Value, json};
+
+fn settings(params: &[(&str, &str)]) -> Settings {
+    Settings {
+        parameters: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Settings::default()
+    }
+}
+
+fn extract(text: &str, params: &[(&str, &str)]) -> Vec<Extracted> {
+    match template::extract(text, &settings(params)) {
+        Ok((_, e)) => e,
+        Err(e) => panic!("extract: {e}"),
+    }
+}
+
+fn error(text: &str, params: &[(&str, &str)]) -> String {
+    match template::extract(text, &settings(params)) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn find<'a>(ex: &'a [Extracted], resource: &str, policy: &str) -> &'a Extracted {
+    ex.iter()
+        .find(|e| e.resource == resource && e.policy_name == policy)
+        .unwrap_or_else(|| {
+            let names: Vec<String> = ex
+                .iter()
+                .map(|e| format!("{}.{}", e.resource, e.policy_name))
+                .collect();
+            panic!("no {resource}.{policy}; found {names:?}")
+        })
+}
+
+fn doc(e: &Extracted) -> Value {
+    match &e.policy {
+        Ok(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+        Err(why) => panic!("{}.{} not checkable: {why}", e.resource, e.policy_name),
+    }
+}
+
+fn statements(e: &Extracted) -> Value {
+    doc(e)["Statement"].clone()
+}
+
+fn parsed(e: &Extracted) -> policy::Policy {
+    let text = e.policy.clone().unwrap_or_default();
+    policy::parse(&text, e.kind.policy_type()).unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// The public-access verdict (with the type the template implies).
+fn public(e: &Extracted) -> Verdict {
+    let Kind::Resource {
+        public_type: Some(t),
+    } = &e.kind
+    else {
+        panic!("{}.{} has no public-access type", e.resource, e.policy_name)
+    };
+    let r = checks::no_public_access::check(&parsed(e), t, &Options::default())
+        .unwrap_or_else(|err| panic!("{err}"))
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(r.inconclusive.is_none(), "{:?}", r.inconclusive);
+    r.result
+}
+
+/// Whether the policy grants one of the actions.
+fn grants(e: &Extracted, actions: &[&str]) -> bool {
+    let access = [Access {
+        actions: actions.iter().map(|a| a.to_string()).collect(),
+        resources: Vec::new(),
+    }];
+    let r = checks::access_not_granted::check(&parsed(e), &access, &Options::default())
+        .unwrap_or_else(|err| panic!("{err}"))
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(r.inconclusive.is_none(), "{:?}", r.inconclusive);
+    r.result == Verdict::Fail
+}
+
+fn new_access(e: &Extracted, reference: &str, t: PolicyType) -> bool {
+    let reference = policy::parse(reference, t).unwrap_or_else(|err| panic!("{err}"));
+    let r = checks::no_new_access::check(&parsed(e), &reference, &Options::default())
+        .unwrap_or_else(|err| panic!("{err}"));
+    r.result == Verdict::Fail
+}
+
+const IDENTITY_TEMPLATE: &str = r#"
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  AppRole:
+    Type: AWS::IAM::Role
+    Properties:
+      Path: /service/
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { Service: lambda.amazonaws.com }
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: logs
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: [logs:CreateLogStream, logs:PutLogEvents]
+                Resource: !Sub arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/app/*
+  StandalonePolicy:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: standalone
+      Roles: [!Ref AppRole]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: iam:PassRole
+            Resource: !GetAtt AppRole.Arn
+  Managed:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      ManagedPolicyName: managed-read
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: s3:GetObject
+            Resource: "*"
+  RoleInline:
+    Type: AWS::IAM::RolePolicy
+    Properties:
+      RoleName: !Ref AppRole
+      PolicyName: role-inline
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Allow, Action: sqs:SendMessage, Resource: "*" }
+  Operator:
+    Type: AWS::IAM::User
+    Properties:
+      Policies:
+        - PolicyName: user-inline
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - { Effect: Allow, Action: "ec2:Describe*", Resource: "*" }
+  OperatorPolicy:
+    Type: AWS::IAM::UserPolicy
+    Properties:
+      UserName: !Ref Operator
+      PolicyName: user-policy
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Allow, Action: iam:CreateAccessKey, Resource: !GetAtt Operator.Arn }
+  Admins:
+    Type: AWS::IAM::Group
+    Properties:
+      Policies:
+        - PolicyName: group-inline
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - { Effect: Allow, Action: "*", Resource: "*" }
+  AdminsPolicy:
+    Type: AWS::IAM::GroupPolicy
+    Properties:
+      GroupName: !Ref Admins
+      PolicyName: group-policy
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Deny, Action: "organizations:*", Resource: "*" }
+  ReadOnlySet:
+    Type: AWS::SSO::PermissionSet
+    Properties:
+      InstanceArn: arn:aws:sso:::instance/ssoins-1111111111111111
+      Name: read-only
+      InlinePolicy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"}]}'
+"#;
+
+#[test]
+fn every_identity_policy_type_is_extracted() {
+    let ex = extract(IDENTITY_TEMPLATE, &[]);
+    assert_eq!(
+        ex.len(),
+        10,
+        "{:?}",
+        ex.iter().map(|e| &e.policy_name).collect::<Vec<_>>()
+    );
+    let trust = find(&ex, "AppRole", "TrustPolicy");
+    assert_eq!(
+        trust.kind,
+        Kind::Resource {
+            public_type: Some("AWS::IAM::AssumeRolePolicyDocument")
+        }
+    );
+    assert_eq!(trust.line, 9);
+    assert_eq!(public(trust), Verdict::Pass);
+    let logs = find(&ex, "AppRole", "logs");
+    assert_eq!(
+        statements(logs)[0]["Resource"],
+        json!("arn:aws:logs:us-east-1:123456789012:log-group:/app/*")
+    );
+    let standalone = find(&ex, "StandalonePolicy", "standalone");
+    assert_eq!(
+        statements(standalone)[0]["Resource"],
+        json!("arn:aws:iam::123456789012:role/service/hornbeam-stack-AppRole")
+    );
+    assert!(grants(standalone, &["iam:PassRole"]));
+    assert!(!grants(logs, &["iam:PassRole"]));
+    assert_eq!(
+        statements(find(&ex, "Managed", "managed-read"))[0]["Action"],
+        json!("s3:GetObject")
+    );
+    assert!(grants(
+        find(&ex, "RoleInline", "role-inline"),
+        &["sqs:SendMessage"]
+    ));
+    assert!(grants(
+        find(&ex, "Operator", "user-inline"),
+        &["ec2:DescribeInstances"]
+    ));
+    let user_policy = find(&ex, "OperatorPolicy", "user-policy");
+    assert_eq!(
+        statements(user_policy)[0]["Resource"],
+        json!("arn:aws:iam::123456789012:user/hornbeam-stack-Operator")
+    );
+    assert!(grants(
+        find(&ex, "Admins", "group-inline"),
+        &["iam:CreateUser"]
+    ));
+    assert!(!grants(
+        find(&ex, "AdminsPolicy", "group-policy"),
+        &["organizations:LeaveOrganization"]
+    ));
+    let sso = find(&ex, "ReadOnlySet", "InlinePolicy");
+    assert_eq!(sso.kind, Kind::Identity);
+    assert_eq!(
+        statements(sso)[0]["Action"],
+        json!("cloudtrail:LookupEvents")
+    );
+    // Identity policies compared with an identity reference.
+    let reference = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","sqs:SendMessage"],"Resource":"*"}]}"#;
+    assert!(!new_access(
+        find(&ex, "Managed", "managed-read"),
+        reference,
+        PolicyType::Identity
+    ));
+    assert!(new_access(
+        find(&ex, "Admins", "group-inline"),
+        reference,
+        PolicyType::Identity
+    ));
+}
+
+const RESOURCE_TEMPLATE: &str = r#"
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties: { BucketName: example-data }
+  BucketPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: "*"
+            Action: s3:GetObject
+            Resource: !Sub "${Bucket.Arn}/public/*"
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties: { QueueName: jobs }
+  QueuePolicy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [!Ref Queue]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: !Ref "AWS::AccountId" }
+            Action: sqs:SendMessage
+            Resource: !GetAtt Queue.Arn
+  Topic:
+    Type: AWS::SNS::Topic
+  TopicPolicy:
+    Type: AWS::SNS::TopicPolicy
+    Properties:
+      Topics: [!Ref Topic]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: "*"
+            Action: sns:Publish
+            Resource: !Ref Topic
+            Condition:
+              StringEquals: { "aws:SourceOwner": !Ref "AWS::AccountId" }
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: !Sub "arn:aws:iam::${AWS::AccountId}:root" }
+            Action: kms:*
+            Resource: "*"
+  Secret:
+    Type: AWS::SecretsManager::Secret
+    Properties: { Name: db-password }
+  SecretPolicy:
+    Type: AWS::SecretsManager::ResourcePolicy
+    Properties:
+      SecretId: !Ref Secret
+      ResourcePolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: "arn:aws:iam::444455556666:role/reader" }
+            Action: secretsmanager:GetSecretValue
+            Resource: !Ref Secret
+  Function:
+    Type: AWS::Lambda::Function
+    Properties: { FunctionName: thumbnailer }
+  InvokeFromBucket:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !GetAtt Function.Arn
+      Principal: s3.amazonaws.com
+      SourceAccount: !Ref AWS::AccountId
+      SourceArn: !GetAtt Bucket.Arn
+  PublicUrl:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunctionUrl
+      FunctionName: !Ref Function
+      Principal: "*"
+      FunctionUrlAuthType: NONE
+  AccessPoint:
+    Type: AWS::S3::AccessPoint
+    Properties:
+      Bucket: !Ref Bucket
+      Name: reports
+      Policy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: !Sub "arn:aws:iam::${AWS::AccountId}:role/reporter" }
+            Action: s3:GetObject
+            Resource: !Sub "arn:aws:s3:${AWS::Region}:${AWS::AccountId}:accesspoint/reports/object/*"
+  FileSystem:
+    Type: AWS::EFS::FileSystem
+    Properties:
+      FileSystemPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Allow, Principal: { AWS: "*" }, Action: "elasticfilesystem:ClientMount", Resource: "*" }
+  Search:
+    Type: AWS::OpenSearchService::Domain
+    Properties:
+      AccessPolicies:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Allow, Principal: { AWS: !Ref AWS::AccountId }, Action: "es:ESHttp*", Resource: "*" }
+  Vault:
+    Type: AWS::Backup::BackupVault
+    Properties:
+      BackupVaultName: vault
+      AccessPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Deny, Principal: "*", Action: "backup:DeleteRecoveryPoint", Resource: "*" }
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: api
+      Policy:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Allow, Principal: "*", Action: "execute-api:Invoke", Resource: "execute-api:/*" }
+          - Effect: Deny
+            Principal: "*"
+            Action: "execute-api:Invoke"
+            NotResource: "execute-api:/prod/GET/*"
+  Artifacts:
+    Type: AWS::CodeArtifact::Domain
+    Properties:
+      DomainName: artifacts
+      PermissionsPolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Allow, Principal: { AWS: !Ref AWS::AccountId }, Action: "codeartifact:*", Resource: "*" }
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: orders
+      ResourcePolicy:
+        PolicyDocument:
+          Version: "2012-10-17"
+          Statement:
+            - { Effect: Allow, Principal: { AWS: "arn:aws:iam::444455556666:root" }, Action: "dynamodb:GetItem", Resource: "*" }
+  StreamPolicy:
+    Type: AWS::Kinesis::ResourcePolicy
+    Properties:
+      ResourceArn: !Sub "arn:aws:kinesis:${AWS::Region}:${AWS::AccountId}:stream/clicks"
+      ResourcePolicy:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Allow, Principal: "*", Action: "kinesis:GetRecords", Resource: "*" }
+  Repository:
+    Type: AWS::ECR::Repository
+    Properties:
+      RepositoryPolicyText:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Allow, Principal: "*", Action: "ecr:BatchGetImage" }
+"#;
+
+#[test]
+fn every_resource_policy_type_is_extracted_with_its_public_type() {
+    let ex = extract(RESOURCE_TEMPLATE, &[]);
+    let want = [
+        (
+            "BucketPolicy",
+            "BucketPolicy",
+            Some("AWS::S3::Bucket"),
+            Verdict::Fail,
+        ),
+        (
+            "QueuePolicy",
+            "QueuePolicy",
+            Some("AWS::SQS::Queue"),
+            Verdict::Pass,
+        ),
+        (
+            "TopicPolicy",
+            "TopicPolicy",
+            Some("AWS::SNS::Topic"),
+            Verdict::Pass,
+        ),
+        ("Key", "KeyPolicy", Some("AWS::KMS::Key"), Verdict::Pass),
+        (
+            "SecretPolicy",
+            "ResourcePolicy",
+            Some("AWS::SecretsManager::Secret"),
+            Verdict::Pass,
+        ),
+        (
+            "InvokeFromBucket",
+            "LambdaPermission",
+            Some("AWS::Lambda::Function"),
+            Verdict::Pass,
+        ),
+        (
+            "PublicUrl",
+            "LambdaPermission",
+            Some("AWS::Lambda::Function"),
+            Verdict::Fail,
+        ),
+        (
+            "AccessPoint",
+            "AccessPointPolicy",
+            Some("AWS::S3::AccessPoint"),
+            Verdict::Pass,
+        ),
+        (
+            "FileSystem",
+            "FileSystemPolicy",
+            Some("AWS::EFS::FileSystem"),
+            Verdict::Fail,
+        ),
+        (
+            "Search",
+            "AccessPolicies",
+            Some("AWS::OpenSearchService::Domain"),
+            Verdict::Pass,
+        ),
+        (
+            "Vault",
+            "AccessPolicy",
+            Some("AWS::Backup::BackupVault"),
+            Verdict::Pass,
+        ),
+        (
+            "Api",
+            "Policy",
+            Some("AWS::ApiGateway::RestApi"),
+            Verdict::Fail,
+        ),
+        (
+            "Artifacts",
+            "PermissionsPolicy",
+            Some("AWS::CodeArtifact::Domain"),
+            Verdict::Pass,
+        ),
+        (
+            "Table",
+            "ResourcePolicy",
+            Some("AWS::DynamoDB::Table"),
+            Verdict::Pass,
+        ),
+        (
+            "StreamPolicy",
+            "ResourcePolicy",
+            Some("AWS::Kinesis::Stream"),
+            Verdict::Fail,
+        ),
+    ];
+    for (res, pol, ty, verdict) in want {
+        let e = find(&ex, res, pol);
+        assert_eq!(e.kind, Kind::Resource { public_type: ty }, "{res}");
+        assert_eq!(public(e), verdict, "{res}.{pol}: {:?}", e.policy);
+    }
+    let repo = find(&ex, "Repository", "RepositoryPolicy");
+    assert_eq!(repo.kind, Kind::Resource { public_type: None });
+    assert_eq!(ex.len(), want.len() + 1);
+    // Extracted texts: resolved ARNs of each type.
+    let s = statements(find(&ex, "BucketPolicy", "BucketPolicy"));
+    assert_eq!(
+        s[0]["Resource"],
+        json!("arn:aws:s3:::example-data/public/*")
+    );
+    let s = statements(find(&ex, "QueuePolicy", "QueuePolicy"));
+    assert_eq!(
+        s[0]["Resource"],
+        json!("arn:aws:sqs:us-east-1:123456789012:jobs")
+    );
+    assert_eq!(s[0]["Principal"], json!({"AWS": "123456789012"}));
+    let s = statements(find(&ex, "TopicPolicy", "TopicPolicy"));
+    assert_eq!(
+        s[0]["Resource"],
+        json!("arn:aws:sns:us-east-1:123456789012:hornbeam-stack-Topic")
+    );
+    let s = statements(find(&ex, "SecretPolicy", "ResourcePolicy"));
+    assert_eq!(
+        s[0]["Resource"],
+        json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password-AbCdEf")
+    );
+    assert_eq!(
+        doc(find(&ex, "InvokeFromBucket", "LambdaPermission")),
+        json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:thumbnailer",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": "arn:aws:s3:::example-data"},
+                "StringEquals": {"aws:SourceAccount": "123456789012"}
+            }
+        }]})
+    );
+    // API Gateway's `execute-api:/` shorthand becomes the API's ARN, as API Gateway does.
+    let s = statements(find(&ex, "Api", "Policy"));
+    let api = "arn:aws:execute-api:us-east-1:123456789012:";
+    let (r, nr) = (
+        s[0]["Resource"].as_str().unwrap_or_default(),
+        s[1]["NotResource"].as_str().unwrap_or_default(),
+    );
+    assert!(
+        r.starts_with(api) && r.ends_with("/*") && !r.contains("execute-api:/"),
+        "{r}"
+    );
+    assert!(
+        nr.starts_with(api)
+            && nr.ends_with("/prod/GET/*")
+            && nr[api.len()..].len() == r[api.len()..].len() + 9,
+        "{nr}"
+    );
+    let s = statements(find(&ex, "PublicUrl", "LambdaPermission"));
+    assert_eq!(
+        s[0]["Resource"],
+        json!("arn:aws:lambda:us-east-1:123456789012:function:thumbnailer")
+    );
+    assert_eq!(
+        s[0]["Condition"],
+        json!({"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}})
+    );
+}
+
+const INTRINSICS: &str = r#"
+Parameters:
+  Env: { Type: String, Default: dev, AllowedValues: [dev, prod] }
+  Buckets: { Type: CommaDelimitedList, Default: "alpha,beta,gamma" }
+  Team: { Type: String }
+Mappings:
+  Accounts:
+    dev: { Audit: "111122223333" }
+    prod: { Audit: "444455556666" }
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  IsDev: !Not [!Condition IsProd]
+  ProdOrEu: !Or [!Condition IsProd, !Equals [!Ref "AWS::Region", eu-west-1]]
+  DevInUs: !And [!Condition IsDev, !Equals [!Select [0, !Split ["-", !Ref "AWS::Region"]], us]]
+Resources:
+  Data:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Join ["-", [data, !Ref Env, !Select [1, !Ref Buckets]]]
+  Worker:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: worker
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal:
+              AWS: !Sub
+                - "arn:${AWS::Partition}:iam::${Audit}:root"
+                - Audit: !FindInMap [Accounts, !Ref Env, Audit]
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: data
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: s3:GetObject
+                Resource: !Join ["", [!GetAtt [Data, Arn], "/", !Sub "home/${!aws:username}/*"]]
+              - !If
+                - IsProd
+                - Effect: Allow
+                  Action: s3:PutObject
+                  Resource: !Sub "${Data.Arn}/*"
+                - !Ref AWS::NoValue
+              - Effect: !If [DevInUs, Allow, Deny]
+                Action: s3:DeleteObject
+                Resource: !Sub
+                  - "${Arn}/scratch/*"
+                  - { Arn: !GetAtt Data.Arn }
+              - Effect: Allow
+                Action: !If [ProdOrEu, "s3:ListBucket", "s3:ListBucketVersions"]
+                Resource: !Sub ["arn:aws:s3:::${Az}-cache/*", { Az: !Select [0, !GetAZs ""] }]
+              - Effect: Allow
+                Action: s3:GetObjectTagging
+                Resource: !Sub "arn:aws:s3:::${Team}-shared/*"
+              - Effect: Allow
+                Action: s3:GetObjectAcl
+                Resource: !ImportValue shared-bucket-arn
+"#;
+
+#[test]
+fn intrinsic_functions_resolve() {
+    let ex = extract(INTRINSICS, &[]);
+    let trust = find(&ex, "Worker", "TrustPolicy");
+    assert_eq!(
+        statements(trust)[0]["Principal"],
+        json!({"AWS": "arn:aws:iam::111122223333:root"})
+    );
+    let data = find(&ex, "Worker", "data");
+    assert_eq!(
+        statements(data),
+        json!([
+            {"Effect": "Allow", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::data-dev-beta/home/${aws:username}/*"},
+            {"Effect": "Allow", "Action": "s3:DeleteObject",
+             "Resource": "arn:aws:s3:::data-dev-beta/scratch/*"},
+            {"Effect": "Allow", "Action": "s3:ListBucketVersions", "Resource": "arn:aws:s3:::us-east-1a-cache/*"},
+            {"Effect": "Allow", "Action": "s3:GetObjectTagging", "Resource": "arn:aws:s3:::*-shared/*"},
+            {"Effect": "Allow", "Action": "s3:GetObjectAcl", "Resource": "*"}
+        ])
+    );
+    assert_eq!(data.notes.len(), 2, "{:?}", data.notes);
+    assert!(
+        data.notes[0].contains("parameter `Team` has no value"),
+        "{:?}",
+        data.notes
+    );
+    assert!(
+        data.notes[1].contains("Fn::ImportValue shared-bucket-arn"),
+        "{:?}",
+        data.notes
+    );
+    assert!(!grants(data, &["s3:PutObject"]));
+    // Parameters change the branches, the mapping and the generated names.
+    let ex = extract(
+        INTRINSICS,
+        &[("Env", "prod"), ("Team", "blue"), ("Buckets", "x,y")],
+    );
+    let trust = find(&ex, "Worker", "TrustPolicy");
+    assert_eq!(
+        statements(trust)[0]["Principal"],
+        json!({"AWS": "arn:aws:iam::444455556666:root"})
+    );
+    let data = find(&ex, "Worker", "data");
+    let s = statements(data);
+    assert_eq!(
+        s[1],
+        json!({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::data-prod-y/*"})
+    );
+    assert_eq!(s[2]["Effect"], json!("Deny"));
+    assert_eq!(s[3]["Action"], json!("s3:ListBucket"));
+    assert_eq!(s[4]["Resource"], json!("arn:aws:s3:::blue-shared/*"));
+    assert!(grants(data, &["s3:PutObject"]));
+    assert_eq!(data.notes.len(), 1);
+}
+
+#[test]
+fn json_templates_and_long_forms_resolve_the_same() {
+    let text = r#"{
+  "Parameters": {"Prefix": {"Type": "String", "Default": "app"}},
+  "Resources": {
+    "Role": {
+      "Type": "AWS::IAM::Role",
+      "Properties": {
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+          {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+        "Policies": [{
+          "PolicyName": {"Fn::Sub": "${Prefix}-policy"},
+          "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "ssm:GetParameter",
+            "Resource": {"Fn::Join": [":", ["arn", {"Ref": "AWS::Partition"}, "ssm", {"Ref": "AWS::Region"},
+              {"Ref": "AWS::AccountId"}, {"Fn::Sub": ["parameter/${P}/*", {"P": {"Ref": "Prefix"}}]}]]}
+          }]}
+        }]
+      }
+    }
+  }
+}"#;
+    let (format, ex) =
+        template::extract(text, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(format, Format::CloudFormation);
+    let p = find(&ex, "Role", "app-policy");
+    assert_eq!(
+        statements(p)[0]["Resource"],
+        json!("arn:aws:ssm:us-east-1:123456789012:parameter/app/*")
+    );
+    assert_eq!(p.line, 11);
+}
+
+#[test]
+fn fn_if_in_a_trust_policy_on_an_unknown_parameter_is_checked_both_ways() {
+    let text = r#"
+Parameters:
+  AllowPartner: { Type: String, AllowedValues: ["yes", "no"] }
+Conditions:
+  Partner: !Equals [!Ref AllowPartner, "yes"]
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal:
+              AWS: !If [Partner, "arn:aws:iam::444455556666:root", !Ref "AWS::AccountId"]
+            Action: sts:AssumeRole
+"#;
+    let ex = extract(text, &[]);
+    assert_eq!(ex.len(), 2);
+    let mut seen = Vec::new();
+    for e in &ex {
+        assert_eq!(e.policy_name, "TrustPolicy");
+        let principal = statements(e)[0]["Principal"]["AWS"].clone();
+        seen.push((e.assumptions.clone(), principal));
+        assert_eq!(public(e), Verdict::Pass);
+    }
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        seen,
+        vec![
+            (vec![("Partner".to_string(), false)], json!("123456789012")),
+            (
+                vec![("Partner".to_string(), true)],
+                json!("arn:aws:iam::444455556666:root")
+            ),
+        ]
+    );
+    // A known parameter decides the condition: one policy, no assumptions.
+    let ex = extract(text, &[("AllowPartner", "no")]);
+    assert_eq!(ex.len(), 1);
+    assert!(ex[0].assumptions.is_empty());
+}
+
+#[test]
+fn resources_whose_condition_is_false_are_not_deployed() {
+    let text = r#"
+Parameters:
+  Env: { Type: String, Default: dev }
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  ProdOnly:
+    Type: AWS::IAM::ManagedPolicy
+    Condition: IsProd
+    Properties:
+      PolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: "*", Resource: "*" }] }
+"#;
+    assert!(extract(text, &[]).is_empty());
+    assert_eq!(extract(text, &[("Env", "prod")]).len(), 1);
+}
+
+/// Sound over-approximation: for every concrete value of an unknown, if the concrete
+/// policy grants the access, so does the policy checked with the unknown.
+#[test]
+fn unknown_values_never_hide_access_a_concrete_value_would_grant() {
+    let text = r#"
+Parameters:
+  Value: { Type: String }
+Resources:
+  P:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - { Effect: Allow, Action: "s3:*", Resource: !Sub "arn:aws:s3:::${Value}/*" }
+          - { Effect: Deny, Action: "s3:DeleteObject", Resource: !Sub "arn:aws:s3:::${Value}/*" }
+          - { Effect: Deny, Action: !Sub "s3:${Value}", Resource: "*" }
+          - Effect: Allow
+            Action: "iam:PassRole"
+            Resource: "*"
+            Condition: { StringEquals: { "iam:PassedToService": !Ref Value } }
+          - { Effect: Allow, NotAction: !Sub "ec2:${Value}", Resource: !Sub "arn:aws:ec2:*:*:${Value}" }
+"#;
+    let unknown = &extract(text, &[])[0];
+    let access = [
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "iam:PassRole",
+        "ec2:RunInstances",
+        "sqs:SendMessage",
+    ];
+    let values = [
+        "data",
+        "*",
+        "PutObject",
+        "Delete*",
+        "lambda.amazonaws.com",
+        "instance/i-1",
+    ];
+    for action in access {
+        let with_unknown = grants(unknown, &[action]);
+        for v in values {
+            let concrete = &extract(text, &[("Value", v)])[0];
+            if grants(concrete, &[action]) {
+                assert!(
+                    with_unknown,
+                    "{action} granted with Value={v} but not with the unknown"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn template_errors_name_the_place() {
+    // (template, --parameters, what the error must say)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
+        ("Resources:\n  A: [1,\n", &[], "invalid YAML"),
+        (
+            "Resources:\n  A:\n    Type: X\n  A:\n    Type: Y\n",
+            &[],
+            "line 4",
+        ),
+        (
+            "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument: !Ref Nowhere\n",
+            &[],
+            "Resources/P/Properties/PolicyDocument/Ref (line 5): `Ref Nowhere`: no parameter",
+        ),
+        (
+            "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Statement:\n          - Resource: !Sub 'arn:aws:s3:::b/${aws:username}'\n",
+            &[],
+            "an IAM policy variable is written `${!aws:username}`",
+        ),
+        (
+            "Resources: {}\n",
+            &[("Nope", "1")],
+            "--parameters `Nope`: the template has no parameter",
+        ),
+        ("Description: no resources\n", &[], "no `Resources` section"),
+        (
+            "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument: !Select [5, [a]]\n",
+            &[],
+            "past the end",
+        ),
+        ("A: !Bogus x\n", &[], "unknown tag `!Bogus`"),
+    ];
+    for (text, params, want) in cases {
+        let e = error(text, params);
+        assert!(e.contains(want), "{text:?}: {e}");
+    }
+}
+
+#[test]
+fn a_terraform_plan_with_child_modules() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/templates/plan.json"
+    ))
+    .unwrap_or_default();
+    let (format, ex) =
+        template::extract(&text, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(format, Format::TerraformPlan);
+    let names: Vec<String> = ex
+        .iter()
+        .map(|e| format!("{}.{}", e.resource, e.policy_name))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "aws_iam_role.deployer.TrustPolicy",
+            "aws_iam_role.deployer.deploy",
+            "aws_iam_policy.passrole.deployer-passrole",
+            "aws_lambda_permission.from_bucket.LambdaPermission",
+            "module.storage.aws_s3_bucket_policy.this.BucketPolicy",
+            "module.storage.aws_sqs_queue_policy.events.QueuePolicy",
+            "module.storage.module.keys.aws_kms_key.this.KeyPolicy",
+        ]
+    );
+    let trust = &ex[0];
+    assert_eq!(public(trust), Verdict::Pass);
+    assert_eq!(
+        statements(trust)[0]["Action"],
+        json!("sts:AssumeRoleWithWebIdentity")
+    );
+    assert!(grants(&ex[1], &["cloudformation:CreateStack"]));
+    assert!(grants(&ex[2], &["iam:PassRole"]));
+    let lambda = &ex[3];
+    assert_eq!(
+        doc(lambda),
+        json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:thumbnailer",
+            "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+        }]})
+    );
+    assert!(
+        lambda.notes[0].contains("source_arn` is computed at apply time"),
+        "{:?}",
+        lambda.notes
+    );
+    assert_eq!(public(lambda), Verdict::Pass);
+    let bucket = &ex[4];
+    assert_eq!(
+        bucket.kind,
+        Kind::Resource {
+            public_type: Some("AWS::S3::Bucket")
+        }
+    );
+    assert_eq!(public(bucket), Verdict::Fail);
+    let queue = &ex[5];
+    assert!(
+        queue
+            .policy
+            .as_ref()
+            .is_err_and(|why| why.contains("computed at apply time"))
+    );
+    assert_eq!(public(&ex[6]), Verdict::Pass);
+    assert_eq!(
+        ex[6].line,
+        text.lines()
+            .position(|l| l.contains("\"description\": \"assets key\""))
+            .map(|i| i + 2)
+            .unwrap_or(0)
+    );
+}
