@@ -975,3 +975,170 @@ fn a_terraform_plan_with_child_modules() {
             .unwrap_or(0)
     );
 }
+
+#[test]
+fn the_other_resource_policy_types_of_the_public_access_check() {
+    let statement = |action: &str| {
+        format!(
+            " {{ Version: '2012-10-17', Statement: [{{ Effect: Allow, Principal: '*', Action: '{action}', Resource: '*' }}] }}"
+        )
+    };
+    let text = format!(
+        r#"
+Resources:
+  Directory:
+    Type: AWS::S3Express::BucketPolicy
+    Properties:
+      Bucket: fast--use1-az4--x-s3
+      PolicyDocument:{}
+  ExpressPoint:
+    Type: AWS::S3Express::AccessPoint
+    Properties:
+      Policy:{}
+  TableBucket:
+    Type: AWS::S3Tables::TableBucketPolicy
+    Properties:
+      ResourcePolicy:{}
+  Table:
+    Type: AWS::S3Tables::TablePolicy
+    Properties:
+      ResourcePolicy:{}
+  Outpost:
+    Type: AWS::S3Outposts::BucketPolicy
+    Properties:
+      PolicyDocument:{}
+  OutpostPoint:
+    Type: AWS::S3Outposts::AccessPoint
+    Properties:
+      Policy:{}
+  Store:
+    Type: AWS::CloudTrail::ResourcePolicy
+    Properties:
+      ResourceArn: !Sub "arn:aws:cloudtrail:${{AWS::Region}}:${{AWS::AccountId}}:eventdatastore/abc"
+      ResourcePolicy:{}
+  Consumer:
+    Type: AWS::Kinesis::ResourcePolicy
+    Properties:
+      ResourceArn: "arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:1"
+      ResourcePolicy:{}
+  Table2:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      StreamSpecification:
+        StreamViewType: NEW_IMAGE
+        ResourcePolicy:
+          PolicyDocument:{}
+  Legacy:
+    Type: AWS::Elasticsearch::Domain
+    Properties:
+      AccessPolicies:{}
+  Packages:
+    Type: AWS::CodeArtifact::Repository
+    Properties:
+      PermissionsPolicyDocument:{}
+"#,
+        statement("s3express:CreateSession"),
+        statement("s3express:CreateSession"),
+        statement("s3tables:GetTable"),
+        statement("s3tables:GetTableData"),
+        statement("s3-outposts:GetObject"),
+        statement("s3-outposts:GetObject"),
+        statement("cloudtrail:StartQuery"),
+        statement("kinesis:SubscribeToShard"),
+        statement("dynamodb:GetRecords"),
+        statement("es:ESHttpGet"),
+        statement("codeartifact:ReadFromRepository"),
+    );
+    let ex = extract(&text, &[]);
+    let want = [
+        ("Directory", "AWS::S3Express::DirectoryBucket"),
+        ("ExpressPoint", "AWS::S3Express::AccessPoint"),
+        ("TableBucket", "AWS::S3Tables::TableBucket"),
+        ("Table", "AWS::S3Tables::Table"),
+        ("Outpost", "AWS::S3Outposts::Bucket"),
+        ("OutpostPoint", "AWS::S3Outposts::AccessPoint"),
+        ("Store", "AWS::CloudTrail::EventDataStore"),
+        ("Consumer", "AWS::Kinesis::StreamConsumer"),
+        ("Table2", "AWS::DynamoDB::Stream"),
+        ("Legacy", "AWS::OpenSearchService::Domain"),
+    ];
+    for (res, ty) in want {
+        let e = ex
+            .iter()
+            .find(|e| e.resource == res)
+            .unwrap_or_else(|| panic!("{res} missing"));
+        assert_eq!(
+            e.kind,
+            Kind::Resource {
+                public_type: Some(ty)
+            },
+            "{res}"
+        );
+        assert_eq!(public(e), Verdict::Fail, "{res}");
+    }
+    let packages = find(&ex, "Packages", "PermissionsPolicy");
+    assert_eq!(packages.kind, Kind::Resource { public_type: None });
+    assert_eq!(ex.len(), want.len() + 1);
+}
+
+#[test]
+fn terraform_identity_and_resource_policy_types() {
+    let p = |action: &str, principal: bool| {
+        let s = if principal {
+            json!({"Effect": "Allow", "Principal": "*", "Action": action, "Resource": "*"})
+        } else {
+            json!({"Effect": "Allow", "Action": action, "Resource": "*"})
+        };
+        json!({"Version": "2012-10-17", "Statement": [s]}).to_string()
+    };
+    let resource = |ty: &str, name: &str, values: Value| json!({"address": format!("{ty}.{name}"), "mode": "managed", "type": ty, "name": name, "values": values});
+    let plan = json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.5",
+        "planned_values": {"root_module": {"resources": [
+            resource("aws_iam_role_policy", "r", json!({"name": "role-inline", "policy": p("s3:GetObject", false)})),
+            resource("aws_iam_user_policy", "u", json!({"name": "user-inline", "policy": p("iam:CreateAccessKey", false)})),
+            resource("aws_iam_group_policy", "g", json!({"name": "group-inline", "policy": p("ec2:*", false)})),
+            resource("aws_ssoadmin_permission_set_inline_policy", "sso", json!({"inline_policy": p("iam:PassRole", false)})),
+            resource("aws_sns_topic_policy", "t", json!({"arn": "arn:aws:sns:us-east-1:123456789012:t", "policy": p("sns:Publish", true)})),
+            resource("aws_secretsmanager_secret_policy", "s", json!({"policy": p("secretsmanager:GetSecretValue", true)})),
+            resource("aws_sqs_queue", "q", json!({"name": "q", "policy": ""})),
+            resource("aws_ecr_repository_policy", "e", json!({"policy": p("ecr:BatchGetImage", true)})),
+            resource("aws_glacier_vault", "v", json!({"access_policy": p("glacier:InitiateJob", true)})),
+        ]}}
+    })
+    .to_string();
+    let (format, ex) =
+        template::extract(&plan, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(format, Format::TerraformPlan);
+    let names: Vec<String> = ex
+        .iter()
+        .map(|e| format!("{}.{}", e.resource, e.policy_name))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "aws_iam_role_policy.r.role-inline",
+            "aws_iam_user_policy.u.user-inline",
+            "aws_iam_group_policy.g.group-inline",
+            "aws_ssoadmin_permission_set_inline_policy.sso.InlinePolicy",
+            "aws_sns_topic_policy.t.TopicPolicy",
+            "aws_secretsmanager_secret_policy.s.ResourcePolicy",
+            "aws_ecr_repository_policy.e.RepositoryPolicy",
+            "aws_glacier_vault.v.AccessPolicy",
+        ]
+    );
+    assert!(grants(&ex[1], &["iam:CreateAccessKey"]));
+    assert!(!grants(&ex[0], &["iam:CreateAccessKey"]));
+    assert!(grants(&ex[3], &["iam:PassRole"]));
+    assert_eq!(ex[3].kind, Kind::Identity);
+    assert_eq!(public(&ex[4]), Verdict::Fail);
+    assert_eq!(public(&ex[5]), Verdict::Fail);
+    assert_eq!(ex[6].kind, Kind::Resource { public_type: None });
+    assert_eq!(
+        ex[7].kind,
+        Kind::Resource {
+            public_type: Some("AWS::S3::Glacier")
+        }
+    );
+}
