@@ -893,6 +893,11 @@ fn template_errors_name_the_place() {
             "past the end",
         ),
         ("A: !Bogus x\n", &[], "unknown tag `!Bogus`"),
+        (
+            "Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties: { BucketName: !Ref B }\n  B:\n    Type: AWS::S3::Bucket\n    Properties: { BucketName: !Ref A }\n  P:\n    Type: AWS::S3::BucketPolicy\n    Properties:\n      PolicyDocument: { Statement: [{ Resource: !GetAtt A.Arn }] }\n",
+            &[],
+            "refers to itself",
+        ),
     ];
     for (text, params, want) in cases {
         let e = error(text, params);

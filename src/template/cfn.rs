@@ -434,8 +434,10 @@ struct Run<'t, 'a> {
     assume: &'t BTreeMap<String, bool>,
     /// Undecidable conditions read without an assumption (taken as false), in order.
     defaulted: RefCell<Vec<String>>,
-    /// Conditions being evaluated (cycle detection) and their decided values.
+    /// Conditions being evaluated (cycle detection).
     evaluating: RefCell<Vec<String>>,
+    /// Resources whose name is being resolved (cycle detection).
+    naming: RefCell<Vec<String>>,
 }
 
 fn invalid(path: &str, node: &Node, message: impl Into<String>) -> TemplateError {
@@ -465,6 +467,7 @@ pub fn find(root: &Node, settings: &Settings) -> Result<Vec<Found>, TemplateErro
             assume: &assume,
             defaulted: RefCell::new(Vec::new()),
             evaluating: RefCell::new(Vec::new()),
+            naming: RefCell::new(Vec::new()),
         };
         let found = run.policies()?;
         let defaulted = run.defaulted.into_inner();
@@ -1299,21 +1302,17 @@ impl Run<'_, '_> {
         };
         let s = self.t.settings;
         let props = res.get("Properties");
-        let name = match props
-            .and_then(|p| p.get(model.name_prop))
-            .filter(|_| !model.name_prop.is_empty())
-        {
-            Some(n) => {
-                self.resolve(n, &format!("Resources/{id}/Properties/{}", model.name_prop))?
-            }
-            None => match generated_id(ty, id) {
-                Some(g) => Val::lit(g),
-                None if ty == "AWS::S3::Bucket" => {
-                    Val::lit(format!("{}-{}", s.stack_name, id).to_lowercase())
-                }
-                None => Val::lit(format!("{}-{}", s.stack_name, id)),
-            },
-        };
+        if self.naming.borrow().iter().any(|n| n == id) {
+            return Err(TemplateError::Invalid {
+                path: path.to_string(),
+                line: res.line,
+                message: format!("the name of `{id}` refers to itself (through `{attr}`)"),
+            });
+        }
+        self.naming.borrow_mut().push(id.to_string());
+        let name = self.resource_name(id, ty, model, props);
+        self.naming.borrow_mut().pop();
+        let name = name?;
         let name_parts = match name {
             Val::Str(p) => p,
             other => vec![Part::Lit(other.known_str().unwrap_or_default())],
@@ -1362,6 +1361,34 @@ impl Run<'_, '_> {
             "url" => fill("https://sqs.{r}.amazonaws.com/{a}/{name}"),
             _ => Ok(Val::Str(vec![Part::Unknown(format!("`{attr}` of `{id}`"))])),
         }
+    }
+
+    /// A resource's physical name: its name property, else a generated one.
+    fn resource_name(
+        &self,
+        id: &str,
+        ty: &str,
+        model: &Model,
+        props: Option<&Node>,
+    ) -> Result<Val, TemplateError> {
+        let s = self.t.settings;
+        Ok(
+            match props
+                .and_then(|p| p.get(model.name_prop))
+                .filter(|_| !model.name_prop.is_empty())
+            {
+                Some(n) => {
+                    self.resolve(n, &format!("Resources/{id}/Properties/{}", model.name_prop))?
+                }
+                None => match generated_id(ty, id) {
+                    Some(g) => Val::lit(g),
+                    None if ty == "AWS::S3::Bucket" => {
+                        Val::lit(format!("{}-{}", s.stack_name, id).to_lowercase())
+                    }
+                    None => Val::lit(format!("{}-{}", s.stack_name, id)),
+                },
+            },
+        )
     }
 
     /// `Fn::Sub`: `${Name}`, `${Resource.Attribute}` and `${!Literal}`.

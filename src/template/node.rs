@@ -55,6 +55,13 @@ impl Node {
     }
 }
 
+/// Deepest nesting accepted; later layers recurse over the tree.
+pub const MAX_DEPTH: usize = 128;
+
+/// Most values a template may expand to. YAML aliases copy their anchor, so a few lines
+/// can otherwise expand exponentially ("billion laughs").
+pub const MAX_NODES: usize = 2_000_000;
+
 /// The short-form tags of CloudFormation YAML; each becomes `Fn::NAME` (or `Ref`,
 /// `Condition`).
 const SHORT_TAGS: &[&str] = &[
@@ -171,7 +178,10 @@ enum Open {
 #[derive(Default)]
 struct Builder {
     stack: Vec<Open>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchor's value and how many values it holds.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Values built so far, aliases counted at their full size.
+    nodes: usize,
     root: Option<Node>,
     error: Option<TemplateError>,
 }
@@ -190,7 +200,8 @@ impl Builder {
     /// Adds a finished value to the collection on top of the stack (or as the root).
     fn push(&mut self, node: Node, anchor: usize, mark: Marker) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            let size = count(&node);
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         let mut duplicate = None;
         match self.stack.last_mut() {
@@ -225,6 +236,14 @@ impl Builder {
         if let Some((line, column, message)) = duplicate {
             self.fail(line, column, message);
         }
+    }
+}
+
+fn count(node: &Node) -> usize {
+    1 + match &node.kind {
+        Kind::Seq(items) => items.iter().map(count).sum(),
+        Kind::Map(members) => members.iter().map(|(_, v)| count(v)).sum(),
+        _ => 0,
     }
 }
 
@@ -336,6 +355,15 @@ impl MarkedEventReceiver for Builder {
         }
         let line = mark.line();
         let column = mark.col() + 1;
+        self.nodes += 1;
+        if self.stack.len() > MAX_DEPTH {
+            self.fail(
+                line,
+                column,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            );
+            return;
+        }
         match ev {
             Event::Scalar(value, style, anchor, tag) => {
                 let tag = tag_name(tag);
@@ -405,8 +433,20 @@ impl MarkedEventReceiver for Builder {
                     Err(e) => self.error = Some(e),
                 }
             }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(node) => self.push(node, 0, mark),
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some((node, size)) => {
+                    self.nodes += size;
+                    if self.nodes > MAX_NODES {
+                        self.fail(
+                            line,
+                            column,
+                            format!("the template expands to more than {MAX_NODES} values through YAML aliases"),
+                        );
+                        return;
+                    }
+                    let node = node.clone();
+                    self.push(node, 0, mark)
+                }
                 None => self.fail(line, column, "an alias names an unknown anchor".into()),
             },
             Event::Nothing
@@ -479,6 +519,26 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("invalid YAML"), "{e}");
+    }
+
+    #[test]
+    fn hostile_yaml_is_refused() {
+        // Nine levels of ten aliases each: 10^9 values.
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            bomb += &format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            );
+        }
+        let e = load(&bomb).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("YAML aliases"), "{e}");
+        let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+        let e = load(&deep).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            e.contains("nesting deeper") || e.contains("invalid YAML"),
+            "{e}"
+        );
     }
 
     #[test]
