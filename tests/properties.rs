@@ -270,10 +270,14 @@ fn parse(text: &str, t: PolicyType) -> Policy {
     policy::parse(text, t).unwrap_or_else(|e| panic!("generated policy rejected: {e}\n{text}"))
 }
 
+/// A rare generated pair can keep the strings encoding busy for a long time; a case
+/// that times out is undecided and discarded by the agreement properties (and is a FAIL,
+/// never a PASS, for the others), so a short limit keeps CI's run bounded without
+/// weakening any property.
 fn opts(encoding: Encoding) -> Options {
     Options {
         encoding,
-        timeout_ms: 60_000,
+        timeout_ms: 5_000,
         reasons: false,
         ..Options::default()
     }

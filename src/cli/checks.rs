@@ -197,6 +197,11 @@ fn policy_type_of(s: &str) -> Result<PolicyType> {
     }
 }
 
+/// `--policy-type`, else the body's `policyType`.
+fn policy_type_in(flag: Option<String>, body: &Body) -> Result<PolicyType> {
+    policy_type_of(&pick(flag, body, "policyType", "--policy-type")?)
+}
+
 /// A flag's value, else the request body's, else an error naming both.
 fn pick(flag: Option<String>, body: &Body, field: &str, flag_name: &str) -> Result<String> {
     match flag {
@@ -298,12 +303,7 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         args.common.cli_input_json.as_deref(),
         &["newPolicyDocument", "existingPolicyDocument", "policyType"],
     )?;
-    let policy_type = policy_type_of(&pick(
-        args.policy_type,
-        &body,
-        "policyType",
-        "--policy-type",
-    )?)?;
+    let policy_type = policy_type_in(args.policy_type, &body)?;
     let batch_files = batch_of(&args.new_policy_document, "--new-policy-document")?;
     let start = Instant::now();
     let (existing, existing_text) = policy_from(
@@ -518,12 +518,7 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         return tmpl::run(&args.template, &args.common, &opts, check);
     }
     tmpl::reject_sarif(&args.common)?;
-    let policy_type = policy_type_of(&pick(
-        args.policy_type,
-        &body,
-        "policyType",
-        "--policy-type",
-    )?)?;
+    let policy_type = policy_type_in(args.policy_type, &body)?;
     let check = |policy: &Policy, text: String| -> batch::One {
         let result = checks::access_not_granted::check(policy, &access, &opts)
             .map_err(|e| anyhow!("--access: {e}"))??;

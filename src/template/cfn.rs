@@ -420,6 +420,16 @@ const ATTRIBUTES: &[(&str, &str, &str)] = &[
     ("AWS::OpenSearchService::Domain", "DomainArn", "arn"),
 ];
 
+/// A known string argument; an unknown one makes the whole value an unknown string.
+macro_rules! known_or_return {
+    ($run:expr, $node:expr, $path:expr, $what:expr) => {
+        match $run.known_string($node, $path, $what)? {
+            Ok(s) => s,
+            Err(why) => return Ok(Val::Str(vec![Part::Unknown(why)])),
+        }
+    };
+}
+
 struct Template<'a> {
     settings: &'a Settings,
     params: HashMap<&'a str, Val>,
@@ -985,10 +995,15 @@ impl Run<'_, '_> {
                                 "the resource of `Fn::GetAtt` must be a logical id",
                             )
                         })?;
-                        match self.known_string(&items[1], &format!("{path}/1"), "the attribute")? {
-                            Ok(a) => (res, a),
-                            Err(why) => return Ok(Val::Str(vec![Part::Unknown(why)])),
-                        }
+                        (
+                            res,
+                            known_or_return!(
+                                self,
+                                &items[1],
+                                &format!("{path}/1"),
+                                "the attribute"
+                            ),
+                        )
                     }
                     _ => {
                         return Err(invalid(
@@ -1002,10 +1017,7 @@ impl Run<'_, '_> {
             }
             "Fn::Join" => {
                 let a = self.args(arg, path, f, &[2])?;
-                let delim = match self.known_string(&a[0], &format!("{path}/0"), "the delimiter")? {
-                    Ok(d) => d,
-                    Err(why) => return Ok(Val::Str(vec![Part::Unknown(why)])),
-                };
+                let delim = known_or_return!(self, &a[0], &format!("{path}/0"), "the delimiter");
                 match self.resolve(&a[1], &format!("{path}/1"))? {
                     Val::List(items) => {
                         let mut parts = Vec::new();
@@ -1074,10 +1086,7 @@ impl Run<'_, '_> {
             }
             "Fn::Select" => {
                 let a = self.args(arg, path, f, &[2])?;
-                let index = match self.known_string(&a[0], &format!("{path}/0"), "the index")? {
-                    Ok(i) => i,
-                    Err(why) => return Ok(Val::Str(vec![Part::Unknown(why)])),
-                };
+                let index = known_or_return!(self, &a[0], &format!("{path}/0"), "the index");
                 let Ok(index) = index.parse::<usize>() else {
                     return Err(invalid(
                         path,
@@ -1123,10 +1132,7 @@ impl Run<'_, '_> {
                 let a = self.args(arg, path, f, &[3, 4])?;
                 let mut keys = Vec::new();
                 for (i, k) in a[..3].iter().enumerate() {
-                    match self.known_string(k, &format!("{path}/{i}"), "a key")? {
-                        Ok(k) => keys.push(k),
-                        Err(why) => return Ok(Val::Str(vec![Part::Unknown(why)])),
-                    }
+                    keys.push(known_or_return!(self, k, &format!("{path}/{i}"), "a key"));
                 }
                 let found = self
                     .t

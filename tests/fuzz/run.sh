@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-60}"
 root=../..
-for target in parse evaluate differential; do
+for target in parse evaluate differential template; do
   mkdir -p "corpus/$target"
   # Seeds: every policy of the semantics and check tables.
   python3 - "$root" "corpus/$target" <<'PY'
@@ -19,6 +19,9 @@ for d in docs:
     seed = d + "\0arn:aws:iam::111122223333:role/r\0s3:GetObject\0arn:aws:s3:::b/alice/x\0alice\010.1.2.3"
     (out / hashlib.sha1(seed.encode()).hexdigest()).write_text(seed)
 PY
+  if [ "$target" = template ]; then
+    cp "$root"/tests/templates/* "corpus/$target/"
+  fi
   log="$(mktemp)"
   if cargo +nightly fuzz run --fuzz-dir . "$target" "corpus/$target" -- -max_total_time="$seconds" >"$log" 2>&1; then
     status=ok
