@@ -481,3 +481,38 @@ fn a_closed_stdout_ends_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(status.code(), Some(1), "{err}");
 }
+
+#[test]
+fn a_transform_blocks_until_the_processed_template_is_checked() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-sam-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    let path = dir.join("sam.yaml");
+    std::fs::write(
+        &path,
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: [AdministratorAccess]\n",
+    )
+    .unwrap_or_default();
+    let p = path.display().to_string();
+    let r = hornbeam(&[
+        "check-access-not-granted",
+        "--actions",
+        "iam:PassRole",
+        "--template-path",
+        &p,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    assert_eq!(v["BlockingFindings"][0]["code"], "POLICY_NOT_CHECKED");
+    assert_eq!(v["BlockingFindings"][0]["resourceName"], "Transform");
+    let r = hornbeam(&[
+        "check-access-not-granted",
+        "--actions",
+        "iam:PassRole",
+        "--template-path",
+        &p,
+        "--ignore-finding",
+        "Transform",
+    ]);
+    assert_eq!(r.code, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -20,7 +20,7 @@ fn settings(params: &[(&str, &str)]) -> Settings {
 
 fn extract(text: &str, params: &[(&str, &str)]) -> Vec<Extracted> {
     match template::extract(text, &settings(params)) {
-        Ok((_, e)) => e,
+        Ok(x) => x.policies,
         Err(e) => panic!("extract: {e}"),
     }
 }
@@ -733,8 +733,8 @@ fn json_templates_and_long_forms_resolve_the_same() {
     }
   }
 }"#;
-    let (format, ex) =
-        template::extract(text, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    let x = template::extract(text, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    let (format, ex) = (x.format, x.policies);
     assert_eq!(format, Format::CloudFormation);
     let p = find(&ex, "Role", "app-policy");
     assert_eq!(
@@ -912,8 +912,8 @@ fn a_terraform_plan_with_child_modules() {
         "/tests/templates/plan.json"
     ))
     .unwrap_or_default();
-    let (format, ex) =
-        template::extract(&text, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    let x = template::extract(&text, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    let (format, ex) = (x.format, x.policies);
     assert_eq!(format, Format::TerraformPlan);
     let names: Vec<String> = ex
         .iter()
@@ -1113,8 +1113,8 @@ fn terraform_identity_and_resource_policy_types() {
         ]}}
     })
     .to_string();
-    let (format, ex) =
-        template::extract(&plan, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    let x = template::extract(&plan, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    let (format, ex) = (x.format, x.policies);
     assert_eq!(format, Format::TerraformPlan);
     let names: Vec<String> = ex
         .iter()
@@ -1145,5 +1145,19 @@ fn terraform_identity_and_resource_policy_types() {
         Kind::Resource {
             public_type: Some("AWS::S3::Glacier")
         }
+    );
+}
+
+#[test]
+fn a_transform_is_a_gap_not_a_silent_pass() {
+    let text = "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: [AdministratorAccess]\n";
+    let x = template::extract(text, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(x.policies.is_empty());
+    assert_eq!(x.gaps.len(), 1);
+    assert_eq!(x.gaps[0].line, 1);
+    assert!(
+        x.gaps[0].why.contains("AWS::Serverless-2016-10-31"),
+        "{:?}",
+        x.gaps
     );
 }

@@ -132,15 +132,29 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
     let shown = path.display().to_string();
     let text = input::read_file_limited(path, "--template-path", MAX_TEMPLATE_BYTES)?;
     let start = Instant::now();
-    let (format, extracted) = template::extract(&text, &settings)
+    let extraction = template::extract(&text, &settings)
         .map_err(|e| anyhow!("--template-path `{shown}`: {e}"))?;
+    let (format, extracted) = (extraction.format, &extraction.policies);
     info!(
         elapsed_us = start.elapsed().as_micros() as u64,
         policies = extracted.len(),
         format = format.name(),
         "extracted policies"
     );
-    let mut found = Vec::new();
+    let mut found: Vec<Finding> = extraction
+        .gaps
+        .iter()
+        .map(|g| Finding {
+            code: Code::NotChecked,
+            message: format!("Part of the template was not checked: {}.", g.why),
+            resource_name: g.what.clone(),
+            resource_type: g.what.clone(),
+            policy_name: "*".into(),
+            line: g.line,
+            details: json!({"line": g.line}),
+            blocking: Code::NotChecked.blocks(),
+        })
+        .collect();
     let mut checked = 0usize;
     let mut other_type = 0usize;
     for (index, e) in extracted.iter().enumerate() {

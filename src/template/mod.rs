@@ -247,9 +247,51 @@ impl Format {
     }
 }
 
+/// Part of a template the tool cannot see into, so its policies are not checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// What it is, e.g. `Transform`.
+    pub what: String,
+    pub line: usize,
+    pub why: String,
+}
+
+/// What a template holds: its policies, and what could not be read.
+#[derive(Debug, Clone)]
+pub struct Extraction {
+    pub format: Format,
+    pub policies: Vec<Extracted>,
+    pub gaps: Vec<Gap>,
+}
+
 /// Every policy in a template or plan, rendered for checking.
-pub fn extract(text: &str, settings: &Settings) -> Result<(Format, Vec<Extracted>), TemplateError> {
+pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateError> {
     let root = node::load(text)?;
+    let mut gaps = Vec::new();
+    if !terraform::is_plan(&root)
+        && let Some(t) = root.get("Transform")
+    {
+        let names = match &t.kind {
+            node::Kind::Str(s) => s.clone(),
+            node::Kind::Seq(items) => items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .unwrap_or("(a macro with parameters)")
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => "(a macro with parameters)".into(),
+        };
+        gaps.push(Gap {
+            what: "Transform".into(),
+            line: t.line,
+            why: format!(
+                "the template declares Transform `{names}`, whose resources and policies exist only after CloudFormation runs it; check the processed template (`aws cloudformation get-template --template-stage Processed`, or `sam validate`/`sam build` output) to cover them"
+            ),
+        });
+    }
     let (format, found) = if terraform::is_plan(&root) {
         (Format::TerraformPlan, terraform::find(&root, settings)?)
     } else {
@@ -277,7 +319,11 @@ pub fn extract(text: &str, settings: &Settings) -> Result<(Format, Vec<Extracted
             }
         })
         .collect();
-    Ok((format, out))
+    Ok(Extraction {
+        format,
+        policies: out,
+        gaps,
+    })
 }
 
 /// The condition each Lambda permission field becomes, in [`lambda_policy`]'s order:

@@ -12,8 +12,8 @@ fuzz_target!(|data: &[u8]| {
             parameters: vec![("Environment".into(), "prod".into())],
             ..Settings::default()
         };
-        if let Ok((_, found)) = template::extract(text, &settings) {
-            for e in found {
+        if let Ok(x) = template::extract(text, &settings) {
+            for e in x.policies {
                 if let Ok(p) = &e.policy {
                     let _ = policy::parse(p, e.kind.policy_type());
                 }
