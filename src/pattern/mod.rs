@@ -68,6 +68,22 @@ pub struct Glob {
 }
 
 impl Glob {
+    /// An action pattern: case-folded, `*` and `?` wildcards, no variables, no ARN
+    /// segments. The same glob as `Template::parse(text, Wildcard, true, false)` gives,
+    /// built in one pass (a 20,000-action policy spent most of its parse time there).
+    pub fn action(text: &str) -> Glob {
+        let mut toks = Vec::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '*' => toks.push(Tok::Star),
+                '?' => toks.push(Tok::Any),
+                c if c.is_ascii() => toks.push(Tok::Lit(c.to_ascii_lowercase())),
+                c => toks.extend(c.to_lowercase().map(Tok::Lit)),
+            }
+        }
+        Glob { toks }
+    }
+
     /// The literal string this glob matches, if it has no wildcard.
     pub fn as_literal(&self) -> Option<String> {
         self.toks
@@ -140,11 +156,17 @@ impl fmt::Display for Glob {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Part {
     Tok(Tok),
-    /// `${key}` or `${key, 'default'}`; `key` is lower-cased (keys are case-insensitive).
-    Var {
-        key: String,
-        default: Option<String>,
-    },
+    /// `${key}` or `${key, 'default'}`. Boxed: most parts are characters, and a
+    /// 20,000-action policy builds millions of them.
+    Var(Box<Variable>),
+}
+
+/// A policy variable of a pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Variable {
+    /// Lower-cased: keys are case-insensitive.
+    pub key: String,
+    pub default: Option<String>,
 }
 
 /// A pattern as written in a policy: tokens plus unresolved policy variables.
@@ -291,10 +313,10 @@ impl Template {
                     if syntax == Syntax::Arn && segment < 5 {
                         return Err(PatternError::VariableOutsideResourceSegment);
                     }
-                    parts.push(Part::Var {
+                    parts.push(Part::Var(Box::new(Variable {
                         key,
                         default: default.map(|d| if folded { fold(&d) } else { d }),
-                    });
+                    })));
                 }
             }
         }
@@ -302,7 +324,7 @@ impl Template {
     }
 
     pub fn has_variables(&self) -> bool {
-        self.parts.iter().any(|p| matches!(p, Part::Var { .. }))
+        self.parts.iter().any(|p| matches!(p, Part::Var(_)))
     }
 
     /// Resolves the variables with `lookup` (given the lower-cased key; returns the
@@ -313,10 +335,10 @@ impl Template {
         for p in &self.parts {
             match p {
                 Part::Tok(t) => parts.push(Part::Tok(*t)),
-                Part::Var { key, default } => {
-                    let value = match lookup(key) {
+                Part::Var(v) => {
+                    let value = match lookup(&v.key) {
                         Some(v) => v.to_string(),
-                        None => default.clone()?,
+                        None => v.default.clone()?,
                     };
                     for c in value.chars() {
                         push_literal(&mut parts, c, self.folded);
@@ -329,7 +351,7 @@ impl Template {
                 .into_iter()
                 .filter_map(|p| match p {
                     Part::Tok(t) => Some(t),
-                    Part::Var { .. } => None,
+                    Part::Var(_) => None,
                 })
                 .collect(),
         })
@@ -369,6 +391,25 @@ pub fn arn_account(arn: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_action_fast_path_equals_the_general_parser() {
+        for text in [
+            "s3:GetObject",
+            "*",
+            "S3:Get*",
+            "ec2:?escribe*",
+            "İam:Pass",
+            "ß:ẞ",
+            "*:*",
+            "a?b*c",
+        ] {
+            let general = Template::parse(text, Syntax::Wildcard, true, false)
+                .ok()
+                .and_then(|t| t.glob());
+            assert_eq!(Some(Glob::action(text)), general, "{text}");
+        }
+    }
 
     fn m(pattern: &str, syntax: Syntax, text: &str) -> bool {
         Template::parse(pattern, syntax, false, true)

@@ -612,12 +612,7 @@ impl Parser<'_> {
                     format!("action `{text}` is not of the form `service:action` (for example `s3:GetObject`) or `*`"),
                 ));
             }
-            let glob = Template::parse(&text, Syntax::Wildcard, true, false)
-                .ok()
-                .and_then(|t| t.glob())
-                .ok_or_else(|| {
-                    self.err(offset, &p, format!("action `{text}` could not be read"))
-                })?;
+            let glob = Glob::action(&text);
             items.push(ActionPattern { text, glob });
         }
         Ok(ElementSet { negated, items })

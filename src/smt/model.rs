@@ -402,8 +402,8 @@ impl Collector {
             }
             if let CondValue::Pattern(t) = &a.value {
                 for p in &t.parts {
-                    if let Part::Var { key, .. } = p {
-                        self.variable_keys.insert(key.clone());
+                    if let Part::Var(v) = p {
+                        self.variable_keys.insert(v.key.clone());
                     }
                 }
             }

@@ -703,7 +703,7 @@ impl Strings {
         let last_var = t
             .parts
             .iter()
-            .rposition(|p| matches!(p, Part::Var { .. }))
+            .rposition(|p| matches!(p, Part::Var(_)))
             .unwrap_or(0);
         let mut prefix = Vec::new();
         let mut defined = Vec::new();
@@ -714,7 +714,8 @@ impl Strings {
                     return self
                         .fail("a wildcard before a policy variable in the same pattern".into());
                 }
-                Part::Var { key, default } => {
+                Part::Var(var) => {
+                    let (key, default) = (&var.key, &var.default);
                     let Some((is_defined, value)) = self.variable(key) else {
                         return self.fail(format!("policy variable `${{{key}}}`"));
                     };
@@ -736,7 +737,7 @@ impl Strings {
             .iter()
             .filter_map(|p| match p {
                 Part::Tok(tok) => Some(*tok),
-                Part::Var { .. } => None,
+                Part::Var(_) => None,
             })
             .collect();
         let prefix = concat(prefix);
