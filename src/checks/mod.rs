@@ -265,7 +265,7 @@ fn lower(
         return Ok((l, b, None));
     }
     let start = Instant::now();
-    match Finite::new(&collector, spec.policy_type(), opts.max_states) {
+    match Finite::new(collector, spec.policy_type(), opts.max_states) {
         Ok(mut fin) => {
             tracing::debug!(
                 elapsed_us = start.elapsed().as_micros() as u64,
@@ -280,7 +280,9 @@ fn lower(
         }
         Err(Fallback(why)) => {
             info!(reason = %why, "finitized encoding does not apply; using strings");
-            let (l, b) = lower_strings(spec, &collector, false)?;
+            // Finite::new took the atoms; collect them again (rare, and the strings
+            // encoding costs far more than a walk).
+            let (l, b) = lower_strings(spec, &collect(spec), false)?;
             Ok((l, b, Some(why)))
         }
     }

@@ -237,11 +237,13 @@ impl Domain {
 
 impl Finite {
     /// Builds every variable's regions, or says why the strings encoding must be used.
+    /// Takes the collector's atoms (a 20,000-action policy's would otherwise be copied).
     pub fn new(
-        collector: &Collector,
+        mut collector: Collector,
         policy_type: PolicyType,
         max_states: usize,
     ) -> Result<Finite, Fallback> {
+        let principal_used = collector.principal_relevant();
         if let Some(k) = collector.variable_keys.iter().next() {
             return Err(Fallback(format!(
                 "policy variable `${{{k}}}` relates two values"
@@ -254,7 +256,7 @@ impl Finite {
             if vars.contains_key(&var) {
                 continue;
             }
-            let atoms: Vec<Atom> = collector.atoms.get(&var).cloned().unwrap_or_default();
+            let atoms: Vec<Atom> = collector.atoms.remove(&var).unwrap_or_default();
             let regions = regions_of(&atoms, max_states)?;
             let (name, multi, always_present) = match &var {
                 Var::Action => ("action".to_string(), false, true),
@@ -289,7 +291,7 @@ impl Finite {
             script: Script::new("QF_LIA"),
             vars,
             policy_type,
-            principal_used: collector.principal_relevant(),
+            principal_used,
             error: None,
         };
         me.declare();

@@ -281,7 +281,8 @@ pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(Strin
             if !signatures.contains(&sig) {
                 signatures.insert(sig.clone());
                 // A trie node's string is the literal that ends there.
-                witnesses.push((trie.texts[node as usize].iter().collect(), sig));
+                let text = &literals[trie.text_of[node as usize] as usize].0;
+                witnesses.push((text.iter().collect(), sig));
             }
         }
         if product.is_dead(state) && node == NO_NODE {
@@ -355,8 +356,9 @@ struct FrozenTrie {
     kids: Vec<(char, u32)>,
     ends_start: Vec<u32>,
     ends: Vec<u32>,
-    /// The literal spelled by each node that ends one (empty otherwise).
-    texts: Vec<Vec<char>>,
+    /// For each node that ends a literal, its index in the sorted literals (else
+    /// `u32::MAX`); the literals themselves are not copied.
+    text_of: Vec<u32>,
 }
 
 impl FrozenTrie {
@@ -367,7 +369,7 @@ impl FrozenTrie {
             kids: Vec::new(),
             ends_start: Vec::new(),
             ends: Vec::new(),
-            texts: Vec::new(),
+            text_of: Vec::new(),
         };
         // Node i covers literals[lo..hi], which share their first `depth` characters.
         let mut queue: Vec<(usize, usize, usize)> = vec![(0, literals.len(), 0)];
@@ -377,15 +379,15 @@ impl FrozenTrie {
             i += 1;
             t.ends_start.push(t.ends.len() as u32);
             t.kids_start.push(t.kids.len() as u32);
-            let mut text = Vec::new();
+            let mut text = u32::MAX;
             while lo < hi && literals[lo].0.len() == depth {
                 t.ends.push(literals[lo].1);
-                if text.is_empty() {
-                    text = literals[lo].0.clone();
+                if text == u32::MAX {
+                    text = lo as u32;
                 }
                 lo += 1;
             }
-            t.texts.push(text);
+            t.text_of.push(text);
             while lo < hi {
                 let c = literals[lo].0[depth];
                 let mut end = lo;
