@@ -174,6 +174,7 @@ fn the_strings_encoding_agrees_on_every_case() {
             timeout_ms: 60_000,
             ..Options::default()
         },
+        true,
     );
 }
 
@@ -186,10 +187,14 @@ fn z3_agrees_with_the_native_solver_on_every_case() {
             solver: SolverChoice::Z3,
             ..Options::default()
         },
+        false,
     );
 }
 
-fn agrees_in_process(what: &str, opts: &Options) {
+/// Every case gets the expected answer. With `undecided_ok`, a time-out (the strings
+/// encoding on a loaded machine) is no answer rather than a wrong one: decided answers
+/// must all agree, and at most 5% of the cases may be undecided.
+fn agrees_in_process(what: &str, opts: &Options, undecided_ok: bool) {
     let Some(cases) = corpus() else { return };
     let known = disagreements();
     let results = common::parallel(&cases, 2, |(_, case)| {
@@ -204,9 +209,22 @@ fn agrees_in_process(what: &str, opts: &Options) {
             got,
         )
     });
+    let undecided = |got: &String| undecided_ok && got.starts_with("INCONCLUSIVE");
+    let skipped: Vec<&String> = results
+        .iter()
+        .filter(|(_, _, got)| undecided(got))
+        .map(|(id, _, _)| id)
+        .collect();
+    if !skipped.is_empty() {
+        println!("conformance ({what}): undecided within the time limit: {skipped:?}");
+    }
+    assert!(
+        skipped.len() * 20 <= results.len(),
+        "more than 5% of the cases undecided: {skipped:?}"
+    );
     let failures: Vec<String> = results
         .iter()
-        .filter(|(_, want, got)| want != got)
+        .filter(|(_, want, got)| want != got && !undecided(got))
         .map(|(id, want, got)| format!("{id}: expected {want}, got {got}"))
         .collect();
     println!(
