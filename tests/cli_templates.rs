@@ -493,26 +493,23 @@ fn a_transform_blocks_until_the_processed_template_is_checked() {
     )
     .unwrap_or_default();
     let p = path.display().to_string();
-    let r = hornbeam(&[
-        "check-access-not-granted",
-        "--actions",
-        "iam:PassRole",
-        "--template-path",
-        &p,
-    ]);
+    let check = |extra: &[&str]| {
+        let mut args = vec![
+            "check-access-not-granted",
+            "--actions",
+            "iam:PassRole",
+            "--template-path",
+            &p,
+        ];
+        args.extend_from_slice(extra);
+        hornbeam(&args)
+    };
+    let r = check(&[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v = json(&r);
     assert_eq!(v["BlockingFindings"][0]["code"], "POLICY_NOT_CHECKED");
     assert_eq!(v["BlockingFindings"][0]["resourceName"], "Transform");
-    let r = hornbeam(&[
-        "check-access-not-granted",
-        "--actions",
-        "iam:PassRole",
-        "--template-path",
-        &p,
-        "--ignore-finding",
-        "Transform",
-    ]);
+    let r = check(&["--ignore-finding", "Transform"]);
     assert_eq!(r.code, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
