@@ -1161,3 +1161,31 @@ fn a_transform_is_a_gap_not_a_silent_pass() {
         x.gaps
     );
 }
+
+/// Regression: inline policies after one that is `AWS::NoValue` kept the line of the
+/// item before them.
+#[test]
+fn inline_policies_keep_their_lines_when_one_is_removed() {
+    let text = r#"
+Conditions:
+  Never: !Equals [a, b]
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - !If
+          - Never
+          - PolicyName: gone
+            PolicyDocument: { Statement: [{ Effect: Allow, Action: "*", Resource: "*" }] }
+          - !Ref AWS::NoValue
+        - PolicyName: kept
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement: [{ Effect: Allow, Action: "s3:GetObject", Resource: "*" }]
+"#;
+    let ex = extract(text, &[]);
+    assert_eq!(ex.len(), 1);
+    let kept = find(&ex, "Role", "kept");
+    assert_eq!(kept.line, 16);
+}

@@ -688,50 +688,57 @@ impl Run<'_, '_> {
                         );
                     }
                     if let Some(list) = props.get("Policies") {
-                        let items = self.resolve(list, &format!("{ppath}/Policies"))?;
-                        let nodes: Vec<&Node> = match &list.kind {
-                            NKind::Seq(items) => items.iter().collect(),
-                            _ => Vec::new(),
-                        };
-                        match items {
-                            Val::List(items) => {
-                                for (i, item) in items.iter().enumerate() {
-                                    let node = nodes.get(i).copied().unwrap_or(list);
-                                    let name = item
-                                        .get("PolicyName")
-                                        .map(|n| n.known_str().unwrap_or_else(|| format!("{n}")))
-                                        .unwrap_or_else(|| format!("Policies/{i}"));
-                                    let doc_node = node.get("PolicyDocument").unwrap_or(node);
-                                    let d = match item.get("PolicyDocument") {
-                                        Some(d) => self.as_document(
-                                            d.clone(),
-                                            &format!("{ppath}/Policies/{i}/PolicyDocument"),
-                                            doc_node,
-                                        )?,
-                                        None => {
-                                            return Err(invalid(
-                                                &format!("{ppath}/Policies/{i}"),
-                                                node,
-                                                "an inline policy needs `PolicyDocument`",
-                                            ));
-                                        }
-                                    };
-                                    push(name, Kind::Identity, doc_node, d);
+                        let lpath = format!("{ppath}/Policies");
+                        // Item by item, so that each keeps its own line even when an
+                        // earlier one is `AWS::NoValue`.
+                        let mut entries: Vec<(&Node, Val)> = Vec::new();
+                        match &list.kind {
+                            NKind::Seq(items) => {
+                                for (i, n) in items.iter().enumerate() {
+                                    match self.resolve(n, &format!("{lpath}/{i}"))? {
+                                        Val::NoValue => {}
+                                        v => entries.push((n, v)),
+                                    }
                                 }
                             }
-                            Val::Unknown(why) => push(
-                                "Policies".into(),
-                                Kind::Identity,
-                                list,
-                                Err(format!("the inline policies are unknown: {why}")),
-                            ),
-                            _ => {
-                                return Err(invalid(
-                                    &format!("{ppath}/Policies"),
+                            _ => match self.resolve(list, &lpath)? {
+                                Val::List(items) => {
+                                    entries.extend(items.into_iter().map(|v| (list, v)))
+                                }
+                                Val::Unknown(why) => push(
+                                    "Policies".into(),
+                                    Kind::Identity,
                                     list,
-                                    "expected a list of inline policies",
+                                    Err(format!("the inline policies are unknown: {why}")),
+                                ),
+                                _ => {
+                                    return Err(invalid(
+                                        &lpath,
+                                        list,
+                                        "expected a list of inline policies",
+                                    ));
+                                }
+                            },
+                        }
+                        for (i, (node, item)) in entries.into_iter().enumerate() {
+                            let name = item
+                                .get("PolicyName")
+                                .map(|n| n.known_str().unwrap_or_else(|| format!("{n}")))
+                                .unwrap_or_else(|| format!("Policies/{i}"));
+                            let doc_node = node.get("PolicyDocument").unwrap_or(node);
+                            let Some(doc) = item.get("PolicyDocument") else {
+                                return Err(invalid(
+                                    &format!("{lpath}/{i}"),
+                                    node,
+                                    "an inline policy needs `PolicyDocument`",
                                 ));
-                            }
+                            };
+                            let d = self.as_document(
+                                doc.clone(),
+                                &format!("{lpath}/{i}/PolicyDocument"),
+                                doc_node,
+                            )?;
+                            push(name, Kind::Identity, doc_node, d);
                         }
                     }
                 }
@@ -1323,7 +1330,6 @@ impl Run<'_, '_> {
             Val::Str(p) => p,
             other => vec![Part::Lit(other.known_str().unwrap_or_default())],
         };
-        let _ = path;
         let fill = |template: &str| -> Result<Val, TemplateError> {
             let iam_path = match props.and_then(|p| p.get("Path")) {
                 Some(p) => match self.resolve(p, &format!("Resources/{id}/Properties/Path"))? {
