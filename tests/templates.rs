@@ -886,6 +886,11 @@ fn template_errors_name_the_place() {
             &[("Nope", "1")],
             "--parameters `Nope`: the template has no parameter",
         ),
+        (
+            "Parameters:\n  Env: { Type: String, AllowedValues: [dev, prod] }\nResources: {}\n",
+            &[("Env", "staging")],
+            "--parameters `Env=staging`: `staging` is not one of the parameter's AllowedValues `dev`, `prod`",
+        ),
         ("Description: no resources\n", &[], "no `Resources` section"),
         (
             "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument: !Select [5, [a]]\n",

@@ -581,6 +581,33 @@ impl<'a> Template<'a> {
                 .rev()
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone());
+            if let (Some(v), Some(NKind::Seq(allowed))) =
+                (&given, spec.get("AllowedValues").map(|a| &a.kind))
+            {
+                let allowed: Vec<String> = allowed
+                    .iter()
+                    .filter_map(|a| match &a.kind {
+                        NKind::Str(s) | NKind::Number(s) => Some(s.clone()),
+                        NKind::Bool(b) => Some(b.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                let values: Vec<&str> = if list {
+                    v.split(',').map(str::trim).collect()
+                } else {
+                    vec![v.as_str()]
+                };
+                if let Some(bad) = values.iter().find(|x| !allowed.iter().any(|a| a == *x)) {
+                    return Err(TemplateError::Shape(format!(
+                        "--parameters `{name}={v}`: `{bad}` is not one of the parameter's AllowedValues {}",
+                        allowed
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
             let default = spec.get("Default").and_then(|d| match &d.kind {
                 NKind::Str(s) | NKind::Number(s) => Some(s.clone()),
                 NKind::Bool(b) => Some(b.to_string()),
