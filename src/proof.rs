@@ -84,6 +84,46 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 impl Recipe {
+    /// check-no-new-access of `new` against `existing`.
+    pub fn no_new_access(policy_type: PolicyType, new: String, existing: String) -> Recipe {
+        Recipe {
+            check: CheckKind::NoNewAccess,
+            policy_type: Some(policy_type),
+            resource_type: None,
+            access: Vec::new(),
+            inputs: vec![
+                ("newPolicyDocument".into(), new),
+                ("existingPolicyDocument".into(), existing),
+            ],
+        }
+    }
+
+    /// check-access-not-granted of `policy` for `access`.
+    pub fn access_not_granted(
+        policy_type: PolicyType,
+        access: Vec<Access>,
+        policy: String,
+    ) -> Recipe {
+        Recipe {
+            check: CheckKind::AccessNotGranted,
+            policy_type: Some(policy_type),
+            resource_type: None,
+            access,
+            inputs: vec![("policyDocument".into(), policy)],
+        }
+    }
+
+    /// check-no-public-access of `policy` as a policy of `resource_type`.
+    pub fn no_public_access(resource_type: String, policy: String) -> Recipe {
+        Recipe {
+            check: CheckKind::NoPublicAccess,
+            policy_type: None,
+            resource_type: Some(resource_type),
+            access: Vec::new(),
+            inputs: vec![("policyDocument".into(), policy)],
+        }
+    }
+
     fn input(&self, name: &str) -> Result<&str, ProofError> {
         self.inputs
             .iter()

@@ -13,7 +13,7 @@ use crate::checks::access_not_granted::Access;
 use crate::checks::{self, CheckResult, Encoding, Options, Verdict};
 use crate::json::{self, Json, JsonKind};
 use crate::policy::{self, Policy, PolicyType};
-use crate::proof::{self, CheckKind, Recipe};
+use crate::proof::{self, Recipe};
 use crate::report;
 use crate::smt::SolverChoice;
 
@@ -241,7 +241,7 @@ fn policy_from(
 }
 
 /// The files of a batch, when the document argument names a directory or a glob.
-fn batch_of(arg: &Option<String>, flag: &str) -> Result<Option<Vec<std::path::PathBuf>>> {
+fn batch_of(arg: Option<&str>, flag: &str) -> Result<Option<Vec<std::path::PathBuf>>> {
     match arg {
         Some(a) => batch::files(a, flag),
         None => Ok(None),
@@ -304,7 +304,7 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         &["newPolicyDocument", "existingPolicyDocument", "policyType"],
     )?;
     let policy_type = policy_type_in(args.policy_type, &body)?;
-    let batch_files = batch_of(&args.new_policy_document, "--new-policy-document")?;
+    let batch_files = batch_of(args.new_policy_document.as_deref(), "--new-policy-document")?;
     let start = Instant::now();
     let (existing, existing_text) = policy_from(
         args.existing_policy_document.as_deref(),
@@ -328,16 +328,7 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
     tmpl::reject_sarif(&args.common)?;
     let check = |new: &Policy, new_text: String| -> batch::One {
         let result = checks::no_new_access::check(new, &existing, &opts)?;
-        let recipe = Recipe {
-            check: CheckKind::NoNewAccess,
-            policy_type: Some(policy_type),
-            resource_type: None,
-            access: Vec::new(),
-            inputs: vec![
-                ("newPolicyDocument".into(), new_text),
-                ("existingPolicyDocument".into(), existing_text.clone()),
-            ],
-        };
+        let recipe = Recipe::no_new_access(policy_type, new_text, existing_text.clone());
         Ok((result, recipe))
     };
     if let Some(files) = batch_files {
@@ -485,6 +476,34 @@ fn access_from_json(root: &Json, text: &str, what: &str) -> Result<Vec<Access>> 
     Ok(out)
 }
 
+/// The tail of the one-document checks: `--policy-document` (or the body's
+/// `policyDocument`) as a batch of files or as one document, checked and reported.
+fn one_document(
+    arg: Option<&str>,
+    body: &Body,
+    policy_type: PolicyType,
+    common: &CommonArgs,
+    label: &str,
+    check: impl Fn(&Policy, String) -> batch::One + Sync,
+) -> Result<u8> {
+    if let Some(files) = batch_of(arg, "--policy-document")? {
+        return batch::run(&files, common, |file| {
+            let (policy, text) = policy_in(file, policy_type)?;
+            check(&policy, text)
+        });
+    }
+    let start = Instant::now();
+    let (policy, text) = policy_from(
+        arg,
+        body,
+        "policyDocument",
+        "--policy-document",
+        policy_type,
+    )?;
+    let (result, recipe) = check(&policy, text)?;
+    finish(result, common, &[(label, &policy)], Some((recipe, start)))
+}
+
 pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
     let body = Body::read(
         args.common.cli_input_json.as_deref(),
@@ -522,35 +541,16 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
     let check = |policy: &Policy, text: String| -> batch::One {
         let result = checks::access_not_granted::check(policy, &access, &opts)
             .map_err(|e| anyhow!("--access: {e}"))??;
-        let recipe = Recipe {
-            check: CheckKind::AccessNotGranted,
-            policy_type: Some(policy_type),
-            resource_type: None,
-            access: access.clone(),
-            inputs: vec![("policyDocument".into(), text)],
-        };
+        let recipe = Recipe::access_not_granted(policy_type, access.clone(), text);
         Ok((result, recipe))
     };
-    if let Some(files) = batch_of(&args.policy_document, "--policy-document")? {
-        return batch::run(&files, &args.common, |file| {
-            let (policy, text) = policy_in(file, policy_type)?;
-            check(&policy, text)
-        });
-    }
-    let start = Instant::now();
-    let (policy, text) = policy_from(
+    one_document(
         args.policy_document.as_deref(),
         &body,
-        "policyDocument",
-        "--policy-document",
         policy_type,
-    )?;
-    let (result, recipe) = check(&policy, text)?;
-    finish(
-        result,
         &args.common,
-        &[("analysed", &policy)],
-        Some((recipe, start)),
+        "analysed",
+        check,
     )
 }
 
@@ -579,35 +579,16 @@ pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
     let check = |policy: &Policy, text: String| -> batch::One {
         let result = checks::no_public_access::check(policy, &resource_type, &opts)
             .context("--resource-type")??;
-        let recipe = Recipe {
-            check: CheckKind::NoPublicAccess,
-            policy_type: None,
-            resource_type: Some(resource_type.clone()),
-            access: Vec::new(),
-            inputs: vec![("policyDocument".into(), text)],
-        };
+        let recipe = Recipe::no_public_access(resource_type.clone(), text);
         Ok((result, recipe))
     };
-    if let Some(files) = batch_of(&args.policy_document, "--policy-document")? {
-        return batch::run(&files, &args.common, |file| {
-            let (policy, text) = policy_in(file, PolicyType::Resource)?;
-            check(&policy, text)
-        });
-    }
-    let start = Instant::now();
-    let (policy, text) = policy_from(
+    one_document(
         args.policy_document.as_deref(),
         &body,
-        "policyDocument",
-        "--policy-document",
         PolicyType::Resource,
-    )?;
-    let (result, recipe) = check(&policy, text)?;
-    finish(
-        result,
         &args.common,
-        &[("resource", &policy)],
-        Some((recipe, start)),
+        "resource",
+        check,
     )
 }
 

@@ -13,7 +13,7 @@ use super::{OutputFormat, batch, exit, input};
 use crate::checks::access_not_granted::Access;
 use crate::checks::{self, CheckResult, Options, Verdict};
 use crate::policy::{self, Policy, PolicyType};
-use crate::proof::{self, CheckKind, Recipe};
+use crate::proof::{self, Recipe};
 use crate::report::findings::{Code, Finding};
 use crate::report::{self, findings};
 use crate::template::{self, Extracted, Kind, Settings};
@@ -269,51 +269,34 @@ fn one(
     public_type: Option<&'static str>,
     opts: &Options,
 ) -> Result<(CheckResult, Recipe)> {
-    let (result, kind, inputs, access, resource_type) = match check {
+    Ok(match check {
         Check::NoNewAccess {
             reference,
             reference_text,
             ..
         } => (
             checks::no_new_access::check(policy, reference, opts)?,
-            CheckKind::NoNewAccess,
-            vec![
-                ("newPolicyDocument".to_string(), text.to_string()),
-                (
-                    "existingPolicyDocument".to_string(),
-                    reference_text.to_string(),
-                ),
-            ],
-            Vec::new(),
-            None,
+            Recipe::no_new_access(policy_type, text.into(), reference_text.to_string()),
         ),
         Check::AccessNotGranted { access } => (
             checks::access_not_granted::check(policy, access, opts)
                 .map_err(|e| anyhow!("--access: {e}"))??,
-            CheckKind::AccessNotGranted,
-            vec![("policyDocument".to_string(), text.to_string())],
-            access.to_vec(),
-            None,
+            Recipe::access_not_granted(policy_type, access.to_vec(), text.into()),
         ),
         Check::NoPublicAccess => {
-            let t = public_type.unwrap_or("AWS::S3::Bucket");
+            // The caller reports a policy without a type as not checked; reaching here
+            // without one is a bug (exit 4), never a guessed type.
+            let t = public_type.ok_or_else(|| {
+                checks::CheckError::Internal(
+                    "a resource policy without a public-access type reached the check".into(),
+                )
+            })?;
             (
                 checks::no_public_access::check(policy, t, opts).context("resource type")??,
-                CheckKind::NoPublicAccess,
-                vec![("policyDocument".to_string(), text.to_string())],
-                Vec::new(),
-                Some(t.to_string()),
+                Recipe::no_public_access(t.to_string(), text.into()),
             )
         }
-    };
-    let recipe = Recipe {
-        check: kind,
-        policy_type: (kind != CheckKind::NoPublicAccess).then_some(policy_type),
-        resource_type,
-        access,
-        inputs,
-    };
-    Ok((result, recipe))
+    })
 }
 
 fn finding(e: &Extracted, code: Code, message: String, details: Value) -> Finding {
