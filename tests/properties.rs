@@ -432,7 +432,9 @@ proptest! {
         requests in prop::collection::vec(request(true), 8),
     ) {
         let (n, e) = (parse(&new, t), parse(&existing, t));
-        let sampled = requests.iter().any(|r| eval::allows(&n, r) && !eval::allows(&e, r));
+        let sampled = requests.iter().any(|r| {
+            checks::within_model(&[&n, &e], r) && eval::allows(&n, r) && !eval::allows(&e, r)
+        });
         let r = nna(&n, &e, Encoding::Finite);
         if sampled {
             prop_assert_eq!(r.result, Verdict::Fail);
@@ -469,7 +471,9 @@ proptest! {
             resources: resources.iter().map(|s| s.to_string()).collect(),
         }];
         let sampled = requests.iter().any(|r| {
-            eval::allows(&p, r) && access_not_granted::is_listed(&p, &access, r).unwrap()
+            checks::within_model(&[&p], r)
+                && eval::allows(&p, r)
+                && access_not_granted::is_listed(&p, &access, r).unwrap()
         });
         let r = access_not_granted::check(&p, &access, &opts(Encoding::Finite)).unwrap().expect("no internal error");
         if sampled {
@@ -485,7 +489,7 @@ proptest! {
         let p = parse(&text, PolicyType::Resource);
         let sampled = requests
             .iter()
-            .any(|r| eval::allows(&p, r) && no_public_access::is_untrusted(&p, r));
+            .any(|r| checks::within_model(&[&p], r) && eval::allows(&p, r) && no_public_access::is_untrusted(&p, r));
         let r = no_public_access::check(&p, "AWS::S3::Bucket", &opts(Encoding::Finite)).unwrap().expect("no internal error");
         if sampled {
             prop_assert_eq!(r.result, Verdict::Fail);
@@ -516,4 +520,43 @@ proptest! {
             prop_assert_eq!(checks::encoded_allows(&p, r), eval::allows(&p, r), "{:?}", r);
         }
     }
+}
+
+/// Regression (CI, 1,000 cases): the request generator gave the single-valued key
+/// `aws:SecureTransport` two values, and the sampled-access properties demanded a FAIL
+/// for that request although the model, as every proof states, gives such a key one
+/// value. Sampled requests must lie inside the model; once a policy reads the key with
+/// a set qualifier, the same request is inside it and must be found.
+#[test]
+fn sampled_requests_outside_the_model_are_not_demanded() {
+    let contradictory = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["s3:PutObject"],"Resource":["*"],"Principal":"*","Condition":{"Bool":{"aws:SecureTransport":false},"BoolIfExists":{"aws:SecureTransport":"true"}}}]}"#;
+    let p = parse(contradictory, PolicyType::Resource);
+    let mut r = Request {
+        principal: Some(Principal::Aws("arn:aws:iam::111122223333:role/r".into())),
+        action: "s3:GetObject".into(),
+        resource: "arn:aws:s3:::b/k".into(),
+        context: Context::default(),
+    };
+    r.context
+        .add("aws:SecureTransport", ["false".into(), "true".into()]);
+    r.link_principal_keys().unwrap();
+    assert!(eval::allows(&p, &r), "the evaluator reads any value");
+    assert!(!checks::within_model(&[&p], &r));
+    let pass = no_public_access::check(&p, "AWS::S3::Bucket", &opts(Encoding::Finite))
+        .unwrap()
+        .unwrap();
+    assert_eq!(pass.result, Verdict::Pass, "one value cannot be both");
+
+    let set = contradictory.replace("\"BoolIfExists\"", "\"ForAnyValue:Bool\"");
+    let q = parse(&set, PolicyType::Resource);
+    assert!(eval::allows(&q, &r));
+    assert!(checks::within_model(&[&q], &r));
+    let fail = no_public_access::check(&q, "AWS::S3::Bucket", &opts(Encoding::Finite))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        fail.result,
+        Verdict::Fail,
+        "a multivalued key may hold both"
+    );
 }

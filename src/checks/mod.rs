@@ -662,6 +662,21 @@ pub(crate) fn concrete_truth(f: &F) -> bool {
     matches!(f, F::Const(true))
 }
 
+/// Whether a request lies inside the model the checks reason about: a key that none
+/// of `policies` reads with a set qualifier and that AWS does not document as
+/// multivalued carries at most one distinct value (every proof states this
+/// assumption). A request outside it cannot be sent to AWS for such a key.
+pub fn within_model(policies: &[&Policy], request: &Request) -> bool {
+    let mut collector = Collector::default();
+    for p in policies {
+        collector.note_policy(p);
+    }
+    request.context.iter().all(|(key, values)| {
+        let distinct: std::collections::BTreeSet<&String> = values.iter().collect();
+        distinct.len() <= 1 || collector.is_multivalued(&crate::pattern::fold(key))
+    })
+}
+
 /// What the encoder's formulas say about one concrete request: whether the policy allows
 /// it. Differential tests compare this with the evaluator.
 pub fn encoded_allows(policy: &Policy, request: &Request) -> bool {
