@@ -202,20 +202,15 @@ pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(Strin
     };
 
     // Literals stepped character by character (no case variants needed) go to the trie.
-    let mut literals: Vec<(Vec<char>, u32)> = Vec::new();
+    // The literals borrow their globs' tokens (all `Tok::Lit`, which order as their
+    // characters do): a 20,000-action policy copies no text here.
+    let mut literals: Vec<(&[Tok], u32)> = Vec::new();
     let mut automaton_globs = Vec::new();
     let mut automaton_ids = Vec::new();
     for (i, g) in globs.iter().enumerate() {
-        let literal: Option<Vec<char>> = g
-            .toks
-            .iter()
-            .map(|t| match t {
-                Tok::Lit(c) => Some(*c),
-                _ => None,
-            })
-            .collect();
+        let literal = g.toks.iter().all(|t| matches!(t, Tok::Lit(_)));
         match literal {
-            Some(text) if folded_domain || !g.folded => literals.push((text, i as u32)),
+            true if folded_domain || !g.folded => literals.push((&g.toks, i as u32)),
             _ => {
                 automaton_globs.push(g.clone());
                 automaton_ids.push(i as u32);
@@ -242,7 +237,10 @@ pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(Strin
     let mut signatures: FxHashSet<Vec<u32>> = FxHashSet::default();
     let mut witnesses: Vec<(String, Vec<u32>)> = Vec::new();
     // Search nodes: (product state, trie node, parent search node, last character).
-    let mut nodes: Vec<(u32, u32, u32, char)> = vec![(0, 0, u32::MAX, '\0')];
+    // Every trie node is visited once; sizing the queue for them up front saves the
+    // copies (and fresh pages) of repeated doubling.
+    let mut nodes: Vec<(u32, u32, u32, char)> = Vec::with_capacity(trie.len() + 1024);
+    nodes.push((0, 0, u32::MAX, '\0'));
     let mut next_index = 0usize;
     let spell = |nodes: &[(u32, u32, u32, char)], mut i: u32| {
         let mut chars = Vec::new();
@@ -281,8 +279,8 @@ pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(Strin
             if !signatures.contains(&sig) {
                 signatures.insert(sig.clone());
                 // A trie node's string is the literal that ends there.
-                let text = &literals[trie.text_of[node as usize] as usize].0;
-                witnesses.push((text.iter().collect(), sig));
+                let text = literals[trie.text_of[node as usize] as usize].0;
+                witnesses.push((text.iter().map(|t| lit_char(*t)).collect(), sig));
             }
         }
         if product.is_dead(state) && node == NO_NODE {
@@ -348,6 +346,18 @@ fn merge_chars(candidates: &[char], kids: &[(char, u32)], out: &mut Vec<(char, u
     }
 }
 
+/// The character of a literal token (the trie holds nothing else).
+fn lit_char(t: Tok) -> char {
+    match t {
+        Tok::Lit(c) => c,
+        _ => '\0',
+    }
+}
+
+fn common_prefix(a: &[Tok], b: &[Tok]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
 /// A trie of literal globs, numbered in breadth-first order with flat arrays, so that
 /// the breadth-first search reads it front to back. Built from the sorted literals by
 /// splitting ranges on the next character: no per-node allocation.
@@ -362,20 +372,33 @@ struct FrozenTrie {
 }
 
 impl FrozenTrie {
-    fn new(literals: &mut [(Vec<char>, u32)]) -> FrozenTrie {
+    fn new(literals: &mut [(&[Tok], u32)]) -> FrozenTrie {
         literals.sort_unstable();
+        // The node count, known before building: the root plus, for each literal, the
+        // characters it does not share with its predecessor. Exact capacities keep the
+        // arrays from growing by doubling (copies and fresh pages).
+        let mut count = 1;
+        for (i, (text, _)) in literals.iter().enumerate() {
+            let shared = match i.checked_sub(1) {
+                Some(p) => common_prefix(literals[p].0, text),
+                None => 0,
+            };
+            count += text.len() - shared;
+        }
         let mut t = FrozenTrie {
-            kids_start: Vec::new(),
-            kids: Vec::new(),
-            ends_start: Vec::new(),
-            ends: Vec::new(),
-            text_of: Vec::new(),
+            kids_start: Vec::with_capacity(count + 1),
+            kids: Vec::with_capacity(count),
+            ends_start: Vec::with_capacity(count + 1),
+            ends: Vec::with_capacity(literals.len()),
+            text_of: Vec::with_capacity(count),
         };
         // Node i covers literals[lo..hi], which share their first `depth` characters.
-        let mut queue: Vec<(usize, usize, usize)> = vec![(0, literals.len(), 0)];
+        let mut queue: Vec<(u32, u32, u32)> = Vec::with_capacity(count);
+        queue.push((0, literals.len() as u32, 0));
         let mut i = 0;
         while i < queue.len() {
-            let (mut lo, hi, depth) = queue[i];
+            let (lo, hi, depth) = queue[i];
+            let (mut lo, hi, depth) = (lo as usize, hi as usize, depth as usize);
             i += 1;
             t.ends_start.push(t.ends.len() as u32);
             t.kids_start.push(t.kids.len() as u32);
@@ -394,14 +417,19 @@ impl FrozenTrie {
                 while end < hi && literals[end].0[depth] == c {
                     end += 1;
                 }
-                t.kids.push((c, queue.len() as u32));
-                queue.push((lo, end, depth + 1));
+                t.kids.push((lit_char(c), queue.len() as u32));
+                queue.push((lo as u32, end as u32, depth as u32 + 1));
                 lo = end;
             }
         }
         t.ends_start.push(t.ends.len() as u32);
         t.kids_start.push(t.kids.len() as u32);
         t
+    }
+
+    /// The number of nodes.
+    fn len(&self) -> usize {
+        self.text_of.len()
     }
 
     fn children(&self, node: u32) -> &[(char, u32)] {
