@@ -26,7 +26,7 @@
 ; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
 (assert (= domain (and (or (not (= pkind 1)) (not (= principal 0))) (= pkind 1))))
 ; policy policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= policy_s0 (not (= action 0))))
+(assert (= policy_s0 (and (>= action 1) (<= action 2))))
 ; policy policy allows the request: some Allow applies and no Deny does
 (assert (= policy_allows policy_s0))
 ; the request has a listed action and/or resource

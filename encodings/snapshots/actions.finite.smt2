@@ -13,8 +13,8 @@
 ; action = `action`: one of 4 regions
 ;   region 0: e.g. ""
 ;   region 1: e.g. "s3:get"
-;   region 2: e.g. "s3:list"
-;   region 3: e.g. "s3:getobject"
+;   region 2: e.g. "s3:getobject"
+;   region 3: e.g. "s3:list"
 (assert (and (>= action 0) (< action 4)))
 ; resource = `resource`: one of 1 regions
 ;   region 0: e.g. ""
@@ -28,11 +28,11 @@
 ; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
 (assert (= domain (and (or (not (= pkind 1)) (not (= principal 0))) (= pkind 1))))
 ; new policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= new_s0 (or (= action 1) (= action 3))))
+(assert (= new_s0 (and (>= action 1) (<= action 2))))
 ; new policy allows the request: some Allow applies and no Deny does
 (assert (= new_allows new_s0))
 ; existing policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= existing_s0 (or (= action 2) (= action 3))))
+(assert (= existing_s0 (and (>= action 2) (<= action 3))))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
 ; the query: satisfiable exactly when the check fails

@@ -54,11 +54,11 @@
 ; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
 (assert (= domain (and (or (not (= pkind 1)) (not (= principal 0))) (= pkind 1))))
 ; new policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= new_s0 (and (= action 1) (>= key10 0) (= key10 1) (>= key9 0) (= key9 1) (>= key6 0) (= key6 1) (>= key8 0) (not (= key8 0)) (>= key7 0) (= key7 1))))
+(assert (= new_s0 (and (= action 1) (>= key10 0) (= key10 1) (>= key9 0) (= key9 1) (>= key6 0) (= key6 1) (>= key8 0) (>= key8 1) (<= key8 2) (>= key7 0) (= key7 1))))
 ; new policy allows the request: some Allow applies and no Deny does
 (assert (= new_allows new_s0))
 ; existing policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= existing_s0 (and (= action 1) (or (not (>= key10 0)) (and (>= key10 0) (not (= key10 2)))) (>= key9 0) (not (= key9 0)) (or (not (>= key8 0)) (and (>= key8 0) (not (= key8 2)))) (>= key7 0))))
+(assert (= existing_s0 (and (= action 1) (or (not (>= key10 0)) (and (>= key10 0) (not (= key10 2)))) (>= key9 0) (>= key9 1) (<= key9 2) (or (not (>= key8 0)) (and (>= key8 0) (not (= key8 2)))) (>= key7 0))))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
 ; the query: satisfiable exactly when the check fails

@@ -20,19 +20,19 @@
 ; principal = `principal`: one of 4 regions, -1: absent
 ;   region 0: e.g. ""
 ;   region 1: e.g. "arn:::::"
-;   region 2: e.g. "logs.amazonaws.com"
-;   region 3: e.g. "arn::::111122223333:"
+;   region 2: e.g. "arn::::111122223333:"
+;   region 3: e.g. "logs.amazonaws.com"
 (assert (and (>= principal (- 1)) (< principal 4)))
 ; the principal has a value unless the caller is anonymous
 (assert (= (= principal (- 1)) (= pkind 0)))
 ; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
-(assert (= domain (or (not (= pkind 1)) (not (or (= principal 0) (= principal 2))))))
+(assert (= domain (or (not (= pkind 1)) (not (or (= principal 0) (= principal 3))))))
 ; new policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= new_s0 (and (or (and (= pkind 1) (= principal 3)) (and (= pkind 2) (= principal 2))) (= action 1))))
+(assert (= new_s0 (and (or (and (= pkind 1) (= principal 2)) (and (= pkind 2) (= principal 3))) (= action 1))))
 ; new policy allows the request: some Allow applies and no Deny does
 (assert (= new_allows new_s0))
 ; existing policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= existing_s0 (and (= action 1) (= pkind 1) (= principal 3))))
+(assert (= existing_s0 (and (= action 1) (= pkind 1) (= principal 2))))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
 ; the query: satisfiable exactly when the check fails

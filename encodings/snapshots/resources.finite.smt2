@@ -16,10 +16,10 @@
 (assert (and (>= action 0) (< action 2)))
 ; resource = `resource`: one of 5 regions
 ;   region 0: e.g. ""
-;   region 1: e.g. "arn:aws:lambda:"
-;   region 2: e.g. "arn:aws:iam:::role/app-"
+;   region 1: e.g. "arn:aws:iam:::role/app-"
+;   region 2: e.g. "arn:aws:iam::111122223333:role/app-"
 ;   region 3: e.g. "arn:aws:iam::111122223333:role/"
-;   region 4: e.g. "arn:aws:iam::111122223333:role/app-"
+;   region 4: e.g. "arn:aws:lambda:"
 (assert (and (>= resource 0) (< resource 5)))
 ; principal = `principal`: one of 2 regions, -1: absent
 ;   region 0: e.g. ""
@@ -30,11 +30,11 @@
 ; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
 (assert (= domain (and (or (not (= pkind 1)) (not (= principal 0))) (= pkind 1))))
 ; new policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= new_s0 (and (= action 1) (or (= resource 2) (= resource 4)))))
+(assert (= new_s0 (and (= action 1) (>= resource 1) (<= resource 2))))
 ; new policy allows the request: some Allow applies and no Deny does
 (assert (= new_allows new_s0))
 ; existing policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= existing_s0 (and (= action 1) (or (= resource 0) (= resource 2)))))
+(assert (= existing_s0 (and (= action 1) (>= resource 0) (<= resource 1))))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
 ; the query: satisfiable exactly when the check fails

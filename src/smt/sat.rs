@@ -41,6 +41,7 @@ pub struct NotNative(pub String);
 impl Solver {
     /// Translates a script; `Err` when it uses anything but Booleans and bounded integers.
     pub fn load(script: &Script, timeout_ms: u32) -> Result<Solver, NotNative> {
+        let begin = Instant::now();
         let bounds = int_bounds(script)?;
         let mut sat = BasicSolver::new(SolverOpts::default(), BasicCallbacks::new());
         let truth = Lit::new(sat.new_var_default(), true);
@@ -72,9 +73,17 @@ impl Solver {
                 other => return Err(NotNative(format!("a {other:?} constant `{name}`"))),
             }
         }
+        let start = Instant::now();
         for (_, term) in script.assertions() {
             me.assert(term)?;
         }
+        tracing::debug!(
+            elapsed_us = start.elapsed().as_micros() as u64,
+            vars = me.sat.num_vars(),
+            clauses = me.sat.num_clauses(),
+            total_us = begin.elapsed().as_micros() as u64,
+            "translated to CNF"
+        );
         Ok(me)
     }
 
@@ -213,7 +222,12 @@ impl Solver {
         self.sat
             .cb_mut()
             .set_stop(move || Instant::now() > deadline);
+        let start = Instant::now();
         let result = self.sat.solve_limited(&lits);
+        tracing::debug!(
+            elapsed_us = start.elapsed().as_micros() as u64,
+            "sat search"
+        );
         if result == lbool::FALSE {
             Answer::Unsat
         } else if result == lbool::TRUE {
