@@ -93,7 +93,7 @@ impl<'a> AccessNotGranted<'a> {
                 })?;
                 resources.push(Atom {
                     op: BaseOp::ArnLike,
-                    value: CondValue::Pattern(template),
+                    value: CondValue::Pattern(std::sync::Arc::new(template)),
                     account: false,
                 });
             }

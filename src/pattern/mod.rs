@@ -331,30 +331,30 @@ impl Template {
     /// key's single value). `None` when a variable has neither a value nor a default:
     /// the pattern then matches nothing.
     pub fn resolve<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<Glob> {
-        let mut parts = Vec::with_capacity(self.parts.len());
+        // Built as tokens directly: collecting parts first cost a second allocation per
+        // pattern (70,000 of them for a 20,000-action policy).
+        let mut toks = Vec::with_capacity(self.parts.len());
         for p in &self.parts {
             match p {
-                Part::Tok(t) => parts.push(Part::Tok(*t)),
+                Part::Tok(t) => toks.push(*t),
                 Part::Var(v) => {
                     let value = match lookup(&v.key) {
-                        Some(v) => v.to_string(),
-                        None => v.default.clone()?,
+                        Some(value) => value,
+                        None => v.default.as_deref()?,
                     };
-                    for c in value.chars() {
-                        push_literal(&mut parts, c, self.folded);
-                    }
+                    toks.extend(value.chars().flat_map(|c| literal(c, self.folded)));
                 }
             }
         }
-        Some(Glob {
-            toks: parts
-                .into_iter()
-                .filter_map(|p| match p {
-                    Part::Tok(t) => Some(t),
-                    Part::Var(_) => None,
-                })
-                .collect(),
-        })
+        Some(Glob { toks })
+    }
+
+    /// A glob as a template without variables.
+    pub fn of_glob(glob: &Glob, folded: bool) -> Template {
+        Template {
+            parts: glob.toks.iter().map(|t| Part::Tok(*t)).collect(),
+            folded,
+        }
     }
 
     /// The glob of a template without variables.
@@ -367,14 +367,15 @@ impl Template {
     }
 }
 
+/// The literal tokens of a character (its lower case when `folded`).
+fn literal(c: char, folded: bool) -> impl Iterator<Item = Tok> {
+    let lower = folded.then(|| c.to_lowercase());
+    let plain = (!folded).then_some(c);
+    lower.into_iter().flatten().chain(plain).map(Tok::Lit)
+}
+
 fn push_literal(parts: &mut Vec<Part>, c: char, folded: bool) {
-    if folded {
-        for l in c.to_lowercase() {
-            parts.push(Part::Tok(Tok::Lit(l)));
-        }
-    } else {
-        parts.push(Part::Tok(Tok::Lit(c)));
-    }
+    parts.extend(literal(c, folded).map(Part::Tok));
 }
 
 /// Splits an ARN into its six fields on the first five `:` (fewer if it has fewer).

@@ -6,6 +6,8 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use rust_decimal::Decimal;
 
+use std::sync::Arc;
+
 use crate::pattern::{Syntax, Template};
 
 /// The family of an operator decides how its values are parsed and compared.
@@ -264,7 +266,9 @@ impl Operator {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CondValue {
     /// String, Arn and Bool operators (may hold policy variables).
-    Pattern(Template),
+    /// Shared: the encoder's atoms point at the policy's templates instead of copying
+    /// them (a 20,000-action policy would otherwise copy its text twice per walk).
+    Pattern(Arc<Template>),
     Number(Decimal),
     /// Milliseconds since the Unix epoch.
     Date(i64),

@@ -7,6 +7,7 @@ pub mod condition;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use thiserror::Error;
 
@@ -89,12 +90,14 @@ pub struct ActionPattern {
     pub text: String,
     /// Case-folded glob; match it against `pattern::fold(action)`.
     pub glob: Glob,
+    /// The same glob as a folded template, shared with the encoder's atoms.
+    pub template: Arc<Template>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ResourcePattern {
     pub text: String,
-    pub template: Template,
+    pub template: Arc<Template>,
 }
 
 /// The kinds of principal a resource policy can name.
@@ -613,7 +616,12 @@ impl Parser<'_> {
                 ));
             }
             let glob = Glob::action(&text);
-            items.push(ActionPattern { text, glob });
+            let template = Arc::new(Template::of_glob(&glob, true));
+            items.push(ActionPattern {
+                text,
+                glob,
+                template,
+            });
         }
         Ok(ElementSet { negated, items })
     }
@@ -637,7 +645,10 @@ impl Parser<'_> {
             }
             let template = Template::parse(&text, Syntax::Arn, false, self.variables)
                 .map_err(|e| self.err(offset, &p, format!("in `{text}`: {e}")))?;
-            items.push(ResourcePattern { text, template });
+            items.push(ResourcePattern {
+                text,
+                template: Arc::new(template),
+            });
         }
         Ok(ElementSet { negated, items })
     }
@@ -880,7 +891,7 @@ impl Parser<'_> {
                 {
                     return Err(bad("boolean", "true"));
                 }
-                Ok(CondValue::Pattern(template))
+                Ok(CondValue::Pattern(Arc::new(template)))
             }
             Family::Numeric => {
                 no_variables("numeric")?;

@@ -7,6 +7,7 @@
 //! serves the atom collection, the finitized lowering and the strings lowering.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::eval::{self, Context};
 use crate::pattern::{self, Glob, Part, Syntax, Template, Tok};
@@ -216,21 +217,14 @@ pub fn key_slot(key: &str) -> (Slot, bool) {
     }
 }
 
-fn glob_template(glob: &Glob, folded: bool) -> Template {
-    Template {
-        parts: glob.toks.iter().map(|t| Part::Tok(*t)).collect(),
-        folded,
-    }
-}
-
 /// A literal (exact, case-sensitive) atom.
 pub fn literal_atom(text: &str, account: bool) -> Atom {
     Atom {
         op: BaseOp::StringEquals,
-        value: CondValue::Pattern(Template {
+        value: CondValue::Pattern(Arc::new(Template {
             parts: text.chars().map(|c| Part::Tok(Tok::Lit(c))).collect(),
             folded: false,
-        }),
+        })),
         account,
     }
 }
@@ -243,7 +237,7 @@ pub fn arn_atom(pattern: &str) -> Atom {
     });
     Atom {
         op: BaseOp::ArnLike,
-        value: CondValue::Pattern(template),
+        value: CondValue::Pattern(Arc::new(template)),
         account: false,
     }
 }
@@ -252,7 +246,7 @@ pub fn arn_atom(pattern: &str) -> Atom {
 pub fn action_atom(glob: &Glob) -> Atom {
     Atom {
         op: BaseOp::StringLike,
-        value: CondValue::Pattern(glob_template(glob, true)),
+        value: CondValue::Pattern(Arc::new(Template::of_glob(glob, true))),
         account: false,
     }
 }
@@ -304,7 +298,12 @@ pub fn statement_applies<K: Sink>(sink: &mut K, policy: &Policy, s: &Statement) 
             .collect::<Vec<_>>());
         parts.push(if principals.negated { not(any) } else { any });
     }
-    let actions = element_pred(&s.actions, |a| action_atom(&a.glob));
+    // The policy's own templates, shared (no copy per atom).
+    let actions = element_pred(&s.actions, |a| Atom {
+        op: BaseOp::StringLike,
+        value: CondValue::Pattern(a.template.clone()),
+        account: false,
+    });
     parts.push(var_matches(sink, Var::Action, &actions));
     if let Some(resources) = &s.resources {
         let pred = element_pred(resources, |r| Atom {
