@@ -630,3 +630,31 @@ pub fn make_principal(
         Some(PrincipalKind::CanonicalUser) => Principal::CanonicalUser(v()?),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_maximal() {
+        assert_eq!(runs(&[]), Vec::<(usize, usize)>::new());
+        assert_eq!(runs(&[3]), vec![(3, 3)]);
+        assert_eq!(runs(&[0, 1, 2, 5, 7, 8]), vec![(0, 2), (5, 5), (7, 8)]);
+    }
+
+    #[test]
+    fn regions_are_numbered_in_truth_order() {
+        let atoms: Vec<Atom> = ["s3:get*", "s3:getobject", "s3:list*", "ec2:describe*"]
+            .iter()
+            .map(|p| model::action_atom(&crate::pattern::Glob::action(p)))
+            .collect();
+        let regions = regions_of(&atoms, 10_000).unwrap();
+        let truths: Vec<&Vec<u32>> = regions.iter().map(|r| &r.truth).collect();
+        assert!(truths.windows(2).all(|w| w[0] < w[1]), "{truths:?}");
+        // The atom listed first holds on one run of regions.
+        let first: Vec<usize> = (0..regions.len())
+            .filter(|&r| regions[r].truth.contains(&0))
+            .collect();
+        assert_eq!(runs(&first).len(), 1, "{truths:?}");
+    }
+}

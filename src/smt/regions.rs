@@ -424,6 +424,7 @@ impl FrozenTrie {
         }
         t.ends_start.push(t.ends.len() as u32);
         t.kids_start.push(t.kids.len() as u32);
+        debug_assert_eq!(t.len(), count, "the trie's node count");
         t
     }
 
