@@ -1,7 +1,7 @@
 //! Proof bundles for auditors: the exact inputs with their SHA-256, a self-contained
 //! SMT-LIB query in the plain strings encoding (`unsat` exactly when the check passes),
 //! and a report; `verify` recomputes the hashes, regenerates the query, and re-solves it
-//! with the linked Z3 and with any `z3` / `cvc5` binary on PATH.
+//! with libz3 (loaded in-process) and with any `z3` / `cvc5` binary on PATH.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -440,7 +440,7 @@ fn judge(findings: &mut Vec<Finding>, who: &str, answer: &str, expect: &str) {
     });
 }
 
-/// Verifies a bundle: hashes, the regenerated query, and the answers of the linked Z3
+/// Verifies a bundle: hashes, the regenerated query, and the answers of libz3
 /// and of `z3` / `cvc5` binaries on PATH.
 pub fn verify(dir: &Path, timeout_ms: u32) -> Result<Vec<Finding>, ProofError> {
     let report_path = dir.join("report.json");
@@ -508,7 +508,7 @@ pub fn verify(dir: &Path, timeout_ms: u32) -> Result<Vec<Finding>, ProofError> {
     };
     judge(
         &mut findings,
-        &format!("linked Z3 {}", backend::version()),
+        &format!("libz3 {}", backend::version()),
         &answer,
         expect,
     );
