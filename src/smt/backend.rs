@@ -225,46 +225,52 @@ impl Context {
     }
 }
 
-/// An AST with a reference held.
-struct Ast {
+/// A reference-counted Z3 object (AST, solver or model) with one reference held,
+/// released on drop by its kind's `dec_ref`.
+struct Held {
     ctx: Rc<Context>,
     ptr: Ptr,
+    dec_ref: unsafe extern "C" fn(Ptr, Ptr),
 }
 
-impl Ast {
-    fn own(ctx: &Rc<Context>, ptr: Ptr) -> Option<Ast> {
+type Counter = unsafe extern "C" fn(Ptr, Ptr);
+
+impl Held {
+    /// Takes a reference to an object Z3 just returned (`None` for null).
+    fn take(ctx: &Rc<Context>, ptr: Ptr, (inc_ref, dec_ref): (Counter, Counter)) -> Option<Held> {
         if ptr.is_null() {
             return None;
         }
-        // SAFETY: `ptr` is a live AST of `ctx` just returned by Z3.
-        unsafe { (ctx.api.inc_ref)(ctx.ptr, ptr) };
-        Some(Ast {
+        // SAFETY: `ptr` is a live object of `ctx` just returned by Z3, of the kind the
+        // counters are for.
+        unsafe { inc_ref(ctx.ptr, ptr) };
+        Some(Held {
             ctx: ctx.clone(),
             ptr,
+            dec_ref,
         })
     }
 }
 
-impl Drop for Ast {
+impl Drop for Held {
     fn drop(&mut self) {
-        // SAFETY: releases the reference taken in `own`.
-        unsafe { (self.ctx.api.dec_ref)(self.ctx.ptr, self.ptr) }
+        // SAFETY: releases the reference taken in `take`.
+        unsafe { (self.dec_ref)(self.ctx.ptr, self.ptr) }
+    }
+}
+
+/// An AST with a reference held.
+type Ast = Held;
+
+impl Ast {
+    fn own(ctx: &Rc<Context>, ptr: Ptr) -> Option<Ast> {
+        Held::take(ctx, ptr, (ctx.api.inc_ref, ctx.api.dec_ref))
     }
 }
 
 pub struct Solver(Result<Loaded, String>);
 
-struct Loaded {
-    ctx: Rc<Context>,
-    ptr: Ptr,
-}
-
-impl Drop for Loaded {
-    fn drop(&mut self) {
-        // SAFETY: releases the reference taken in `load`.
-        unsafe { (self.ctx.api.solver_dec_ref)(self.ctx.ptr, self.ptr) }
-    }
-}
+struct Loaded(Held);
 
 impl Solver {
     /// Loads a script (declarations and assertions only) with a per-check timeout,
@@ -301,32 +307,26 @@ impl Loaded {
             if ptr.is_null() {
                 ptr = (api.mk_solver)(ctx.ptr);
             }
-            if ptr.is_null() {
+            let counters = (api.solver_inc_ref, api.solver_dec_ref);
+            let Some(solver) = Held::take(&ctx, ptr, counters) else {
                 return Err(ctx.error().unwrap_or_else(|| "Z3 made no solver".into()));
-            }
-            (api.solver_inc_ref)(ctx.ptr, ptr);
-            let solver = Loaded { ctx, ptr };
-            let params = (api.mk_params)(solver.ctx.ptr);
-            (api.params_inc_ref)(solver.ctx.ptr, params);
-            (api.params_set_uint)(
-                solver.ctx.ptr,
-                params,
-                solver.ctx.symbol("timeout"),
-                timeout_ms.max(1),
-            );
-            (api.solver_set_params)(solver.ctx.ptr, ptr, params);
-            (api.params_dec_ref)(solver.ctx.ptr, params);
+            };
+            let params = (api.mk_params)(ctx.ptr);
+            (api.params_inc_ref)(ctx.ptr, params);
+            (api.params_set_uint)(ctx.ptr, params, ctx.symbol("timeout"), timeout_ms.max(1));
+            (api.solver_set_params)(ctx.ptr, ptr, params);
+            (api.params_dec_ref)(ctx.ptr, params);
             let text = c_string(script);
-            (api.solver_from_string)(solver.ctx.ptr, ptr, text.as_ptr());
-            if let Some(e) = solver.ctx.error() {
+            (api.solver_from_string)(ctx.ptr, ptr, text.as_ptr());
+            if let Some(e) = ctx.error() {
                 return Err(format!("Z3 rejected the script: {e}"));
             }
-            Ok(solver)
+            Ok(Loaded(solver))
         }
     }
 
     fn check(&self, assumptions: &[&str]) -> Answer {
-        let ctx = &self.ctx;
+        let (ctx, solver) = (&self.0.ctx, self.0.ptr);
         let mut lits = Vec::with_capacity(assumptions.len());
         for a in assumptions {
             match ctx.constant(a, |api, c| unsafe { (api.mk_bool_sort)(c) }) {
@@ -337,25 +337,21 @@ impl Loaded {
         let raw: Vec<Ptr> = lits.iter().map(|l| l.ptr).collect();
         // SAFETY: the assumptions are live ASTs of this context.
         let result = unsafe {
-            (ctx.api.solver_check_assumptions)(ctx.ptr, self.ptr, raw.len() as c_uint, raw.as_ptr())
+            (ctx.api.solver_check_assumptions)(ctx.ptr, solver, raw.len() as c_uint, raw.as_ptr())
         };
         match result {
             L_TRUE => {
                 // SAFETY: a model exists after a sat answer; it gets its reference at once.
-                let model = unsafe { (ctx.api.solver_get_model)(ctx.ptr, self.ptr) };
-                if model.is_null() {
-                    return Answer::Unknown("the solver reported sat without a model".into());
+                let model = unsafe { (ctx.api.solver_get_model)(ctx.ptr, solver) };
+                match Held::take(ctx, model, (ctx.api.model_inc_ref, ctx.api.model_dec_ref)) {
+                    Some(m) => Answer::Sat(Box::new(Model(m))),
+                    None => Answer::Unknown("the solver reported sat without a model".into()),
                 }
-                unsafe { (ctx.api.model_inc_ref)(ctx.ptr, model) };
-                Answer::Sat(Box::new(Model {
-                    ctx: ctx.clone(),
-                    ptr: model,
-                }))
             }
             L_FALSE => Answer::Unsat,
             _ => Answer::Unknown(
                 // SAFETY: reads the solver's last reason.
-                text(unsafe { (ctx.api.solver_get_reason_unknown)(ctx.ptr, self.ptr) })
+                text(unsafe { (ctx.api.solver_get_reason_unknown)(ctx.ptr, solver) })
                     .or_else(|| ctx.error())
                     .unwrap_or_else(|| "unknown".into()),
             ),
@@ -395,42 +391,35 @@ pub fn version() -> String {
     }
 }
 
-pub struct Model {
-    ctx: Rc<Context>,
-    ptr: Ptr,
-}
-
-impl Drop for Model {
-    fn drop(&mut self) {
-        // SAFETY: releases the reference taken when the model was returned.
-        unsafe { (self.ctx.api.model_dec_ref)(self.ctx.ptr, self.ptr) }
-    }
-}
+pub struct Model(Held);
 
 impl Model {
     /// The value of `term` in the model, completed where the model leaves it open.
     fn eval(&self, term: &Ast) -> Option<Ast> {
         let mut out: Ptr = std::ptr::null_mut();
         // SAFETY: evaluates a live AST in a live model of the same context.
-        let ok =
-            unsafe { (self.ctx.api.model_eval)(self.ctx.ptr, self.ptr, term.ptr, true, &mut out) };
-        if ok { Ast::own(&self.ctx, out) } else { None }
+        let ok = unsafe {
+            (self.0.ctx.api.model_eval)(self.0.ctx.ptr, self.0.ptr, term.ptr, true, &mut out)
+        };
+        if ok { Ast::own(&self.0.ctx, out) } else { None }
     }
 
     fn value(&self, name: &str, sort: impl Fn(&Api, Ptr) -> Ptr) -> Option<Ast> {
-        self.eval(&self.ctx.constant(name, sort)?)
+        self.eval(&self.0.ctx.constant(name, sort)?)
     }
 
     fn int64(&self, v: &Ast) -> Option<i64> {
         let mut out = 0i64;
         // SAFETY: reads a numeral; false when it is none or does not fit.
-        unsafe { (self.ctx.api.get_numeral_int64)(self.ctx.ptr, v.ptr, &mut out) }.then_some(out)
+        unsafe { (self.0.ctx.api.get_numeral_int64)(self.0.ctx.ptr, v.ptr, &mut out) }
+            .then_some(out)
     }
 
     fn uint64(&self, v: &Ast) -> Option<u64> {
         let mut out = 0u64;
         // SAFETY: as `int64`.
-        unsafe { (self.ctx.api.get_numeral_uint64)(self.ctx.ptr, v.ptr, &mut out) }.then_some(out)
+        unsafe { (self.0.ctx.api.get_numeral_uint64)(self.0.ctx.ptr, v.ptr, &mut out) }
+            .then_some(out)
     }
 }
 
@@ -442,7 +431,7 @@ impl ModelView for Model {
     fn bool(&self, name: &str) -> Option<bool> {
         let v = self.value(name, |api, c| unsafe { (api.mk_bool_sort)(c) })?;
         // SAFETY: reads a Boolean value.
-        match unsafe { (self.ctx.api.get_bool_value)(self.ctx.ptr, v.ptr) } {
+        match unsafe { (self.0.ctx.api.get_bool_value)(self.0.ctx.ptr, v.ptr) } {
             L_TRUE => Some(true),
             L_FALSE => Some(false),
             _ => None,
@@ -450,19 +439,20 @@ impl ModelView for Model {
     }
     fn string(&self, name: &str) -> Option<String> {
         let var = self
+            .0
             .ctx
             .constant(name, |api, c| unsafe { (api.mk_string_sort)(c) })?;
         let v = self.eval(&var)?;
         // SAFETY: reads a string constant (checked to be one first).
         let raw = unsafe {
-            if !(self.ctx.api.is_string)(self.ctx.ptr, v.ptr) {
+            if !(self.0.ctx.api.is_string)(self.0.ctx.ptr, v.ptr) {
                 return None;
             }
-            text((self.ctx.api.get_string)(self.ctx.ptr, v.ptr))?
+            text((self.0.ctx.api.get_string)(self.0.ctx.ptr, v.ptr))?
         };
         // SAFETY: builds `str.len` of a live AST.
-        let length = unsafe { (self.ctx.api.mk_seq_length)(self.ctx.ptr, var.ptr) };
-        let length = self.eval(&Ast::own(&self.ctx, length)?)?;
+        let length = unsafe { (self.0.ctx.api.mk_seq_length)(self.0.ctx.ptr, var.ptr) };
+        let length = self.eval(&Ast::own(&self.0.ctx, length)?)?;
         let len = self.uint64(&length)? as usize;
         // Z3 escapes characters outside printable ASCII as `\u{..}` but leaves a
         // backslash raw; the length tells which reading is the value.
@@ -479,7 +469,7 @@ impl ModelView for Model {
         let v = self.value(name, |api, c| unsafe { (api.mk_real_sort)(c) })?;
         let (mut num, mut den) = (0i64, 0i64);
         // SAFETY: reads a small rational; false when it is none or too large.
-        unsafe { (self.ctx.api.get_numeral_small)(self.ctx.ptr, v.ptr, &mut num, &mut den) }
+        unsafe { (self.0.ctx.api.get_numeral_small)(self.0.ctx.ptr, v.ptr, &mut num, &mut den) }
             .then_some((num, den))
     }
     fn bv(&self, name: &str, width: u32) -> Option<u128> {
@@ -488,7 +478,7 @@ impl ModelView for Model {
             return Some(u as u128);
         }
         // SAFETY: prints a live AST.
-        let text = text(unsafe { (self.ctx.api.ast_to_string)(self.ctx.ptr, v.ptr) })?;
+        let text = text(unsafe { (self.0.ctx.api.ast_to_string)(self.0.ctx.ptr, v.ptr) })?;
         if let Some(hex) = text.strip_prefix("#x") {
             return u128::from_str_radix(hex, 16).ok();
         }
