@@ -244,9 +244,14 @@ pub fn arn_atom(pattern: &str) -> Atom {
 
 /// An action-pattern atom (case-insensitive wildcards).
 pub fn action_atom(glob: &Glob) -> Atom {
+    folded_action_atom(Arc::new(Template::of_glob(glob, true)))
+}
+
+/// The same from an action's folded template (a policy's own, shared: no copy).
+fn folded_action_atom(template: Arc<Template>) -> Atom {
     Atom {
         op: BaseOp::StringLike,
-        value: CondValue::Pattern(Arc::new(Template::of_glob(glob, true))),
+        value: CondValue::Pattern(template),
         account: false,
     }
 }
@@ -298,12 +303,7 @@ pub fn statement_applies<K: Sink>(sink: &mut K, policy: &Policy, s: &Statement) 
             .collect::<Vec<_>>());
         parts.push(if principals.negated { not(any) } else { any });
     }
-    // The policy's own templates, shared (no copy per atom).
-    let actions = element_pred(&s.actions, |a| Atom {
-        op: BaseOp::StringLike,
-        value: CondValue::Pattern(a.template.clone()),
-        account: false,
-    });
+    let actions = element_pred(&s.actions, |a| folded_action_atom(a.template.clone()));
     parts.push(var_matches(sink, Var::Action, &actions));
     if let Some(resources) = &s.resources {
         let pred = element_pred(resources, |r| Atom {

@@ -209,12 +209,11 @@ pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(Strin
     let mut automaton_ids = Vec::new();
     for (i, g) in globs.iter().enumerate() {
         let literal = g.toks.iter().all(|t| matches!(t, Tok::Lit(_)));
-        match literal {
-            true if folded_domain || !g.folded => literals.push((&g.toks, i as u32)),
-            _ => {
-                automaton_globs.push(g.clone());
-                automaton_ids.push(i as u32);
-            }
+        if literal && (folded_domain || !g.folded) {
+            literals.push((&g.toks, i as u32));
+        } else {
+            automaton_globs.push(g.clone());
+            automaton_ids.push(i as u32);
         }
     }
     let trie = FrozenTrie::new(&mut literals);
