@@ -98,6 +98,15 @@ impl Glob {
     /// Whether `text` is in the glob's language (a linear NFA simulation; no backtracking).
     pub fn matches(&self, text: &str) -> bool {
         let n = self.toks.len();
+        if n < 128 {
+            return self.matches_bits(text);
+        }
+        self.matches_vec(text)
+    }
+
+    /// The general simulation, one flag per position.
+    fn matches_vec(&self, text: &str) -> bool {
+        let n = self.toks.len();
         let mut live = vec![false; n + 1];
         let mut next = vec![false; n + 1];
         live[0] = true;
@@ -127,6 +136,45 @@ impl Glob {
             std::mem::swap(&mut live, &mut next);
         }
         live[n]
+    }
+}
+
+impl Glob {
+    /// [`Glob::matches`] for globs of fewer than 128 tokens, with the live positions in
+    /// one integer: the evaluator and the region builder call it millions of times, and
+    /// the vectors of the general loop cost more than the matching.
+    fn matches_bits(&self, text: &str) -> bool {
+        let toks = &self.toks;
+        let close = |mut live: u128| {
+            for (i, t) in toks.iter().enumerate() {
+                if live >> i & 1 == 1 && t.is_star() {
+                    live |= 1 << (i + 1);
+                }
+            }
+            live
+        };
+        let mut live = close(1);
+        for c in text.chars() {
+            let mut next = 0u128;
+            let mut rest = live;
+            while rest != 0 {
+                let i = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                let Some(t) = toks.get(i) else { continue };
+                if t.is_star() {
+                    if t.star_accepts(c) {
+                        next |= 1 << i;
+                    }
+                } else if t.accepts(c) {
+                    next |= 1 << (i + 1);
+                }
+            }
+            if next == 0 {
+                return false;
+            }
+            live = close(next);
+        }
+        live >> toks.len() & 1 == 1
     }
 }
 
@@ -385,13 +433,82 @@ pub fn arn_fields(arn: &str) -> Vec<&str> {
 
 /// The account field of an ARN, if the text has one.
 pub fn arn_account(arn: &str) -> Option<&str> {
-    let f = arn_fields(arn);
-    (f.len() == 6 && f[0] == "arn").then(|| f[4])
+    // As `arn_fields`, without collecting the fields.
+    let mut f = arn.splitn(6, ':');
+    if f.next()? != "arn" {
+        return None;
+    }
+    let account = f.nth(3)?;
+    f.next().map(|_| account)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bitset_matcher_equals_the_general_one() {
+        // Every glob of up to 4 tokens against every string of up to 5 characters.
+        let toks = [
+            Tok::Lit('a'),
+            Tok::Lit(':'),
+            Tok::Any,
+            Tok::AnyNoColon,
+            Tok::Star,
+            Tok::StarNoColon,
+        ];
+        let mut globs = vec![Vec::new()];
+        let mut frontier = vec![Vec::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for g in &frontier {
+                for t in toks {
+                    let mut g: Vec<Tok> = g.clone();
+                    g.push(t);
+                    next.push(g);
+                }
+            }
+            globs.extend(next.iter().cloned());
+            frontier = next;
+        }
+        let mut texts = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..5 {
+            let next: Vec<String> = frontier
+                .iter()
+                .flat_map(|t| ["a", ":", "b"].map(|c| format!("{t}{c}")))
+                .collect();
+            texts.extend(next.iter().cloned());
+            frontier = next;
+        }
+        for toks in globs {
+            let g = Glob { toks };
+            for t in &texts {
+                assert_eq!(g.matches_bits(t), g.matches_vec(t), "{g:?} on {t:?}");
+            }
+        }
+        // Long globs take the general path and agree with the bitset at the boundary.
+        let long = Glob::action(&format!("s3:{}*", "a".repeat(140)));
+        assert!(long.matches(&format!("s3:{}zz", "A".repeat(140).to_lowercase())));
+        assert!(!long.matches("s3:aaa"));
+    }
+
+    #[test]
+    fn the_account_field_needs_six_fields() {
+        for (arn, account) in [
+            ("arn:aws:iam::111122223333:root", Some("111122223333")),
+            ("arn:aws:s3:::bucket", Some("")),
+            ("arn:aws:iam::111122223333", None),
+            ("aws:iam::111122223333:root:x", None),
+            ("arn:aws:iam::1:role/a:b:c", Some("1")),
+            ("", None),
+        ] {
+            assert_eq!(arn_account(arn), account, "{arn}");
+            let f = arn_fields(arn);
+            let old = (f.len() == 6 && f[0] == "arn").then(|| f[4]);
+            assert_eq!(arn_account(arn), old, "{arn}");
+        }
+    }
 
     #[test]
     fn the_action_fast_path_equals_the_general_parser() {
