@@ -116,18 +116,34 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
                     None => direct.push(k),
                 }
             }
+            // Compiled once: a hundred account atoms on two hundred witnesses otherwise
+            // resolve their patterns and split ARNs twenty thousand times.
+            // Exact account atoms (a Principal's account IDs) are looked up by the
+            // witness's account field.
+            let mut accounts: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+            let mut compiled: Vec<(Matcher<'_>, usize)> = Vec::new();
+            for k in direct {
+                match atoms[members[k]].matcher() {
+                    Matcher::Account(g, false) if g.as_literal().is_some() => {
+                        let account = g.as_literal().unwrap_or_default();
+                        accounts.entry(account).or_default().push(k as u32);
+                    }
+                    m => compiled.push((m, k)),
+                }
+            }
+            let direct = compiled;
             let mut seen = FxHashSet::default();
             for (w, sig) in regions {
                 let mut truth: Vec<u32> = sig
                     .iter()
                     .filter_map(|g| position_of_glob[*g as usize])
-                    .chain(
-                        direct
-                            .iter()
-                            .filter(|&&k| atoms[members[k]].holds(&w))
-                            .map(|&k| k as u32),
-                    )
                     .collect();
+                if !direct.is_empty() {
+                    truth.extend(truths(&direct, &w));
+                }
+                if let Some(ks) = crate::pattern::arn_account(&w).and_then(|a| accounts.get(a)) {
+                    truth.extend_from_slice(ks);
+                }
                 truth.sort_unstable();
                 if seen.insert(truth.clone()) {
                     text_list.push((truth, w));
@@ -640,6 +656,29 @@ mod tests {
         assert_eq!(runs(&[]), Vec::<(usize, usize)>::new());
         assert_eq!(runs(&[3]), vec![(3, 3)]);
         assert_eq!(runs(&[0, 1, 2, 5, 7, 8]), vec![(0, 2), (5, 5), (7, 8)]);
+    }
+
+    #[test]
+    fn account_atoms_hold_where_the_regions_say() {
+        let atoms = vec![
+            model::literal_atom("111122223333", true),
+            model::literal_atom("arn:aws:iam::111122223333:role/x", false),
+            model::arn_atom("arn:*:*:*:*:*"),
+            model::literal_atom("444455556666", true),
+            model::arn_atom("arn:aws:iam::4444*"),
+        ];
+        let regions = regions_of(&atoms, 10_000).unwrap();
+        let mut accounts = 0;
+        for r in &regions {
+            let w = r.witness.as_deref().unwrap();
+            let holds: Vec<u32> = (0..atoms.len() as u32)
+                .filter(|&i| atoms[i as usize].holds(w))
+                .collect();
+            assert_eq!(r.truth, holds, "{w}");
+            accounts += r.truth.iter().filter(|&&i| i == 0 || i == 3).count();
+        }
+        // Both accounts, with and without the role, are regions of their own.
+        assert!(accounts >= 3, "{regions:?}");
     }
 
     #[test]

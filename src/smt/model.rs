@@ -75,6 +75,8 @@ pub struct Atom {
 /// A compiled [`Atom`]: the evaluator's glob match without re-resolving the pattern.
 pub enum Matcher<'a> {
     Glob(Glob, bool),
+    /// The same on the account field of an ARN.
+    Account(Glob, bool),
     Atom(&'a Atom),
 }
 
@@ -84,6 +86,13 @@ impl Matcher<'_> {
         match self {
             Matcher::Glob(g, true) => g.matches(folded),
             Matcher::Glob(g, false) => g.matches(value),
+            Matcher::Account(g, folded) => pattern::arn_account(value).is_some_and(|a| {
+                if *folded {
+                    g.matches(&pattern::fold(a))
+                } else {
+                    g.matches(a)
+                }
+            }),
             Matcher::Atom(a) => a.holds(value),
         }
     }
@@ -138,9 +147,10 @@ impl Atom {
     /// A matcher equivalent to [`Atom::holds`], compiled once for many values.
     pub fn matcher(&self) -> Matcher<'_> {
         match &self.value {
-            CondValue::Pattern(t) if !self.account => match t.glob() {
-                Some(g) => Matcher::Glob(g, t.folded),
-                None => Matcher::Atom(self),
+            CondValue::Pattern(t) => match (t.glob(), self.account) {
+                (Some(g), false) => Matcher::Glob(g, t.folded),
+                (Some(g), true) => Matcher::Account(g, t.folded),
+                (None, _) => Matcher::Atom(self),
             },
             _ => Matcher::Atom(self),
         }
