@@ -7,13 +7,18 @@
 //!
 //! Options (after `--`): `--encoding finite|strings|both` (default both),
 //! `--timeout-ms N` (strings encoding, default 60000), `--skip-corpus`,
-//! `--skip-large`, `--skip-batch`.
+//! `--skip-large`, `--skip-batch`, `--write-cases DIR` (write the generated cases as
+//! `--cli-input-json` files and stop).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+/// The allocator of the `hornbeam` binary, so `--check-phase` times what it runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Stats {
     times: Vec<Duration>,
@@ -80,6 +85,63 @@ fn run(
         .and_then(|l| l.trim().parse().ok())
         .unwrap_or(0);
     (elapsed, out.status.code().unwrap_or(-1), peak)
+}
+
+/// The check phase alone (encoding, solving, replay, reasons; after parsing), timed
+/// inside a fresh process of this bench binary (`--check-phase FILE CHECK ENCODING`):
+/// comparing encodings without the start-up and parsing both pay. Returns (time,
+/// inconclusive).
+fn check_phase(request: &Path, check: &str, encoding: &str, timeout_ms: u32) -> (Duration, bool) {
+    let out = Command::new(std::env::current_exe().expect("bench binary"))
+        .arg("--check-phase")
+        .arg(request)
+        .args([check, encoding, &timeout_ms.to_string()])
+        .output()
+        .expect("run the bench binary");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut words = text.split_whitespace();
+    let micros: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+    (
+        Duration::from_micros(micros),
+        words.next() == Some("inconclusive"),
+    )
+}
+
+/// The child side of [`check_phase`]: prints the check call's microseconds and outcome.
+fn run_check_phase(request: &Path, check: &str, encoding: &str, timeout_ms: u32) {
+    use hornbeam::checks::{self, Encoding, Options};
+    use hornbeam::policy::{self, PolicyType};
+    let body: Value = serde_json::from_str(&std::fs::read_to_string(request).unwrap()).unwrap();
+    let doc = |k: &str| body[k].as_str().unwrap().to_string();
+    let opts = Options {
+        encoding: if encoding == "strings" {
+            Encoding::Strings
+        } else {
+            Encoding::Finite
+        },
+        timeout_ms,
+        ..Options::default()
+    };
+    let (elapsed, result) = if check == "check-no-public-access" {
+        let p = policy::parse(&doc("policyDocument"), PolicyType::Resource).unwrap();
+        let rt = doc("resourceType");
+        let start = Instant::now();
+        let r = checks::no_public_access::check(&p, &rt, &opts).unwrap();
+        (start.elapsed(), r.unwrap())
+    } else {
+        let t: PolicyType = body["policyType"].as_str().unwrap().parse().unwrap();
+        let new = policy::parse(&doc("newPolicyDocument"), t).unwrap();
+        let existing = policy::parse(&doc("existingPolicyDocument"), t).unwrap();
+        let start = Instant::now();
+        let r = checks::no_new_access::check(&new, &existing, &opts);
+        (start.elapsed(), r.unwrap())
+    };
+    let outcome = if result.inconclusive.is_some() {
+        "inconclusive".to_string()
+    } else {
+        format!("{:?}", result.result)
+    };
+    println!("{} {outcome}", elapsed.as_micros());
 }
 
 fn policy(statements: Vec<Value>) -> Value {
@@ -333,6 +395,12 @@ fn main() {
             .cloned()
     };
     let has = |name: &str| args.iter().any(|a| a == name);
+    if let [_, mode, file, check, encoding, timeout] = args.as_slice()
+        && mode == "--check-phase"
+    {
+        run_check_phase(Path::new(file), check, encoding, timeout.parse().unwrap());
+        return;
+    }
     let encodings: Vec<String> = match flag("--encoding").as_deref() {
         Some("both") | None => vec!["finite".into(), "strings".into()],
         Some(e) => vec![e.to_string()],
@@ -348,6 +416,23 @@ fn main() {
         bin.display(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    if let Some(out) = flag("--write-cases") {
+        // The generated cases as `--cli-input-json` files, to rerun one with `-vv`.
+        let out = PathBuf::from(out);
+        std::fs::create_dir_all(&out).unwrap();
+        for case in large_cases() {
+            let name: String = case
+                .name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let file = out.join(format!("{}.{name}.json", case.check));
+            std::fs::write(&file, case.body.to_string()).unwrap();
+            println!("{}", file.display());
+        }
+        return;
+    }
+
     let corpus: Vec<Value> = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/aws-samples.json"),
     )
@@ -393,6 +478,16 @@ fn main() {
         println!(
             "\n{:<44} {:>12} {:>9} {:>9} {:>12} {:>9} {:>9}",
             "generated pair", "finite ms", "worst ms", "MB", "strings ms", "MB", "ratio"
+        );
+        println!(
+            "{:<44} {:>12} {:>9} {:>9} {:>12} {:>9} {:>9}",
+            "  check phase only (after parsing)",
+            "finite ms",
+            "worst ms",
+            "",
+            "strings ms",
+            "",
+            "ratio"
         );
         for case in large_cases() {
             let f = dir.join("large.json");
@@ -448,6 +543,37 @@ fn main() {
             println!(
                 "{:<44} {ft:>12} {wt:>9} {fm:>9} {st:>12} {sm:>9} {ratio:>9}",
                 case.name
+            );
+            // The same pair, timing only the check call of each encoding.
+            let finite = encodings.iter().any(|e| e == "finite").then(|| {
+                let mut t: Vec<Duration> = (0..7)
+                    .map(|_| check_phase(&f, case.check, "finite", timeout_ms).0)
+                    .collect();
+                t.sort();
+                (t[3], t[6])
+            });
+            let strings = encodings
+                .iter()
+                .any(|e| e == "strings")
+                .then(|| check_phase(&f, case.check, "strings", timeout_ms));
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            let (pf, pw) = finite.map_or(("-".into(), "-".into()), |(m, w)| {
+                (format!("{:.2}", ms(m)), format!("{:.2}", ms(w)))
+            });
+            let ps = strings.map_or("-".into(), |(t, timeout)| match timeout {
+                true => format!(">{:.0} (timeout)", ms(t)),
+                false => format!("{:.1}", ms(t)),
+            });
+            let pr = match (finite, strings) {
+                (Some((m, _)), Some((t, timeout))) => {
+                    let r = t.as_secs_f64() / m.as_secs_f64().max(1e-6);
+                    format!("{}{r:.0}x", if timeout { ">" } else { "" })
+                }
+                _ => "-".into(),
+            };
+            println!(
+                "{:<44} {pf:>12} {pw:>9} {:>9} {ps:>12} {:>9} {pr:>9}",
+                "", "", ""
             );
         }
     }
