@@ -216,7 +216,6 @@ pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(Strin
             automaton_ids.push(i as u32);
         }
     }
-    let trie = FrozenTrie::new(&mut literals);
     let mut product = Interned::new(
         Product {
             globs: &automaton_globs,
@@ -226,6 +225,10 @@ pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(Strin
         other,
         multi,
     );
+    if product.is_absorbing(0) {
+        return Some(absorbing_regions(&product, &mut literals, other));
+    }
+    let trie = FrozenTrie::new(&mut literals);
 
     // Breadth-first search over (product state, trie node). A trie node is reached by
     // one string only, so only off-trie states need a `seen` mark; witnesses are kept as
@@ -314,6 +317,43 @@ pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(Strin
         }
     }
     Some(witnesses)
+}
+
+/// Regions when the automaton's start state never changes (no glob besides the literals,
+/// or only stars that take every character, as `*`): every string has the start
+/// state's signature, so each distinct literal is a region with its own literal globs
+/// added, and one string that is no literal stands for the rest. A 20,000-literal list
+/// then needs no trie (building it was most of the region time: each level reads every
+/// literal again).
+fn absorbing_regions(
+    product: &Interned<'_>,
+    literals: &mut [(&[Tok], u32)],
+    other: char,
+) -> Vec<(String, Vec<u32>)> {
+    literals.sort_unstable();
+    let base = product.signature(0);
+    let mut out = Vec::with_capacity(literals.len() + 1);
+    // `other` is named by no glob, so no literal contains it.
+    let empty_is_literal = literals.first().is_some_and(|(t, _)| t.is_empty());
+    let rest = if empty_is_literal {
+        other.to_string()
+    } else {
+        String::new()
+    };
+    out.push((rest, base.to_vec()));
+    let mut i = 0;
+    while i < literals.len() {
+        let text = literals[i].0;
+        let mut sig = base.to_vec();
+        while i < literals.len() && literals[i].0 == text {
+            sig.push(literals[i].1);
+            i += 1;
+        }
+        sig.sort_unstable();
+        sig.dedup();
+        out.push((text.iter().map(|t| lit_char(*t)).collect(), sig));
+    }
+    out
 }
 
 /// The union of a state's candidate characters and a trie node's children (both
@@ -512,6 +552,13 @@ impl<'a> Interned<'a> {
         &self.candidates[id as usize]
     }
 
+    /// Whether every character leads from the state back to itself (the candidates
+    /// stand for all characters).
+    fn is_absorbing(&mut self, id: u32) -> bool {
+        let candidates = self.candidates(id).to_vec();
+        candidates.into_iter().all(|c| self.step(id, c) == id)
+    }
+
     fn is_dead(&self, id: u32) -> bool {
         self.states[id as usize].is_empty()
     }
@@ -639,6 +686,44 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    #[test]
+    fn literals_beside_an_absorbing_start_skip_the_trie() {
+        let lit = |p: &str| glob(p, Syntax::Literal, false);
+        for globs in [
+            vec![
+                glob("s3:GetObject", Syntax::Wildcard, true),
+                glob("s3:getobject", Syntax::Wildcard, true),
+                glob("ec2:RunInstances", Syntax::Wildcard, true),
+                glob("*", Syntax::Wildcard, true),
+            ],
+            vec![lit(""), lit("a"), lit("ab"), lit("a")],
+            vec![lit("x"), lit("y"), glob("*", Syntax::Wildcard, false)],
+        ] {
+            let regions = string_regions(&globs, 1_000).unwrap();
+            let witnesses: Vec<String> = regions.iter().map(|(w, _)| w.clone()).collect();
+            // Each witness has the signature given for it.
+            for (w, sig) in &regions {
+                let holds: Vec<u32> = (0..globs.len() as u32)
+                    .filter(|&g| {
+                        signatures(&globs[g as usize..=g as usize], std::slice::from_ref(w))
+                            .contains(&vec![true])
+                    })
+                    .collect();
+                assert_eq!(&holds, sig, "{w:?} in {globs:?}");
+            }
+            // And every signature some string has is found: the literals', and that of
+            // a string named by no glob.
+            let mut probes: Vec<String> = witnesses.clone();
+            probes.extend(["", "zz", "s3:getobjec", "A"].map(String::from));
+            assert_eq!(
+                signatures(&globs, &witnesses),
+                signatures(&globs, &probes),
+                "{globs:?}"
+            );
+            assert_eq!(regions.len(), signatures(&globs, &witnesses).len());
+        }
     }
 
     #[test]
