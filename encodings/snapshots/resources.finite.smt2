@@ -14,13 +14,12 @@
 ;   region 0: e.g. ""
 ;   region 1: e.g. "iam:passrole"
 (assert (and (>= action 0) (< action 2)))
-; resource = `resource`: one of 5 regions
+; resource = `resource`: one of 4 regions
 ;   region 0: e.g. ""
 ;   region 1: e.g. "arn:aws:iam:::role/app-"
 ;   region 2: e.g. "arn:aws:iam::111122223333:role/app-"
 ;   region 3: e.g. "arn:aws:iam::111122223333:role/"
-;   region 4: e.g. "arn:aws:lambda:"
-(assert (and (>= resource 0) (< resource 5)))
+(assert (and (>= resource 0) (< resource 4)))
 ; principal = `principal`: one of 2 regions, -1: absent
 ;   region 0: e.g. ""
 ;   region 1: e.g. "arn:::::"

@@ -31,15 +31,31 @@ struct Region {
     witness: Option<String>,
 }
 
+/// Regions no predicate of the query tells apart, merged: the variable's domain.
+#[derive(Debug, Clone)]
+struct Class {
+    /// The predicates (indices) that hold in the class, sorted.
+    preds: Vec<u32>,
+    witness: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 struct Domain {
     name: String,
     atoms: Vec<Atom>,
     /// Positions in `atoms` by [`model::atom_hash`].
     index: FxHashMap<u64, Vec<u32>>,
-    regions: Vec<Region>,
-    /// For each atom, the regions where it holds (sorted).
+    regions: Vec<Class>,
+    /// Each predicate's index by its sorted atom positions.
+    pred_index: FxHashMap<Vec<u32>, u32>,
+    /// For each predicate, the classes where it holds (sorted).
     holders: Vec<Vec<u32>>,
+    /// For each atom, the predicates it belongs to: `preds_of_atom[atom_start[a]..
+    /// atom_start[a + 1]]`.
+    atom_start: Vec<u32>,
+    preds_of_atom: Vec<u32>,
+    /// Each class by its predicates.
+    class_of: FxHashMap<Vec<u32>, u32>,
     multi: bool,
     always_present: bool,
 }
@@ -258,6 +274,91 @@ fn runs(sorted: &[usize]) -> Vec<(usize, usize)> {
     out
 }
 
+/// The predicates that hold on a value whose atom truths are `truth`.
+fn preds_holding(truth: &[u32], atom_start: &[u32], preds_of_atom: &[u32]) -> Vec<u32> {
+    let mut out: Vec<u32> = truth
+        .iter()
+        .flat_map(|&a| {
+            let a = a as usize;
+            &preds_of_atom[atom_start[a] as usize..atom_start[a + 1] as usize]
+        })
+        .copied()
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Merges the regions on which the same predicates hold (`preds`: sorted atom positions
+/// each). The formula reads a variable only through these predicates, so merged regions
+/// are interchangeable: 20,000 literal actions asked as one statement's list make one
+/// class, not 20,000 regions. Classes keep the order of their first regions (sorted by
+/// atom truths), so a domain where nothing merges is numbered as before: sorting by
+/// predicates instead made the 200-statement benchmark's SAT search 1 -> 7.5 ms.
+fn merge(regions: Vec<Region>, n_atoms: usize, preds: &[Vec<u32>]) -> Domain {
+    let mut atom_start = vec![0u32; n_atoms + 1];
+    for list in preds {
+        for &a in list {
+            atom_start[a as usize + 1] += 1;
+        }
+    }
+    for i in 0..n_atoms {
+        atom_start[i + 1] += atom_start[i];
+    }
+    let mut fill = atom_start.clone();
+    let mut preds_of_atom = vec![0u32; atom_start[n_atoms] as usize];
+    for (p, list) in preds.iter().enumerate() {
+        for &a in list {
+            preds_of_atom[fill[a as usize] as usize] = p as u32;
+            fill[a as usize] += 1;
+        }
+    }
+    let mut by_preds: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
+    let mut classes: Vec<Class> = Vec::new();
+    for r in regions {
+        let holding = preds_holding(&r.truth, &atom_start, &preds_of_atom);
+        match by_preds.get(&holding) {
+            Some(&c) => {
+                if classes[c].witness.is_none() {
+                    classes[c].witness = r.witness;
+                }
+            }
+            None => {
+                by_preds.insert(holding.clone(), classes.len());
+                classes.push(Class {
+                    preds: holding,
+                    witness: r.witness,
+                });
+            }
+        }
+    }
+    let mut holders = vec![Vec::new(); preds.len()];
+    let mut class_of = FxHashMap::default();
+    for (c, class) in classes.iter().enumerate() {
+        for &p in &class.preds {
+            holders[p as usize].push(c as u32);
+        }
+        class_of.insert(class.preds.clone(), c as u32);
+    }
+    Domain {
+        name: String::new(),
+        atoms: Vec::new(),
+        index: FxHashMap::default(),
+        regions: classes,
+        pred_index: preds
+            .iter()
+            .enumerate()
+            .map(|(p, list)| (list.clone(), p as u32))
+            .collect(),
+        holders,
+        atom_start,
+        preds_of_atom,
+        class_of,
+        multi: false,
+        always_present: false,
+    }
+}
+
 impl Domain {
     /// The position of an atom of this variable.
     fn position(&self, a: &Atom) -> Option<usize> {
@@ -292,6 +393,14 @@ impl Finite {
             }
             let atoms: Vec<Atom> = collector.atoms.remove(&var).unwrap_or_default();
             let regions = regions_of(&atoms, max_states)?;
+            let mut preds: Vec<Vec<u32>> = collector
+                .preds
+                .remove(&var)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            preds.sort_unstable();
+            let domain = merge(regions, atoms.len(), &preds);
             let (name, multi, always_present) = match &var {
                 Var::Action => ("action".to_string(), false, true),
                 Var::Resource => ("resource".to_string(), false, true),
@@ -302,22 +411,15 @@ impl Finite {
             for (i, a) in atoms.iter().enumerate() {
                 index.entry(model::atom_hash(a)).or_default().push(i as u32);
             }
-            let mut holders = vec![Vec::new(); atoms.len()];
-            for (r, region) in regions.iter().enumerate() {
-                for &i in &region.truth {
-                    holders[i as usize].push(r as u32);
-                }
-            }
             vars.insert(
                 var,
                 Domain {
                     name,
                     atoms,
                     index,
-                    regions,
-                    holders,
                     multi,
                     always_present,
+                    ..domain
                 },
             );
         }
@@ -400,18 +502,20 @@ impl Finite {
         self.error.take()
     }
 
-    /// Regions where the predicate holds, and where it does not.
+    /// Classes where the predicate holds, and where it does not; `None` for a
+    /// predicate the collector did not see (the classes need not respect it).
     fn split(&mut self, var: &Var, pred: &Pred) -> Option<(Vec<usize>, Vec<usize>)> {
         let d = self.vars.get(var)?;
         let mut ids = Vec::with_capacity(pred.atoms.len());
         for a in &pred.atoms {
-            ids.push(d.position(a)?);
+            ids.push(d.position(a)? as u32);
         }
+        ids.sort_unstable();
+        ids.dedup();
+        let p = *d.pred_index.get(&ids)? as usize;
         let mut hit = vec![false; d.regions.len()];
-        for i in ids {
-            for &r in &d.holders[i] {
-                hit[r as usize] = true;
-            }
+        for &r in &d.holders[p] {
+            hit[r as usize] = true;
         }
         let (mut yes, mut no) = (Vec::new(), Vec::new());
         for (r, h) in hit.into_iter().enumerate() {
@@ -457,7 +561,10 @@ impl Finite {
 impl Sink for Finite {
     fn exists(&mut self, slot: &Slot, pred: &Pred) -> F {
         let Some((yes, no)) = self.split(&slot.var, pred) else {
-            return self.fail(format!("internal: unregistered atom on {:?}", slot.var));
+            return self.fail(format!(
+                "internal: unregistered predicate on {:?}",
+                slot.var
+            ));
         };
         let d = &self.vars[&slot.var];
         let body = if !d.multi && runs(&yes).len() > runs(&no).len() {
@@ -476,7 +583,10 @@ impl Sink for Finite {
 
     fn forall(&mut self, slot: &Slot, pred: &Pred) -> F {
         let Some((_, no)) = self.split(&slot.var, pred) else {
-            return self.fail(format!("internal: unregistered atom on {:?}", slot.var));
+            return self.fail(format!(
+                "internal: unregistered predicate on {:?}",
+                slot.var
+            ));
         };
         let d = &self.vars[&slot.var];
         let body = not(Self::in_regions(d, &no));
@@ -510,8 +620,8 @@ impl Sink for Finite {
 }
 
 impl Finite {
-    /// The region of each value of a single-valued variable: the region whose atom
-    /// truths the value has (`None` for a multivalued or unknown variable). Literal atoms
+    /// The region of each value of a single-valued variable: the merged region whose
+    /// predicates hold on the value (`None` for a multivalued or unknown variable). Literal atoms
     /// are looked up by value, so long lists of literal patterns cost one hash each.
     pub fn regions_of_values(&self, var: &Var, values: &[String]) -> Option<Vec<Option<usize>>> {
         let d = self.vars.get(var).filter(|d| !d.multi)?;
@@ -527,12 +637,6 @@ impl Finite {
                 m => others.push((m, *i)),
             }
         }
-        let by_truth: FxHashMap<&[u32], usize> = d
-            .regions
-            .iter()
-            .enumerate()
-            .map(|(r, region)| (region.truth.as_slice(), r))
-            .collect();
         let out = values
             .iter()
             .map(|v| {
@@ -548,8 +652,8 @@ impl Finite {
                         truth.push(*i as u32);
                     }
                 }
-                truth.sort_unstable();
-                by_truth.get(truth.as_slice()).copied()
+                let holding = preds_holding(&truth, &d.atom_start, &d.preds_of_atom);
+                d.class_of.get(&holding).map(|&c| c as usize)
             })
             .collect();
         Some(out)
@@ -656,6 +760,42 @@ mod tests {
         assert_eq!(runs(&[]), Vec::<(usize, usize)>::new());
         assert_eq!(runs(&[3]), vec![(3, 3)]);
         assert_eq!(runs(&[0, 1, 2, 5, 7, 8]), vec![(0, 2), (5, 5), (7, 8)]);
+    }
+
+    #[test]
+    fn regions_no_predicate_tells_apart_are_merged() {
+        let atom = |p: &str| model::action_atom(&crate::pattern::Glob::action(p));
+        let pred = |ps: &[&str]| Pred {
+            atoms: ps.iter().map(|p| atom(p)).collect(),
+            negated: false,
+        };
+        let slot = Slot::of(Var::Action);
+        let (p1, p2) = (pred(&["s3:a", "s3:b", "s3:c"]), pred(&["s3:b", "s3:d"]));
+        let mut c = Collector::default();
+        c.note_pred(&slot, &p1);
+        c.note_pred(&slot, &p2);
+        let mut fin = Finite::new(c, PolicyType::Identity, 10_000).unwrap();
+        // "", s3:a and s3:c (P1 only), s3:b (both), s3:d (P2 only): four, not five.
+        let d = &fin.vars[&Var::Action];
+        assert_eq!(d.regions.len(), 4, "{:?}", d.regions);
+        // Each class's predicates are those that hold on its witness.
+        for class in &d.regions {
+            let w = class.witness.as_deref().unwrap();
+            let holding: Vec<u32> = [&p1, &p2]
+                .iter()
+                .zip(0..)
+                .filter(|(p, _)| p.atoms.iter().any(|a| a.holds(w)))
+                .map(|(_, i)| i)
+                .collect();
+            // Predicates are numbered in sorted order of their atom positions: P1 first.
+            assert_eq!(class.preds, holding, "{w}");
+        }
+        assert_eq!(fin.split(&Var::Action, &p1).unwrap().0.len(), 2);
+        assert_eq!(fin.split(&Var::Action, &p2).unwrap().0.len(), 2);
+        // A predicate the collector never saw is refused, not answered from classes that
+        // merge s3:a with s3:c.
+        let _ = fin.exists(&slot, &pred(&["s3:a"]));
+        assert!(fin.take_error().is_some());
     }
 
     #[test]

@@ -389,6 +389,10 @@ pub struct Collector {
     pub variable_keys: BTreeSet<String>,
     /// Whether anything reads the principal.
     pub principal_used: bool,
+    /// The distinct predicates asked of each variable, as sorted positions in `atoms`:
+    /// values on which all of them agree are interchangeable, so the finitized
+    /// encoding's regions need to tell only these apart.
+    pub preds: BTreeMap<Var, rustc_hash::FxHashSet<Vec<u32>>>,
     /// Positions in `atoms` by atom hash, for de-duplication without cloning.
     known: BTreeMap<Var, rustc_hash::FxHashMap<u64, Vec<u32>>>,
 }
@@ -403,12 +407,19 @@ impl Collector {
     pub fn note_pred(&mut self, slot: &Slot, pred: &Pred) {
         let list = self.atoms.entry(slot.var.clone()).or_default();
         let known = self.known.entry(slot.var.clone()).or_default();
+        let mut positions = Vec::with_capacity(pred.atoms.len());
         for a in &pred.atoms {
             let at = known.entry(atom_hash(a)).or_default();
-            if !at.iter().any(|&i| list[i as usize] == *a) {
-                at.push(list.len() as u32);
-                list.push(a.clone());
-            }
+            let position = match at.iter().find(|&&i| list[i as usize] == *a) {
+                Some(&i) => i,
+                None => {
+                    let i = list.len() as u32;
+                    at.push(i);
+                    list.push(a.clone());
+                    i
+                }
+            };
+            positions.push(position);
             if let CondValue::Pattern(t) = &a.value {
                 for p in &t.parts {
                     if let Part::Var(v) = p {
@@ -417,6 +428,12 @@ impl Collector {
                 }
             }
         }
+        positions.sort_unstable();
+        positions.dedup();
+        self.preds
+            .entry(slot.var.clone())
+            .or_default()
+            .insert(positions);
         *self.questions.entry(slot.var.clone()).or_default() += 1;
         if slot.var == Var::Principal {
             self.principal_used = true;
