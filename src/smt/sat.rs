@@ -236,6 +236,8 @@ impl Solver {
         let result = self.sat.solve_limited(&lits);
         tracing::debug!(
             elapsed_us = start.elapsed().as_micros() as u64,
+            conflicts = self.sat.num_conflicts(),
+            decisions = self.sat.num_decisions(),
             "sat search"
         );
         if result == lbool::FALSE {
