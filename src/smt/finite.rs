@@ -148,7 +148,6 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
                 }
             }
             let direct = compiled;
-            let mut seen = FxHashSet::default();
             for (w, sig) in regions {
                 let mut truth: Vec<u32> = sig
                     .iter()
@@ -161,10 +160,12 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
                     truth.extend_from_slice(ks);
                 }
                 truth.sort_unstable();
-                if seen.insert(truth.clone()) {
-                    text_list.push((truth, w));
-                }
+                text_list.push((truth, w));
             }
+            // One region per truth, with the first (shortest) witness found: a stable
+            // sort keeps that first, without hashing and copying every truth.
+            text_list.sort_by(|a, b| a.0.cmp(&b.0));
+            text_list.dedup_by(|later, kept| later.0 == kept.0);
             per_family.push((family, text_list));
             continue;
         }
@@ -213,7 +214,26 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
         }
         per_family.push((family, list));
     }
-    // One family: its regions. Several: their product, realized where one witness fits.
+    // One family: its regions, each truth computed on its own witness (moved, not
+    // copied: a 20,000-literal domain has as many witnesses).
+    if let [(family, _)] = per_family.as_slice() {
+        let family = *family;
+        let members: Vec<u32> = (0..atoms.len() as u32)
+            .filter(|&i| atoms[i as usize].family() == family)
+            .collect();
+        let list = per_family.pop().map(|(_, l)| l).unwrap_or_default();
+        let mut out: Vec<Region> = list
+            .into_iter()
+            .map(|(truth, w)| Region {
+                // Members ascend, so the truth stays sorted.
+                truth: truth.into_iter().map(|k| members[k as usize]).collect(),
+                witness: Some(w),
+            })
+            .collect();
+        out.sort_by(|a, b| a.truth.cmp(&b.truth));
+        return Ok(out);
+    }
+    // Several: their product, realized where one witness fits.
     let mut out: Vec<Region> = vec![Region {
         truth: Vec::new(),
         witness: None,
@@ -242,16 +262,9 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
         out = next;
         witness_lists = next_w;
     }
-    if per_family.len() == 1 {
-        // One family: each region's truths were computed on its own witness.
-        for (r, mut ws) in out.iter_mut().zip(witness_lists) {
-            r.witness = ws.pop();
-        }
-    } else {
-        let matchers: Vec<_> = atoms.iter().map(Atom::matcher).zip(0..).collect();
-        for (r, ws) in out.iter_mut().zip(witness_lists) {
-            r.witness = ws.into_iter().find(|w| truths(&matchers, w) == r.truth);
-        }
+    let matchers: Vec<_> = atoms.iter().map(Atom::matcher).zip(0..).collect();
+    for (r, ws) in out.iter_mut().zip(witness_lists) {
+        r.witness = ws.into_iter().find(|w| truths(&matchers, w) == r.truth);
     }
     // Numbered in the lexicographic order of their truths, the regions where an atom
     // holds, or where one of a run of atoms listed together holds (one statement's
