@@ -231,20 +231,18 @@ pub fn key_slot(key: &str) -> (Slot, bool) {
 pub fn literal_atom(text: &str, account: bool) -> Atom {
     Atom {
         op: BaseOp::StringEquals,
-        value: CondValue::Pattern(Arc::new(Template {
-            parts: text.chars().map(|c| Part::Tok(Tok::Lit(c))).collect(),
-            folded: false,
-        })),
+        value: CondValue::Pattern(Arc::new(Template::of_parts(
+            text.chars().map(|c| Part::Tok(Tok::Lit(c))).collect(),
+            false,
+        ))),
         account,
     }
 }
 
 /// An ARN-pattern atom.
 pub fn arn_atom(pattern: &str) -> Atom {
-    let template = Template::parse(pattern, Syntax::Arn, false, false).unwrap_or(Template {
-        parts: Vec::new(),
-        folded: false,
-    });
+    let template = Template::parse(pattern, Syntax::Arn, false, false)
+        .unwrap_or(Template::of_parts(Vec::new(), false));
     Atom {
         op: BaseOp::ArnLike,
         value: CondValue::Pattern(Arc::new(template)),
@@ -444,10 +442,8 @@ impl Collector {
             };
             positions.push(position);
             if let CondValue::Pattern(t) = &a.value {
-                for p in &t.parts {
-                    if let Part::Var(v) = p {
-                        self.variable_keys.insert(v.key.clone());
-                    }
+                for v in &t.vars {
+                    self.variable_keys.insert(v.key.clone());
                 }
             }
         }

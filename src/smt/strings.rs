@@ -143,7 +143,7 @@ fn split_fields(parts: &[Part]) -> Vec<Vec<Part>> {
         if fields.len() < 6 && *p == Part::Tok(Tok::Lit(':')) {
             fields.push(Vec::new());
         } else if let Some(last) = fields.last_mut() {
-            last.push(p.clone());
+            last.push(*p);
         }
     }
     fields
@@ -606,8 +606,11 @@ impl Strings {
         }
         let mut out = Vec::with_capacity(n);
         for (i, field) in parts.iter().enumerate() {
+            // A field with variables points into the whole pattern's list of them.
+            let has_vars = field.iter().any(|p| matches!(p, Part::Var(_)));
             let template = crate::pattern::Template {
                 parts: field.clone(),
+                vars: if has_vars { t.vars.clone() } else { Vec::new() },
                 folded: false,
             };
             if template.has_variables() {
@@ -714,7 +717,8 @@ impl Strings {
                     return self
                         .fail("a wildcard before a policy variable in the same pattern".into());
                 }
-                Part::Var(var) => {
+                Part::Var(i) => {
+                    let var = t.var(*i);
                     let (key, default) = (&var.key, &var.default);
                     let Some((is_defined, value)) = self.variable(key) else {
                         return self.fail(format!("policy variable `${{{key}}}`"));
