@@ -272,6 +272,13 @@ fn options(common: &CommonArgs) -> Options {
     }
 }
 
+/// Leaves a command's inputs to the operating system: the process ends right after, and
+/// freeing a 20,000-action policy piece by piece took longer than the kernel's
+/// reclaiming its pages.
+fn exiting<T>(inputs: T) {
+    std::mem::forget(inputs);
+}
+
 fn finish(
     result: CheckResult,
     common: &CommonArgs,
@@ -345,12 +352,14 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         policy_type,
     )?;
     let (result, recipe) = check(&new, new_text)?;
-    finish(
+    let code = finish(
         result,
         &args.common,
         &[("new", &new), ("existing", &existing)],
         Some((recipe, start)),
-    )
+    );
+    exiting((new, existing, body));
+    code
 }
 
 /// Parses one `--access` value (shorthand or JSON) into entries.
@@ -501,7 +510,9 @@ fn one_document(
         policy_type,
     )?;
     let (result, recipe) = check(&policy, text)?;
-    finish(result, common, &[(label, &policy)], Some((recipe, start)))
+    let code = finish(result, common, &[(label, &policy)], Some((recipe, start)));
+    exiting(policy);
+    code
 }
 
 pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
