@@ -300,7 +300,20 @@ pub(crate) fn proof_script_of(spec: &impl Spec) -> Result<String, Unsupported> {
     Ok(format!("{}(check-sat)\n", lowered.script().text()))
 }
 
+/// One check, logged with its whole time (encoding, solving, replay, reasons): the
+/// benchmark compares encodings by this line.
 pub(crate) fn run(spec: &impl Spec, opts: &Options) -> Result<CheckResult, CheckError> {
+    let start = Instant::now();
+    let result = run_timed(spec, opts);
+    info!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        encoding = ?opts.encoding,
+        "checked"
+    );
+    result
+}
+
+fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult, CheckError> {
     let (fail_message, pass_message) = spec.messages();
     let start = Instant::now();
     let lowered = lower(spec, opts);

@@ -16,10 +16,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// The allocator of the `hornbeam` binary, so `--check-phase` times what it runs.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 struct Stats {
     times: Vec<Duration>,
     outcomes: Vec<i32>,
@@ -87,61 +83,34 @@ fn run(
     (elapsed, out.status.code().unwrap_or(-1), peak)
 }
 
-/// The check phase alone (encoding, solving, replay, reasons; after parsing), timed
-/// inside a fresh process of this bench binary (`--check-phase FILE CHECK ENCODING`):
-/// comparing encodings without the start-up and parsing both pay. Returns (time,
-/// inconclusive).
-fn check_phase(request: &Path, check: &str, encoding: &str, timeout_ms: u32) -> (Duration, bool) {
-    let out = Command::new(std::env::current_exe().expect("bench binary"))
-        .arg("--check-phase")
-        .arg(request)
-        .args([check, encoding, &timeout_ms.to_string()])
+/// The check phase alone (encoding, solving, replay, reasons; after parsing) of one
+/// whole `hornbeam -v` process, from its `checked elapsed_us=` line: comparing
+/// encodings without the start-up and parsing both pay. Returns (time, inconclusive).
+fn check_phase(
+    bin: &Path,
+    request: &Path,
+    check: &str,
+    encoding: &str,
+    timeout_ms: u32,
+) -> (Duration, bool) {
+    let out = Command::new(bin)
+        .args(["-v", check, "--cli-input-json"])
+        .arg(format!("file://{}", request.display()))
+        .args([
+            "--encoding",
+            encoding,
+            "--timeout-ms",
+            &timeout_ms.to_string(),
+        ])
         .output()
-        .expect("run the bench binary");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut words = text.split_whitespace();
-    let micros: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-    (
-        Duration::from_micros(micros),
-        words.next() == Some("inconclusive"),
-    )
-}
-
-/// The child side of [`check_phase`]: prints the check call's microseconds and outcome.
-fn run_check_phase(request: &Path, check: &str, encoding: &str, timeout_ms: u32) {
-    use hornbeam::checks::{self, Encoding, Options};
-    use hornbeam::policy::{self, PolicyType};
-    let body: Value = serde_json::from_str(&std::fs::read_to_string(request).unwrap()).unwrap();
-    let doc = |k: &str| body[k].as_str().unwrap().to_string();
-    let opts = Options {
-        encoding: if encoding == "strings" {
-            Encoding::Strings
-        } else {
-            Encoding::Finite
-        },
-        timeout_ms,
-        ..Options::default()
-    };
-    let (elapsed, result) = if check == "check-no-public-access" {
-        let p = policy::parse(&doc("policyDocument"), PolicyType::Resource).unwrap();
-        let rt = doc("resourceType");
-        let start = Instant::now();
-        let r = checks::no_public_access::check(&p, &rt, &opts).unwrap();
-        (start.elapsed(), r.unwrap())
-    } else {
-        let t: PolicyType = body["policyType"].as_str().unwrap().parse().unwrap();
-        let new = policy::parse(&doc("newPolicyDocument"), t).unwrap();
-        let existing = policy::parse(&doc("existingPolicyDocument"), t).unwrap();
-        let start = Instant::now();
-        let r = checks::no_new_access::check(&new, &existing, &opts);
-        (start.elapsed(), r.unwrap())
-    };
-    let outcome = if result.inconclusive.is_some() {
-        "inconclusive".to_string()
-    } else {
-        format!("{:?}", result.result)
-    };
-    println!("{} {outcome}", elapsed.as_micros());
+        .expect("run hornbeam");
+    let micros = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.split_once(" checked elapsed_us=").map(|(_, rest)| rest))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        .next_back()
+        .unwrap_or(0);
+    (Duration::from_micros(micros), out.status.code() == Some(3))
 }
 
 fn policy(statements: Vec<Value>) -> Value {
@@ -395,12 +364,6 @@ fn main() {
             .cloned()
     };
     let has = |name: &str| args.iter().any(|a| a == name);
-    if let [_, mode, file, check, encoding, timeout] = args.as_slice()
-        && mode == "--check-phase"
-    {
-        run_check_phase(Path::new(file), check, encoding, timeout.parse().unwrap());
-        return;
-    }
     let encodings: Vec<String> = match flag("--encoding").as_deref() {
         Some("both") | None => vec!["finite".into(), "strings".into()],
         Some(e) => vec![e.to_string()],
@@ -547,7 +510,7 @@ fn main() {
             // The same pair, timing only the check call of each encoding.
             let finite = encodings.iter().any(|e| e == "finite").then(|| {
                 let mut t: Vec<Duration> = (0..7)
-                    .map(|_| check_phase(&f, case.check, "finite", timeout_ms).0)
+                    .map(|_| check_phase(&bin, &f, case.check, "finite", timeout_ms).0)
                     .collect();
                 t.sort();
                 (t[3], t[6])
@@ -555,7 +518,7 @@ fn main() {
             let strings = encodings
                 .iter()
                 .any(|e| e == "strings")
-                .then(|| check_phase(&f, case.check, "strings", timeout_ms));
+                .then(|| check_phase(&bin, &f, case.check, "strings", timeout_ms));
             let ms = |d: Duration| d.as_secs_f64() * 1000.0;
             let (pf, pw) = finite.map_or(("-".into(), "-".into()), |(m, w)| {
                 (format!("{:.2}", ms(m)), format!("{:.2}", ms(w)))
