@@ -65,10 +65,28 @@ impl Solver {
             trivially_unsat: false,
         };
         me.clause(vec![truth]);
+        // Booleans a top-level `(= name term)` defines (statement flags, `domain`, region
+        // flags) are gates too: never decided on. The 200-statement case made 37,014
+        // decisions for 168 conflicts when every defined name was a decision.
+        let defined: std::collections::HashSet<&str> = script
+            .assertions()
+            .iter()
+            .filter_map(|(_, t)| match t {
+                F::Iff(a, _) => match a.as_ref() {
+                    F::Var(n) => Some(n.as_str()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
         for (name, sort) in script.decls() {
             match sort {
                 Sort::Bool => {
-                    let l = me.fresh();
+                    let l = if defined.contains(name.as_str()) {
+                        me.gate()
+                    } else {
+                        me.fresh()
+                    };
                     me.bools.insert(name.clone(), l);
                 }
                 Sort::Int => {
@@ -99,6 +117,12 @@ impl Solver {
 
     fn fresh(&mut self) -> Lit {
         Lit::new(self.sat.new_var_default(), true)
+    }
+
+    /// The output of a Tseitin gate: never decided on, since its clauses define it in
+    /// both directions and propagation sets it once its inputs are set.
+    fn gate(&mut self) -> Lit {
+        Lit::new(self.sat.new_var(lbool::UNDEF, false), true)
     }
 
     fn clause(&mut self, mut lits: Vec<Lit>) {
@@ -161,7 +185,7 @@ impl Solver {
     }
 
     fn and_lits(&mut self, lits: &[Lit]) -> Lit {
-        let out = self.fresh();
+        let out = self.gate();
         let mut back = vec![out];
         for &l in lits {
             self.clause(vec![!out, l]);
@@ -194,7 +218,7 @@ impl Solver {
             }
             F::Iff(a, b) => {
                 let (a, b) = (self.lit(a)?, self.lit(b)?);
-                let out = self.fresh();
+                let out = self.gate();
                 self.clause(vec![!out, !a, b]);
                 self.clause(vec![!out, a, !b]);
                 self.clause(vec![out, a, b]);
@@ -244,6 +268,13 @@ impl Solver {
             Answer::Unsat
         } else if result == lbool::TRUE {
             let model = self.sat.get_model().to_vec();
+            // Gates are never decided on; propagation must have set every one.
+            debug_assert!(
+                self.bools.values().all(|l| model
+                    .get(l.var().idx() as usize)
+                    .is_some_and(|v| *v != lbool::UNDEF)),
+                "a Boolean left unassigned in a model"
+            );
             let value = |l: Lit| {
                 model
                     .get(l.var().idx() as usize)
@@ -373,6 +404,30 @@ mod tests {
         });
         let mut solver = Solver::load(&s, 1000).map_err(|e| e.0).unwrap();
         assert!(matches!(solver.check(&[]), Answer::Unsat));
+    }
+
+    #[test]
+    fn defined_booleans_are_set_in_every_model_though_never_decided() {
+        let s = script(|s| {
+            s.declare("a", Sort::Bool);
+            s.declare("x", Sort::Int);
+            s.assert("", int_range("x", 0, 3));
+            let d1 = s.define("d1", "", and([var("a"), F::IntCmp("x".into(), Cmp::Ge, 2)]));
+            s.define("d2", "", or([d1, int_eq("x", 0)]));
+        });
+        let mut solver = Solver::load(&s, 1000).map_err(|e| e.0).unwrap();
+        for assumptions in [vec![], vec!["a"], vec!["d1"], vec!["d2"], vec!["a", "d2"]] {
+            let Answer::Sat(m) = solver.check(&assumptions) else {
+                panic!("expected sat under {assumptions:?}");
+            };
+            let (a, x) = (m.bool("a").unwrap(), m.int("x").unwrap());
+            let d1 = a && x >= 2;
+            assert_eq!(m.bool("d1"), Some(d1), "{assumptions:?}");
+            assert_eq!(m.bool("d2"), Some(d1 || x == 0), "{assumptions:?}");
+            for name in &assumptions {
+                assert_eq!(m.bool(name), Some(true), "{assumptions:?}");
+            }
+        }
     }
 
     #[test]
