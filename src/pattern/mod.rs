@@ -84,6 +84,11 @@ impl Glob {
         Glob { toks }
     }
 
+    /// Whether the glob has no wildcard.
+    pub fn is_literal(&self) -> bool {
+        self.toks.iter().all(|t| matches!(t, Tok::Lit(_)))
+    }
+
     /// The literal string this glob matches, if it has no wildcard.
     pub fn as_literal(&self) -> Option<String> {
         self.toks
