@@ -226,7 +226,7 @@ pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(Strin
         multi,
     );
     if product.is_absorbing(0) {
-        return Some(absorbing_regions(&product, &mut literals, other));
+        return Some(absorbing_regions(&product, &literals, other));
     }
     let trie = FrozenTrie::new(&mut literals);
 
@@ -327,31 +327,36 @@ pub fn string_regions(globs: &[StrGlob], max_states: usize) -> Option<Vec<(Strin
 /// literal again).
 fn absorbing_regions(
     product: &Interned<'_>,
-    literals: &mut [(&[Tok], u32)],
+    literals: &[(&[Tok], u32)],
     other: char,
 ) -> Vec<(String, Vec<u32>)> {
-    literals.sort_unstable();
+    // Spelled first (each is a witness anyway) and sorted as strings: byte order is
+    // character order, and comparing bytes is faster than comparing tokens.
+    let mut spelled: Vec<(String, u32)> = literals
+        .iter()
+        .map(|(t, id)| (t.iter().map(|t| lit_char(*t)).collect(), *id))
+        .collect();
+    spelled.sort_unstable();
     let base = product.signature(0);
-    let mut out = Vec::with_capacity(literals.len() + 1);
+    let mut out = Vec::with_capacity(spelled.len() + 1);
     // `other` is named by no glob, so no literal contains it.
-    let empty_is_literal = literals.first().is_some_and(|(t, _)| t.is_empty());
+    let empty_is_literal = spelled.first().is_some_and(|(t, _)| t.is_empty());
     let rest = if empty_is_literal {
         other.to_string()
     } else {
         String::new()
     };
     out.push((rest, base.to_vec()));
-    let mut i = 0;
-    while i < literals.len() {
-        let text = literals[i].0;
+    let mut spelled = spelled.into_iter().peekable();
+    while let Some((text, id)) = spelled.next() {
         let mut sig = base.to_vec();
-        while i < literals.len() && literals[i].0 == text {
-            sig.push(literals[i].1);
-            i += 1;
+        sig.push(id);
+        while let Some((_, more)) = spelled.next_if(|(t, _)| *t == text) {
+            sig.push(more);
         }
         sig.sort_unstable();
         sig.dedup();
-        out.push((text.iter().map(|t| lit_char(*t)).collect(), sig));
+        out.push((text, sig));
     }
     out
 }
