@@ -44,6 +44,25 @@ impl Stats {
     }
 }
 
+/// Adds a check, its request file and the encoding options to a `hornbeam` command.
+fn check_args<'c>(
+    cmd: &'c mut Command,
+    check: &str,
+    request: &Path,
+    encoding: &str,
+    timeout_ms: u32,
+) -> &'c mut Command {
+    cmd.arg(check)
+        .arg("--cli-input-json")
+        .arg(format!("file://{}", request.display()))
+        .args([
+            "--encoding",
+            encoding,
+            "--timeout-ms",
+            &timeout_ms.to_string(),
+        ])
+}
+
 /// One whole process: (wall time, exit code, peak RSS in KB).
 fn run(
     bin: &Path,
@@ -62,16 +81,7 @@ fn run(
         Command::new(bin)
     };
     let start = Instant::now();
-    let out = cmd
-        .arg(check)
-        .arg("--cli-input-json")
-        .arg(format!("file://{}", request.display()))
-        .args([
-            "--encoding",
-            encoding,
-            "--timeout-ms",
-            &timeout_ms.to_string(),
-        ])
+    let out = check_args(&mut cmd, check, request, encoding, timeout_ms)
         .output()
         .expect("run hornbeam");
     let elapsed = start.elapsed();
@@ -93,15 +103,9 @@ fn check_phase(
     encoding: &str,
     timeout_ms: u32,
 ) -> (Duration, bool) {
-    let out = Command::new(bin)
-        .args(["-v", check, "--cli-input-json"])
-        .arg(format!("file://{}", request.display()))
-        .args([
-            "--encoding",
-            encoding,
-            "--timeout-ms",
-            &timeout_ms.to_string(),
-        ])
+    let mut cmd = Command::new(bin);
+    cmd.arg("-v");
+    let out = check_args(&mut cmd, check, request, encoding, timeout_ms)
         .output()
         .expect("run hornbeam");
     let micros = String::from_utf8_lossy(&out.stderr)
