@@ -132,19 +132,20 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
                     None => direct.push(k),
                 }
             }
-            // Compiled once: a hundred account atoms on two hundred witnesses otherwise
-            // resolve their patterns and split ARNs twenty thousand times.
-            // Exact account atoms (a Principal's account IDs) are looked up by the
-            // witness's account field.
+            // Compiled once (a hundred account atoms on two hundred witnesses otherwise
+            // resolve their patterns and split ARNs twenty thousand times); exact
+            // account atoms (a Principal's account IDs) are looked up by the witness's
+            // account field.
             let mut accounts: FxHashMap<String, Vec<u32>> = FxHashMap::default();
             let mut compiled: Vec<(Matcher<'_>, usize)> = Vec::new();
             for k in direct {
-                match atoms[members[k]].matcher() {
-                    Matcher::Account(g, false) if g.as_literal().is_some() => {
-                        let account = g.as_literal().unwrap_or_default();
-                        accounts.entry(account).or_default().push(k as u32);
-                    }
-                    m => compiled.push((m, k)),
+                let m = atoms[members[k]].matcher();
+                if let Matcher::Account(g, false) = &m
+                    && let Some(account) = g.as_literal()
+                {
+                    accounts.entry(account).or_default().push(k as u32);
+                } else {
+                    compiled.push((m, k));
                 }
             }
             let direct = compiled;
@@ -306,8 +307,7 @@ fn preds_holding(truth: &[u32], atom_start: &[u32], preds_of_atom: &[u32]) -> Ve
 /// each). The formula reads a variable only through these predicates, so merged regions
 /// are interchangeable: 20,000 literal actions asked as one statement's list make one
 /// class, not 20,000 regions. Classes keep the order of their first regions (sorted by
-/// atom truths), so a domain where nothing merges is numbered as before: sorting by
-/// predicates instead made the 200-statement benchmark's SAT search 1 -> 7.5 ms.
+/// atom truths), so a domain where nothing merges is numbered as before.
 fn merge(regions: Vec<Region>, n_atoms: usize, preds: &[Vec<u32>]) -> Domain {
     let mut atom_start = vec![0u32; n_atoms + 1];
     for list in preds {
@@ -326,18 +326,19 @@ fn merge(regions: Vec<Region>, n_atoms: usize, preds: &[Vec<u32>]) -> Domain {
             fill[a as usize] += 1;
         }
     }
-    let mut by_preds: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
+    let mut class_of: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
     let mut classes: Vec<Class> = Vec::new();
     for r in regions {
         let holding = preds_holding(&r.truth, &atom_start, &preds_of_atom);
-        match by_preds.get(&holding) {
+        match class_of.get(&holding) {
             Some(&c) => {
-                if classes[c].witness.is_none() {
-                    classes[c].witness = r.witness;
+                let class = &mut classes[c as usize];
+                if class.witness.is_none() {
+                    class.witness = r.witness;
                 }
             }
             None => {
-                by_preds.insert(holding.clone(), classes.len());
+                class_of.insert(holding.clone(), classes.len() as u32);
                 classes.push(Class {
                     preds: holding,
                     witness: r.witness,
@@ -346,12 +347,10 @@ fn merge(regions: Vec<Region>, n_atoms: usize, preds: &[Vec<u32>]) -> Domain {
         }
     }
     let mut holders = vec![Vec::new(); preds.len()];
-    let mut class_of = FxHashMap::default();
     for (c, class) in classes.iter().enumerate() {
         for &p in &class.preds {
             holders[p as usize].push(c as u32);
         }
-        class_of.insert(class.preds.clone(), c as u32);
     }
     Domain {
         name: String::new(),
