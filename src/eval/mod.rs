@@ -294,7 +294,13 @@ pub fn statement_outcome(policy: &Policy, s: &Statement, r: &Request) -> Outcome
         }
     }
     let action = pattern::fold(&r.action);
-    let hit = s.actions.items.iter().any(|a| a.glob.matches(&action));
+    // Keys first: a 20,000-action statement is then scanned without reading its tokens.
+    let key = pattern::ActionKey::of_text(&action);
+    let hit = s
+        .actions
+        .items
+        .iter()
+        .any(|a| a.key.may_match(&key) && a.glob.matches(&action));
     if hit == s.actions.negated {
         return Outcome::ActionDiffers;
     }

@@ -46,6 +46,17 @@ impl Tok {
     pub fn is_star(self) -> bool {
         matches!(self, Tok::Star | Tok::StarNoColon)
     }
+
+    /// One word per token, distinct for distinct tokens: what hashes write.
+    pub fn word(self) -> u64 {
+        match self {
+            Tok::Lit(c) => u64::from(c),
+            Tok::Any => 1 << 32,
+            Tok::AnyNoColon => 2 << 32,
+            Tok::Star => 3 << 32,
+            Tok::StarNoColon => 4 << 32,
+        }
+    }
 }
 
 /// How the characters of a pattern are read.
@@ -59,6 +70,65 @@ pub enum Syntax {
     /// segment, in the sixth they match anything; a pattern of fewer than six segments
     /// whose last character is `*` covers every continuation (DESIGN.md §2).
     Arn,
+}
+
+/// Hashes of an action glob, computed once while parsing: slicing a query compares tens
+/// of thousands of patterns by them, and reading each pattern's tokens again costs a
+/// cache miss apiece. Equal globs have equal keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionKey {
+    /// A hash of the tokens.
+    pub hash: u64,
+    /// A hash of the service part: the literal characters before the first `:` (all of
+    /// them when there is none). `None` when a wildcard comes first. Every action the
+    /// glob matches has the same service part, so globs whose service hashes differ
+    /// share no action.
+    pub service: Option<u64>,
+    /// No wildcard.
+    pub literal: bool,
+}
+
+impl ActionKey {
+    fn of_toks(toks: impl Iterator<Item = Tok>) -> ActionKey {
+        let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+        let (mut h, mut n) = (0, 0);
+        let mut service = None;
+        let mut literal = true;
+        for t in toks {
+            match t {
+                Tok::Lit(':') if literal && service.is_none() => service = Some(mix(h, n)),
+                Tok::Lit(_) => {}
+                _ => literal = false,
+            }
+            h = mix(h, t.word());
+            n += 1;
+        }
+        let hash = mix(h, n);
+        ActionKey {
+            hash,
+            service: if literal && service.is_none() {
+                Some(hash)
+            } else {
+                service
+            },
+            literal,
+        }
+    }
+
+    /// The key of a (folded) action name: every character literal.
+    pub fn of_text(text: &str) -> ActionKey {
+        ActionKey::of_toks(text.chars().map(Tok::Lit))
+    }
+
+    /// Whether a glob with this key may match an action with key `action` (from
+    /// [`ActionKey::of_text`]); `false` is certain, and reads no token.
+    pub fn may_match(&self, action: &ActionKey) -> bool {
+        if self.literal {
+            self.hash == action.hash
+        } else {
+            self.service.is_none_or(|s| action.service == Some(s))
+        }
+    }
 }
 
 /// A resolved pattern: tokens only.
@@ -82,6 +152,11 @@ impl Glob {
             }
         }
         Glob { toks }
+    }
+
+    /// The glob's [`ActionKey`].
+    pub fn action_key(&self) -> ActionKey {
+        ActionKey::of_toks(self.toks.iter().copied())
     }
 
     /// Whether the glob has no wildcard.
@@ -242,11 +317,7 @@ impl std::hash::Hash for Template {
         h.write_usize(self.parts.len());
         for p in &self.parts {
             h.write_u64(match *p {
-                Part::Tok(Tok::Lit(c)) => u64::from(c),
-                Part::Tok(Tok::Any) => 1 << 32,
-                Part::Tok(Tok::AnyNoColon) => 2 << 32,
-                Part::Tok(Tok::Star) => 3 << 32,
-                Part::Tok(Tok::StarNoColon) => 4 << 32,
+                Part::Tok(t) => t.word(),
                 Part::Var(i) => (5 << 32) | u64::from(i),
             });
         }
@@ -532,8 +603,13 @@ mod tests {
         }
         for toks in globs {
             let g = Glob { toks };
+            let key = g.action_key();
             for t in &texts {
                 assert_eq!(g.matches_bits(t), g.matches_vec(t), "{g:?} on {t:?}");
+                // The action key's shortcut never refuses a match.
+                if g.matches(t) {
+                    assert!(key.may_match(&ActionKey::of_text(t)), "{g:?} on {t:?}");
+                }
             }
         }
         // Long globs take the general path and agree with the bitset at the boundary.

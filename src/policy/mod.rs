@@ -12,7 +12,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::json::{self, Json, JsonKind};
-use crate::pattern::{self, Glob, Syntax, Template};
+use crate::pattern::{self, ActionKey, Glob, Syntax, Template};
 pub use condition::{BaseOp, Cmp, CondValue, Family, Operator, SetQualifier};
 
 /// Largest policy document accepted, in bytes. AWS's own limits are far lower (6,144
@@ -92,6 +92,7 @@ pub struct ActionPattern {
     pub glob: Glob,
     /// The same glob as a folded template, shared with the encoder's atoms.
     pub template: Arc<Template>,
+    pub key: ActionKey,
 }
 
 #[derive(Debug, Clone)]
@@ -619,6 +620,7 @@ impl Parser<'_> {
             let template = Arc::new(Template::of_glob(&glob, true));
             items.push(ActionPattern {
                 text,
+                key: glob.action_key(),
                 glob,
                 template,
             });
