@@ -329,11 +329,14 @@ fn markdown(report: &Value, result: &CheckResult) -> String {
     for s in DIVERGENCES {
         md += &format!("- {s}\n");
     }
+    let decided_by = match result.encoding {
+        "none" => "before any encoding".to_string(),
+        e => format!("by the {e} encoding"),
+    };
     md += &format!(
-        "\n## Versions and timing\n\nhornbeam {}, Z3 {}; decided by the {} encoding in {} ms.\n",
+        "\n## Versions and timing\n\nhornbeam {}, Z3 {}; decided {decided_by} in {} ms.\n",
         report["hornbeam"].as_str().unwrap_or_default(),
         report["z3"].as_str().unwrap_or_default(),
-        result.encoding,
         report["timingsMs"]["check"]
     );
     md

@@ -157,6 +157,13 @@ fn principal() -> impl Strategy<Value = Value> {
 }
 
 fn statement(resource_policy: bool) -> impl Strategy<Value = Value> {
+    statement_with(resource_policy, true)
+}
+
+/// A statement; without `variables`, one the finitized encoding always takes (no
+/// policy variable sends a query to the slower strings encoding).
+fn statement_with(resource_policy: bool, variables: bool) -> impl Strategy<Value = Value> {
+    let variable_weight = u32::from(variables);
     (
         prop::bool::weighted(0.7),
         prop::bool::weighted(0.8),
@@ -164,9 +171,16 @@ fn statement(resource_policy: bool) -> impl Strategy<Value = Value> {
         prop::bool::weighted(0.8),
         prop_oneof![
             19 => prop::sample::subsequence(RESOURCES.to_vec(), 1..3),
-            1 => Just(vec![VARIABLE_RESOURCE]),
+            variable_weight => Just(vec![VARIABLE_RESOURCE]),
         ],
-        prop::collection::vec(condition(), 0..3),
+        prop::collection::vec(
+            if variables {
+                condition().boxed()
+            } else {
+                plain_condition().boxed()
+            },
+            0..3,
+        ),
         principal(),
         prop::bool::weighted(0.85),
     )
@@ -315,6 +329,50 @@ fn small_pair() -> impl Strategy<Value = (PolicyType, String, String)> {
     })
 }
 
+/// Pairs that share statements (each drawn from one pool, plus some of their own), so
+/// that slicing has statements to leave out. Slicing does not depend on the encoding;
+/// these stay with the finitized one, which keeps a thousand cases quick.
+fn overlapping_pair() -> impl Strategy<Value = (PolicyType, String, String)> {
+    policy_type()
+        .prop_flat_map(|t| {
+            let r = t == PolicyType::Resource;
+            let statement = || statement_with(r, false);
+            (
+                Just(t),
+                prop::collection::vec(statement(), 1..5),
+                prop::collection::vec(any::<(bool, bool)>(), 5),
+                prop::collection::vec(statement(), 0..2),
+                prop::collection::vec(statement(), 0..2),
+            )
+        })
+        .prop_map(|(t, pool, picks, own_new, own_existing)| {
+            let (mut new, mut existing) = (Vec::new(), Vec::new());
+            for (s, (in_new, in_existing)) in pool.iter().zip(picks) {
+                if in_new {
+                    new.push(s.clone());
+                }
+                if in_existing {
+                    existing.push(s.clone());
+                }
+            }
+            new.extend(own_new);
+            existing.extend(own_existing);
+            for side in [&mut new, &mut existing] {
+                if side.is_empty() {
+                    side.push(pool[0].clone());
+                }
+            }
+            let doc =
+                |st: Vec<Value>| json!({"Version": "2012-10-17", "Statement": st}).to_string();
+            (t, doc(new), doc(existing))
+        })
+}
+
+/// The statement indices of a result's reasons.
+fn reason_indices(r: &CheckResult) -> Vec<usize> {
+    r.reasons.iter().map(|r| r.statement_index).collect()
+}
+
 /// Cases per property: `PROPTEST_CASES` (CI: 1,000 in a release build), else 64 so that a
 /// plain debug `cargo test` stays quick.
 fn config() -> ProptestConfig {
@@ -337,6 +395,36 @@ proptest! {
         let p = parse(&a, t);
         let r = nna(&p, &p, Encoding::Finite);
         prop_assert_eq!(decided(&r), Some(Verdict::Pass), "{:?}", r.counterexample);
+        // Slicing leaves nothing of such a query: the encoding must prove it too.
+        let whole = no_new_access::check(&p, &p, &Options { slice: false, ..opts(Encoding::Finite) })
+            .expect("no internal error");
+        prop_assert_eq!(decided(&whole), Some(Verdict::Pass), "{:?}", whole.counterexample);
+    }
+
+    /// Slicing (slice.rs) changes no verdict and no reason: it keeps every request that
+    /// satisfies the query.
+    #[test]
+    fn slicing_changes_no_answer((t, new, existing) in overlapping_pair()) {
+        let (n, e) = (parse(&new, t), parse(&existing, t));
+        let with_reasons = |slice: bool| Options { slice, reasons: true, ..opts(Encoding::Finite) };
+        let sliced = no_new_access::check(&n, &e, &with_reasons(true)).expect("no internal error");
+        let whole = no_new_access::check(&n, &e, &with_reasons(false)).expect("no internal error");
+        prop_assume!(decided(&whole).is_some());
+        prop_assert_eq!(decided(&sliced), decided(&whole), "{:?}", sliced.inconclusive);
+        prop_assert_eq!(reason_indices(&sliced), reason_indices(&whole));
+        if t == PolicyType::Resource {
+            let public = |p: &Policy, slice: bool| {
+                no_public_access::check(p, "AWS::S3::Bucket", &with_reasons(slice))
+                    .unwrap()
+                    .expect("no internal error")
+            };
+            for p in [&n, &e] {
+                let (sliced, whole) = (public(p, true), public(p, false));
+                prop_assume!(decided(&whole).is_some());
+                prop_assert_eq!(decided(&sliced), decided(&whole));
+                prop_assert_eq!(reason_indices(&sliced), reason_indices(&whole));
+            }
+        }
     }
 
     #[test]

@@ -12,8 +12,8 @@ use crate::smt::model::{self, Atom, Pred, Sink, Var};
 use crate::smt::term::{F, and, or};
 
 use super::{
-    Built, CheckError, CheckResult, Concrete, Options, Spec, concrete_truth, policy_allows,
-    request_domain, run,
+    Built, CheckError, CheckResult, Concrete, Options, Spec, concrete_truth, has_allow,
+    policy_allows, request_domain, run, run_timed,
 };
 
 /// One entry of the `access` list: actions and/or resources.
@@ -200,6 +200,9 @@ impl Spec for AccessNotGranted<'_> {
     fn subject(&self) -> &Policy {
         self.policy
     }
+    fn vacuous(&self) -> bool {
+        !has_allow(self.policy)
+    }
 }
 
 /// Validates an access list on its own (the errors `check` would give for it).
@@ -220,7 +223,7 @@ pub fn check(
     opts: &Options,
 ) -> Result<Result<CheckResult, CheckError>, AccessError> {
     let spec = AccessNotGranted::new(policy, access)?;
-    Ok(run(&spec, opts))
+    Ok(run(opts, || run_timed(&spec, opts)))
 }
 
 /// The SMT-LIB script the check solves.

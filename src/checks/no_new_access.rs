@@ -6,7 +6,14 @@ use crate::policy::{Policy, PolicyType};
 use crate::smt::model::Sink;
 use crate::smt::term::{and, not};
 
-use super::{Built, CheckError, CheckResult, Options, Spec, policy_allows, request_domain, run};
+use std::time::Instant;
+
+use tracing::debug;
+
+use super::{
+    Built, CheckError, CheckResult, Options, Spec, has_allow, policy_allows, request_domain, run,
+    run_timed, slice,
+};
 
 pub const FAIL_MESSAGE: &str =
     "The modified permissions grant new access compared to your existing policy.";
@@ -16,6 +23,8 @@ pub const PASS_MESSAGE: &str =
 pub struct NoNewAccess<'a> {
     pub new: &'a Policy,
     pub existing: &'a Policy,
+    /// What the query states: the policies themselves, or their slice (slice.rs).
+    pub query: (&'a Policy, &'a Policy),
 }
 
 impl Spec for NoNewAccess<'_> {
@@ -27,8 +36,8 @@ impl Spec for NoNewAccess<'_> {
     }
     fn build<K: Sink>(&self, sink: &mut K) -> Built {
         let domain = request_domain(sink, self.policy_type());
-        let (new_allows, candidates) = policy_allows(sink, self.new, "new");
-        let (existing_allows, _) = policy_allows(sink, self.existing, "existing");
+        let (new_allows, candidates) = policy_allows(sink, self.query.0, "new");
+        let (existing_allows, _) = policy_allows(sink, self.query.1, "existing");
         Built {
             goal: and([domain, new_allows, not(existing_allows)]),
             candidates,
@@ -50,11 +59,36 @@ impl Spec for NoNewAccess<'_> {
     fn subject(&self) -> &Policy {
         self.new
     }
+    fn vacuous(&self) -> bool {
+        !has_allow(self.query.0)
+    }
 }
 
 /// Runs the check. Both policies must have been parsed as the same policy type.
 pub fn check(new: &Policy, existing: &Policy, opts: &Options) -> Result<CheckResult, CheckError> {
-    run(&NoNewAccess { new, existing }, opts)
+    run(opts, || {
+        let start = Instant::now();
+        let sliced = opts
+            .slice
+            .then(|| slice::no_new_access(new, existing))
+            .flatten();
+        let (statements, patterns) = sliced
+            .as_ref()
+            .map_or((0, 0), |(_, _, d)| (d.statements, d.patterns));
+        debug!(
+            elapsed_us = start.elapsed().as_micros() as u64,
+            statements, patterns, "sliced the query"
+        );
+        let query = sliced.as_ref().map_or((new, existing), |(n, e, _)| (n, e));
+        run_timed(
+            &NoNewAccess {
+                new,
+                existing,
+                query,
+            },
+            opts,
+        )
+    })
 }
 
 /// The SMT-LIB script the check solves.
@@ -63,10 +97,21 @@ pub fn script(
     existing: &Policy,
     opts: &Options,
 ) -> Result<String, crate::smt::Unsupported> {
-    super::script_of(&NoNewAccess { new, existing }, opts)
+    super::script_of(
+        &NoNewAccess {
+            new,
+            existing,
+            query: (new, existing),
+        },
+        opts,
+    )
 }
 
 /// The self-contained proof script (`unsat` exactly when the check passes).
 pub fn proof_script(new: &Policy, existing: &Policy) -> Result<String, crate::smt::Unsupported> {
-    super::proof_script_of(&NoNewAccess { new, existing })
+    super::proof_script_of(&NoNewAccess {
+        new,
+        existing,
+        query: (new, existing),
+    })
 }

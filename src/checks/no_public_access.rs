@@ -21,8 +21,8 @@ use crate::smt::model::{Atom, Pred, Sink, Slot, Var, key_slot, literal_atom};
 use crate::smt::term::{F, and, or};
 
 use super::{
-    Built, CheckError, CheckResult, Concrete, Options, Spec, concrete_truth, policy_allows,
-    request_domain, run,
+    Built, CheckError, CheckResult, Concrete, Options, Spec, concrete_truth, has_allow,
+    policy_allows, request_domain, run, run_timed, slice,
 };
 
 /// The resource types of the AWS API.
@@ -163,6 +163,8 @@ fn named_accounts(policy: &Policy) -> BTreeSet<String> {
 
 pub struct NoPublicAccess<'a> {
     policy: &'a Policy,
+    /// What the query states: the policy itself, or its slice (slice.rs).
+    query: &'a Policy,
     /// Atoms a fresh IAM caller's ARN satisfies none of.
     aws_named: Vec<Atom>,
     /// Atoms a fresh caller of another kind satisfies none of.
@@ -188,7 +190,21 @@ fn pinning_atom(op: crate::policy::BaseOp, value: &CondValue) -> Option<Atom> {
     })
 }
 
+/// Whether naming this federated provider pins no caller: anyone can get an identity from it.
+pub(crate) fn is_public_idp(provider: &str) -> bool {
+    PUBLIC_IDPS.contains(&provider)
+}
+
 impl<'a> NoPublicAccess<'a> {
+    /// The query over `policy`'s statements; what "unknown" means always comes from the
+    /// policy as written.
+    fn sliced(policy: &'a Policy, query: &'a Policy) -> Self {
+        NoPublicAccess {
+            query,
+            ..Self::new(policy)
+        }
+    }
+
     pub fn new(policy: &'a Policy) -> Self {
         let accounts = named_accounts(policy);
         let mut aws_named: Vec<Atom> = accounts.iter().map(|a| literal_atom(a, true)).collect();
@@ -230,6 +246,7 @@ impl<'a> NoPublicAccess<'a> {
         }
         NoPublicAccess {
             policy,
+            query: policy,
             aws_named,
             other_named,
             keys,
@@ -284,7 +301,7 @@ impl Spec for NoPublicAccess<'_> {
     }
     fn build<K: Sink>(&self, sink: &mut K) -> Built {
         let domain = request_domain(sink, PolicyType::Resource);
-        let (allows, candidates) = policy_allows(sink, self.policy, "policy");
+        let (allows, candidates) = policy_allows(sink, self.query, "policy");
         let untrusted = self.untrusted(sink);
         let untrusted = sink.define(
             "untrusted",
@@ -316,6 +333,9 @@ impl Spec for NoPublicAccess<'_> {
     }
     fn subject(&self) -> &Policy {
         self.policy
+    }
+    fn vacuous(&self) -> bool {
+        !has_allow(self.query)
     }
 }
 
@@ -351,7 +371,20 @@ pub fn check(
     opts: &Options,
 ) -> Result<Result<CheckResult, CheckError>, ResourceTypeError> {
     validate_resource_type(resource_type)?;
-    Ok(run(&NoPublicAccess::new(policy), opts))
+    Ok(run(opts, || {
+        let sliced = opts
+            .slice
+            .then(|| slice::no_public_access(policy))
+            .flatten();
+        if let Some((_, dropped)) = &sliced {
+            tracing::debug!(statements = dropped.statements, "sliced the query");
+        }
+        let spec = match &sliced {
+            Some((query, _)) => NoPublicAccess::sliced(policy, query),
+            None => NoPublicAccess::new(policy),
+        };
+        run_timed(&spec, opts)
+    }))
 }
 
 /// The SMT-LIB script the check solves.

@@ -54,6 +54,10 @@ pub struct CommonArgs {
     /// evaluator), e.g. every action that gains access.
     #[arg(long)]
     pub expand_actions: bool,
+    /// Encode the whole policies: do not first leave out the statements and action
+    /// patterns that cannot change the answer (for comparing encodings).
+    #[arg(long)]
+    pub no_slice: bool,
     /// Worker threads in batch mode (a directory or glob of documents); default: one
     /// per core.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -264,6 +268,7 @@ fn options(common: &CommonArgs) -> Options {
         timeout_ms: common.timeout_ms,
         max_memory_mb: common.max_memory_mb,
         expand_actions: common.expand_actions,
+        slice: !common.no_slice,
         solver: match common.solver {
             SolverArg::Auto => SolverChoice::Auto,
             SolverArg::Z3 => SolverChoice::Z3,
