@@ -335,18 +335,19 @@ pub(crate) fn run(
 
 pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult, CheckError> {
     let (fail_message, pass_message) = spec.messages();
+    let pass = |encoding: &'static str, fallback: Option<String>| CheckResult {
+        result: Verdict::Pass,
+        message: pass_message.to_string(),
+        reasons: Vec::new(),
+        counterexample: None,
+        inconclusive: None,
+        encoding,
+        fallback,
+        expanded_actions: None,
+    };
     if spec.vacuous() {
         info!("no Allow statement is left in the query: it allows nothing");
-        return Ok(CheckResult {
-            result: Verdict::Pass,
-            message: pass_message.to_string(),
-            reasons: Vec::new(),
-            counterexample: None,
-            inconclusive: None,
-            encoding: "none",
-            fallback: None,
-            expanded_actions: None,
-        });
+        return Ok(pass("none", None));
     }
     let start = Instant::now();
     let lowered = lower(spec, opts);
@@ -411,18 +412,7 @@ pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult,
         "solved query"
     );
     let model = match answer {
-        Answer::Unsat => {
-            return Ok(CheckResult {
-                result: Verdict::Pass,
-                message: pass_message.to_string(),
-                reasons: Vec::new(),
-                counterexample: None,
-                inconclusive: None,
-                encoding,
-                fallback,
-                expanded_actions: None,
-            });
-        }
+        Answer::Unsat => return Ok(pass(encoding, fallback)),
         Answer::Unknown(why) => {
             let hint = if why.contains("memory") {
                 "raise --max-memory-mb or simplify the policy"

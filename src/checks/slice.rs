@@ -580,6 +580,14 @@ mod tests {
             .collect()
     }
 
+    /// A resource policy allowing `s3:GetObject` to `principal`.
+    fn with_principal(principal: Value) -> Policy {
+        policy(
+            json!([{"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": "*"}]),
+            PolicyType::Resource,
+        )
+    }
+
     fn allow(actions: Value) -> Value {
         json!({"Effect": "Allow", "Action": actions, "Resource": "*"})
     }
@@ -728,15 +736,10 @@ mod tests {
 
     #[test]
     fn principals_must_be_contained() {
-        let with = |p: Value| {
-            policy(
-                json!([{"Effect": "Allow", "Principal": p, "Action": "s3:GetObject", "Resource": "*"}]),
-                PolicyType::Resource,
-            )
-        };
-        let one = with(json!({"AWS": "arn:aws:iam::111122223333:role/r"}));
-        let two = with(json!({"AWS": ["arn:aws:iam::111122223333:role/r", "444455556666"]}));
-        let everyone = with(json!("*"));
+        let one = with_principal(json!({"AWS": "arn:aws:iam::111122223333:role/r"}));
+        let two =
+            with_principal(json!({"AWS": ["arn:aws:iam::111122223333:role/r", "444455556666"]}));
+        let everyone = with_principal(json!("*"));
         assert!(no_new_access(&one, &two).is_some());
         assert!(no_new_access(&one, &everyone).is_some());
         assert!(no_new_access(&two, &one).is_none());
@@ -770,19 +773,14 @@ mod tests {
 
     #[test]
     fn public_access_drops_statements_only_named_callers_reach() {
-        let with = |p: Value| {
-            policy(
-                json!([{"Effect": "Allow", "Principal": p, "Action": "s3:GetObject", "Resource": "*"}]),
-                PolicyType::Resource,
-            )
-        };
         for pinned in [
             json!({"AWS": "111122223333"}),
             json!({"AWS": ["arn:aws:iam::111122223333:role/r", "arn:aws:iam::444455556666:root"]}),
             json!({"Service": "s3.amazonaws.com"}),
             json!({"Federated": "arn:aws:iam::111122223333:saml-provider/x"}),
         ] {
-            let (sliced, dropped) = no_public_access(&with(pinned.clone())).expect("{pinned}");
+            let (sliced, dropped) =
+                no_public_access(&with_principal(pinned.clone())).expect("{pinned}");
             assert!(sliced.statements.is_empty(), "{pinned}");
             assert_eq!(dropped.statements, 1);
         }
@@ -795,7 +793,10 @@ mod tests {
             json!({"Service": "*"}),
             json!({"AWS": ["111122223333", "*"]}),
         ] {
-            assert!(no_public_access(&with(open.clone())).is_none(), "{open}");
+            assert!(
+                no_public_access(&with_principal(open.clone())).is_none(),
+                "{open}"
+            );
         }
         let not_principal = policy(
             json!([{"Effect": "Allow", "NotPrincipal": {"AWS": "111122223333"}, "Action": "s3:*", "Resource": "*"}]),
