@@ -136,6 +136,29 @@ pub(crate) trait Spec {
     }
 }
 
+/// The slice of a query (slice.rs) when `opts.slice` asks for one and something goes;
+/// logs what went and how long it took.
+pub(crate) fn sliced<T>(
+    opts: &Options,
+    slice: impl FnOnce() -> Option<(T, slice::Dropped)>,
+) -> Option<T> {
+    if !opts.slice {
+        return None;
+    }
+    let start = Instant::now();
+    let out = slice();
+    let (statements, patterns) = out
+        .as_ref()
+        .map_or((0, 0), |(_, d)| (d.statements, d.patterns));
+    tracing::debug!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        statements,
+        patterns,
+        "sliced the query"
+    );
+    out.map(|(query, _)| query)
+}
+
 /// Whether a policy has an Allow statement.
 pub(crate) fn has_allow(p: &Policy) -> bool {
     p.statements.iter().any(|s| s.effect == Effect::Allow)

@@ -6,13 +6,9 @@ use crate::policy::{Policy, PolicyType};
 use crate::smt::model::Sink;
 use crate::smt::term::{and, not};
 
-use std::time::Instant;
-
-use tracing::debug;
-
 use super::{
     Built, CheckError, CheckResult, Options, Spec, has_allow, policy_allows, request_domain, run,
-    run_timed, slice,
+    run_timed, slice, sliced,
 };
 
 pub const FAIL_MESSAGE: &str =
@@ -67,19 +63,10 @@ impl Spec for NoNewAccess<'_> {
 /// Runs the check. Both policies must have been parsed as the same policy type.
 pub fn check(new: &Policy, existing: &Policy, opts: &Options) -> Result<CheckResult, CheckError> {
     run(opts, || {
-        let start = Instant::now();
-        let sliced = opts
-            .slice
-            .then(|| slice::no_new_access(new, existing))
-            .flatten();
-        let (statements, patterns) = sliced
-            .as_ref()
-            .map_or((0, 0), |(_, _, d)| (d.statements, d.patterns));
-        debug!(
-            elapsed_us = start.elapsed().as_micros() as u64,
-            statements, patterns, "sliced the query"
-        );
-        let query = sliced.as_ref().map_or((new, existing), |(n, e, _)| (n, e));
+        let sliced = sliced(opts, || {
+            slice::no_new_access(new, existing).map(|(n, e, dropped)| ((n, e), dropped))
+        });
+        let query = sliced.as_ref().map_or((new, existing), |(n, e)| (n, e));
         run_timed(
             &NoNewAccess {
                 new,

@@ -22,7 +22,7 @@ use crate::smt::term::{F, and, or};
 
 use super::{
     Built, CheckError, CheckResult, Concrete, Options, Spec, concrete_truth, has_allow,
-    policy_allows, request_domain, run, run_timed, slice,
+    policy_allows, request_domain, run, run_timed, slice, sliced,
 };
 
 /// The resource types of the AWS API.
@@ -372,15 +372,9 @@ pub fn check(
 ) -> Result<Result<CheckResult, CheckError>, ResourceTypeError> {
     validate_resource_type(resource_type)?;
     Ok(run(opts, || {
-        let sliced = opts
-            .slice
-            .then(|| slice::no_public_access(policy))
-            .flatten();
-        if let Some((_, dropped)) = &sliced {
-            tracing::debug!(statements = dropped.statements, "sliced the query");
-        }
+        let sliced = sliced(opts, || slice::no_public_access(policy));
         let spec = match &sliced {
-            Some((query, _)) => NoPublicAccess::sliced(policy, query),
+            Some(query) => NoPublicAccess::sliced(policy, query),
             None => NoPublicAccess::new(policy),
         };
         run_timed(&spec, opts)
