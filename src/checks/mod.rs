@@ -4,9 +4,13 @@
 //! through the evaluator, and computes AWS-style reasons.
 
 pub mod access_not_granted;
+pub mod callers;
 pub mod no_new_access;
 pub mod no_public_access;
+mod realize;
 mod slice;
+
+pub use realize::is_known_action;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -467,7 +471,9 @@ pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult,
             crate::report::request_json(&linked)
         ))
     })?;
-    // Only a confirmed counterexample is made more readable (and confirmed again).
+    // Only a confirmed counterexample is made realistic and more readable (and each
+    // rewrite confirmed again).
+    linked = realize::realize(linked, spec);
     if let Some(readable) = readable_principal(&linked, spec) {
         linked = readable;
     }
@@ -621,18 +627,7 @@ fn readable_principal(r: &Request, spec: &impl Spec) -> Option<Request> {
     if *arn == root || !crate::policy::is_account_id(account) {
         return None;
     }
-    let mut candidate = r.clone();
-    candidate.principal = Some(Principal::Aws(root));
-    let mut context = crate::eval::Context::default();
-    for (k, v) in r.context.iter() {
-        let derived = [model::PRINCIPAL_ARN, model::PRINCIPAL_ACCOUNT]
-            .contains(&crate::pattern::fold(k).as_str());
-        if !derived {
-            context.add(k, v.to_vec());
-        }
-    }
-    candidate.context = context;
-    candidate.link_principal_keys().ok()?;
+    let candidate = realize::with_principal(r, Principal::Aws(root))?;
     spec.confirm(&candidate).ok().map(|()| candidate)
 }
 
@@ -662,6 +657,12 @@ fn spelled_as_written(mut r: Request, policies: &[&Policy]) -> Request {
             .iter()
             .find(|w| crate::pattern::fold(w) == crate::pattern::fold(k))
             .copied()
+            .or_else(|| {
+                model::GLOBAL_KEY_SPELLINGS
+                    .iter()
+                    .find(|w| crate::pattern::fold(w) == crate::pattern::fold(k))
+                    .copied()
+            })
             .unwrap_or(k);
         context.add(name, values.to_vec());
     }

@@ -10,15 +10,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ipnet::IpNet;
+use std::borrow::Cow;
 
 use crate::eval::{self, Request};
 use crate::pattern::{Part, Tok};
 use crate::policy::{
-    CondValue, Policy, PolicyType, PrincipalKind, PrincipalPattern, is_account_id,
+    BaseOp, Cmp, CondValue, Policy, PolicyType, PrincipalKind, PrincipalPattern, is_account_id,
 };
+
+use super::callers::{self, KeyRule, Values};
 use crate::smt::model::{Atom, Pred, Sink, Slot, Var, key_slot, literal_atom};
-use crate::smt::term::{F, and, or};
+use crate::smt::term::{F, and, not, or};
 
 use super::{
     Built, CheckError, CheckResult, Concrete, Options, Spec, concrete_truth, has_allow,
@@ -55,66 +57,39 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "AWS::S3Express::AccessPoint",
 ];
 
-/// Keys that identify the caller or its network (lower-case).
-const IDENTITY_KEYS: &[&str] = &[
-    "aws:sourceip",
-    "aws:vpcsourceip",
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-    "aws:sourcearn",
-    "aws:sourceaccount",
-    "aws:sourceowner",
-    "aws:sourceorgid",
-    "aws:sourceorgpaths",
+/// Keys about the caller's own AWS identity that an anonymous request does not carry:
+/// AWS adds them only for a signed request from an IAM principal (or an organization
+/// member). Tag keys `aws:principaltag/...` are matched by prefix.
+const NOT_ANONYMOUS: &[&str] = &[
     "aws:principalorgid",
     "aws:principalorgpaths",
-    "aws:userid",
     "aws:username",
-    "kms:calleraccount",
-    "s3:dataaccesspointaccount",
-    "s3:dataaccesspointarn",
+    "aws:principalservicename",
+    "aws:principalservicenameslist",
+    "aws:principaltag/",
 ];
 
-/// Keys whose values are ARNs: a fresh value also has a fresh account.
-const ARN_KEYS: &[&str] = &["aws:sourcearn", "s3:dataaccesspointarn"];
-
-/// Keys whose values are account ids.
-const ACCOUNT_KEYS: &[&str] = &[
-    "aws:sourceaccount",
-    "aws:sourceowner",
-    "kms:calleraccount",
-    "s3:dataaccesspointaccount",
-];
-
-/// Identity providers anyone can obtain an identity from: naming one does not pin the
-/// caller (its audience keys do).
-const PUBLIC_IDPS: &[&str] = &[
-    "cognito-identity.amazonaws.com",
-    "accounts.google.com",
-    "graph.facebook.com",
-    "www.amazon.com",
-];
-
-/// Whether a key identifies the caller: the listed keys, and the keys of identity
-/// providers (`accounts.google.com:aud`, `saml:aud`, `token.actions.githubusercontent.com:sub`).
-pub fn is_identity_key(key: &str) -> bool {
-    if IDENTITY_KEYS.contains(&key) {
-        return true;
-    }
-    match key.split_once(':') {
-        Some((prefix, _)) => prefix.contains('.') || prefix == "saml",
-        None => false,
-    }
+fn anonymous_lacks(key: &str) -> bool {
+    NOT_ANONYMOUS
+        .iter()
+        .any(|k| key == *k || (k.ends_with('/') && key.starts_with(k)))
 }
 
-/// Whether an IP range is narrow enough to name a network: /8 or narrower for IPv4,
-/// /32 or narrower for IPv6.
-pub fn pins_network(net: &IpNet) -> bool {
-    match net {
-        IpNet::V4(n) => n.prefix_len() >= 8,
-        IpNet::V6(n) => n.prefix_len() >= 32,
-    }
-}
+/// Resource-side variables: the resource's own account and organization. A policy that
+/// compares a caller-naming key with one (`"aws:PrincipalAccount":
+/// "${aws:ResourceAccount}"`: same account only) names the owner, a trusted caller.
+/// Each is given a fixed value no literal of the policy names (the first candidate
+/// that is free), and the query states that the request carries it.
+const OWNER_VARIABLES: &[(&str, &[&str])] = &[
+    (
+        "aws:resourceaccount",
+        &["999988887777", "999988887776", "999988887775"],
+    ),
+    (
+        "aws:resourceorgid",
+        &["o-ownerorg000", "o-ownerorg001", "o-ownerorg002"],
+    ),
+];
 
 fn twelve_digit_runs(text: &str, out: &mut BTreeSet<String>) {
     for run in text.split(|c: char| !c.is_ascii_digit()) {
@@ -132,6 +107,20 @@ fn literal_text(parts: &[Part]) -> String {
             _ => ' ',
         })
         .collect()
+}
+
+/// The 12-digit account a number names, when it is a whole number of at most 12 digits
+/// (`NumericEquals aws:SourceAccount 111122223333`).
+fn numeric_account(n: &rust_decimal::Decimal) -> Option<String> {
+    let whole = n.fract().is_zero() && !n.is_sign_negative();
+    let text = n.trunc().normalize().to_string();
+    (whole && text.len() <= 12).then(|| format!("{text:0>12}"))
+}
+
+/// Whether a condition key holds account ids.
+fn holds_accounts(key: &str) -> bool {
+    key == crate::smt::model::PRINCIPAL_ACCOUNT
+        || callers::key_rule(key).is_some_and(|r| r.values == Values::Account)
 }
 
 /// Every 12-digit account id the policy names anywhere.
@@ -152,8 +141,12 @@ fn named_accounts(policy: &Policy) -> BTreeSet<String> {
         }
         for c in &s.conditions {
             for v in &c.values {
-                if let CondValue::Pattern(t) = v {
-                    twelve_digit_runs(&literal_text(&t.parts), &mut out);
+                match v {
+                    CondValue::Pattern(t) => twelve_digit_runs(&literal_text(&t.parts), &mut out),
+                    CondValue::Number(n) if holds_accounts(&c.key) => {
+                        out.extend(numeric_account(n));
+                    }
+                    _ => {}
                 }
             }
         }
@@ -162,25 +155,31 @@ fn named_accounts(policy: &Policy) -> BTreeSet<String> {
 }
 
 pub struct NoPublicAccess<'a> {
+    /// The policy as written: counterexamples replay through it.
     policy: &'a Policy,
-    /// What the query states: the policy itself, or its slice (slice.rs).
-    query: &'a Policy,
+    /// What the query states: the policy with its owner variables given their values
+    /// (`owner`), or the slice of that (slice.rs).
+    query: Cow<'a, Policy>,
     /// Atoms a fresh IAM caller's ARN satisfies none of.
     aws_named: Vec<Atom>,
     /// Atoms a fresh caller of another kind satisfies none of.
     other_named: BTreeMap<PrincipalKind, Vec<Atom>>,
-    /// Identity keys and the atoms a fresh value satisfies none of.
+    /// Caller-naming keys and the atoms a fresh value satisfies none of.
     keys: BTreeMap<String, Vec<Atom>>,
+    /// Keys the policy reads that an anonymous request lacks.
+    not_anonymous: Vec<String>,
+    /// Owner variables (key, value) the query resolved: the request carries them.
+    owner: Vec<(String, String)>,
 }
 
-/// The atoms a fresh value of `key` satisfies none of, from one condition value.
-fn pinning_atom(op: crate::policy::BaseOp, value: &CondValue) -> Option<Atom> {
+/// The atom a fresh value of a key satisfies none of, from one condition value: a
+/// literal (or tenant-fixing pattern, callers.rs), one number, or a named network.
+fn pinning_atom(rule: &KeyRule, op: BaseOp, value: &CondValue) -> Option<Atom> {
     let pins = match value {
-        CondValue::Pattern(t) => {
-            !t.has_variables() && t.parts.iter().all(|p| matches!(p, Part::Tok(Tok::Lit(_))))
-        }
+        CondValue::Pattern(t) => callers::pins_text(rule, op, t),
         CondValue::Binary(_) => true,
-        CondValue::Ip(net) => pins_network(net),
+        CondValue::Ip(net) => callers::pins_network(net),
+        CondValue::Number(_) => op == BaseOp::Numeric(Cmp::Eq),
         _ => false,
     };
     pins.then(|| Atom {
@@ -190,27 +189,138 @@ fn pinning_atom(op: crate::policy::BaseOp, value: &CondValue) -> Option<Atom> {
     })
 }
 
-/// Whether naming this federated provider pins no caller: anyone can get an identity from it.
-pub(crate) fn is_public_idp(provider: &str) -> bool {
-    PUBLIC_IDPS.contains(&provider)
+/// The owner variables a policy uses, each with the value the query gives it; empty
+/// when it uses none, or uses one where its value could matter: anywhere but as the
+/// whole value of a string condition on a caller-naming key, or beside a condition that
+/// reads the key itself. Only there is the value immaterial to an unknown caller (a
+/// fresh value differs from the owner's as from every named one), so one value
+/// decides for all; elsewhere the variable stays and the encodings say what they can.
+fn owner_values(policy: &Policy) -> Vec<(String, String)> {
+    let mut used = BTreeSet::new();
+    let named = policy_literals(policy);
+    for s in &policy.statements {
+        let in_resources = s
+            .resources
+            .iter()
+            .flat_map(|r| &r.items)
+            .flat_map(|r| &r.template.vars)
+            .any(|v| is_owner_variable(&v.key));
+        if in_resources {
+            return Vec::new();
+        }
+        for c in &s.conditions {
+            if is_owner_variable(&c.key) {
+                return Vec::new();
+            }
+            let names_caller = holds_accounts(&c.key) || callers::key_rule(&c.key).is_some();
+            let string_op = matches!(
+                c.operator.base.positive(),
+                BaseOp::StringEquals | BaseOp::StringEqualsIgnoreCase | BaseOp::StringLike
+            );
+            for v in &c.values {
+                let CondValue::Pattern(t) = v else { continue };
+                for var in &t.vars {
+                    if !is_owner_variable(&var.key) {
+                        continue;
+                    }
+                    let whole = t.parts.len() == 1;
+                    if !(whole && names_caller && string_op) {
+                        return Vec::new();
+                    }
+                    used.insert(var.key.clone());
+                }
+            }
+        }
+    }
+    OWNER_VARIABLES
+        .iter()
+        .filter(|(key, _)| used.contains(*key))
+        .filter_map(|(key, candidates)| {
+            let value = candidates.iter().find(|c| !named.contains(**c))?;
+            Some((key.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+fn is_owner_variable(key: &str) -> bool {
+    OWNER_VARIABLES.iter().any(|(k, _)| *k == key)
+}
+
+/// Every literal text of the policy's conditions, and the accounts it names.
+fn policy_literals(policy: &Policy) -> BTreeSet<String> {
+    let mut out = named_accounts(policy);
+    for s in &policy.statements {
+        for c in &s.conditions {
+            for v in &c.values {
+                if let CondValue::Pattern(t) = v {
+                    out.insert(literal_text(&t.parts));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The policy with each owner variable that stands as a whole condition value replaced
+/// by its value.
+fn with_owner_values(policy: &Policy, owner: &[(String, String)]) -> Policy {
+    let mut out = policy.clone();
+    for s in &mut out.statements {
+        for c in &mut s.conditions {
+            for v in &mut c.values {
+                let CondValue::Pattern(t) = v else { continue };
+                let [Part::Var(i)] = t.parts.as_slice() else {
+                    continue;
+                };
+                let key = &t.var(*i).key;
+                if let Some((_, value)) = owner.iter().find(|(k, _)| k == key) {
+                    let text = if t.folded {
+                        crate::pattern::fold(value)
+                    } else {
+                        value.clone()
+                    };
+                    let parts = text.chars().map(|ch| Part::Tok(Tok::Lit(ch))).collect();
+                    *v = CondValue::Pattern(std::sync::Arc::new(
+                        crate::pattern::Template::of_parts(parts, t.folded),
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 impl<'a> NoPublicAccess<'a> {
-    /// The query over `policy`'s statements; what "unknown" means always comes from the
-    /// policy as written.
-    fn sliced(policy: &'a Policy, query: &'a Policy) -> Self {
-        NoPublicAccess {
-            query,
-            ..Self::new(policy)
-        }
+    /// The query over `policy`, sliced when `opts` asks for it; what "unknown" means
+    /// always comes from the whole policy (with its owner variables resolved).
+    fn prepare(policy: &'a Policy, opts: Option<&Options>) -> Self {
+        let owner = owner_values(policy);
+        let resolved = if owner.is_empty() {
+            Cow::Borrowed(policy)
+        } else {
+            Cow::Owned(with_owner_values(policy, &owner))
+        };
+        let mut me = Self::naming(policy, &resolved, owner);
+        let query = opts.and_then(|o| sliced(o, || slice::no_public_access(&resolved)));
+        me.query = match query {
+            Some(q) => Cow::Owned(q),
+            None => resolved,
+        };
+        me
     }
 
     pub fn new(policy: &'a Policy) -> Self {
-        let accounts = named_accounts(policy);
+        Self::prepare(policy, None)
+    }
+
+    /// What names a caller in `naming` (the policy with its owner values).
+    fn naming(policy: &'a Policy, naming: &Policy, owner: Vec<(String, String)>) -> Self {
+        let accounts = named_accounts(naming);
         let mut aws_named: Vec<Atom> = accounts.iter().map(|a| literal_atom(a, true)).collect();
         let mut other_named: BTreeMap<PrincipalKind, Vec<Atom>> = BTreeMap::new();
         let mut keys: BTreeMap<String, Vec<Atom>> = BTreeMap::new();
-        for s in &policy.statements {
+        let mut not_anonymous = BTreeSet::new();
+        for s in &naming.statements {
             for p in s.principals.iter().flat_map(|p| &p.items) {
                 let PrincipalPattern::Exact(kind, v) = p else {
                     continue;
@@ -218,26 +328,31 @@ impl<'a> NoPublicAccess<'a> {
                 let atom = literal_atom(v, false);
                 match kind {
                     PrincipalKind::Aws => aws_named.push(atom),
-                    PrincipalKind::Federated if PUBLIC_IDPS.contains(&v.as_str()) => {}
+                    PrincipalKind::Federated if callers::is_open_provider(v) => {}
                     other => other_named.entry(*other).or_default().push(atom),
                 }
             }
             for c in &s.conditions {
-                if !is_identity_key(&c.key) || key_slot(&c.key).0.var == Var::Principal {
+                if anonymous_lacks(&c.key) {
+                    not_anonymous.insert(c.key.clone());
+                }
+                let Some(rule) = callers::key_rule(&c.key) else {
+                    continue;
+                };
+                if key_slot(&c.key).0.var == Var::Principal {
                     continue;
                 }
-                let atoms = keys.entry(c.key.clone()).or_insert_with(|| {
-                    let mut atoms = Vec::new();
-                    if ARN_KEYS.contains(&c.key.as_str()) {
-                        atoms.extend(accounts.iter().map(|a| literal_atom(a, true)));
-                    }
-                    if ACCOUNT_KEYS.contains(&c.key.as_str()) {
-                        atoms.extend(accounts.iter().map(|a| literal_atom(a, false)));
-                    }
-                    atoms
-                });
+                let atoms = keys
+                    .entry(c.key.clone())
+                    .or_insert_with(|| match rule.values {
+                        Values::Arn => accounts.iter().map(|a| literal_atom(a, true)).collect(),
+                        Values::Account => {
+                            accounts.iter().map(|a| literal_atom(a, false)).collect()
+                        }
+                        Values::Plain => Vec::new(),
+                    });
                 for v in &c.values {
-                    match pinning_atom(c.operator.base.positive(), v) {
+                    match pinning_atom(&rule, c.operator.base.positive(), v) {
                         Some(a) if !atoms.contains(&a) => atoms.push(a),
                         _ => {}
                     }
@@ -246,14 +361,17 @@ impl<'a> NoPublicAccess<'a> {
         }
         NoPublicAccess {
             policy,
-            query: policy,
+            query: Cow::Borrowed(policy),
             aws_named,
             other_named,
             keys,
+            not_anonymous: not_anonymous.into_iter().collect(),
+            owner,
         }
     }
 
-    /// The caller and every identity key are fresh.
+    /// The caller and every caller-naming key are fresh; the request carries the owner
+    /// values the query resolved.
     fn untrusted<K: Sink>(&self, sink: &mut K) -> F {
         let principal = Slot::of(Var::Principal);
         let fresh = |sink: &mut K, atoms: &[Atom]| {
@@ -265,7 +383,12 @@ impl<'a> NoPublicAccess<'a> {
                 },
             )
         };
-        let mut callers = vec![sink.kind_is(None)];
+        let mut anonymous = vec![sink.kind_is(None)];
+        for key in &self.not_anonymous {
+            let present = sink.present(&Slot::of(Var::Key(key.clone())));
+            anonymous.push(not(present));
+        }
+        let mut callers = vec![and(anonymous)];
         let aws = sink.kind_is(Some(PrincipalKind::Aws));
         callers.push(and([aws, fresh(sink, &self.aws_named)]));
         for kind in [
@@ -288,6 +411,13 @@ impl<'a> NoPublicAccess<'a> {
             };
             parts.push(sink.forall(&Slot::of(Var::Key(key.clone())), &pred));
         }
+        for (key, value) in &self.owner {
+            let pred = Pred {
+                atoms: vec![literal_atom(value, false)],
+                negated: false,
+            };
+            parts.push(sink.exists(&Slot::of(Var::Key(key.clone())), &pred));
+        }
         and(parts)
     }
 }
@@ -301,7 +431,7 @@ impl Spec for NoPublicAccess<'_> {
     }
     fn build<K: Sink>(&self, sink: &mut K) -> Built {
         let domain = request_domain(sink, PolicyType::Resource);
-        let (allows, candidates) = policy_allows(sink, self.query, "policy");
+        let (allows, candidates) = policy_allows(sink, &self.query, "policy");
         let untrusted = self.untrusted(sink);
         let untrusted = sink.define(
             "untrusted",
@@ -335,7 +465,7 @@ impl Spec for NoPublicAccess<'_> {
         self.policy
     }
     fn vacuous(&self) -> bool {
-        !has_allow(self.query)
+        !has_allow(&self.query)
     }
 }
 
@@ -372,12 +502,7 @@ pub fn check(
 ) -> Result<Result<CheckResult, CheckError>, ResourceTypeError> {
     validate_resource_type(resource_type)?;
     Ok(run(opts, || {
-        let sliced = sliced(opts, || slice::no_public_access(policy));
-        let spec = match &sliced {
-            Some(query) => NoPublicAccess::sliced(policy, query),
-            None => NoPublicAccess::new(policy),
-        };
-        run_timed(&spec, opts)
+        run_timed(&NoPublicAccess::prepare(policy, Some(opts)), opts)
     }))
 }
 

@@ -512,7 +512,7 @@ fn pins_caller(p: &PrincipalPattern) -> bool {
             arn_account(arn).is_some_and(is_account_id)
         }
         PrincipalPattern::Exact(PrincipalKind::Federated, v) => {
-            literal(v) && !super::no_public_access::is_public_idp(v)
+            literal(v) && !super::callers::is_open_provider(v)
         }
         PrincipalPattern::Exact(_, v) => literal(v),
         PrincipalPattern::Everyone | PrincipalPattern::AnyOfKind(_) => false,

@@ -23,6 +23,28 @@ use super::term::{self, F, and, not, or};
 pub const PRINCIPAL_ARN: &str = "aws:principalarn";
 pub const PRINCIPAL_ACCOUNT: &str = "aws:principalaccount";
 
+/// How AWS spells the global keys a query may put in a counterexample without a policy
+/// writing them (a policy's own spelling wins).
+pub const GLOBAL_KEY_SPELLINGS: &[&str] = &[
+    "aws:ResourceAccount",
+    "aws:ResourceOrgID",
+    "aws:ResourceOrgPaths",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceIp",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:SecureTransport",
+    "aws:CurrentTime",
+    "aws:EpochTime",
+    "aws:PrincipalType",
+    "aws:PrincipalTag",
+    "aws:userid",
+    "aws:username",
+];
+
 /// Keys AWS documents as multivalued; any other key is single-valued unless a policy
 /// uses it with a set qualifier.
 pub const MULTIVALUED_KEYS: &[&str] = &[

@@ -1,0 +1,447 @@
+//! Realistic counterexamples. A region's witness is its shortest string, so a confirmed
+//! counterexample may name the action `s3:`, the caller `arn:aws:iam:::role/Admin` (no
+//! account), the resource `""` or `aws:PrincipalOrgID = o-`: values no AWS request
+//! carries. Here each such field is rewritten into one that AWS could receive — a known
+//! action that the policies' patterns cover, a 12-digit account, an ARN filled in from
+//! the policy's own pattern — and a rewrite is kept only when the check confirms the
+//! rewritten request again (eval/ on the policies as written, and the check's own
+//! condition). Nothing here can turn a PASS into a FAIL or make a finding unconfirmed:
+//! when no realistic value confirms, the witness stays as it was.
+
+use std::collections::BTreeSet;
+
+use crate::actions;
+use crate::eval::{Context, Principal, Request};
+use crate::pattern::{self, Part, Tok, fold};
+use crate::policy::{CondValue, Policy, is_account_id};
+use crate::smt::model;
+
+use super::Spec;
+
+/// Accounts a rewritten caller may come from, in order; one the policies name is
+/// skipped (it could be a trusted one).
+const FRESH_ACCOUNTS: &[&str] = &[
+    "444455556666",
+    "777788889999",
+    "210987654321",
+    "135792468024",
+];
+
+/// How many rewrites of one field are tried at most (each is one replay).
+const MAX_TRIES: usize = 48;
+
+/// The counterexample with every field that can be made realistic made so.
+pub(crate) fn realize(r: Request, spec: &impl Spec) -> Request {
+    let policies = spec.policies();
+    let principal_ok = match &r.principal {
+        Some(Principal::Aws(arn)) => well_formed_arn(arn, true),
+        Some(Principal::Federated(v)) => !v.is_empty(),
+        Some(Principal::Service(v)) => v.ends_with(".amazonaws.com"),
+        Some(Principal::CanonicalUser(v)) => v.len() == 64,
+        _ => true,
+    };
+    if principal_ok
+        && is_known_action(&r.action)
+        && well_formed_arn(&r.resource, false)
+        && !r
+            .context
+            .iter()
+            .any(|(_, vs)| vs.iter().any(|v| truncated(v)))
+    {
+        return r;
+    }
+    let texts = literal_texts(&policies);
+    let fresh: Vec<&str> = FRESH_ACCOUNTS
+        .iter()
+        .copied()
+        .filter(|a| !texts.iter().any(|t| t.contains(a)))
+        .collect();
+    let r = principal(r, spec, &fresh);
+    let r = action(r, spec, &policies);
+    let r = resource(r, spec, &policies, &fresh);
+    context(r, spec, &policies)
+}
+
+/// The first candidate the check confirms, else the request unchanged.
+fn first_confirmed(
+    r: Request,
+    spec: &impl Spec,
+    candidates: impl IntoIterator<Item = Request>,
+) -> Request {
+    candidates
+        .into_iter()
+        .take(MAX_TRIES)
+        .find(|c| spec.confirm(c).is_ok())
+        .unwrap_or(r)
+}
+
+/// The request with another caller, its derived keys (`aws:PrincipalArn`,
+/// `aws:PrincipalAccount`) linked anew.
+pub(crate) fn with_principal(r: &Request, principal: Principal) -> Option<Request> {
+    let mut out = r.clone();
+    out.principal = Some(principal);
+    let mut context = Context::default();
+    for (k, v) in r.context.iter() {
+        let derived = [model::PRINCIPAL_ARN, model::PRINCIPAL_ACCOUNT].contains(&fold(k).as_str());
+        if !derived {
+            context.add(k, v.to_vec());
+        }
+    }
+    out.context = context;
+    out.link_principal_keys().ok()?;
+    Some(out)
+}
+
+/// Whether an ARN has six fields, a partition, a service, a 12-digit (or no) account
+/// and a resource part.
+fn well_formed_arn(arn: &str, account_required: bool) -> bool {
+    let f: Vec<&str> = arn.splitn(6, ':').collect();
+    f.len() == 6
+        && f[0] == "arn"
+        && !f[1].is_empty()
+        && !f[2].is_empty()
+        && (is_account_id(f[4]) || (!account_required && f[4].is_empty()))
+        && !f[5].is_empty()
+        && !f[5].ends_with(['/', ':'])
+}
+
+fn principal(r: Request, spec: &impl Spec, fresh: &[&str]) -> Request {
+    let candidates: Vec<Principal> = match &r.principal {
+        Some(Principal::Aws(arn)) if !well_formed_arn(arn, true) => {
+            let f: Vec<&str> = arn.splitn(6, ':').collect();
+            let field = |i: usize, default: &str| -> String {
+                f.get(i)
+                    .filter(|v| !v.is_empty())
+                    .map_or(default.to_string(), |v| v.to_string())
+            };
+            let resource = match f.get(5) {
+                Some(v) if !v.is_empty() && !v.ends_with(['/', ':']) => v.to_string(),
+                Some(v) if !v.is_empty() => format!("{v}example"),
+                _ => "root".to_string(),
+            };
+            let accounts: Vec<String> = match f.get(4) {
+                Some(a) if is_account_id(a) => vec![a.to_string()],
+                _ => fresh.iter().map(|a| a.to_string()).collect(),
+            };
+            accounts
+                .iter()
+                .map(|account| {
+                    Principal::Aws(format!(
+                        "arn:{}:{}:{}:{account}:{resource}",
+                        field(1, "aws"),
+                        field(2, "iam"),
+                        f.get(3).copied().unwrap_or_default(),
+                    ))
+                })
+                .collect()
+        }
+        Some(Principal::Federated(v)) if v.is_empty() => {
+            let mut out = vec![
+                Principal::Federated("cognito-identity.amazonaws.com".into()),
+                Principal::Federated("accounts.google.com".into()),
+            ];
+            out.extend(fresh.iter().map(|a| {
+                Principal::Federated(format!("arn:aws:iam::{a}:oidc-provider/example.com"))
+            }));
+            out
+        }
+        Some(Principal::Service(v)) if !v.ends_with(".amazonaws.com") => {
+            vec![Principal::Service("example.amazonaws.com".into())]
+        }
+        Some(Principal::CanonicalUser(v)) if v.len() != 64 => {
+            vec![Principal::CanonicalUser("7".repeat(64))]
+        }
+        _ => return r,
+    };
+    let tries: Vec<Request> = candidates
+        .into_iter()
+        .filter_map(|p| with_principal(&r, p))
+        .collect();
+    first_confirmed(r, spec, tries)
+}
+
+/// Whether AWS's action list has the action (case-insensitively).
+pub fn is_known_action(action: &str) -> bool {
+    let folded = fold(action);
+    let Some((service, name)) = folded.split_once(':') else {
+        return false;
+    };
+    let all = actions::all();
+    let start = all.partition_point(|a| a.service < service);
+    all[start..]
+        .iter()
+        .take_while(|a| a.service == service)
+        .any(|a| a.name.eq_ignore_ascii_case(name))
+}
+
+fn action(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
+    if is_known_action(&r.action) {
+        return r;
+    }
+    let folded = fold(&r.action);
+    // Known actions under the patterns that cover the witness: most likely the same
+    // region. A `NotAction` witness lies under none; every known action is a candidate.
+    let mut globs: Vec<&pattern::Glob> = Vec::new();
+    for p in policies {
+        for s in &p.statements {
+            if s.actions.negated {
+                continue;
+            }
+            for a in &s.actions.items {
+                if a.glob.matches(&folded) && !globs.contains(&&a.glob) {
+                    globs.push(&a.glob);
+                }
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let known = actions::all().iter();
+    let candidates = known
+        .filter(|k| {
+            globs.is_empty() || {
+                let name = fold(&k.to_string());
+                globs.iter().any(|g| g.matches(&name))
+            }
+        })
+        .filter(|k| seen.insert((k.service, k.name)))
+        .map(|k| Request {
+            action: k.to_string(),
+            ..r.clone()
+        });
+    first_confirmed(r.clone(), spec, candidates)
+}
+
+/// A pattern's text with its wildcards filled in (`None` with a policy variable).
+fn filled(parts: &[Part], filler: &str) -> Option<String> {
+    let mut out = String::new();
+    for p in parts {
+        match p {
+            Part::Tok(Tok::Lit(c)) => out.push(*c),
+            Part::Tok(Tok::Any | Tok::AnyNoColon) => out.push('x'),
+            Part::Tok(Tok::Star | Tok::StarNoColon) => out.push_str(filler),
+            Part::Var(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// An ARN pattern filled field by field: a wildcard partition becomes `aws`, a region
+/// `us-east-1`, an account a fresh 12-digit one, the resource part `example`.
+fn filled_arn(text: &str, account: &str) -> Option<String> {
+    if text.contains("${") {
+        return None;
+    }
+    let f: Vec<&str> = text.splitn(6, ':').collect();
+    if f.len() != 6 || f[0] != "arn" {
+        return None;
+    }
+    let wild = |v: &str| v.contains(['*', '?']);
+    let fill = |v: &str, default: &str| {
+        if wild(v) {
+            default.to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let resource = if f[5].is_empty() {
+        "example".to_string()
+    } else {
+        f[5].replace('*', "example").replace('?', "x")
+    };
+    Some(format!(
+        "arn:{}:{}:{}:{}:{resource}",
+        fill(f[1], "aws"),
+        fill(f[2], "s3"),
+        if wild(f[3]) { "us-east-1" } else { f[3] },
+        if wild(f[4]) { account } else { f[4] },
+    ))
+}
+
+fn resource(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) -> Request {
+    if well_formed_arn(&r.resource, false) {
+        return r;
+    }
+    let account = fresh.first().copied().unwrap_or("444455556666");
+    let mut candidates: Vec<String> = Vec::new();
+    for p in policies {
+        for s in &p.statements {
+            for res in s
+                .resources
+                .iter()
+                .filter(|e| !e.negated)
+                .flat_map(|e| &e.items)
+            {
+                if let Some(arn) = filled_arn(&res.text, account)
+                    && !candidates.contains(&arn)
+                {
+                    candidates.push(arn);
+                }
+            }
+        }
+    }
+    // A policy without a Resource element (a trust policy) is about the role it is
+    // attached to, in the account of the provider it trusts when it names one.
+    let no_resource_element = policies
+        .iter()
+        .all(|p| p.statements.iter().all(|s| s.resources.is_none()));
+    if no_resource_element {
+        let owner = match &r.principal {
+            Some(Principal::Federated(v) | Principal::Aws(v)) => pattern::arn_account(v)
+                .filter(|a| is_account_id(a))
+                .unwrap_or(account),
+            _ => account,
+        };
+        candidates.insert(0, format!("arn:aws:iam::{owner}:role/example-role"));
+    }
+    // An ARN of the action's service.
+    if let Some((service, _)) = r.action.split_once(':') {
+        let service = fold(service);
+        candidates.push(match service.as_str() {
+            "s3" => "arn:aws:s3:::example-bucket/example-object".to_string(),
+            "iam" => format!("arn:aws:iam::{account}:role/example-role"),
+            _ => format!("arn:aws:{service}:us-east-1:{account}:example"),
+        });
+    }
+    let tries = candidates.into_iter().map(|resource| Request {
+        resource,
+        ..r.clone()
+    });
+    first_confirmed(r.clone(), spec, tries)
+}
+
+/// What stands for a wildcard in a value of `key`.
+fn filler(key: &str) -> &'static str {
+    match key {
+        "aws:principalorgid" | "aws:resourceorgid" | "aws:sourceorgid" => "a1b2c3d4e5",
+        _ => "example",
+    }
+}
+
+/// Whether a context value looks cut short: empty, or ending where a name would go on.
+fn truncated(value: &str) -> bool {
+    value.is_empty() || value.ends_with([':', '/', '-'])
+}
+
+fn context(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
+    let mut r = r;
+    let keys: Vec<String> = r.context.iter().map(|(k, _)| k.to_string()).collect();
+    for key in keys {
+        let folded = fold(&key);
+        if [model::PRINCIPAL_ARN, model::PRINCIPAL_ACCOUNT].contains(&folded.as_str()) {
+            continue;
+        }
+        let Some(values) = r.context.get(&key).map(<[String]>::to_vec) else {
+            continue;
+        };
+        if !values.iter().any(|v| truncated(v)) {
+            continue;
+        }
+        let mut fills: Vec<String> = Vec::new();
+        for p in policies {
+            for s in &p.statements {
+                for c in s.conditions.iter().filter(|c| c.key == folded) {
+                    for v in &c.values {
+                        if let CondValue::Pattern(t) = v
+                            && let Some(f) = filled(&t.parts, filler(&folded))
+                            && !f.is_empty()
+                            && !fills.contains(&f)
+                        {
+                            fills.push(f);
+                        }
+                    }
+                }
+            }
+        }
+        let tries = fills.into_iter().map(|fill| {
+            let mut c = r.clone();
+            let replaced: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    if truncated(v) {
+                        fill.clone()
+                    } else {
+                        v.clone()
+                    }
+                })
+                .collect();
+            let mut context = Context::default();
+            for (k, v) in r.context.iter() {
+                if k == key {
+                    context.add(k, replaced.clone());
+                } else {
+                    context.add(k, v.to_vec());
+                }
+            }
+            c.context = context;
+            c
+        });
+        r = first_confirmed(r.clone(), spec, tries);
+    }
+    r
+}
+
+/// Every literal text in the policies (Principal values, resources, condition values):
+/// a fresh account must appear in none.
+fn literal_texts(policies: &[&Policy]) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in policies {
+        for s in &p.statements {
+            for pr in s.principals.iter().flat_map(|e| &e.items) {
+                out.push(format!("{pr:?}"));
+            }
+            out.extend(
+                s.resources
+                    .iter()
+                    .flat_map(|e| &e.items)
+                    .map(|r| r.text.clone()),
+            );
+            for c in &s.conditions {
+                for v in &c.values {
+                    out.push(match v {
+                        CondValue::Pattern(t) => filled(&t.parts, "*").unwrap_or_default(),
+                        other => format!("{other:?}"),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_actions_are_found_case_insensitively() {
+        assert!(is_known_action("s3:GetObject"));
+        assert!(is_known_action("S3:getobject"));
+        assert!(!is_known_action("s3:"));
+        assert!(!is_known_action("s3:Get?bject"));
+        assert!(!is_known_action("GetObject"));
+    }
+
+    #[test]
+    fn arns_are_filled_field_by_field() {
+        assert_eq!(
+            filled_arn("arn:aws:s3:::b/*", "444455556666").as_deref(),
+            Some("arn:aws:s3:::b/example")
+        );
+        assert_eq!(
+            filled_arn("arn:*:sqs:*:*:queue-*", "444455556666").as_deref(),
+            Some("arn:aws:sqs:us-east-1:444455556666:queue-example")
+        );
+        assert_eq!(filled_arn("*", "444455556666"), None);
+        assert_eq!(filled_arn("arn:aws:s3:::${aws:username}/*", "1"), None);
+    }
+
+    #[test]
+    fn well_formed_arns() {
+        assert!(well_formed_arn("arn:aws:iam::111122223333:role/r", true));
+        assert!(!well_formed_arn("arn:aws:iam:::role/r", true));
+        assert!(well_formed_arn("arn:aws:s3:::b/k", false));
+        assert!(!well_formed_arn("arn:aws:s3:::b/", false));
+        assert!(!well_formed_arn("arn:::::", false));
+        assert!(!well_formed_arn("", false));
+    }
+}
