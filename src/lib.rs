@@ -8,6 +8,7 @@ pub mod checks;
 pub mod cli;
 pub mod eval;
 pub mod json;
+pub mod keys;
 pub mod pattern;
 pub mod policy;
 pub mod proof;

@@ -341,7 +341,7 @@ fn bad_arguments_exit_2() {
             "--resource",
             "*",
             "--principal",
-            "s3.amazonaws.com",
+            "s3 bucket owner",
         ],
         None,
     );

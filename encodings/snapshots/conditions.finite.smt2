@@ -27,21 +27,21 @@
 ;   region 1: e.g. "arn:::::"
 (assert (and (>= principal (- 1)) (< principal 2)))
 ; condition key `aws:currenttime` = `key6`: one of 2 regions, -1: absent
-;   region 0: e.g. "not-a-date"
-;   region 1: e.g. "2029-12-31T23:59:59.999Z"
+;   region 0: e.g. "2030-01-01T00:00:00.000Z"
+;   region 1: e.g. "2026-01-01T00:00:00Z"
 (assert (and (>= key6 (- 1)) (< key6 2)))
 ; condition key `aws:securetransport` = `key7`: one of 2 regions, -1: absent
-;   region 0: e.g. ""
-;   region 1: e.g. "true"
+;   region 0: e.g. "true"
+;   region 1: e.g. "false"
 (assert (and (>= key7 (- 1)) (< key7 2)))
 ; condition key `aws:sourceip` = `key8`: one of 3 regions, -1: absent
-;   region 0: e.g. "not-an-address"
+;   region 0: e.g. "203.0.113.7"
 ;   region 1: e.g. "10.0.0.0"
 ;   region 2: e.g. "10.9.0.0"
 (assert (and (>= key8 (- 1)) (< key8 3)))
 ; condition key `s3:max-keys` = `key9`: one of 3 regions, -1: absent
-;   region 0: e.g. "not-a-number"
-;   region 1: e.g. "99"
+;   region 0: e.g. "1001"
+;   region 1: e.g. "1"
 ;   region 2: e.g. "550"
 (assert (and (>= key9 (- 1)) (< key9 3)))
 ; condition key `s3:prefix` = `key10`: one of 3 regions, -1: absent
@@ -51,10 +51,10 @@
 (assert (and (>= key10 (- 1)) (< key10 3)))
 ; the principal has a value unless the caller is anonymous
 (assert (= (= principal (- 1)) (= pkind 0)))
-; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
-(assert (= domain (and (or (not (= pkind 1)) (not (= principal 0))) (= pkind 1))))
+; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers; each key read holds values of its documented type and is present where AWS documents it always is
+(assert (= domain (and (or (not (= pkind 1)) (not (= principal 0))) (= pkind 1) (>= key6 0) (>= key7 0))))
 ; new policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= new_s0 (and (= action 1) (>= key10 0) (= key10 1) (>= key9 0) (= key9 1) (>= key6 0) (= key6 1) (>= key8 0) (>= key8 1) (<= key8 2) (>= key7 0) (= key7 1))))
+(assert (= new_s0 (and (= action 1) (>= key10 0) (= key10 1) (>= key9 0) (= key9 1) (>= key6 0) (= key6 1) (>= key8 0) (>= key8 1) (<= key8 2) (>= key7 0) (= key7 0))))
 ; new policy allows the request: some Allow applies and no Deny does
 (assert (= new_allows new_s0))
 ; existing policy, statement index: 0 (Allow) at /Statement: applies to the request

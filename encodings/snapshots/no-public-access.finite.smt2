@@ -30,7 +30,7 @@
 (assert (and (>= key6 (- 1)) (< key6 2)))
 ; the principal has a value unless the caller is anonymous
 (assert (= (= principal (- 1)) (= pkind 0)))
-; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
+; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers; each key read holds values of its documented type and is present where AWS documents it always is
 (assert (= domain (or (not (= pkind 1)) (not (= principal 0)))))
 ; policy policy, statement index: 0 (Allow) at /Statement/0: applies to the request
 (assert (= policy_s0 (and (= action 1) (>= key6 0) (= key6 1))))

@@ -49,7 +49,7 @@
 (assert (and (>= pkind 0) (<= pkind 4)))
 ; `action`: compared only ignoring case, so its value is taken lower-cased
 (assert (str.in_re action (re.* (re.union (re.range " " "@") (re.range "[" "~")))))
-; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
+; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers; each key read holds values of its documented type and is present where AWS documents it always is
 (assert (= domain (or (not (= pkind 1)) (and (= pkind 1) (= pr_f0 "arn")) (and (not (= pkind 1)) (str.in_re principal (re.++ (str.to_re "arn:") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* re.allchar)))))))
 ; policy policy, statement index: 0 (Allow) at /Statement/0: applies to the request
 (assert (= policy_s0 (and (= action "s3:getobject") (or res_arn (and (not res_arn) (= res_other 0))) key0_0_p (= key0_0_s "vpc-1a2b"))))

@@ -51,7 +51,7 @@
 (assert (and (>= pkind 0) (<= pkind 4)))
 ; `action`: compared only ignoring case, so its value is taken lower-cased
 (assert (str.in_re action (re.* (re.union (re.range " " "@") (re.range "[" "~")))))
-; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
+; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers; each key read holds values of its documented type and is present where AWS documents it always is
 (assert (= domain (and (or (not (= pkind 1)) (and (= pkind 1) (= pr_f0 "arn")) (and (not (= pkind 1)) (str.in_re principal (re.++ (str.to_re "arn:") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* re.allchar))))) (= pkind 1))))
 ; new policy, statement index: 0 (Allow) at /Statement: applies to the request
 (assert (= new_s0 (and (= action "s3:getobject") res_arn (= res_f0 "arn") (= res_f1 "aws") (= res_f2 "s3") (= res_f3 "") (= res_f4 "") key1_0_p (str.prefixof (str.++ "b/home/" key1_0_s) res_f5) (str.in_re (str.substr res_f5 (str.len (str.++ "b/home/" key1_0_s)) (- (str.len res_f5) (str.len (str.++ "b/home/" key1_0_s)))) (re.++ (str.to_re "/") (re.* re.allchar))))))

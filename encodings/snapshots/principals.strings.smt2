@@ -47,7 +47,7 @@
 (assert (and (>= pkind 0) (<= pkind 4)))
 ; `action`: compared only ignoring case, so its value is taken lower-cased
 (assert (str.in_re action (re.* (re.union (re.range " " "@") (re.range "[" "~")))))
-; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
+; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers; each key read holds values of its documented type and is present where AWS documents it always is
 (assert (= domain (or (not (= pkind 1)) (and (= pkind 1) (= pr_f0 "arn")) (and (not (= pkind 1)) (str.in_re principal (re.++ (str.to_re "arn:") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* re.allchar)))))))
 ; new policy, statement index: 0 (Allow) at /Statement: applies to the request
 (assert (= new_s0 (and (or (and (= pkind 1) (not (= pkind 0)) (or (and (= pkind 1) (= pr_f4 "111122223333")) (and (not (= pkind 1)) (str.in_re principal (re.++ (str.to_re "arn:") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":111122223333:") (re.* re.allchar)))))) (and (= pkind 2) (not (= pkind 0)) (not (= pkind 1)) (= principal "logs.amazonaws.com"))) (= action "s3:putobject") (or res_arn (and (not res_arn) (= res_other 0))))))

@@ -31,7 +31,7 @@
 (assert true)
 ; the principal has a value unless the caller is anonymous
 (assert (= (= principal (- 1)) (= pkind 0)))
-; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
+; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers; each key read holds values of its documented type and is present where AWS documents it always is
 (assert (= domain (and (or (not (= pkind 1)) (not (= principal 0))) (= pkind 1))))
 ; new policy, statement index: 0 (Allow) at /Statement: applies to the request
 (assert (= new_s0 (and (= action 1) (or (not (or key6_r0 key6_r1 key6_r2)) (and (or key6_r0 key6_r1 key6_r2) (not key6_r0))))))

@@ -57,7 +57,7 @@
 (assert (or (not key0_2_p) key0_1_p))
 ; `action`: compared only ignoring case, so its value is taken lower-cased
 (assert (str.in_re action (re.* (re.union (re.range " " "@") (re.range "[" "~")))))
-; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers
+; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers; each key read holds values of its documented type and is present where AWS documents it always is
 (assert (= domain (and (or (not (= pkind 1)) (and (= pkind 1) (= pr_f0 "arn")) (and (not (= pkind 1)) (str.in_re principal (re.++ (str.to_re "arn:") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* re.allchar))))) (= pkind 1))))
 ; new policy, statement index: 0 (Allow) at /Statement: applies to the request
 (assert (= new_s0 (and (= action "ec2:createtags") (or res_arn (and (not res_arn) (= res_other 0))) (or (not (or key0_0_p key0_1_p key0_2_p)) (and (or key0_0_p key0_1_p key0_2_p) (or (not key0_0_p) (= key0_0_s "env") (= key0_0_s "owner")) (or (not key0_1_p) (= key0_1_s "env") (= key0_1_s "owner")) (or (not key0_2_p) (= key0_2_s "env") (= key0_2_s "owner")))))))

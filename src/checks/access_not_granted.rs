@@ -145,7 +145,7 @@ impl Spec for AccessNotGranted<'_> {
         self.policy.policy_type
     }
     fn build<K: Sink>(&self, sink: &mut K) -> Built {
-        let domain = request_domain(sink, self.policy_type());
+        let domain = request_domain(sink, self.policy_type(), &[self.policy]);
         let (allows, candidates) = policy_allows(sink, self.policy, "policy");
         let listed = self.listed(sink);
         let listed = sink.define(

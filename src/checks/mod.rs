@@ -214,9 +214,14 @@ pub(crate) fn policy_allows<K: Sink>(
     (allows, names)
 }
 
-/// Facts every request has: identity policies are used by IAM principals, and an IAM
-/// principal's value is an ARN with an account field.
-pub(crate) fn request_domain<K: Sink>(sink: &mut K, policy_type: PolicyType) -> F {
+/// Facts every request has: identity policies are used by IAM principals, an IAM
+/// principal's value is an ARN with an account field, and every key the `policies` read
+/// holds values of its documented type and is present where AWS documents it always is.
+pub(crate) fn request_domain<K: Sink>(
+    sink: &mut K,
+    policy_type: PolicyType,
+    policies: &[&Policy],
+) -> F {
     let shape = Pred {
         atoms: vec![model::arn_atom("arn:*:*:*:*:*")],
         negated: false,
@@ -232,10 +237,11 @@ pub(crate) fn request_domain<K: Sink>(sink: &mut K, policy_type: PolicyType) -> 
         PolicyType::Identity => sink.kind_is(Some(PrincipalKind::Aws)),
         PolicyType::Resource => term::t(),
     };
-    let domain = and([arn, caller]);
+    let keys = model::key_facts(sink, policies);
+    let domain = and([arn, caller, keys]);
     sink.define(
         "domain",
-        "every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers",
+        "every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers; each key read holds values of its documented type and is present where AWS documents it always is",
         domain,
     )
 }
@@ -474,6 +480,21 @@ pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult,
     // Only a confirmed counterexample is made realistic and more readable (and each
     // rewrite confirmed again).
     linked = realize::realize(linked, spec);
+    // A witness action outside AWS's action list: ask whether any known action fails
+    // too (its counterexample replaces this one), or whether only such names do.
+    let mut unknown_only = false;
+    if !is_known_action(&linked.action) {
+        let start = Instant::now();
+        match known_action_counterexample(spec, opts)? {
+            KnownAction::Found(r) => linked = r,
+            KnownAction::NoneExists => unknown_only = true,
+            KnownAction::Undecided => {}
+        }
+        info!(
+            elapsed_us = start.elapsed().as_micros() as u64,
+            unknown_only, "looked for a known action"
+        );
+    }
     if let Some(readable) = readable_principal(&linked, spec) {
         linked = readable;
     }
@@ -491,8 +512,15 @@ pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult,
                 Answer::Unsat => false,
             };
         if let (true, Some(s)) = (is_reason, subject.statements.get(*index)) {
+            let mut description = spec.reason(&s.label());
+            if unknown_only {
+                description.push_str(&format!(
+                    " No action AWS defines today gains this access: only names outside AWS's action list (such as `{}`) do, so it matters only if AWS adds such an action.",
+                    linked.action
+                ));
+            }
             reasons.push(Reason {
-                description: spec.reason(&s.label()),
+                description,
                 statement_index: *index,
                 statement_id: s.sid.clone(),
             });
@@ -616,6 +644,132 @@ fn expand(
     })
 }
 
+/// What the solver says about known actions when a counterexample's action is none.
+enum KnownAction {
+    /// A confirmed, realistic counterexample whose action AWS defines.
+    Found(Request),
+    /// No known action fails the check: only names AWS does not define do.
+    NoneExists,
+    /// The question could not be answered (no finitized encoding, a timeout).
+    Undecided,
+}
+
+/// How many known actions the strings encoding states as one disjunction, at most.
+const MAX_KNOWN_LITERALS: usize = 512;
+
+/// The known actions some Allow statement of `subject` covers (a counterexample's
+/// action is always one of them), or `None` when an Allow uses `NotAction` or they are
+/// too many to list.
+fn covered_known_actions(subject: &Policy) -> Option<Vec<String>> {
+    let mut globs = Vec::new();
+    for s in subject
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+    {
+        if s.actions.negated {
+            return None;
+        }
+        globs.extend(s.actions.items.iter().map(|a| &a.glob));
+    }
+    let names: Vec<String> = crate::actions::all()
+        .iter()
+        .map(|a| a.to_string())
+        .filter(|n| {
+            let folded = crate::pattern::fold(n);
+            globs.iter().any(|g| g.matches(&folded))
+        })
+        .take(MAX_KNOWN_LITERALS + 1)
+        .collect();
+    (names.len() <= MAX_KNOWN_LITERALS).then_some(names)
+}
+
+/// Lowers the query again with one more definition, "the action is a known one", and
+/// asks the solver under it. Finitized: the regions that hold AWS's actions (mapping
+/// 22,000 actions costs milliseconds, so only a counterexample with an unknown action
+/// pays it). Strings: the known actions the subject's Allow statements cover, as one
+/// disjunction of literals.
+fn known_action_counterexample(
+    spec: &impl Spec,
+    opts: &Options,
+) -> Result<KnownAction, CheckError> {
+    let Ok((mut lowered, _, _)) = lower(spec, opts) else {
+        return Ok(KnownAction::Undecided);
+    };
+    let flags = match &mut lowered {
+        Lowered::Finite(fin) => {
+            let flags = action_flags(fin);
+            let any = or(flags
+                .iter()
+                .map(|(flag, _)| term::var(flag))
+                .collect::<Vec<_>>());
+            fin.script.define(
+                "action_is_known",
+                "the action is one AWS defines".to_string(),
+                any,
+            );
+            Some(flags)
+        }
+        Lowered::Strings(st) => {
+            let Some(names) = covered_known_actions(spec.subject()) else {
+                return Ok(KnownAction::Undecided);
+            };
+            let any = st.action_is_one_of(&names);
+            st.script.define(
+                "action_is_known",
+                "the action is one AWS defines".to_string(),
+                any,
+            );
+            None
+        }
+    };
+    let mut solver = Engine::load(
+        lowered.script(),
+        opts.solver,
+        opts.timeout_ms,
+        opts.max_memory_mb,
+    );
+    let model = match solver.check(&["action_is_known"]) {
+        Answer::Unsat => return Ok(KnownAction::NoneExists),
+        Answer::Unknown(_) => return Ok(KnownAction::Undecided),
+        Answer::Sat(m) => m,
+    };
+    let Some(flags) = flags else {
+        // Strings: the model's action is a known one already (lower-cased, maybe).
+        let request = match concrete(&lowered, model.as_ref(), spec) {
+            Ok(r) => r,
+            Err(DecodeError::Unrealizable(_)) => return Ok(KnownAction::Undecided),
+            Err(DecodeError::Internal(why)) => return Err(CheckError::Internal(why)),
+        };
+        return Ok(match spec.confirm(&request) {
+            Ok(()) => KnownAction::Found(realize::realize(request, spec)),
+            Err(_) => KnownAction::Undecided,
+        });
+    };
+    for (flag, members) in &flags {
+        let model = match solver.check(&[flag.as_str()]) {
+            Answer::Sat(m) => m,
+            _ => continue,
+        };
+        let request = match concrete(&lowered, model.as_ref(), spec) {
+            Ok(r) => r,
+            Err(DecodeError::Unrealizable(_)) => continue,
+            Err(DecodeError::Internal(why)) => return Err(CheckError::Internal(why)),
+        };
+        // Every member of a failing region fails; the first one stands for them.
+        let Some(a) = members.first() else { continue };
+        let mut r = request;
+        r.action = a.to_string();
+        spec.confirm(&r).map_err(|why| {
+            CheckError::Internal(format!(
+                "the known action `{a}` lies in a failing region but does not replay: {why}"
+            ))
+        })?;
+        return Ok(KnownAction::Found(realize::realize(r, spec)));
+    }
+    Ok(KnownAction::Undecided)
+}
+
 /// The same counterexample with the account's root ARN as its IAM principal, when the
 /// witness is a bare shortest ARN and the evaluator still confirms the result.
 fn readable_principal(r: &Request, spec: &impl Spec) -> Option<Request> {
@@ -731,15 +885,37 @@ pub(crate) fn concrete_truth(f: &F) -> bool {
 /// of `policies` reads with a set qualifier and that AWS does not document as
 /// multivalued carries at most one distinct value (every proof states this
 /// assumption). A request outside it cannot be sent to AWS for such a key.
+///
+/// The request's values also have their keys' documented types, and every key the
+/// policies read that AWS documents as always present (for an IAM caller: every signed
+/// request) is present (src/keys, encodings/request.md).
 pub fn within_model(policies: &[&Policy], request: &Request) -> bool {
+    use crate::keys::{self, Availability};
     let mut collector = Collector::default();
     for p in policies {
         collector.note_policy(p);
     }
-    request.context.iter().all(|(key, values)| {
+    let values_fit = request.context.iter().all(|(key, values)| {
+        let key = crate::pattern::fold(key);
         let distinct: std::collections::BTreeSet<&String> = values.iter().collect();
-        distinct.len() <= 1 || collector.is_multivalued(&crate::pattern::fold(key))
-    })
+        let scalar = keys::key_type(&key).scalar;
+        (distinct.len() <= 1 || collector.is_multivalued(&key))
+            && values.iter().all(|v| keys::is_value_of(scalar, v))
+    });
+    let iam_caller = matches!(request.principal, Some(Principal::Aws(_)))
+        || policies
+            .iter()
+            .any(|p| p.policy_type == PolicyType::Identity);
+    let present = policies
+        .iter()
+        .flat_map(|p| &p.statements)
+        .flat_map(|s| &s.conditions)
+        .all(|c| match keys::availability(&c.key) {
+            Some(Availability::Always) => request.context.get(&c.key).is_some(),
+            Some(Availability::IamCaller) if iam_caller => request.context.get(&c.key).is_some(),
+            _ => true,
+        });
+    values_fit && present
 }
 
 /// What the encoder's formulas say about one concrete request: whether the policy allows

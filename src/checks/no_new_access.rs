@@ -31,7 +31,7 @@ impl Spec for NoNewAccess<'_> {
         self.new.policy_type
     }
     fn build<K: Sink>(&self, sink: &mut K) -> Built {
-        let domain = request_domain(sink, self.policy_type());
+        let domain = request_domain(sink, self.policy_type(), &[self.query.0, self.query.1]);
         let (new_allows, candidates) = policy_allows(sink, self.query.0, "new");
         let (existing_allows, _) = policy_allows(sink, self.query.1, "existing");
         Built {

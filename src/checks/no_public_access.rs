@@ -430,7 +430,7 @@ impl Spec for NoPublicAccess<'_> {
         PolicyType::Resource
     }
     fn build<K: Sink>(&self, sink: &mut K) -> Built {
-        let domain = request_domain(sink, PolicyType::Resource);
+        let domain = request_domain(sink, PolicyType::Resource, &[&self.query]);
         let (allows, candidates) = policy_allows(sink, &self.query, "policy");
         let untrusted = self.untrusted(sink);
         let untrusted = sink.define(

@@ -8,8 +8,6 @@
 //! condition). Nothing here can turn a PASS into a FAIL or make a finding unconfirmed:
 //! when no realistic value confirms, the witness stays as it was.
 
-use std::collections::BTreeSet;
-
 use crate::actions;
 use crate::eval::{Context, Principal, Request};
 use crate::pattern::{self, Part, Tok, fold};
@@ -33,6 +31,7 @@ const MAX_TRIES: usize = 48;
 /// The counterexample with every field that can be made realistic made so.
 pub(crate) fn realize(r: Request, spec: &impl Spec) -> Request {
     let policies = spec.policies();
+    let r = complete(r, spec, &policies);
     let principal_ok = match &r.principal {
         Some(Principal::Aws(arn)) => well_formed_arn(arn, true),
         Some(Principal::Federated(v)) => !v.is_empty(),
@@ -60,6 +59,55 @@ pub(crate) fn realize(r: Request, spec: &impl Spec) -> Request {
     let r = action(r, spec, &policies);
     let r = resource(r, spec, &policies, &fresh);
     context(r, spec, &policies)
+}
+
+/// The request with every key that AWS always sends and the policies read: a query
+/// whose slice left out the statements reading a key does not mention it, and any
+/// value of the key keeps the answer (slice.rs keeps each request's answer).
+fn complete(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
+    use crate::keys::{self, Availability};
+    let iam = matches!(r.principal, Some(Principal::Aws(_)))
+        || policies
+            .iter()
+            .any(|p| p.policy_type == crate::policy::PolicyType::Identity);
+    let mut out = r.clone();
+    for c in policies
+        .iter()
+        .flat_map(|p| &p.statements)
+        .flat_map(|s| &s.conditions)
+    {
+        let needed = match keys::availability(&c.key) {
+            Some(Availability::Always) => true,
+            Some(Availability::IamCaller) => iam,
+            None => false,
+        };
+        if !needed || out.context.get(&c.key).is_some() {
+            continue;
+        }
+        let value = match c.key.as_str() {
+            "aws:securetransport" => "true",
+            "aws:currenttime" => "2026-01-01T00:00:00Z",
+            "aws:epochtime" => "1767225600",
+            "aws:principalisawsservice" => "false",
+            "aws:userid" => "AIDAEXAMPLEUSERID00001",
+            "aws:principaltype" => match &r.principal {
+                None | Some(Principal::Anonymous) if !iam => "Anonymous",
+                Some(Principal::Aws(arn)) if arn.ends_with(":root") => "Account",
+                Some(Principal::Aws(arn)) if arn.contains(":user/") => "User",
+                _ => "AssumedRole",
+            },
+            _ => continue,
+        };
+        let name = model::GLOBAL_KEY_SPELLINGS
+            .iter()
+            .find(|k| fold(k) == c.key)
+            .map_or(c.key_text.as_str(), |k| k);
+        out.context.add(name, [value.to_string()]);
+    }
+    if out == r || spec.confirm(&out).is_err() {
+        return r;
+    }
+    out
 }
 
 /// The first candidate the check confirms, else the request unchanged.
@@ -174,41 +222,81 @@ pub fn is_known_action(action: &str) -> bool {
         .any(|a| a.name.eq_ignore_ascii_case(name))
 }
 
+/// How many action patterns a known action is compared with, at most, to find one
+/// that every pattern treats as the witness (beyond that, only the replay decides).
+const MAX_PATTERNS_COMPARED: usize = 1_000;
+
+/// How many known actions are scanned for one in the witness's region.
+const MAX_SCANNED: usize = 1_024;
+
 fn action(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
     if is_known_action(&r.action) {
         return r;
     }
     let folded = fold(&r.action);
-    // Known actions under the patterns that cover the witness: most likely the same
-    // region. A `NotAction` witness lies under none; every known action is a candidate.
-    let mut globs: Vec<&pattern::Glob> = Vec::new();
+    // Every action pattern, and the Allow patterns that cover the witness.
+    let mut all: Vec<&pattern::Glob> = Vec::new();
+    let mut allowing: Vec<&pattern::Glob> = Vec::new();
     for p in policies {
         for s in &p.statements {
-            if s.actions.negated {
-                continue;
-            }
             for a in &s.actions.items {
-                if a.glob.matches(&folded) && !globs.contains(&&a.glob) {
-                    globs.push(&a.glob);
+                all.push(&a.glob);
+                let allows = s.effect == crate::policy::Effect::Allow && !s.actions.negated;
+                if allows && a.glob.matches(&folded) && !allowing.contains(&&a.glob) {
+                    allowing.push(&a.glob);
                 }
             }
         }
     }
-    let mut seen = BTreeSet::new();
-    let known = actions::all().iter();
-    let candidates = known
-        .filter(|k| {
-            globs.is_empty() || {
-                let name = fold(&k.to_string());
-                globs.iter().any(|g| g.matches(&name))
-            }
-        })
-        .filter(|k| seen.insert((k.service, k.name)))
-        .map(|k| Request {
-            action: k.to_string(),
+    // A known action that every pattern matches exactly when it matches the witness
+    // lies in the witness's region: the replay confirms it. Others are tried after.
+    let same_region = |name: &String| {
+        all.len() <= MAX_PATTERNS_COMPARED
+            && all.iter().all(|g| g.matches(name) == g.matches(&folded))
+    };
+    // The witness's own service first (`s3:` is most likely an `s3` action).
+    let service = folded.split_once(':').map_or("", |(s, _)| s);
+    let covered = || {
+        let all = actions::all();
+        let own = all.iter().filter(|k| k.service == service);
+        own.chain(all.iter().filter(|k| k.service != service))
+            .map(|k| fold(&k.to_string()))
+            .filter(|name| allowing.is_empty() || allowing.iter().any(|g| g.matches(name)))
+            .take(MAX_SCANNED)
+    };
+    let request = |name: String| {
+        spelled(&name).map(|action| Request {
+            action,
             ..r.clone()
-        });
-    first_confirmed(r.clone(), spec, candidates)
+        })
+    };
+    let same = covered().filter(same_region).filter_map(request);
+    let r = first_confirmed(r.clone(), spec, same);
+    if is_known_action(&r.action) {
+        return r;
+    }
+    // Then the actions under every Allow pattern that covers the witness (the most
+    // specific ones), then under any.
+    let under_all = covered()
+        .filter(|name| allowing.iter().all(|g| g.matches(name)))
+        .filter_map(request);
+    let r = first_confirmed(r.clone(), spec, under_all);
+    if is_known_action(&r.action) {
+        return r;
+    }
+    first_confirmed(r.clone(), spec, covered().filter_map(request))
+}
+
+/// A known action's own spelling, from its folded name.
+fn spelled(folded: &str) -> Option<String> {
+    let (service, name) = folded.split_once(':')?;
+    let all = actions::all();
+    let start = all.partition_point(|a| a.service < service);
+    all[start..]
+        .iter()
+        .take_while(|a| a.service == service)
+        .find(|a| a.name.eq_ignore_ascii_case(name))
+        .map(|a| a.to_string())
 }
 
 /// A pattern's text with its wildcards filled in (`None` with a policy variable).

@@ -240,6 +240,7 @@ fn simulate(args: SimulateArgs) -> Result<u8> {
     }
     input::context_from_pairs(&mut request.context, &args.context)?;
     request.link_principal_keys()?;
+    request.check_types().context("--context")?;
 
     let start = Instant::now();
     let evaluation = eval::evaluate(&policy, &request);

@@ -90,9 +90,36 @@ impl FromStr for Principal {
             Some(PrincipalKind::Service) => Ok(Principal::Service(value.to_string())),
             Some(PrincipalKind::Federated) => Ok(Principal::Federated(value.to_string())),
             Some(PrincipalKind::CanonicalUser) => Ok(Principal::CanonicalUser(value.to_string())),
+            // The bare forms policies write: web identity providers and IAM identity
+            // provider ARNs are federated, `NAME.amazonaws.com` is a service.
+            None if is_federated_name(value) => Ok(Principal::Federated(value.to_string())),
+            None if is_service_name(value) => Ok(Principal::Service(value.to_string())),
             None => aws(value),
         }
     }
+}
+
+/// The web identity providers a `Federated` principal names by host.
+const WEB_IDENTITY_PROVIDERS: &[&str] = &[
+    "cognito-identity.amazonaws.com",
+    "accounts.google.com",
+    "graph.facebook.com",
+    "www.amazon.com",
+];
+
+/// A web identity provider or an IAM OIDC / SAML provider ARN.
+fn is_federated_name(v: &str) -> bool {
+    WEB_IDENTITY_PROVIDERS.contains(&v)
+        || (v.starts_with("arn:")
+            && (v.contains(":oidc-provider/") || v.contains(":saml-provider/")))
+}
+
+/// A service principal: `NAME.amazonaws.com` (and the China partition's
+/// `NAME.amazonaws.com.cn`), no ARN.
+fn is_service_name(v: &str) -> bool {
+    !v.starts_with("arn:")
+        && !v.contains(':')
+        && (v.ends_with(".amazonaws.com") || v.ends_with(".amazonaws.com.cn"))
 }
 
 impl fmt::Display for Principal {
@@ -163,6 +190,9 @@ pub enum RequestError {
         given: String,
         implied: String,
     },
+    /// A value no request carries for a key of a documented type (src/keys).
+    #[error("{0}")]
+    Mistyped(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +205,17 @@ pub struct Request {
 }
 
 impl Request {
+    /// Rejects a context value that AWS never sends for its key: a key whose type AWS
+    /// documents (Bool, Numeric, Date, IPAddress, ARN) takes only values of that type.
+    pub fn check_types(&self) -> Result<(), RequestError> {
+        for (key, values) in self.context.iter() {
+            for v in values {
+                crate::keys::check_value(key, v).map_err(RequestError::Mistyped)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Fills `aws:PrincipalArn` and `aws:PrincipalAccount` from an IAM principal (the
     /// Principal element and these keys describe the same caller), rejecting given
     /// values that contradict it.
@@ -439,7 +480,11 @@ mod tests {
             "anonymous".parse::<Principal>().unwrap(),
             Principal::Anonymous
         );
-        assert!("s3.amazonaws.com".parse::<Principal>().is_err());
+        assert!("s3 bucket owner".parse::<Principal>().is_err());
+        assert_eq!(
+            "s3.amazonaws.com".parse::<Principal>().unwrap(),
+            Principal::Service("s3.amazonaws.com".into())
+        );
         assert!("Service:".parse::<Principal>().is_err());
     }
 

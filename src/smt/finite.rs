@@ -276,6 +276,90 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
     Ok(out)
 }
 
+/// Regions of a key whose values AWS types as Bool, Numeric, Date or IPAddress, from a
+/// finite list of values of that type that meets every truth such a value can have:
+/// both Booleans; or the family's candidates around every constant, the constants that
+/// string literals spell included, plus those literals themselves. Exact for these
+/// values (between two constants every typed atom keeps its truth, and a string literal
+/// holds on one value only), so no region lacks a witness and none is a value AWS never
+/// sends. `None` (the general construction, with the type left to the domain fact)
+/// where the list would not be complete: a string atom with a wildcard, or an atom of
+/// another family.
+fn typed_regions(atoms: &[Atom], scalar: crate::keys::Scalar) -> Option<Vec<Region>> {
+    use crate::keys::{Scalar, is_value_of};
+    use crate::policy::condition::{parse_date, parse_number};
+    let family = match scalar {
+        Scalar::Bool => None,
+        Scalar::Numeric => Some(ValueFamily::Number),
+        Scalar::Date => Some(ValueFamily::Date),
+        Scalar::Ip => Some(ValueFamily::Ip),
+        Scalar::String | Scalar::Arn => return None,
+    };
+    let mut literals: Vec<String> = Vec::new();
+    let mut numbers = Vec::new();
+    let mut dates = Vec::new();
+    let mut nets = Vec::new();
+    for a in atoms {
+        match (&a.value, family) {
+            // Two values: every atom's truth is computed on both.
+            (_, None) => {}
+            (CondValue::Number(n), Some(ValueFamily::Number)) => numbers.push(*n),
+            (CondValue::Date(d), Some(ValueFamily::Date)) => dates.push(*d),
+            (CondValue::Ip(n), Some(ValueFamily::Ip)) => nets.push(*n),
+            (CondValue::Pattern(_) | CondValue::Binary(_), Some(_)) => {
+                let g = a.glob()?;
+                let text: String = g
+                    .toks
+                    .iter()
+                    .map(|t| match t {
+                        crate::pattern::Tok::Lit(c) => Some(*c),
+                        _ => None,
+                    })
+                    .collect::<Option<String>>()?;
+                literals.push(text);
+            }
+            _ => return None,
+        }
+    }
+    for l in &literals {
+        match scalar {
+            Scalar::Numeric => numbers.extend(parse_number(l)),
+            Scalar::Date => dates.extend(parse_date(l)),
+            Scalar::Ip => nets.extend(l.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from)),
+            _ => {}
+        }
+    }
+    // A realistic value first: a region no constant splits takes it as its witness, and
+    // a key no atom reads still has one value of its type.
+    let mut candidates: Vec<String> = match scalar {
+        Scalar::Bool => vec!["true".into(), "false".into()],
+        Scalar::Numeric => vec!["1".into()],
+        Scalar::Date => vec!["2026-01-01T00:00:00Z".into()],
+        _ => vec!["203.0.113.7".into(), "2001:db8::7".into()],
+    };
+    candidates.extend(match scalar {
+        Scalar::Bool => Vec::new(),
+        Scalar::Numeric => regions::number_candidates(&numbers),
+        Scalar::Date => regions::date_candidates(&dates),
+        _ => regions::ip_candidates(&nets),
+    });
+    candidates.extend(literals);
+    let matchers: Vec<_> = atoms.iter().map(Atom::matcher).zip(0..).collect();
+    let mut seen = FxHashSet::default();
+    let mut out: Vec<Region> = Vec::new();
+    for w in candidates.into_iter().filter(|w| is_value_of(scalar, w)) {
+        let truth = truths(&matchers, &w);
+        if seen.insert(truth.clone()) {
+            out.push(Region {
+                truth,
+                witness: Some(w),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.truth.cmp(&b.truth));
+    Some(out)
+}
+
 /// The maximal runs of consecutive numbers in an ascending list, as (first, last).
 fn runs(sorted: &[usize]) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
@@ -404,7 +488,14 @@ impl Finite {
                 continue;
             }
             let atoms: Vec<Atom> = collector.atoms.remove(&var).unwrap_or_default();
-            let regions = regions_of(&atoms, max_states)?;
+            let typed = match &var {
+                Var::Key(k) => typed_regions(&atoms, crate::keys::key_type(k).scalar),
+                _ => None,
+            };
+            let regions = match typed {
+                Some(regions) => regions,
+                None => regions_of(&atoms, max_states)?,
+            };
             let mut preds: Vec<Vec<u32>> = collector
                 .preds
                 .remove(&var)

@@ -40,22 +40,10 @@ pub const GLOBAL_KEY_SPELLINGS: &[&str] = &[
     "aws:CurrentTime",
     "aws:EpochTime",
     "aws:PrincipalType",
+    "aws:PrincipalIsAWSService",
     "aws:PrincipalTag",
     "aws:userid",
     "aws:username",
-];
-
-/// Keys AWS documents as multivalued; any other key is single-valued unless a policy
-/// uses it with a set qualifier.
-pub const MULTIVALUED_KEYS: &[&str] = &[
-    "aws:tagkeys",
-    "aws:principalorgpaths",
-    "aws:sourceorgpaths",
-    "aws:resourceorgpaths",
-    "aws:calledvia",
-    "aws:principalservicenameslist",
-    "sts:transitivetagkeys",
-    "cognito-identity.amazonaws.com:amr",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -396,6 +384,79 @@ pub fn condition<K: Sink>(sink: &mut K, c: &Condition) -> F {
     ])
 }
 
+/// The values of a documented type, as a predicate every value of a key satisfies: two
+/// literals for Bool, the ARN shape, and "reads as a number / date / address" for the
+/// others (a value that reads as none satisfies no atom of the family).
+pub fn type_pred(scalar: crate::keys::Scalar) -> Option<Pred> {
+    use crate::keys::Scalar;
+    use crate::policy::Cmp;
+    let atoms = match scalar {
+        Scalar::String => return None,
+        Scalar::Bool => vec![literal_atom("true", false), literal_atom("false", false)],
+        Scalar::Arn => vec![arn_atom("arn:*:*:*:*:*")],
+        Scalar::Numeric => [Cmp::Ge, Cmp::Lt]
+            .map(|c| Atom {
+                op: BaseOp::Numeric(c),
+                value: CondValue::Number(rust_decimal::Decimal::ZERO),
+                account: false,
+            })
+            .to_vec(),
+        Scalar::Date => [Cmp::Ge, Cmp::Lt]
+            .map(|c| Atom {
+                op: BaseOp::Date(c),
+                value: CondValue::Date(0),
+                account: false,
+            })
+            .to_vec(),
+        Scalar::Ip => ["0.0.0.0/0", "::/0"]
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .map(|n| Atom {
+                op: BaseOp::IpAddress,
+                value: CondValue::Ip(n),
+                account: false,
+            })
+            .collect(),
+    };
+    Some(Pred {
+        atoms,
+        negated: false,
+    })
+}
+
+/// What AWS documents about the keys a query reads (src/keys): each value has the key's
+/// type, and a key that every request of a kind carries is present in those requests.
+pub fn key_facts<K: Sink>(sink: &mut K, policies: &[&Policy]) -> F {
+    use crate::keys::{self, Availability};
+    let mut read = BTreeSet::new();
+    for p in policies {
+        for s in &p.statements {
+            read.extend(s.conditions.iter().map(|c| c.key.as_str()));
+        }
+    }
+    let mut facts = Vec::new();
+    for key in read {
+        let (slot, account) = key_slot(key);
+        if slot.var == Var::Principal || account {
+            // The caller itself (principals.md): its shape is a domain fact already.
+            continue;
+        }
+        if let Some(pred) = type_pred(keys::key_type(key).scalar) {
+            facts.push(sink.forall(&slot, &pred));
+        }
+        match keys::availability(key) {
+            Some(Availability::Always) => facts.push(sink.present(&slot)),
+            Some(Availability::IamCaller) => {
+                let iam = sink.kind_is(Some(PrincipalKind::Aws));
+                let present = sink.present(&slot);
+                facts.push(or([not(iam), present]));
+            }
+            None => {}
+        }
+    }
+    and(facts)
+}
+
 /// What the policies say about each variable, gathered before regions are built.
 #[derive(Debug, Default, Clone)]
 pub struct Collector {
@@ -409,6 +470,9 @@ pub struct Collector {
     pub variable_keys: BTreeSet<String>,
     /// Whether anything reads the principal.
     pub principal_used: bool,
+    /// Whether a condition asks if the caller's derived keys are present (`Null` on
+    /// `aws:PrincipalAccount`): the answer depends on who the caller is.
+    pub principal_presence_read: bool,
     /// The distinct predicates asked of each variable, as sorted positions in `atoms`:
     /// values on which all of them agree are interchangeable, so the finitized
     /// encoding's regions need to tell only these apart.
@@ -497,14 +561,15 @@ impl Collector {
     pub fn principal_relevant(&self) -> bool {
         let shape = arn_atom("arn:*:*:*:*:*");
         self.principal_used
-            && self
-                .atoms
-                .get(&Var::Principal)
-                .is_some_and(|atoms| atoms.iter().any(|a| *a != shape))
+            && (self.principal_presence_read
+                || self
+                    .atoms
+                    .get(&Var::Principal)
+                    .is_some_and(|atoms| atoms.iter().any(|a| *a != shape)))
     }
 
     pub fn is_multivalued(&self, key: &str) -> bool {
-        self.multivalued.contains(key) || MULTIVALUED_KEYS.contains(&key)
+        self.multivalued.contains(key) || crate::keys::key_type(key).multivalued
     }
 
     pub fn families(&self, var: &Var) -> BTreeSet<ValueFamily> {
@@ -546,6 +611,7 @@ impl Sink for Collector {
         self.atoms.entry(slot.var.clone()).or_default();
         if slot.var == Var::Principal {
             self.principal_used = true;
+            self.principal_presence_read = true;
         }
         term::t()
     }

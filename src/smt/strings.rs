@@ -284,6 +284,29 @@ impl Strings {
             principal_used: collector.principal_relevant(),
             error: None,
         };
+        // A key AWS types as a number, date or address holds that type's values, and this
+        // encoding keeps a value's text and its typed view apart: a key also compared as
+        // text (`StringEquals s3:max-keys 100` beside `NumericEquals`) would get a model
+        // whose two views disagree. The finitized encoding decides it exactly.
+        for key in me.keys.keys() {
+            let typed = matches!(
+                crate::keys::key_type(key).scalar,
+                crate::keys::Scalar::Numeric | crate::keys::Scalar::Date | crate::keys::Scalar::Ip
+            );
+            // `*` holds on every value, whatever its view: it constrains nothing.
+            let constrains_text = |a: &&Atom| {
+                a.family() == ValueFamily::Text && a.glob().is_none_or(|g| g.toks != [Tok::Star])
+            };
+            let text_atoms = collector
+                .atoms
+                .get(&Var::Key(key.clone()))
+                .is_some_and(|atoms| atoms.iter().any(|a| constrains_text(&a)));
+            if typed && text_atoms {
+                me.error = Some(Unsupported(format!(
+                    "string and typed comparisons of the one key `{key}` in the strings encoding"
+                )));
+            }
+        }
         me.declare(collector);
         me
     }
@@ -431,6 +454,23 @@ impl Strings {
             self.error = Some(Unsupported(why));
         }
         term::f()
+    }
+
+    /// The action is one of `names` (compared as the encoding holds the action: lower-cased
+    /// when every pattern ignores its case, which action patterns always do).
+    pub fn action_is_one_of(&self, names: &[String]) -> F {
+        let folded = self.folded_domain.contains("action");
+        or(names
+            .iter()
+            .map(|n| {
+                let lit = if folded {
+                    crate::pattern::fold(n)
+                } else {
+                    n.clone()
+                };
+                F::StrEq(S::Var("action".into()), S::Lit(lit))
+            })
+            .collect::<Vec<_>>())
     }
 
     pub fn take_error(&mut self) -> Option<Unsupported> {

@@ -1,0 +1,436 @@
+//! Only requests AWS could receive (src/keys, src/checks/realize.rs): typed condition
+//! keys, documented availability, realistic counterexamples, and the regressions of
+//! issue 15. Each typed domain and availability entry has a pair that was a false FAIL
+//! (a value or an absence no request has) and is now a PASS, and its mirror that still
+//! FAILs with a well-typed counterexample; both encodings must agree.
+
+mod common;
+
+use hornbeam::checks::{CheckResult, Encoding, Options, Verdict, no_new_access};
+use hornbeam::eval::{self, Principal};
+use hornbeam::keys;
+use hornbeam::policy::{self, Policy, PolicyType};
+use serde_json::{Value, json};
+
+fn parse(statements: Value, t: PolicyType) -> Policy {
+    let text = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    policy::parse(&text, t).expect("test policy parses")
+}
+
+fn nna(new: &Policy, existing: &Policy, encoding: Encoding) -> CheckResult {
+    let opts = Options {
+        encoding,
+        ..Options::default()
+    };
+    no_new_access::check(new, existing, &opts).expect("no internal error")
+}
+
+/// Both encodings answer `expected`; a FAIL's counterexample replays and every value
+/// in it has its key's type.
+fn expect(new: Value, existing: Value, t: PolicyType, expected: Verdict) -> Vec<CheckResult> {
+    let (n, e) = (parse(new.clone(), t), parse(existing.clone(), t));
+    [Encoding::Finite, Encoding::Strings]
+        .into_iter()
+        .map(|encoding| {
+            let r = nna(&n, &e, encoding);
+            assert!(
+                r.inconclusive.is_none(),
+                "{encoding:?}: {:?}",
+                r.inconclusive
+            );
+            assert_eq!(
+                r.result, expected,
+                "{encoding:?}: new {new} existing {existing}"
+            );
+            if let Some(c) = &r.counterexample {
+                assert!(eval::allows(&n, c) && !eval::allows(&e, c), "{c:?}");
+                for (k, values) in c.context.iter() {
+                    for v in values {
+                        keys::check_value(k, v).unwrap_or_else(|why| panic!("{why} in {c:?}"));
+                    }
+                }
+            }
+            r
+        })
+        .collect()
+}
+
+fn allow(condition: Value) -> Value {
+    json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*", "Condition": condition})
+}
+
+fn deny(condition: Value) -> Value {
+    json!({"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*", "Condition": condition})
+}
+
+fn plain() -> Value {
+    json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"})
+}
+
+/// The value of `key` in the counterexample.
+fn value(r: &CheckResult, key: &str) -> Option<String> {
+    let c = r.counterexample.as_ref()?;
+    c.context.get(key).and_then(|v| v.first().cloned())
+}
+
+const ID: PolicyType = PolicyType::Identity;
+
+#[test]
+fn bool_keys_are_true_or_false() {
+    // The issue's pair: both allow exactly the requests made over TLS.
+    expect(
+        json!([
+            plain(),
+            deny(json!({"BoolIfExists": {"aws:SecureTransport": "false"}}))
+        ]),
+        json!([allow(json!({"Bool": {"aws:SecureTransport": "true"}}))]),
+        ID,
+        Verdict::Pass,
+    );
+    let rs = expect(
+        json!([plain()]),
+        json!([allow(json!({"Bool": {"aws:SecureTransport": "true"}}))]),
+        ID,
+        Verdict::Fail,
+    );
+    for r in &rs {
+        assert_eq!(value(r, "aws:SecureTransport").as_deref(), Some("false"));
+    }
+}
+
+#[test]
+fn numeric_keys_are_numbers() {
+    expect(
+        json!([
+            plain(),
+            deny(json!({"NumericGreaterThanIfExists": {"s3:max-keys": "100"}}))
+        ]),
+        json!([
+            allow(json!({"NumericLessThanEquals": {"s3:max-keys": "100"}})),
+            allow(json!({"Null": {"s3:max-keys": "true"}}))
+        ]),
+        ID,
+        Verdict::Pass,
+    );
+    let rs = expect(
+        json!([plain()]),
+        json!([
+            allow(json!({"NumericLessThanEquals": {"s3:max-keys": "100"}})),
+            allow(json!({"Null": {"s3:max-keys": "true"}}))
+        ]),
+        ID,
+        Verdict::Fail,
+    );
+    for r in &rs {
+        let v = value(r, "s3:max-keys").expect("the key is set");
+        assert!(v.parse::<f64>().is_ok_and(|n| n > 100.0), "{v}");
+    }
+    // A string literal on a numeric key: its number is a candidate like any other
+    // (finitized; the strings encoding says it cannot relate the two views).
+    let (n, e) = (
+        parse(
+            json!([allow(json!({"StringEquals": {"s3:max-keys": "100"}}))]),
+            ID,
+        ),
+        parse(
+            json!([allow(json!({"NumericEquals": {"s3:max-keys": "100"}}))]),
+            ID,
+        ),
+    );
+    let r = nna(&n, &e, Encoding::Finite);
+    assert_eq!((r.result, r.inconclusive), (Verdict::Pass, None));
+    let r = nna(&n, &e, Encoding::Strings);
+    assert_eq!(r.result, Verdict::Fail);
+    assert!(r.inconclusive.is_some_and(|w| w.contains("`s3:max-keys`")));
+}
+
+#[test]
+fn date_keys_are_dates() {
+    expect(
+        json!([
+            plain(),
+            deny(json!({"DateGreaterThanEquals": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}))
+        ]),
+        json!([allow(
+            json!({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}})
+        )]),
+        ID,
+        Verdict::Pass,
+    );
+    let rs = expect(
+        json!([plain()]),
+        json!([allow(
+            json!({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}})
+        )]),
+        ID,
+        Verdict::Fail,
+    );
+    for r in &rs {
+        let v = value(r, "aws:CurrentTime").expect("the key is set");
+        assert!(v.as_str() >= "2030", "{v}");
+    }
+}
+
+#[test]
+fn address_keys_are_addresses() {
+    let everywhere = json!({"IpAddressIfExists": {"aws:SourceIp": ["0.0.0.0/0", "::/0"]}});
+    expect(
+        json!([plain()]),
+        json!([allow(everywhere)]),
+        ID,
+        Verdict::Pass,
+    );
+    let rs = expect(
+        json!([plain()]),
+        json!([allow(
+            json!({"IpAddressIfExists": {"aws:SourceIp": "10.0.0.0/8"}})
+        )]),
+        ID,
+        Verdict::Fail,
+    );
+    for r in &rs {
+        let v = value(r, "aws:SourceIp").expect("the key is set");
+        assert!(
+            v.parse::<std::net::IpAddr>().is_ok() && !v.starts_with("10."),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn arn_keys_are_arns() {
+    let any_arn = json!({"ArnLikeIfExists": {"aws:SourceArn": "arn:*:*:*:*:*"}});
+    expect(json!([plain()]), json!([allow(any_arn)]), ID, Verdict::Pass);
+    let rs = expect(
+        json!([plain()]),
+        json!([allow(
+            json!({"ArnLikeIfExists": {"aws:SourceArn": "arn:aws:sns:*:*:*"}})
+        )]),
+        ID,
+        Verdict::Fail,
+    );
+    for r in &rs {
+        let v = value(r, "aws:SourceArn").expect("the key is set");
+        assert!(
+            v.starts_with("arn:") && !v.starts_with("arn:aws:sns:"),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn keys_every_request_carries_are_present() {
+    for key in [
+        "aws:SecureTransport",
+        "aws:CurrentTime",
+        "aws:EpochTime",
+        "aws:PrincipalType",
+    ] {
+        // Was a FAIL with the key absent.
+        expect(
+            json!([plain()]),
+            json!([allow(json!({"Null": {key: "false"}}))]),
+            ID,
+            Verdict::Pass,
+        );
+        // The mirror: the key's absence is what the existing policy allows; now nothing.
+        expect(
+            json!([allow(json!({"Null": {key: "true"}}))]),
+            json!([]),
+            ID,
+            Verdict::Pass,
+        );
+        let rs = expect(
+            json!([plain()]),
+            json!([allow(json!({"Null": {key: "true"}}))]),
+            ID,
+            Verdict::Fail,
+        );
+        for r in &rs {
+            assert!(value(r, key).is_some(), "{key} is present");
+        }
+    }
+}
+
+#[test]
+fn keys_every_iam_caller_carries_are_present_for_iam_callers_only() {
+    for key in ["aws:userid", "aws:PrincipalIsAWSService"] {
+        expect(
+            json!([plain()]),
+            json!([allow(json!({"Null": {key: "false"}}))]),
+            ID,
+            Verdict::Pass,
+        );
+        // A resource policy's anonymous caller has none.
+        let star = |condition: Value| {
+            let mut s = allow(condition);
+            s["Principal"] = json!("*");
+            s
+        };
+        let rs = expect(
+            json!([star(json!({}))]),
+            json!([star(json!({"Null": {key: "false"}}))]),
+            PolicyType::Resource,
+            Verdict::Fail,
+        );
+        for r in &rs {
+            let c = r
+                .counterexample
+                .as_ref()
+                .expect("a FAIL has a counterexample");
+            assert!(
+                !matches!(c.principal, Some(Principal::Aws(_))),
+                "{key}: only a non-IAM caller lacks it: {c:?}"
+            );
+        }
+    }
+}
+
+/// Issue 15, bug a: `Null aws:PrincipalAccount false` in an identity policy gave exit 4
+/// (the counterexample carried no principal, so its replay failed).
+#[test]
+fn a_null_test_on_the_principal_account_names_the_caller() {
+    let new = json!([{"Effect": "Allow", "NotAction": ["s3:GetObjectTagging", "s3:*"],
+        "Resource": "arn:aws:s3:::*/*", "Condition": {"Null": {"aws:PrincipalAccount": "false"}}}]);
+    let existing = json!([{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}]);
+    for r in expect(new, existing, ID, Verdict::Fail) {
+        let c = r.counterexample.expect("a counterexample");
+        let Some(Principal::Aws(arn)) = &c.principal else {
+            panic!("an IAM caller: {c:?}");
+        };
+        assert!(
+            policy::is_account_id(arn.split(':').nth(4).unwrap_or_default()),
+            "{arn}"
+        );
+        assert!(hornbeam::checks::is_known_action(&c.action), "{}", c.action);
+    }
+}
+
+/// Issue 15, bug b: `{"Federated": "*"}` gave the caller `Federated:` with no name.
+#[test]
+fn a_federated_wildcard_gives_a_named_provider() {
+    let trust = |principal: Value| json!([{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRoleWithWebIdentity"}]);
+    let rs = expect(
+        trust(json!({"Federated": "*"})),
+        trust(json!({"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.example.com"})),
+        PolicyType::Resource,
+        Verdict::Fail,
+    );
+    for r in rs {
+        let c = r.counterexample.expect("a counterexample");
+        let Some(Principal::Federated(name)) = &c.principal else {
+            panic!("a federated caller: {c:?}");
+        };
+        assert!(!name.is_empty());
+        // What hornbeam prints, `hornbeam simulate` reads back.
+        let printed = c
+            .principal
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert_eq!(printed.parse::<Principal>().ok(), c.principal);
+    }
+}
+
+/// Issue 15, bug c (first half): the bare service principal form policies use.
+#[test]
+fn bare_service_and_provider_principals_parse() {
+    let p = |s: &str| s.parse::<Principal>().expect("parses");
+    assert_eq!(
+        p("lambda.amazonaws.com"),
+        Principal::Service("lambda.amazonaws.com".into())
+    );
+    assert_eq!(
+        p("ec2.amazonaws.com.cn"),
+        Principal::Service("ec2.amazonaws.com.cn".into())
+    );
+    assert_eq!(
+        p("cognito-identity.amazonaws.com"),
+        Principal::Federated("cognito-identity.amazonaws.com".into())
+    );
+    assert_eq!(
+        p("arn:aws:iam::111122223333:saml-provider/Okta"),
+        Principal::Federated("arn:aws:iam::111122223333:saml-provider/Okta".into())
+    );
+    assert_eq!(
+        p("arn:aws:iam::111122223333:role/r"),
+        Principal::Aws("arn:aws:iam::111122223333:role/r".into())
+    );
+}
+
+#[test]
+fn simulate_rejects_a_value_no_request_carries_and_reads_bare_services() {
+    let bin = env!("CARGO_BIN_EXE_hornbeam");
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let base = [
+        "simulate",
+        "--policy-document",
+        doc,
+        "--policy-type",
+        "RESOURCE_POLICY",
+        "--action",
+        "sts:AssumeRole",
+        "--resource",
+        "arn:aws:iam::111122223333:role/r",
+        "--principal",
+        "lambda.amazonaws.com",
+        "--output",
+        "text",
+    ];
+    let ok = common::hornbeam_with_stdin(bin, &base, None);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.stdout.starts_with("ALLOWED"), "{}", ok.stdout);
+    let mut bad = base.to_vec();
+    bad.extend(["--context", "aws:SecureTransport=yes"]);
+    let run = common::hornbeam_with_stdin(bin, &bad, None);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("`aws:SecureTransport`") && run.stderr.contains("Bool"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+}
+
+/// When only names AWS does not define gain access, the FAIL stays (a future action may
+/// match) and the reasons say so — in both encodings.
+#[test]
+fn access_only_undefined_names_gain_is_reported_as_such() {
+    let new = json!([{"Effect": "Allow", "Action": "s3:?etObject", "Resource": "*"}]);
+    let existing = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]);
+    // The variable sends the query to the strings encoding.
+    let existing_variable = json!([
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/${aws:username}/*"}
+    ]);
+    for existing in [existing, existing_variable] {
+        for r in expect(new.clone(), existing, ID, Verdict::Fail) {
+            let c = r.counterexample.as_ref().expect("a counterexample");
+            assert!(
+                !hornbeam::checks::is_known_action(&c.action),
+                "{}",
+                c.action
+            );
+            assert!(
+                r.reasons
+                    .iter()
+                    .all(|x| x.description.contains("No action AWS defines today")),
+                "{:?}",
+                r.reasons
+            );
+        }
+    }
+    // A defined action that gains access is preferred to the shortest name.
+    let broader =
+        json!([{"Effect": "Allow", "Action": ["s3:?etObject", "s3:PutObject"], "Resource": "*"}]);
+    let existing = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]);
+    for r in expect(broader, existing, ID, Verdict::Fail) {
+        let c = r.counterexample.as_ref().expect("a counterexample");
+        assert_eq!(c.action, "s3:PutObject");
+        assert!(
+            r.reasons
+                .iter()
+                .all(|x| !x.description.contains("No action"))
+        );
+    }
+}
