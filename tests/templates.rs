@@ -1194,3 +1194,45 @@ Resources:
     let kept = find(&ex, "Role", "kept");
     assert_eq!(kept.line, 16);
 }
+
+/// Issue 15, bug d: the AWS provider marks an optional policy attribute the
+/// configuration does not set (a bucket's `policy`) as unknown; that is no policy, not
+/// a blocking "computed at apply time". A set but unknown value still blocks.
+#[test]
+fn an_unset_policy_attribute_the_provider_marks_unknown_holds_no_policy() {
+    let bucket = |name: &str| {
+        json!({"address": format!("module.site.aws_s3_bucket.{name}[0]"), "mode": "managed",
+               "type": "aws_s3_bucket", "name": name, "index": 0, "values": {"bucket": name}})
+    };
+    let change = |name: &str| {
+        json!({"address": format!("module.site.aws_s3_bucket.{name}[0]"),
+               "change": {"after_unknown": {"policy": true, "arn": true}}})
+    };
+    let plan = json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.5",
+        "planned_values": {"root_module": {"child_modules": [{"address": "module.site",
+            "resources": [bucket("plain"), bucket("computed")]}]}},
+        "resource_changes": [change("plain"), change("computed")],
+        "configuration": {"root_module": {"module_calls": {"site": {"module": {"resources": [
+            {"address": "aws_s3_bucket.plain", "type": "aws_s3_bucket", "name": "plain",
+             "expressions": {"bucket": {"constant_value": "plain"}}},
+            {"address": "aws_s3_bucket.computed", "type": "aws_s3_bucket", "name": "computed",
+             "expressions": {"bucket": {"constant_value": "computed"},
+                             "policy": {"references": ["data.aws_iam_policy_document.p.json"]}}}
+        ]}}}}}
+    })
+    .to_string();
+    let x = template::extract(&plan, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    let found: Vec<(&str, bool)> = x
+        .policies
+        .iter()
+        .map(|e| (e.resource.as_str(), e.policy.is_err()))
+        .collect();
+    assert_eq!(found, [("module.site.aws_s3_bucket.computed[0]", true)]);
+    // Without a configuration section nothing says the attribute is unset: it blocks.
+    let mut bare: Value = serde_json::from_str(&plan).unwrap();
+    bare.as_object_mut().unwrap().remove("configuration");
+    let x = template::extract(&bare.to_string(), &Settings::default()).unwrap();
+    assert_eq!(x.policies.len(), 2);
+}

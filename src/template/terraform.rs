@@ -221,6 +221,58 @@ struct Resource<'a> {
     ty: &'a str,
     values: &'a Node,
     unknown: Option<&'a Node>,
+    /// The attributes its configuration sets (`configuration`'s `expressions`), when
+    /// the plan has that section: an optional attribute that the configuration does not
+    /// set but the provider marks unknown (a bucket's `policy`) holds no policy.
+    configured: Option<&'a Node>,
+}
+
+/// A planned resource's address without its instance keys (`module.a[0].x.y["k"]` →
+/// `module.a.x.y`): the configuration names each resource once.
+fn config_address(address: &str) -> String {
+    let mut out = String::with_capacity(address.len());
+    let mut depth = 0usize;
+    let mut quoted = false;
+    for c in address.chars() {
+        match c {
+            '"' if depth > 0 => quoted = !quoted,
+            '[' if !quoted => depth += 1,
+            ']' if !quoted && depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The `expressions` of every resource of the plan's `configuration`, by address
+/// (`module.NAME.` before the resources of a module call).
+fn configured<'a>(
+    module: &'a Node,
+    prefix: &str,
+    out: &mut HashMap<String, &'a Node>,
+    depth: usize,
+) {
+    if depth > 64 {
+        return;
+    }
+    if let Some(NKind::Seq(resources)) = module.get("resources").map(|r| &r.kind) {
+        for r in resources {
+            if let (Some(address), Some(expressions)) = (
+                r.get("address").and_then(Node::as_str),
+                r.get("expressions"),
+            ) {
+                out.insert(format!("{prefix}{address}"), expressions);
+            }
+        }
+    }
+    if let Some(NKind::Map(calls)) = module.get("module_calls").map(|c| &c.kind) {
+        for (name, call) in calls {
+            if let Some(child) = call.get("module") {
+                configured(child, &format!("{prefix}module.{name}."), out, depth + 1);
+            }
+        }
+    }
 }
 
 /// Every policy of a plan.
@@ -241,9 +293,18 @@ pub fn find(root: &Node, settings: &Settings) -> Result<Vec<Found>, TemplateErro
             }
         }
     }
+    let mut expressions = HashMap::new();
+    if let Some(module) = root.get("configuration").and_then(|c| c.get("root_module")) {
+        configured(module, "", &mut expressions, 0);
+    }
     let mut resources = Vec::new();
     if let Some(module) = planned.get("root_module") {
         collect(module, &unknowns, &mut resources, 0)?;
+    }
+    // A resource the configuration does not list keeps `None`: nothing is known of
+    // which attributes it sets.
+    for r in &mut resources {
+        r.configured = expressions.get(&config_address(r.address)).copied();
     }
     let mut out = Vec::new();
     for r in &resources {
@@ -284,6 +345,7 @@ fn collect<'a>(
                 ty,
                 values: empty_values,
                 unknown: unknowns.get(address).copied(),
+                configured: None,
             });
         }
     }
@@ -365,9 +427,11 @@ fn policies_of(
             continue;
         }
         let node = r.values.get(attr);
-        // Optional attributes (a queue without a policy) are absent or empty.
+        // Optional attributes (a queue without a policy) are absent or empty; one the
+        // provider marks unknown holds no policy when the configuration does not set it.
+        let unset = r.configured.is_some_and(|e| e.get(attr).is_none());
         let absent = match node.map(|n| &n.kind) {
-            None | Some(NKind::Null) => !is_unknown(r.unknown, &[attr]),
+            None | Some(NKind::Null) => !is_unknown(r.unknown, &[attr]) || unset,
             Some(NKind::Str(s)) => s.trim().is_empty(),
             _ => false,
         };
