@@ -150,6 +150,7 @@ fn principal() -> impl Strategy<Value = Value> {
         json!({"AWS": "111122223333"}),
         json!({"AWS": "arn:aws:iam::111122223333:role/r"}),
         json!({"AWS": ["444455556666", "arn:aws:iam::111122223333:root"]}),
+        json!({"AWS": "arn:aws:sts::111122223333:assumed-role/r/s"}),
         json!({"Service": "s3.amazonaws.com"}),
         json!({"Federated": "*"}),
         json!({"CanonicalUser": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}),
@@ -229,6 +230,8 @@ fn request(resource_policy: bool) -> impl Strategy<Value = Request> {
         prop::sample::select(REQ_RESOURCES.to_vec()),
         prop::sample::select(vec![
             "arn:aws:iam::111122223333:role/r",
+            "arn:aws:sts::111122223333:assumed-role/r/s",
+            "arn:aws:sts::111122223333:assumed-role/r/t",
             "arn:aws:iam::444455556666:user/u",
             "anonymous",
             "Service:s3.amazonaws.com",

@@ -434,3 +434,66 @@ fn access_only_undefined_names_gain_is_reported_as_such() {
         );
     }
 }
+
+/// Issue 15, bug c (second half): a role session's `aws:PrincipalArn` is its role's
+/// ARN, while a Principal element naming the session ARN still names that session.
+#[test]
+fn a_role_session_is_its_role_with_a_session_name() {
+    let session = "arn:aws:sts::111122223333:assumed-role/Deployer/ci-run";
+    let role = "arn:aws:iam::111122223333:role/Deployer";
+    let trust = |principal: &str| {
+        json!([{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::b/*"}])
+    };
+    // The role names each of its sessions: nothing new.
+    expect(
+        trust(session),
+        trust(role),
+        PolicyType::Resource,
+        Verdict::Pass,
+    );
+    // One session names no other session of the role.
+    for r in expect(
+        trust(role),
+        trust(session),
+        PolicyType::Resource,
+        Verdict::Fail,
+    ) {
+        let c = r.counterexample.expect("a counterexample");
+        assert_ne!(c.principal, Some(Principal::Aws(session.into())), "{c:?}");
+    }
+    // The session's own key is its role's ARN: a policy reading it sees the role.
+    let by_key = json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::b/*", "Condition": {"ArnEquals": {"aws:PrincipalArn": role}}}]);
+    expect(
+        trust(session),
+        by_key.clone(),
+        PolicyType::Resource,
+        Verdict::Pass,
+    );
+    let mut r: eval::Request = eval::Request {
+        principal: Some(session.parse().expect("a session ARN parses")),
+        action: "s3:GetObject".into(),
+        resource: "arn:aws:s3:::b/k".into(),
+        context: eval::Context::default(),
+    };
+    r.link_principal_keys().expect("consistent");
+    assert_eq!(
+        r.context.get("aws:PrincipalArn"),
+        Some(&[role.to_string()][..])
+    );
+    let p = parse(by_key, PolicyType::Resource);
+    assert!(eval::allows(&p, &r));
+    assert!(eval::allows(
+        &parse(trust(session), PolicyType::Resource),
+        &r
+    ));
+    let other: Principal = "arn:aws:sts::111122223333:assumed-role/Deployer/other"
+        .parse()
+        .expect("parses");
+    r.principal = Some(other);
+    assert!(!eval::allows(
+        &parse(trust(session), PolicyType::Resource),
+        &r
+    ));
+}

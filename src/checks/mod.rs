@@ -238,7 +238,24 @@ pub(crate) fn request_domain<K: Sink>(
         PolicyType::Resource => term::t(),
     };
     let keys = model::key_facts(sink, policies);
-    let domain = and([arn, caller, keys]);
+    // Where a policy names a role session, the caller's value is its role's ARN and the
+    // session's name is held apart: no `aws:PrincipalArn` is a session ARN.
+    let sessions = if model::names_sessions(policies) {
+        let not_session = Pred {
+            atoms: vec![model::session_arn_atom()],
+            negated: true,
+        };
+        sink.forall(
+            &Slot {
+                var: Var::Principal,
+                aws_only: true,
+            },
+            &not_session,
+        )
+    } else {
+        term::t()
+    };
+    let domain = and([arn, caller, keys, sessions]);
     sink.define(
         "domain",
         "every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers; each key read holds values of its documented type and is present where AWS documents it always is",
@@ -569,7 +586,7 @@ fn concrete(
     model: &dyn ModelView,
     spec: &impl Spec,
 ) -> Result<Request, DecodeError> {
-    let request = lowered.decode(model)?;
+    let request = with_session(lowered.decode(model)?);
     let mut linked = spelled_as_written(request, &spec.policies());
     linked
         .link_principal_keys()
@@ -785,6 +802,40 @@ fn readable_principal(r: &Request, spec: &impl Spec) -> Option<Request> {
     spec.confirm(&candidate).ok().map(|()| candidate)
 }
 
+/// A model's role session name (model::ROLE_SESSION) made part of the caller: a role
+/// `arn:P:iam::A:role/R` with session `S` is the caller `arn:P:sts::A:assumed-role/R/S`.
+/// The name never stays in the context; beside any other caller (a user, a role with a
+/// path, which a session ARN cannot name) no policy entry read it.
+fn with_session(mut r: Request) -> Request {
+    let Some(session) = r
+        .context
+        .get(model::ROLE_SESSION)
+        .and_then(|v| v.first().cloned())
+    else {
+        return r;
+    };
+    let mut context = crate::eval::Context::default();
+    for (k, v) in r.context.iter() {
+        if k != model::ROLE_SESSION {
+            context.add(k, v.to_vec());
+        }
+    }
+    r.context = context;
+    if let Some(Principal::Aws(arn)) = &r.principal {
+        let f: Vec<&str> = arn.splitn(6, ':').collect();
+        if let [_, partition, "iam", "", account, resource] = f.as_slice()
+            && let Some(role) = resource.strip_prefix("role/")
+            && !role.contains('/')
+            && !session.is_empty()
+        {
+            r.principal = Some(Principal::Aws(format!(
+                "arn:{partition}:sts::{account}:assumed-role/{role}/{session}"
+            )));
+        }
+    }
+    r
+}
+
 /// Spells a counterexample's action and context keys as the policies write them (both
 /// are case-insensitive, so the request means the same; it is replayed afterwards).
 fn spelled_as_written(mut r: Request, policies: &[&Policy]) -> Request {
@@ -831,21 +882,24 @@ pub(crate) struct Concrete<'r> {
 }
 
 impl Concrete<'_> {
-    fn values(&self, slot: &Slot) -> Vec<&str> {
+    fn values(&self, slot: &Slot) -> Vec<String> {
         let r = self.request;
         match &slot.var {
-            Var::Action => vec![r.action.as_str()],
-            Var::Resource => vec![r.resource.as_str()],
+            Var::Action => vec![r.action.clone()],
+            Var::Resource => vec![r.resource.clone()],
             Var::Principal => match &r.principal {
-                Some(Principal::Aws(arn)) => vec![arn.as_str()],
-                Some(p) if !slot.aws_only => p.value().into_iter().collect(),
+                // The caller's `aws:PrincipalArn`: a role session's role (principals.md).
+                Some(p @ Principal::Aws(_)) => p.principal_arn().into_iter().collect(),
+                Some(p) if !slot.aws_only => p.value().map(str::to_string).into_iter().collect(),
                 _ => Vec::new(),
             },
-            Var::Key(k) => r
-                .context
-                .get(k)
-                .map(|v| v.iter().map(String::as_str).collect())
-                .unwrap_or_default(),
+            Var::Key(k) if k == model::ROLE_SESSION => match &r.principal {
+                Some(Principal::Aws(arn)) => crate::eval::role_session(arn)
+                    .map(|(_, session)| vec![session.to_string()])
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            },
+            Var::Key(k) => r.context.get(k).map(<[String]>::to_vec).unwrap_or_default(),
         }
     }
 

@@ -40,7 +40,7 @@ pub(crate) fn realize(r: Request, spec: &impl Spec) -> Request {
         _ => true,
     };
     if principal_ok
-        && is_known_action(&r.action)
+        && spelled(&fold(&r.action)).as_deref() == Some(r.action.as_str())
         && well_formed_arn(&r.resource, false)
         && !r
             .context
@@ -230,8 +230,13 @@ const MAX_PATTERNS_COMPARED: usize = 1_000;
 const MAX_SCANNED: usize = 1_024;
 
 fn action(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
-    if is_known_action(&r.action) {
-        return r;
+    if let Some(own) = spelled(&fold(&r.action)) {
+        // A known action as AWS spells it (actions are case-insensitive).
+        let respelled = Request {
+            action: own,
+            ..r.clone()
+        };
+        return first_confirmed(r, spec, [respelled]);
     }
     let folded = fold(&r.action);
     // Every action pattern, and the Allow patterns that cover the witness.

@@ -49,6 +49,18 @@ impl Principal {
         }
     }
 
+    /// An IAM caller's `aws:PrincipalArn`: for a role session
+    /// (`arn:aws:sts::A:assumed-role/R/S`) the role's ARN (`arn:aws:iam::A:role/R`), as
+    /// the IAM User Guide says; for any other caller its own ARN.
+    pub fn principal_arn(&self) -> Option<String> {
+        match self {
+            Principal::Aws(arn) => {
+                Some(role_session(arn).map_or_else(|| arn.clone(), |(role, _)| role))
+            }
+            _ => None,
+        }
+    }
+
     /// The account of an IAM principal.
     pub fn account(&self) -> Option<&str> {
         match self {
@@ -97,6 +109,24 @@ impl FromStr for Principal {
             None => aws(value),
         }
     }
+}
+
+/// A role session's role ARN and session name: `arn:P:sts::A:assumed-role/R/S` gives
+/// (`arn:P:iam::A:role/R`, `S`). The session ARN does not carry the role's path, so a
+/// role with a path is named without it.
+pub fn role_session(arn: &str) -> Option<(String, &str)> {
+    let f: Vec<&str> = arn.splitn(6, ':').collect();
+    let [_, partition, "sts", "", account, resource] = f.as_slice() else {
+        return None;
+    };
+    let (role, session) = resource.strip_prefix("assumed-role/")?.split_once('/')?;
+    if role.is_empty() || session.is_empty() {
+        return None;
+    }
+    Some((
+        format!("arn:{partition}:iam::{account}:role/{role}"),
+        session,
+    ))
 }
 
 /// The web identity providers a `Federated` principal names by host.
@@ -223,7 +253,8 @@ impl Request {
         let Some(Principal::Aws(arn)) = &self.principal else {
             return Ok(());
         };
-        let mut implied = vec![("aws:PrincipalArn", arn.clone())];
+        let principal_arn = role_session(arn).map_or_else(|| arn.clone(), |(role, _)| role);
+        let mut implied = vec![("aws:PrincipalArn", principal_arn)];
         if let Some(account) = arn_account(arn) {
             implied.push(("aws:PrincipalAccount", account.to_string()));
         }
@@ -370,6 +401,11 @@ pub fn principal_matches(p: &PrincipalPattern, caller: &Principal) -> bool {
         PrincipalPattern::Everyone => true,
         PrincipalPattern::AnyOfKind(k) => caller.kind() == Some(*k),
         PrincipalPattern::Account(a) => caller.account() == Some(a.as_str()),
+        // A role's ARN names each of its sessions; a session ARN names that session.
+        PrincipalPattern::Exact(PrincipalKind::Aws, v) => {
+            caller.kind() == Some(PrincipalKind::Aws)
+                && (caller.value() == Some(v) || caller.principal_arn().as_deref() == Some(v))
+        }
         PrincipalPattern::Exact(k, v) => caller.kind() == Some(*k) && caller.value() == Some(v),
     }
 }

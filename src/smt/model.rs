@@ -23,6 +23,11 @@ use super::term::{self, F, and, not, or};
 pub const PRINCIPAL_ARN: &str = "aws:principalarn";
 pub const PRINCIPAL_ACCOUNT: &str = "aws:principalaccount";
 
+/// A role session's name, held beside the caller's `aws:PrincipalArn` (the role's ARN):
+/// a Principal entry naming a session ARN names the role and this name. Not a condition
+/// key AWS has; a counterexample carries it in its principal, never in its context.
+pub const ROLE_SESSION: &str = "hornbeam:rolesessionname";
+
 /// How AWS spells the global keys a query may put in a counterexample without a policy
 /// writing them (a policy's own spelling wins).
 pub const GLOBAL_KEY_SPELLINGS: &[&str] = &[
@@ -260,6 +265,21 @@ pub fn arn_atom(pattern: &str) -> Atom {
     }
 }
 
+/// The ARNs of role sessions, which are never an `aws:PrincipalArn`.
+pub fn session_arn_atom() -> Atom {
+    arn_atom("arn:*:sts::*:assumed-role/*")
+}
+
+/// Whether a policy names a role session in a Principal element: only then does a
+/// query hold a session name beside the caller (ROLE_SESSION).
+pub fn names_sessions(policies: &[&Policy]) -> bool {
+    policies.iter().flat_map(|p| &p.statements).any(|s| {
+        s.principals.iter().flat_map(|e| &e.items).any(|p| {
+            matches!(p, PrincipalPattern::Exact(PrincipalKind::Aws, v) if eval::role_session(v).is_some())
+        })
+    })
+}
+
 /// An action-pattern atom (case-insensitive wildcards).
 pub fn action_atom(glob: &Glob) -> Atom {
     folded_action_atom(Arc::new(Template::of_glob(glob, true)))
@@ -298,6 +318,24 @@ pub fn principal_matches<K: Sink>(sink: &mut K, p: &PrincipalPattern) -> F {
                 negated: false,
             };
             and([kind, sink.exists(&Slot::of(Var::Principal), &pred)])
+        }
+        PrincipalPattern::Exact(PrincipalKind::Aws, v) if eval::role_session(v).is_some() => {
+            // The session's role, and the session's name (eval::principal_matches).
+            let Some((role, session)) = eval::role_session(v) else {
+                return term::f();
+            };
+            let kind = sink.kind_is(Some(PrincipalKind::Aws));
+            let role = Pred {
+                atoms: vec![literal_atom(&role, false)],
+                negated: false,
+            };
+            let name = Pred {
+                atoms: vec![literal_atom(session, false)],
+                negated: false,
+            };
+            let is_role = sink.exists(&Slot::of(Var::Principal), &role);
+            let is_session = sink.exists(&Slot::of(Var::Key(ROLE_SESSION.into())), &name);
+            and([kind, is_role, is_session])
         }
         PrincipalPattern::Exact(k, v) => {
             let kind = sink.kind_is(Some(*k));
@@ -559,13 +597,13 @@ impl Collector {
     /// Whether a policy reads the caller (beyond the domain fact that an IAM caller's
     /// value is an ARN): only then does a counterexample name a principal.
     pub fn principal_relevant(&self) -> bool {
-        let shape = arn_atom("arn:*:*:*:*:*");
+        let domain = [arn_atom("arn:*:*:*:*:*"), session_arn_atom()];
         self.principal_used
             && (self.principal_presence_read
                 || self
                     .atoms
                     .get(&Var::Principal)
-                    .is_some_and(|atoms| atoms.iter().any(|a| *a != shape)))
+                    .is_some_and(|atoms| atoms.iter().any(|a| !domain.contains(a))))
     }
 
     pub fn is_multivalued(&self, key: &str) -> bool {
