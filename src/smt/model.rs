@@ -219,6 +219,14 @@ pub trait Sink {
     fn define(&mut self, _name: &str, _comment: &str, term: F) -> F {
         term
     }
+    /// Every value of the slot is of the documented type: `forall` over the type's
+    /// predicate ([`type_pred`]); a lowering may state it more directly.
+    fn typed(&mut self, slot: &Slot, scalar: crate::keys::Scalar) -> F {
+        match type_pred(scalar) {
+            Some(pred) => self.forall(slot, &pred),
+            None => term::t(),
+        }
+    }
 }
 
 /// The slot a condition key reads.
@@ -479,9 +487,7 @@ pub fn key_facts<K: Sink>(sink: &mut K, policies: &[&Policy]) -> F {
             // The caller itself (principals.md): its shape is a domain fact already.
             continue;
         }
-        if let Some(pred) = type_pred(keys::key_type(key).scalar) {
-            facts.push(sink.forall(&slot, &pred));
-        }
+        facts.push(sink.typed(&slot, keys::key_type(key).scalar));
         match keys::availability(key) {
             Some(Availability::Always) => facts.push(sink.present(&slot)),
             Some(Availability::IamCaller) => {

@@ -829,6 +829,37 @@ impl Sink for Strings {
         int_eq("pkind", kind_code(kind))
     }
 
+    /// A number, date or address is a value whose typed view reads: the flags of the
+    /// view (`present ⇒ isn`), equivalent to the type's predicate and free of
+    /// arithmetic.
+    fn typed(&mut self, slot: &Slot, scalar: crate::keys::Scalar) -> F {
+        use crate::keys::Scalar;
+        let flags: &[&str] = match scalar {
+            Scalar::Numeric => &["isn"],
+            Scalar::Date => &["isd"],
+            Scalar::Ip => &["is4", "is6"],
+            _ => {
+                return match super::model::type_pred(scalar) {
+                    Some(pred) => self.forall(slot, &pred),
+                    None => term::t(),
+                };
+            }
+        };
+        let slots = self.slots(slot);
+        let mut out = Vec::new();
+        for (present, terms) in slots {
+            let Some(base) = &terms.base else {
+                return self.fail("a typed action, resource or principal".into());
+            };
+            let read = or(flags
+                .iter()
+                .map(|f| term::var(&format!("{base}_{f}")))
+                .collect::<Vec<_>>());
+            out.push(implies(present, read));
+        }
+        and(out)
+    }
+
     fn define(&mut self, name: &str, comment: &str, term: F) -> F {
         self.script.define(name, comment, term)
     }
