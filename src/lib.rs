@@ -6,9 +6,11 @@
 pub mod actions;
 pub mod checks;
 pub mod cli;
+pub mod context;
 pub mod eval;
 pub mod json;
 pub mod keys;
+pub mod managed;
 pub mod pattern;
 pub mod policy;
 pub mod proof;

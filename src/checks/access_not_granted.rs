@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::eval::{self, Request};
+use crate::eval::Request;
 use crate::pattern::{Syntax, Template};
 use crate::policy::{BaseOp, CondValue};
 use crate::policy::{Policy, PolicyType};
@@ -13,7 +13,7 @@ use crate::smt::term::{F, and, or};
 
 use super::{
     Built, CheckError, CheckResult, Concrete, Options, Spec, concrete_truth, has_allow,
-    policy_allows, request_domain, run, run_timed,
+    limited_allows, limits_allow, relabel, request_domain, run, run_timed,
 };
 
 /// One entry of the `access` list: actions and/or resources.
@@ -42,6 +42,8 @@ struct Entry {
 
 pub struct AccessNotGranted<'a> {
     policy: &'a Policy,
+    /// The policies that limit it in an authorization context (src/context).
+    limits: Vec<&'a Policy>,
     entries: Vec<Entry>,
     any_actions: bool,
     any_resources: bool,
@@ -101,6 +103,7 @@ impl<'a> AccessNotGranted<'a> {
         }
         Ok(AccessNotGranted {
             policy,
+            limits: Vec::new(),
             any_actions: access.iter().any(|a| !a.actions.is_empty()),
             any_resources: access.iter().any(|a| !a.resources.is_empty()),
             entries,
@@ -139,14 +142,18 @@ impl<'a> AccessNotGranted<'a> {
 
 impl Spec for AccessNotGranted<'_> {
     fn policies(&self) -> Vec<&Policy> {
-        vec![self.policy]
+        let mut out = vec![self.policy];
+        out.extend(&self.limits);
+        out
     }
     fn policy_type(&self) -> PolicyType {
         self.policy.policy_type
     }
     fn build<K: Sink>(&self, sink: &mut K) -> Built {
-        let domain = request_domain(sink, self.policy_type(), &[self.policy]);
-        let (allows, candidates) = policy_allows(sink, self.policy, "policy");
+        let mut read = vec![self.policy];
+        read.extend(&self.limits);
+        let domain = request_domain(sink, self.policy_type(), &read);
+        let (allows, candidates) = limited_allows(sink, self.policy, &self.limits, "policy");
         let listed = self.listed(sink);
         let listed = sink.define(
             "listed",
@@ -159,7 +166,7 @@ impl Spec for AccessNotGranted<'_> {
         }
     }
     fn confirm(&self, r: &Request) -> Result<(), String> {
-        if !eval::allows(self.policy, r) {
+        if !limits_allow(self.policy, &self.limits, r) {
             return Err("the policy does not allow it".into());
         }
         if !concrete_truth(&self.listed(&mut Concrete { request: r })) {
@@ -224,6 +231,21 @@ pub fn check(
 ) -> Result<Result<CheckResult, CheckError>, AccessError> {
     let spec = AccessNotGranted::new(policy, access)?;
     Ok(run(opts, || run_timed(&spec, opts)))
+}
+
+/// Runs the check over an authorization context (src/context); reasons name the
+/// identity policy and statement.
+pub fn check_context(
+    context: &crate::context::Combined,
+    access: &[Access],
+    opts: &Options,
+) -> Result<Result<CheckResult, CheckError>, AccessError> {
+    let mut spec = AccessNotGranted::new(&context.policy, access)?;
+    spec.limits = context.limits.iter().map(|(_, p)| p).collect();
+    Ok(run(opts, || run_timed(&spec, opts)).map(|mut r| {
+        relabel(&mut r, context);
+        r
+    }))
 }
 
 /// The SMT-LIB script the check solves.

@@ -214,6 +214,52 @@ pub(crate) fn policy_allows<K: Sink>(
     (allows, names)
 }
 
+/// A side of a check in an authorization context (src/context): `policy` allows and so
+/// does every limit (a permissions boundary, each SCP level, the session policies).
+/// Returns (allows, the Allow statements of `policy` by index and defined name).
+pub(crate) fn limited_allows<K: Sink>(
+    sink: &mut K,
+    policy: &Policy,
+    limits: &[&Policy],
+    tag: &str,
+) -> (F, Vec<(usize, String)>) {
+    let (allows, candidates) = policy_allows(sink, policy, tag);
+    if limits.is_empty() {
+        return (allows, candidates);
+    }
+    let mut parts = vec![allows];
+    for (i, l) in limits.iter().enumerate() {
+        parts.push(policy_allows(sink, l, &format!("{tag}_limit{i}")).0);
+    }
+    let all = sink.define(
+        &format!("{tag}_context_allows"),
+        &format!("{tag}: the policy and every limit (boundary, SCP level, session policies) allow the request"),
+        and(parts),
+    );
+    (all, candidates)
+}
+
+/// The evaluator's reading of [`limited_allows`].
+pub(crate) fn limits_allow(policy: &Policy, limits: &[&Policy], r: &Request) -> bool {
+    crate::eval::allows(policy, r) && limits.iter().all(|l| crate::eval::allows(l, r))
+}
+
+/// Reasons name the identity policy and statement a combined context's statement comes
+/// from (`New access in the statement with sid: X of `AppPolicy`.`).
+pub(crate) fn relabel(result: &mut CheckResult, combined: &crate::context::Combined) {
+    for reason in &mut result.reasons {
+        let i = reason.statement_index;
+        let (Some(label), Some(origin)) = (combined.label(i), combined.origins.get(i)) else {
+            continue;
+        };
+        reason.description = reason
+            .description
+            .replace(&format!("with index: {i}."), &format!("with {label}."));
+        reason.statement_index = origin.index;
+        reason.statement_id = origin.sid.clone();
+    }
+}
+
 /// Facts every request has: identity policies are used by IAM principals, an IAM
 /// principal's value is an ARN with an account field, and every key the `policies` read
 /// holds values of its documented type and is present where AWS documents it always is.

@@ -1,14 +1,14 @@
 //! `check-no-new-access`: does the new policy allow any request the existing one does
 //! not? FAIL iff ∃r. allows(new, r) ∧ ¬allows(existing, r) (DESIGN.md §3).
 
-use crate::eval::{self, Request};
+use crate::eval::Request;
 use crate::policy::{Policy, PolicyType};
 use crate::smt::model::Sink;
 use crate::smt::term::{and, not};
 
 use super::{
-    Built, CheckError, CheckResult, Options, Spec, has_allow, policy_allows, request_domain, run,
-    run_timed, slice, sliced,
+    Built, CheckError, CheckResult, Options, Spec, has_allow, limited_allows, limits_allow,
+    relabel, request_domain, run, run_timed, slice, sliced,
 };
 
 pub const FAIL_MESSAGE: &str =
@@ -21,26 +21,35 @@ pub struct NoNewAccess<'a> {
     pub existing: &'a Policy,
     /// What the query states: the policies themselves, or their slice (slice.rs).
     pub query: (&'a Policy, &'a Policy),
+    /// The policies that limit each side in an authorization context (src/context).
+    pub limits: (Vec<&'a Policy>, Vec<&'a Policy>),
 }
 
 impl Spec for NoNewAccess<'_> {
     fn policies(&self) -> Vec<&Policy> {
-        vec![self.new, self.existing]
+        let mut out = vec![self.new, self.existing];
+        out.extend(self.limits.0.iter().chain(&self.limits.1));
+        out
     }
     fn policy_type(&self) -> PolicyType {
         self.new.policy_type
     }
     fn build<K: Sink>(&self, sink: &mut K) -> Built {
-        let domain = request_domain(sink, self.policy_type(), &[self.query.0, self.query.1]);
-        let (new_allows, candidates) = policy_allows(sink, self.query.0, "new");
-        let (existing_allows, _) = policy_allows(sink, self.query.1, "existing");
+        let mut read = vec![self.query.0, self.query.1];
+        read.extend(self.limits.0.iter().chain(&self.limits.1));
+        let domain = request_domain(sink, self.policy_type(), &read);
+        let (new_allows, candidates) = limited_allows(sink, self.query.0, &self.limits.0, "new");
+        let (existing_allows, _) = limited_allows(sink, self.query.1, &self.limits.1, "existing");
         Built {
             goal: and([domain, new_allows, not(existing_allows)]),
             candidates,
         }
     }
     fn confirm(&self, r: &Request) -> Result<(), String> {
-        match (eval::allows(self.new, r), eval::allows(self.existing, r)) {
+        match (
+            limits_allow(self.new, &self.limits.0, r),
+            limits_allow(self.existing, &self.limits.1, r),
+        ) {
             (true, false) => Ok(()),
             (false, _) => Err("the new policy does not allow it".into()),
             (true, true) => Err("the existing policy allows it too".into()),
@@ -72,10 +81,47 @@ pub fn check(new: &Policy, existing: &Policy, opts: &Options) -> Result<CheckRes
                 new,
                 existing,
                 query,
+                limits: (Vec::new(), Vec::new()),
             },
             opts,
         )
     })
+}
+
+/// Runs the check over two authorization contexts (src/context): does the new context
+/// allow any request the existing one does not? Reasons name the new context's identity
+/// policy and statement. Slicing applies only where neither side has limits (a limit of
+/// the existing side can break what makes a new statement "covered").
+pub fn check_contexts(
+    new: &crate::context::Combined,
+    existing: &crate::context::Combined,
+    opts: &Options,
+) -> Result<CheckResult, CheckError> {
+    let new_limits: Vec<&Policy> = new.limits.iter().map(|(_, p)| p).collect();
+    let existing_limits: Vec<&Policy> = existing.limits.iter().map(|(_, p)| p).collect();
+    let unlimited = new_limits.is_empty() && existing_limits.is_empty();
+    let mut result = run(opts, || {
+        let sliced = sliced(opts, || {
+            unlimited
+                .then(|| slice::no_new_access(&new.policy, &existing.policy))
+                .flatten()
+                .map(|(n, e, dropped)| ((n, e), dropped))
+        });
+        let query = sliced
+            .as_ref()
+            .map_or((&new.policy, &existing.policy), |(n, e)| (n, e));
+        run_timed(
+            &NoNewAccess {
+                new: &new.policy,
+                existing: &existing.policy,
+                query,
+                limits: (new_limits.clone(), existing_limits.clone()),
+            },
+            opts,
+        )
+    })?;
+    relabel(&mut result, new);
+    Ok(result)
 }
 
 /// The SMT-LIB script the check solves.
@@ -89,6 +135,7 @@ pub fn script(
             new,
             existing,
             query: (new, existing),
+            limits: (Vec::new(), Vec::new()),
         },
         opts,
     )
@@ -100,5 +147,6 @@ pub fn proof_script(new: &Policy, existing: &Policy) -> Result<String, crate::sm
         new,
         existing,
         query: (new, existing),
+        limits: (Vec::new(), Vec::new()),
     })
 }

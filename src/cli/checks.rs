@@ -78,6 +78,13 @@ pub struct NoNewAccessArgs {
     /// IDENTITY_POLICY or RESOURCE_POLICY (also `identity` / `resource`).
     #[arg(long, visible_alias = "reference-policy-type")]
     pub policy_type: Option<String>,
+    /// The candidate side as a principal's authorization context: a policy-set document
+    /// (identity policies, permissions boundary, SCP levels, session policies; README).
+    #[arg(long, conflicts_with = "new_policy_document")]
+    pub new_policy_set: Option<String>,
+    /// The reference side as a policy-set document.
+    #[arg(long, conflicts_with = "existing_policy_document")]
+    pub existing_policy_set: Option<String>,
     #[command(flatten)]
     pub template: TemplateArgs,
     #[command(flatten)]
@@ -88,6 +95,9 @@ pub struct NoNewAccessArgs {
 pub struct AccessNotGrantedArgs {
     #[arg(long)]
     pub policy_document: Option<String>,
+    /// The analysed principal's authorization context: a policy-set document (README).
+    #[arg(long, conflicts_with = "policy_document")]
+    pub policy_set: Option<String>,
     /// One access entry: `actions=a,b`, `resources=r1,r2`, both (`actions=a,resources=r`),
     /// or JSON (`[{"actions":[...],"resources":[...]}]`, inline or file://). Repeatable;
     /// entries are alternatives.
@@ -310,7 +320,133 @@ fn finish(
     })
 }
 
+/// Reads a policy-set document (`file://path`, a path or inline JSON); references in it
+/// to `file://` paths are read relative to the set's own file.
+pub fn read_policy_set(arg: &str, flag: &str) -> Result<crate::context::PolicySet> {
+    let text = input::read_document(arg, flag)?;
+    let base = arg
+        .strip_prefix("file://")
+        .or((!arg.trim_start().starts_with('{')).then_some(arg))
+        .and_then(|p| {
+            std::path::Path::new(p)
+                .parent()
+                .map(std::path::Path::to_path_buf)
+        });
+    let read = |reference: &str, pointer: &str| -> std::result::Result<String, String> {
+        let resolved = match (reference.strip_prefix("file://"), &base) {
+            (Some(path), Some(dir)) if std::path::Path::new(path).is_relative() => {
+                format!("file://{}", dir.join(path).display())
+            }
+            _ => reference.to_string(),
+        };
+        if !(resolved.starts_with("file://")
+            || resolved.starts_with("builtin:")
+            || crate::managed::reference_name(&resolved).is_some())
+        {
+            return Err(format!(
+                "`{reference}` is not a policy reference; use `aws-managed:NAME`, an AWS managed policy ARN, `builtin:NAME`, `file://path` or an inline document"
+            ));
+        }
+        input::read_document(&resolved, &format!("{flag}{pointer}")).map_err(|e| format!("{e:#}"))
+    };
+    crate::context::parse_set(&text, &read).map_err(|e| anyhow!("{flag}: {e}"))
+}
+
+/// A side of a context check: a policy-set document, or one document as a context of
+/// one identity policy.
+fn context_side(
+    set: Option<&str>,
+    document: Option<&str>,
+    body: &Body,
+    field: &str,
+    flag: &str,
+    set_flag: &str,
+) -> Result<crate::context::PolicySet> {
+    match set {
+        Some(arg) => read_policy_set(arg, set_flag),
+        None => {
+            let (policy, _) = policy_from(document, body, field, flag, PolicyType::Identity)?;
+            let name = document.unwrap_or(field).trim_start_matches("file://");
+            let name = if name.trim_start().starts_with('{') {
+                field
+            } else {
+                name
+            };
+            Ok(crate::context::PolicySet::single(name, policy))
+        }
+    }
+}
+
+/// The policies a context check's text output explains a counterexample with.
+fn context_policies<'a>(tag: &str, c: &'a crate::context::Combined) -> Vec<(String, &'a Policy)> {
+    let mut out = vec![(format!("{tag} identity"), &c.policy)];
+    out.extend(
+        c.limits
+            .iter()
+            .map(|(what, p)| (format!("{tag} {what}"), p)),
+    );
+    out
+}
+
+/// Refuses what policy sets do not take yet, with the reason.
+fn sets_allow(common: &CommonArgs, policy_type: Option<PolicyType>) -> Result<()> {
+    if common.emit_proof.is_some() {
+        bail!(
+            "--emit-proof does not take policy sets yet; check each policy document alone to get a bundle"
+        );
+    }
+    if policy_type == Some(PolicyType::Resource) {
+        bail!(
+            "a policy set is a principal's identity-side context: use --policy-type IDENTITY_POLICY (or leave it out)"
+        );
+    }
+    Ok(())
+}
+
+fn no_new_access_contexts(args: &NoNewAccessArgs, body: &Body) -> Result<u8> {
+    let policy_type = args
+        .policy_type
+        .as_deref()
+        .map(|t| t.parse::<PolicyType>().map_err(anyhow::Error::msg))
+        .transpose()?;
+    sets_allow(&args.common, policy_type)?;
+    if args.template.template_path.is_some() {
+        bail!("give either --template-path or policy sets, not both");
+    }
+    let new = context_side(
+        args.new_policy_set.as_deref(),
+        args.new_policy_document.as_deref(),
+        body,
+        "newPolicyDocument",
+        "--new-policy-document",
+        "--new-policy-set",
+    )?
+    .combined();
+    let existing = context_side(
+        args.existing_policy_set.as_deref(),
+        args.existing_policy_document.as_deref(),
+        body,
+        "existingPolicyDocument",
+        "--existing-policy-document",
+        "--existing-policy-set",
+    )?
+    .combined();
+    let opts = options(&args.common);
+    let result = checks::no_new_access::check_contexts(&new, &existing, &opts)?;
+    let mut explained = context_policies("new", &new);
+    explained.extend(context_policies("existing", &existing));
+    let named: Vec<(&str, &Policy)> = explained.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+    finish(result, &args.common, &named, None)
+}
+
 pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
+    if args.new_policy_set.is_some() || args.existing_policy_set.is_some() {
+        let body = Body::read(
+            args.common.cli_input_json.as_deref(),
+            &["newPolicyDocument", "existingPolicyDocument", "policyType"],
+        )?;
+        return no_new_access_contexts(&args, &body);
+    }
     let body = Body::read(
         args.common.cli_input_json.as_deref(),
         &["newPolicyDocument", "existingPolicyDocument", "policyType"],
@@ -553,6 +689,20 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         return tmpl::run(&args.template, &args.common, &opts, check);
     }
     tmpl::reject_sarif(&args.common)?;
+    if let Some(set) = &args.policy_set {
+        let policy_type = args
+            .policy_type
+            .as_deref()
+            .map(|t| t.parse::<PolicyType>().map_err(anyhow::Error::msg))
+            .transpose()?;
+        sets_allow(&args.common, policy_type)?;
+        let context = read_policy_set(set, "--policy-set")?.combined();
+        let result = checks::access_not_granted::check_context(&context, &access, &opts)
+            .map_err(|e| anyhow!("--access: {e}"))??;
+        let explained = context_policies("analysed", &context);
+        let named: Vec<(&str, &Policy)> = explained.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+        return finish(result, &args.common, &named, None);
+    }
     let policy_type = policy_type_in(args.policy_type, &body)?;
     let check = |policy: &Policy, text: String| -> batch::One {
         let result = checks::access_not_granted::check(policy, &access, &opts)

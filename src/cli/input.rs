@@ -9,7 +9,8 @@ use crate::eval::Context;
 use crate::json::{self, JsonKind};
 use crate::policy::MAX_DOCUMENT_BYTES;
 
-/// Reads a document argument (`builtin:NAME` names a reference-policy library entry);
+/// Reads a document argument (`builtin:NAME` names a reference-policy library entry,
+/// `aws-managed:NAME` or an AWS managed policy's ARN one of AWS's managed policies);
 /// returns its text.
 pub fn read_document(arg: &str, what: &str) -> Result<String> {
     read_bounded(arg, what, MAX_DOCUMENT_BYTES)
@@ -21,6 +22,11 @@ pub const MAX_REQUEST_BYTES: usize = 3 * MAX_DOCUMENT_BYTES;
 
 /// Reads a document argument of at most `limit` bytes.
 pub fn read_bounded(arg: &str, what: &str, limit: usize) -> Result<String> {
+    if let Some(found) = crate::managed::get(arg) {
+        return found
+            .map(|p| p.document.clone())
+            .with_context(|| what.to_string());
+    }
     if let Some(name) = arg.strip_prefix("builtin:") {
         return match crate::references::get(name) {
             Some(b) => Ok(b.text.to_string()),

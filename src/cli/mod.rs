@@ -59,6 +59,20 @@ enum Command {
     /// The reference-policy library, usable as `builtin:NAME`.
     #[command(subcommand)]
     ReferencePolicies(ReferencePoliciesCommand),
+    /// AWS's managed policies, known offline: usable as `aws-managed:NAME` or their ARN.
+    #[command(subcommand)]
+    ManagedPolicies(ManagedPoliciesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ManagedPoliciesCommand {
+    /// List the AWS managed policies hornbeam knows, with their ARNs and versions.
+    List,
+    /// Print one: `NAME`, `aws-managed:NAME` or its ARN.
+    Show {
+        /// The policy.
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -93,11 +107,18 @@ pub fn print(text: &str) {
 #[derive(clap::Args, Debug)]
 struct SimulateArgs {
     /// The policy: `file://path`, a path, `-` for stdin, or inline JSON.
+    #[arg(
+        long,
+        required_unless_present = "policy_set",
+        conflicts_with = "policy_set"
+    )]
+    policy_document: Option<String>,
+    /// A principal's authorization context instead: a policy-set document (README).
     #[arg(long)]
-    policy_document: String,
+    policy_set: Option<String>,
     /// IDENTITY_POLICY or RESOURCE_POLICY.
-    #[arg(long)]
-    policy_type: String,
+    #[arg(long, required_unless_present = "policy_set")]
+    policy_type: Option<String>,
     /// The action, e.g. `s3:GetObject`.
     #[arg(long)]
     action: String,
@@ -170,6 +191,48 @@ fn run(cli: Cli) -> Result<u8> {
         Command::CheckNoPublicAccess(args) => checks::no_public_access(args),
         Command::VerifyProof(args) => checks::verify_proof(args),
         Command::ReferencePolicies(c) => reference_policies(c),
+        Command::ManagedPolicies(c) => managed_policies(c),
+    }
+}
+
+fn managed_policies(command: ManagedPoliciesCommand) -> Result<u8> {
+    match command {
+        ManagedPoliciesCommand::List => {
+            let mut out = String::new();
+            for name in crate::managed::names() {
+                if let Some(Ok(p)) = crate::managed::get(&format!("aws-managed:{name}")) {
+                    out += &format!("{}\t{}\t{}\n", p.name, p.version, p.arn);
+                }
+            }
+            out += &format!(
+                "\n{} policies from {}; use one as a policy document: aws-managed:NAME or its ARN.",
+                crate::managed::names().len(),
+                crate::managed::source()
+            );
+            print(&out);
+            Ok(exit::OK)
+        }
+        ManagedPoliciesCommand::Show { name } => {
+            let reference = if crate::managed::reference_name(&name).is_some() {
+                name
+            } else {
+                format!("aws-managed:{name}")
+            };
+            match crate::managed::get(&reference) {
+                Some(Ok(p)) => {
+                    let pretty = serde_json::from_str::<serde_json::Value>(&p.document)
+                        .ok()
+                        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                        .unwrap_or_else(|| p.document.clone());
+                    print(&pretty);
+                    Ok(exit::OK)
+                }
+                Some(Err(e)) => Err(anyhow::Error::new(e).context("managed-policies show")),
+                None => anyhow::bail!(
+                    "managed-policies show: `{reference}` names no AWS managed policy"
+                ),
+            }
+        }
     }
 }
 
@@ -207,31 +270,18 @@ fn reference_policies(command: ReferencePoliciesCommand) -> Result<u8> {
     }
 }
 
-fn simulate(args: SimulateArgs) -> Result<u8> {
-    let policy_type: PolicyType = args.policy_type.parse().map_err(anyhow::Error::msg)?;
-    let start = Instant::now();
-    let text = input::read_document(&args.policy_document, "--policy-document")?;
-    let policy = policy::parse(&text, policy_type).context("--policy-document")?;
-    info!(
-        elapsed_us = start.elapsed().as_micros() as u64,
-        "parsed policy"
-    );
-
+/// The request `simulate` evaluates, from its flags.
+fn simulated_request(args: &SimulateArgs) -> Result<Request> {
     let principal = args
         .principal
         .as_deref()
         .map(str::parse::<Principal>)
         .transpose()
         .context("--principal")?;
-    if policy_type == PolicyType::Resource && principal.is_none() {
-        anyhow::bail!(
-            "--principal is required for a RESOURCE_POLICY (the policy's Principal element is matched against it); e.g. `--principal arn:aws:iam::111122223333:role/app` or `--principal anonymous`"
-        );
-    }
     let mut request = Request {
         principal,
-        action: args.action,
-        resource: args.resource,
+        action: args.action.clone(),
+        resource: args.resource.clone(),
         context: eval::Context::default(),
     };
     if let Some(doc) = &args.context_json {
@@ -241,6 +291,114 @@ fn simulate(args: SimulateArgs) -> Result<u8> {
     input::context_from_pairs(&mut request.context, &args.context)?;
     request.link_principal_keys()?;
     request.check_types().context("--context")?;
+    Ok(request)
+}
+
+/// `simulate --policy-set`: the decision of a principal's whole context, then each of
+/// its policies' own evaluation.
+fn simulate_context(args: &SimulateArgs, set: &str) -> Result<u8> {
+    if args
+        .policy_type
+        .as_deref()
+        .is_some_and(|t| t.parse::<PolicyType>().ok() != Some(PolicyType::Identity))
+    {
+        anyhow::bail!(
+            "a policy set is a principal's identity-side context: use --policy-type IDENTITY_POLICY (or leave it out)"
+        );
+    }
+    let set = checks::read_policy_set(set, "--policy-set")?;
+    let request = simulated_request(args)?;
+    let combined = set.combined();
+    let mut parts: Vec<(String, &crate::policy::Policy)> = set
+        .identity
+        .iter()
+        .map(|p| (format!("identity policy `{}`", p.name), &p.policy))
+        .collect();
+    parts.extend(combined.limits.iter().map(|(what, p)| (what.clone(), p)));
+    let evaluations: Vec<eval::Evaluation> = parts
+        .iter()
+        .map(|(_, p)| eval::evaluate(p, &request))
+        .collect();
+    let denied = evaluations
+        .iter()
+        .any(|e| e.decision == eval::Decision::ExplicitDeny);
+    let decision = if denied {
+        eval::Decision::ExplicitDeny
+    } else if combined.allows(&request) {
+        eval::Decision::Allowed
+    } else {
+        eval::Decision::ImplicitDeny
+    };
+    let out = match args.output {
+        OutputFormat::Json => {
+            let policies: Vec<serde_json::Value> = parts
+                .iter()
+                .zip(&evaluations)
+                .map(|((what, p), e)| {
+                    let mut v: serde_json::Value =
+                        serde_json::from_str(&report::simulation_json(p, &request, e))
+                            .unwrap_or_default();
+                    v["policy"] = serde_json::json!(what);
+                    v
+                })
+                .collect();
+            serde_json::to_string_pretty(&serde_json::json!({
+                "decision": decision.to_string(),
+                "policies": policies,
+            }))
+            .unwrap_or_default()
+        }
+        OutputFormat::Text => {
+            let mut out = format!("{decision}\n");
+            for ((what, p), e) in parts.iter().zip(&evaluations) {
+                let own = report::simulation_text(p, &request, e);
+                let mut lines = own.lines();
+                let first = lines.next().unwrap_or_default();
+                out += &format!("{what}: {first}\n");
+                for l in lines.filter(|l| l.starts_with("  statement")) {
+                    out += &format!("{l}\n");
+                }
+            }
+            out.trim_end().to_string()
+        }
+        OutputFormat::Sarif => anyhow::bail!(
+            "--output sarif reports findings of a --template-path check; use json or text"
+        ),
+    };
+    print(&out);
+    Ok(match decision {
+        eval::Decision::Allowed => exit::OK,
+        _ => exit::NEGATIVE,
+    })
+}
+
+fn simulate(args: SimulateArgs) -> Result<u8> {
+    if let Some(set) = &args.policy_set {
+        return simulate_context(&args, set);
+    }
+    let policy_type: PolicyType = args
+        .policy_type
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    let start = Instant::now();
+    let text = input::read_document(
+        args.policy_document.as_deref().unwrap_or_default(),
+        "--policy-document",
+    )?;
+    let policy = policy::parse(&text, policy_type).context("--policy-document")?;
+    info!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        "parsed policy"
+    );
+
+    let request = simulated_request(&args)?;
+    if policy_type == PolicyType::Resource && request.principal.is_none() {
+        anyhow::bail!(
+            "--principal is required for a RESOURCE_POLICY (the policy's Principal element is matched against it); e.g. `--principal arn:aws:iam::111122223333:role/app` or `--principal anonymous`"
+        );
+    }
 
     let start = Instant::now();
     let evaluation = eval::evaluate(&policy, &request);

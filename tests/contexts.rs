@@ -1,0 +1,436 @@
+//! A principal's authorization context (src/context, encodings/context.md): AWS's
+//! policy evaluation logic with the IAM User Guide's own rules as cases, the checks over
+//! policy sets through the CLI, AWS managed policies by name, and a property that the
+//! checks and the evaluator read a context alike.
+
+mod common;
+
+use hornbeam::checks::access_not_granted::Access;
+use hornbeam::checks::{Encoding, Options, Verdict, access_not_granted, no_new_access};
+use hornbeam::context::{NamedPolicy, PolicySet};
+use hornbeam::eval::{Context, Request};
+use hornbeam::policy::{self, PolicyType};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn named(name: &str, statements: Value) -> NamedPolicy {
+    let text = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    NamedPolicy {
+        name: name.into(),
+        policy: policy::parse(&text, PolicyType::Identity).expect("test policy parses"),
+    }
+}
+
+fn allow(action: &str) -> Value {
+    json!({"Effect": "Allow", "Action": action, "Resource": "*"})
+}
+
+fn deny(action: &str) -> Value {
+    json!({"Effect": "Deny", "Action": action, "Resource": "*"})
+}
+
+fn request(action: &str) -> Request {
+    Request {
+        principal: None,
+        action: action.into(),
+        resource: "arn:aws:s3:::b/k".into(),
+        context: Context::default(),
+    }
+}
+
+fn set(identity: Vec<NamedPolicy>) -> PolicySet {
+    PolicySet {
+        identity,
+        ..PolicySet::default()
+    }
+}
+
+/// The IAM User Guide's evaluation logic, rule by rule; each case would flip if the rule
+/// were broken.
+#[test]
+fn aws_evaluation_logic() {
+    let s3 = || named("S3", json!([allow("s3:*")]));
+    // Identity policies: their union grants.
+    let two = set(vec![s3(), named("Ec2", json!([allow("ec2:*")]))]).combined();
+    assert!(two.allows(&request("s3:GetObject")) && two.allows(&request("ec2:RunInstances")));
+    // An explicit Deny in any identity policy wins over an Allow in another.
+    let denied = set(vec![
+        s3(),
+        named("NoDelete", json!([deny("s3:DeleteObject")])),
+    ])
+    .combined();
+    assert!(!denied.allows(&request("s3:DeleteObject")));
+    // The permissions boundary limits and never grants.
+    let mut bounded = set(vec![s3()]);
+    bounded.boundary = Some(named(
+        "Boundary",
+        json!([allow("s3:GetObject"), allow("ec2:*")]),
+    ));
+    let b = bounded.combined();
+    assert!(b.allows(&request("s3:GetObject")));
+    assert!(!b.allows(&request("s3:PutObject")), "outside the boundary");
+    assert!(
+        !b.allows(&request("ec2:RunInstances")),
+        "the boundary grants nothing"
+    );
+    // A Deny in the boundary denies.
+    bounded.boundary = Some(named("Boundary", json!([allow("*"), deny("s3:GetObject")])));
+    assert!(!bounded.combined().allows(&request("s3:GetObject")));
+    // Every SCP level must allow; an SCP never grants.
+    let mut scps = set(vec![s3()]);
+    scps.scps = vec![
+        vec![named("FullAWSAccess", json!([allow("*")]))],
+        vec![named("OnlyS3Reads", json!([allow("s3:Get*")]))],
+    ];
+    let c = scps.combined();
+    assert!(c.allows(&request("s3:GetObject")));
+    assert!(
+        !c.allows(&request("s3:PutObject")),
+        "the second level does not allow it"
+    );
+    scps.identity = vec![named("Nothing", json!([allow("iam:GetUser")]))];
+    assert!(
+        !scps.combined().allows(&request("s3:GetObject")),
+        "an SCP never grants"
+    );
+    // Within one level, one SCP allowing suffices.
+    let mut level = set(vec![s3()]);
+    level.scps = vec![vec![
+        named("Reads", json!([allow("s3:Get*")])),
+        named("Writes", json!([allow("s3:Put*")])),
+    ]];
+    let l = level.combined();
+    assert!(l.allows(&request("s3:GetObject")) && l.allows(&request("s3:PutObject")));
+    assert!(!l.allows(&request("s3:DeleteObject")));
+    // Session policies limit too.
+    let mut session = set(vec![s3()]);
+    session.session = vec![named("Session", json!([allow("s3:GetObject")]))];
+    let sc = session.combined();
+    assert!(sc.allows(&request("s3:GetObject")) && !sc.allows(&request("s3:PutObject")));
+}
+
+fn opts(encoding: Encoding) -> Options {
+    Options {
+        encoding,
+        ..Options::default()
+    }
+}
+
+/// The issue's SCP change: removing a Deny from an SCP opens new access for the role;
+/// adding one does not. Both encodings; the counterexample replays through the context.
+#[test]
+fn an_scp_change_is_new_access_for_a_role() {
+    let role = || named("AdministratorAccess", json!([allow("*")]));
+    let with_scp = |statements: Value| {
+        let mut s = set(vec![role()]);
+        s.scps = vec![vec![named("Guardrails", statements)]];
+        s.combined()
+    };
+    let old = with_scp(json!([
+        allow("*"),
+        deny("cloudtrail:StopLogging"),
+        deny("organizations:LeaveOrganization")
+    ]));
+    let removed = with_scp(json!([allow("*"), deny("organizations:LeaveOrganization")]));
+    let added = with_scp(json!([
+        allow("*"),
+        deny("cloudtrail:StopLogging"),
+        deny("organizations:*"),
+        deny("iam:CreateUser")
+    ]));
+    for encoding in [Encoding::Finite, Encoding::Strings] {
+        let r = no_new_access::check_contexts(&removed, &old, &opts(encoding))
+            .expect("no internal error");
+        assert_eq!(
+            (r.result, r.inconclusive.as_deref()),
+            (Verdict::Fail, None),
+            "{encoding:?}"
+        );
+        let c = r.counterexample.expect("a counterexample");
+        assert!(removed.allows(&c) && !old.allows(&c), "{c:?}");
+        assert_eq!(c.action, "cloudtrail:StopLogging");
+        assert_eq!(
+            r.reasons[0].description,
+            "New access in the statement with index: 0 of `AdministratorAccess`."
+        );
+        let r = no_new_access::check_contexts(&added, &old, &opts(encoding))
+            .expect("no internal error");
+        assert_eq!(
+            (r.result, r.inconclusive),
+            (Verdict::Pass, None),
+            "{encoding:?}"
+        );
+    }
+}
+
+#[test]
+fn a_boundary_keeps_an_administrator_from_a_sensitive_action() {
+    let admin = || named("AdministratorAccess", json!([allow("*")]));
+    let access = [Access {
+        actions: vec!["iam:PassRole".into()],
+        resources: Vec::new(),
+    }];
+    let open = set(vec![admin()]).combined();
+    let r = access_not_granted::check_context(&open, &access, &Options::default())
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.result, Verdict::Fail);
+    let mut bounded = set(vec![admin()]);
+    bounded.boundary = Some(named("S3ReadOnly", json!([allow("s3:GetObject")])));
+    let r = access_not_granted::check_context(&bounded.combined(), &access, &Options::default())
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.result, r.inconclusive), (Verdict::Pass, None));
+}
+
+fn cli(args: &[&str]) -> common::Run {
+    common::hornbeam_with_stdin(env!("CARGO_BIN_EXE_hornbeam"), args, None)
+}
+
+#[test]
+fn the_cli_reads_policy_sets_and_managed_policies() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-sets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, v: Value| std::fs::write(dir.join(name), v.to_string()).unwrap();
+    write(
+        "scp-old.json",
+        json!({"Version": "2012-10-17", "Statement": [allow("*"), deny("cloudtrail:StopLogging")]}),
+    );
+    write(
+        "scp-new.json",
+        json!({"Version": "2012-10-17", "Statement": [allow("*")]}),
+    );
+    write(
+        "old.json",
+        json!({"identityPolicies": ["aws-managed:AdministratorAccess"], "serviceControlPolicies": [["file://scp-old.json"]]}),
+    );
+    write(
+        "new.json",
+        json!({"identityPolicies": ["arn:aws:iam::aws:policy/AdministratorAccess"], "serviceControlPolicies": [["file://scp-new.json"]]}),
+    );
+    let path = |n: &str| format!("file://{}", dir.join(n).display());
+    let run = cli(&[
+        "check-no-new-access",
+        "--new-policy-set",
+        &path("new.json"),
+        "--existing-policy-set",
+        &path("old.json"),
+        "--output",
+        "text",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("of `AdministratorAccess`")
+            && run.stdout.contains("cloudtrail:StopLogging"),
+        "{}",
+        run.stdout
+    );
+    let run = cli(&[
+        "check-no-new-access",
+        "--new-policy-set",
+        &path("old.json"),
+        "--existing-policy-set",
+        &path("new.json"),
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // A document on one side is a context of one identity policy.
+    let run = cli(&[
+        "check-no-new-access",
+        "--new-policy-document",
+        "aws-managed:ReadOnlyAccess",
+        "--existing-policy-set",
+        &path("old.json"),
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = cli(&[
+        "check-access-not-granted",
+        "--policy-set",
+        &path("old.json"),
+        "--actions",
+        "cloudtrail:StopLogging",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = cli(&[
+        "simulate",
+        "--policy-set",
+        &path("old.json"),
+        "--action",
+        "cloudtrail:StopLogging",
+        "--resource",
+        "*",
+        "--output",
+        "text",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.starts_with("EXPLICIT_DENY"), "{}", run.stdout);
+    // Managed policies by name wherever a document is read.
+    let run = cli(&[
+        "check-access-not-granted",
+        "--policy-document",
+        "aws-managed:ReadOnlyAccess",
+        "--policy-type",
+        "IDENTITY_POLICY",
+        "--actions",
+        "iam:PassRole",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_policy_sets_and_names_are_one_line_errors() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "check-no-new-access",
+                "--new-policy-set",
+                r#"{"identityPolicies": []}"#,
+                "--existing-policy-document",
+                "aws-managed:ReadOnlyAccess",
+            ],
+            "/identityPolicies",
+        ),
+        (
+            &[
+                "check-no-new-access",
+                "--new-policy-set",
+                r#"{"identityPolicies": ["aws-managed:NoSuchPolicy"]}"#,
+                "--existing-policy-document",
+                "aws-managed:ReadOnlyAccess",
+            ],
+            "`NoSuchPolicy`",
+        ),
+        (
+            &[
+                "check-no-new-access",
+                "--new-policy-set",
+                r#"{"identityPolicies": ["https://example.com/p.json"]}"#,
+                "--existing-policy-document",
+                "aws-managed:ReadOnlyAccess",
+            ],
+            "not a policy reference",
+        ),
+        (
+            &[
+                "check-no-new-access",
+                "--new-policy-set",
+                r#"{"identityPolicies": [{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Principal": "*"}]}]}"#,
+                "--existing-policy-document",
+                "aws-managed:ReadOnlyAccess",
+            ],
+            "/identityPolicies/0",
+        ),
+        (
+            &[
+                "check-no-new-access",
+                "--new-policy-set",
+                r#"{"identityPolicies": ["aws-managed:ReadOnlyAccess"], "boundary": {}}"#,
+                "--existing-policy-document",
+                "aws-managed:ReadOnlyAccess",
+            ],
+            "unknown field `boundary`",
+        ),
+        (
+            &[
+                "check-no-new-access",
+                "--new-policy-set",
+                r#"{"identityPolicies": ["aws-managed:ReadOnlyAccess"]}"#,
+                "--existing-policy-document",
+                "aws-managed:ReadOnlyAccess",
+                "--policy-type",
+                "RESOURCE_POLICY",
+            ],
+            "IDENTITY_POLICY",
+        ),
+        (
+            &[
+                "check-access-not-granted",
+                "--policy-document",
+                "aws-managed:readonlyaccess",
+                "--policy-type",
+                "IDENTITY_POLICY",
+                "--actions",
+                "s3:GetObject",
+            ],
+            "did you mean `ReadOnlyAccess`",
+        ),
+    ];
+    for (args, want) in cases {
+        let run = cli(args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(want), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    }
+}
+
+const ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:*",
+    "ec2:*",
+    "*",
+    "iam:PassRole",
+];
+const SAMPLED: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "ec2:RunInstances",
+    "iam:PassRole",
+    "kms:Decrypt",
+];
+
+fn policy_strategy() -> impl Strategy<Value = Value> {
+    prop::collection::vec(
+        (
+            prop::bool::weighted(0.75),
+            prop::sample::select(ACTIONS.to_vec()),
+        ),
+        1..3,
+    )
+    .prop_map(|st| {
+        Value::Array(
+            st.into_iter()
+                .map(|(a, action)| if a { allow(action) } else { deny(action) })
+                .collect(),
+        )
+    })
+}
+
+fn set_strategy() -> impl Strategy<Value = PolicySet> {
+    (
+        prop::collection::vec(policy_strategy(), 1..3),
+        prop::option::of(policy_strategy()),
+        prop::collection::vec(prop::collection::vec(policy_strategy(), 1..3), 0..3),
+    )
+        .prop_map(|(identity, boundary, scps)| PolicySet {
+            identity: identity
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| named(&format!("identity{i}"), p))
+                .collect(),
+            boundary: boundary.map(|b| named("boundary", b)),
+            scps: scps
+                .into_iter()
+                .map(|level| level.into_iter().map(|p| named("scp", p)).collect())
+                .collect(),
+            session: Vec::new(),
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn contexts_are_read_alike_by_the_check_and_the_evaluator(new in set_strategy(), existing in set_strategy()) {
+        let (n, e) = (new.combined(), existing.combined());
+        let r = no_new_access::check_contexts(&n, &e, &opts(Encoding::Finite)).expect("no internal error");
+        let sampled = SAMPLED.iter().map(|a| request(a)).any(|r| n.allows(&r) && !e.allows(&r));
+        if sampled {
+            prop_assert_eq!(r.result, Verdict::Fail);
+        }
+        if r.result == Verdict::Fail && r.inconclusive.is_none() {
+            let c = r.counterexample.as_ref().expect("a counterexample");
+            prop_assert!(n.allows(c) && !e.allows(c), "{:?}", c);
+        }
+    }
+}
