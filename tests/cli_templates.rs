@@ -219,16 +219,41 @@ fn no_new_access_compares_each_policy_with_a_reference_of_its_type() {
         "text",
     ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
+    // The role's whole context is checked; the reason names its inline policy.
     assert!(
         r.stdout
-            .contains("BLOCKING     NEW_ACCESS AppRole.prod-extra"),
+            .contains("BLOCKING     NEW_ACCESS AppRole.EffectivePermissions")
+            && r.stdout.contains("of `AppRole.prod-extra`"),
         "{}",
         r.stdout
     );
     assert!(
-        r.stdout.contains("2 checked")
+        r.stdout.contains("1 checked")
             && r.stdout
                 .contains("3 policies of the other type not compared"),
+        "{}",
+        r.stdout
+    );
+    // Document by document, each inline policy is its own finding.
+    let r = hornbeam(&[
+        "check-no-new-access",
+        "--template-path",
+        APP,
+        "--reference-policy",
+        "builtin:no-privilege-escalation",
+        "--reference-policy-type",
+        "identity",
+        "--parameters",
+        "Environment=prod",
+        "--output",
+        "text",
+        "--per-document",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("BLOCKING     NEW_ACCESS AppRole.prod-extra")
+            && r.stdout.contains("2 checked"),
         "{}",
         r.stdout
     );

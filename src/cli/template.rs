@@ -12,6 +12,7 @@ use super::checks::CommonArgs;
 use super::{OutputFormat, batch, exit, input};
 use crate::checks::access_not_granted::Access;
 use crate::checks::{self, CheckResult, Options, Verdict};
+use crate::context::{NamedPolicy, PolicySet};
 use crate::policy::{self, Policy, PolicyType};
 use crate::proof::{self, Recipe};
 use crate::report::findings::{Code, Finding};
@@ -50,6 +51,10 @@ pub struct TemplateArgs {
     /// Report every finding as non-blocking (exit 0 unless the input is invalid).
     #[arg(long)]
     pub treat_findings_as_non_blocking: bool,
+    /// Check each identity policy document alone instead of each principal's whole
+    /// context (its inline, attached and group policies within its permissions boundary).
+    #[arg(long)]
+    pub per_document: bool,
 }
 
 /// Which check runs on each extracted policy.
@@ -157,7 +162,36 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
         .collect();
     let mut checked = 0usize;
     let mut other_type = 0usize;
+    // The identity checks read each principal's whole context; the documents attached
+    // to a principal are covered by it.
+    let by_principal = !targs.per_document
+        && match &check {
+            Check::NoNewAccess { policy_type, .. } => *policy_type == PolicyType::Identity,
+            Check::AccessNotGranted { .. } => true,
+            Check::NoPublicAccess => false,
+        };
+    let mut covered = std::collections::BTreeSet::new();
+    if by_principal && !extraction.principals.is_empty() {
+        if common.emit_proof.is_some() {
+            bail!(
+                "--emit-proof writes one bundle per policy document; add --per-document to check the template's identity policies one by one"
+            );
+        }
+        for p in &extraction.principals {
+            covered.extend(p.policies.iter().copied());
+            if let Some(template::Boundary::Policy(i)) = &p.boundary {
+                covered.insert(*i);
+            }
+            if let Some(f) = principal_finding(p, extracted, &check, opts)? {
+                found.push(f);
+            }
+            checked += 1;
+        }
+    }
     for (index, e) in extracted.iter().enumerate() {
+        if covered.contains(&index) {
+            continue;
+        }
         let policy_type = e.kind.policy_type();
         if let Check::NoNewAccess { policy_type: t, .. } = &check
             && *t != policy_type
@@ -259,6 +293,137 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
         exit::OK
     })
 }
+
+/// A policy document of a principal's context, parsed as an identity policy; `Err`
+/// says why it cannot be read.
+fn context_member(name: String, text: &str) -> std::result::Result<NamedPolicy, String> {
+    policy::parse(text, PolicyType::Identity)
+        .map(|policy| NamedPolicy { name, policy })
+        .map_err(|e| e.to_string())
+}
+
+/// An AWS managed policy of a principal's context.
+fn managed_member(arn: &str) -> std::result::Result<NamedPolicy, String> {
+    match crate::managed::get(arn) {
+        Some(Ok(m)) => context_member(m.name.clone(), &m.document),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err(format!("`{arn}` is not an AWS managed policy ARN")),
+    }
+}
+
+/// The check of one principal's whole context, as a finding (or none for a PASS).
+fn principal_finding(
+    p: &template::Principal,
+    extracted: &[Extracted],
+    check: &Check,
+    opts: &Options,
+) -> Result<Option<Finding>> {
+    let mut notes = Vec::new();
+    let mut assumptions = Vec::new();
+    let mut problems: Vec<String> = p
+        .unknown
+        .iter()
+        .map(|(what, why)| format!("{what} is {why}"))
+        .collect();
+    let mut member = |i: usize| -> Option<NamedPolicy> {
+        let e = extracted.get(i)?;
+        notes.extend(e.notes.iter().cloned());
+        for a in &e.assumptions {
+            if !assumptions.contains(a) {
+                assumptions.push(a.clone());
+            }
+        }
+        let name = format!("{}.{}", e.resource, e.policy_name);
+        match &e.policy {
+            Ok(text) => match context_member(name.clone(), text) {
+                Ok(m) => Some(m),
+                Err(why) => {
+                    problems.push(format!("`{name}` is invalid: {why}"));
+                    None
+                }
+            },
+            Err(why) => {
+                problems.push(format!("`{name}` is unknown: {why}"));
+                None
+            }
+        }
+    };
+    let mut set = PolicySet::default();
+    for &i in &p.policies {
+        set.identity.extend(member(i));
+    }
+    set.boundary = match &p.boundary {
+        Some(template::Boundary::Policy(i)) => member(*i),
+        Some(template::Boundary::Managed(arn)) => match managed_member(arn) {
+            Ok(m) => Some(m),
+            Err(why) => {
+                problems.push(format!("permissions boundary {why}"));
+                None
+            }
+        },
+        None => None,
+    };
+    for arn in &p.managed {
+        match managed_member(arn) {
+            Ok(m) => set.identity.push(m),
+            Err(why) => problems.push(why),
+        }
+    }
+    let unit = Extracted {
+        resource: p.resource.clone(),
+        resource_type: p.resource_type.clone(),
+        policy_name: PRINCIPAL_POLICY_NAME.into(),
+        kind: Kind::Identity,
+        line: p.line,
+        assumptions,
+        policy: Ok(String::new()),
+        notes,
+    };
+    let names: Vec<String> = set.identity.iter().map(|m| m.name.clone()).collect();
+    let mut details = json!({"identityPolicies": names});
+    if let Some(b) = &set.boundary {
+        details["permissionsBoundary"] = json!(b.name);
+    }
+    if !problems.is_empty() {
+        return Ok(Some(finding(
+            &unit,
+            Code::NotChecked,
+            format!(
+                "The permissions of `{}` were not checked: {}.",
+                p.resource,
+                problems.join("; ")
+            ),
+            details,
+        )));
+    }
+    if set.identity.is_empty() {
+        // A principal without identity policies is allowed nothing.
+        return Ok(None);
+    }
+    let context = set.combined();
+    let result = match check {
+        Check::NoNewAccess { reference, .. } => {
+            let existing = PolicySet::single("reference", (*reference).clone()).combined();
+            checks::no_new_access::check_contexts(&context, &existing, opts)?
+        }
+        Check::AccessNotGranted { access } => {
+            checks::access_not_granted::check_context(&context, access, opts)
+                .map_err(|e| anyhow!("--access: {e}"))??
+        }
+        Check::NoPublicAccess => return Ok(None),
+    };
+    Ok(result_finding(&unit, check, &result, "").map(|mut f| {
+        if let Value::Object(m) = &mut f.details
+            && let Value::Object(extra) = details
+        {
+            m.extend(extra);
+        }
+        f
+    }))
+}
+
+/// The policy name of a finding about a principal's whole context.
+pub const PRINCIPAL_POLICY_NAME: &str = "EffectivePermissions";
 
 /// Runs the check on one policy.
 fn one(

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use base64::Engine as _;
 
 use super::node::{Kind as NKind, Node};
-use super::{Found, Kind, Part, Settings, TemplateError, Val};
+use super::{Found, Kind, Member, Part, PrincipalFound, Settings, TemplateError, Val};
 
 /// The most template-condition combinations tried.
 const MAX_VARIANTS: usize = 64;
@@ -461,10 +461,14 @@ fn invalid(path: &str, node: &Node, message: impl Into<String>) -> TemplateError
 /// One resolution: the condition values it assumed and the policies it found.
 type Resolution = (Vec<(String, bool)>, Vec<Found>);
 
-/// Every policy of a CloudFormation template.
-pub fn find(root: &Node, settings: &Settings) -> Result<Vec<Found>, TemplateError> {
+/// Every policy of a CloudFormation template, and its principals.
+pub fn find(
+    root: &Node,
+    settings: &Settings,
+) -> Result<(Vec<Found>, Vec<PrincipalFound>), TemplateError> {
     let t = Template::new(root, settings)?;
     let mut runs: Vec<Resolution> = Vec::new();
+    let mut principal_runs: Vec<Vec<PrincipalFound>> = Vec::new();
     let mut pending = vec![BTreeMap::new()];
     while let Some(assume) = pending.pop() {
         if runs.len() >= MAX_VARIANTS {
@@ -480,6 +484,7 @@ pub fn find(root: &Node, settings: &Settings) -> Result<Vec<Found>, TemplateErro
             naming: RefCell::new(Vec::new()),
         };
         let found = run.policies()?;
+        principal_runs.push(run.principals()?);
         let defaulted = run.defaulted.into_inner();
         // Branch: each defaulted condition true, with the earlier ones false.
         for (i, c) in defaulted.iter().enumerate() {
@@ -495,7 +500,7 @@ pub fn find(root: &Node, settings: &Settings) -> Result<Vec<Found>, TemplateErro
         full.sort();
         runs.push((full, found));
     }
-    Ok(merge_runs(runs))
+    Ok((merge_runs(runs), super::merge_principals(principal_runs)))
 }
 
 /// Policies identical in every run need no assumptions; others keep their run's.
@@ -661,7 +666,206 @@ impl<'a> Template<'a> {
     }
 }
 
+/// Why a policy an ARN names cannot be read offline.
+const NOT_IN_TEMPLATE: &str =
+    "a customer managed policy the template does not define, so its document is unknown offline";
+
 impl Run<'_, '_> {
+    /// The resources this resolution deploys (their `Condition` holds): (id, node, type).
+    fn deployed(&self) -> Result<Vec<(&str, &Node, &str)>, TemplateError> {
+        let mut out = Vec::new();
+        for &(id, res) in &self.t.resources {
+            let path = format!("Resources/{id}");
+            let Some(ty) = res.get("Type").and_then(Node::as_str) else {
+                return Err(invalid(&path, res, "the resource has no `Type`"));
+            };
+            if let Some(cond) = res.get("Condition") {
+                let Some(name) = cond.as_str() else {
+                    return Err(invalid(
+                        &format!("{path}/Condition"),
+                        cond,
+                        "expected a condition name",
+                    ));
+                };
+                if !self.truth(name, &format!("{path}/Condition"), cond)? {
+                    continue;
+                }
+            }
+            out.push((id, res, ty));
+        }
+        Ok(out)
+    }
+
+    /// The strings a property holds: a list, one value, or nothing; `Err` with why when
+    /// the value is unknown offline.
+    fn strings(
+        &self,
+        node: &Node,
+        path: &str,
+    ) -> Result<Result<Vec<Option<String>>, String>, TemplateError> {
+        let items = match self.resolve(node, path)? {
+            Val::List(items) => items,
+            Val::NoValue | Val::Null => Vec::new(),
+            Val::Unknown(why) => return Ok(Err(why)),
+            one => vec![one],
+        };
+        Ok(Ok(items
+            .into_iter()
+            .filter(|v| !matches!(v, Val::NoValue | Val::Null))
+            .map(|v| v.known_str())
+            .collect()))
+    }
+
+    /// What a policy ARN in a template names: an AWS managed policy, a managed policy of
+    /// the template, or a policy unknown offline.
+    fn policy_member(arn: Option<String>, what: &str, managed: &[(String, String)]) -> Member {
+        match arn {
+            Some(a) if crate::managed::reference_name(&a).is_some() => Member::Managed(a),
+            Some(a) => match managed.iter().find(|(_, m)| *m == a) {
+                Some((id, _)) => Member::Resource(id.clone()),
+                None => Member::Unknown(format!("`{a}`"), NOT_IN_TEMPLATE.into()),
+            },
+            None => Member::Unknown(what.to_string(), "its ARN is unknown offline".into()),
+        }
+    }
+
+    /// The template's principals (roles, users, groups) and what their permissions come
+    /// from: inline policies, `ManagedPolicyArns`, policies that name them
+    /// (`AWS::IAM::Policy` / `ManagedPolicy` `Roles` / `Users` / `Groups`, `RolePolicy`
+    /// & co.), a user's groups (`Groups`, `AWS::IAM::UserToGroupAddition`), and the
+    /// permissions boundary.
+    fn principals(&self) -> Result<Vec<PrincipalFound>, TemplateError> {
+        let deployed = self.deployed()?;
+        // (id, type, name) of each principal, and (id, ARN) of each managed policy.
+        let mut names: Vec<(String, &str, Option<String>)> = Vec::new();
+        let mut managed: Vec<(String, String)> = Vec::new();
+        for &(id, res, ty) in &deployed {
+            let path = format!("Resources/{id}");
+            match ty {
+                "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
+                    let name = self.resource_value(id, res, "Ref", &path)?.known_str();
+                    names.push((id.to_string(), ty, name));
+                }
+                "AWS::IAM::ManagedPolicy" => {
+                    if let Some(arn) = self.resource_value(id, res, "Ref", &path)?.known_str() {
+                        managed.push((id.to_string(), arn));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out: Vec<PrincipalFound> = Vec::new();
+        for (id, ty, _) in &names {
+            let Some(&(_, res, _)) = deployed.iter().find(|(i, _, _)| i == id) else {
+                continue;
+            };
+            let mut p = PrincipalFound {
+                resource: id.clone(),
+                resource_type: ty.to_string(),
+                line: res.line,
+                identity: vec![Member::Resource(id.clone())],
+                boundary: None,
+            };
+            let props = res.get("Properties");
+            let ppath = format!("Resources/{id}/Properties");
+            if let Some(node) = props.and_then(|p| p.get("ManagedPolicyArns")) {
+                let what = format!("{ppath}/ManagedPolicyArns");
+                match self.strings(node, &what)? {
+                    Ok(arns) => {
+                        for (i, arn) in arns.into_iter().enumerate() {
+                            p.identity.push(Self::policy_member(
+                                arn,
+                                &format!("{what}/{i}"),
+                                &managed,
+                            ));
+                        }
+                    }
+                    Err(why) => p.identity.push(Member::Unknown(what, why)),
+                }
+            }
+            if let Some(node) = props.and_then(|p| p.get("PermissionsBoundary")) {
+                let what = format!("{ppath}/PermissionsBoundary");
+                let arn = self.resolve(node, &what)?.known_str();
+                p.boundary = Some(Self::policy_member(arn, &what, &managed));
+            }
+            if *ty == "AWS::IAM::User"
+                && let Some(node) = props.and_then(|p| p.get("Groups"))
+            {
+                let what = format!("{ppath}/Groups");
+                match self.strings(node, &what)? {
+                    Ok(groups) => {
+                        for g in groups {
+                            p.identity.push(match names.iter().find(|(_, t, n)| *t == "AWS::IAM::Group" && n.is_some() && *n == g) {
+                                Some((gid, _, _)) => Member::Group(gid.clone()),
+                                None => Member::Unknown(
+                                    format!("group `{}`", g.unwrap_or_else(|| "?".into())),
+                                    "a group the template does not define, so its policies are unknown offline".into(),
+                                ),
+                            });
+                        }
+                    }
+                    Err(why) => p.identity.push(Member::Unknown(what, why)),
+                }
+            }
+            out.push(p);
+        }
+        // Policies and group additions that name principals.
+        let by_name = |kind: &str, name: &Option<String>| -> Option<usize> {
+            names
+                .iter()
+                .position(|(_, t, n)| *t == kind && n.is_some() && n == name)
+        };
+        for &(id, res, ty) in &deployed {
+            let props = res.get("Properties");
+            let ppath = format!("Resources/{id}/Properties");
+            let targets: &[(&str, &str)] = match ty {
+                "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => &[
+                    ("Roles", "AWS::IAM::Role"),
+                    ("Users", "AWS::IAM::User"),
+                    ("Groups", "AWS::IAM::Group"),
+                ],
+                "AWS::IAM::RolePolicy" => &[("RoleName", "AWS::IAM::Role")],
+                "AWS::IAM::UserPolicy" => &[("UserName", "AWS::IAM::User")],
+                "AWS::IAM::GroupPolicy" => &[("GroupName", "AWS::IAM::Group")],
+                "AWS::IAM::UserToGroupAddition" => &[("Users", "AWS::IAM::User")],
+                _ => continue,
+            };
+            let member = if ty == "AWS::IAM::UserToGroupAddition" {
+                let group = match props.and_then(|p| p.get("GroupName")) {
+                    Some(n) => self.resolve(n, &format!("{ppath}/GroupName"))?.known_str(),
+                    None => None,
+                };
+                match by_name("AWS::IAM::Group", &group) {
+                    Some(g) => Member::Group(names[g].0.clone()),
+                    None => Member::Unknown(
+                        format!("group `{}`", group.unwrap_or_else(|| "?".into())),
+                        "a group the template does not define, so its policies are unknown offline"
+                            .into(),
+                    ),
+                }
+            } else {
+                Member::Resource(id.to_string())
+            };
+            for (prop, kind) in targets {
+                let Some(node) = props.and_then(|p| p.get(prop)) else {
+                    continue;
+                };
+                let Ok(targets) = self.strings(node, &format!("{ppath}/{prop}"))? else {
+                    continue;
+                };
+                for t in targets {
+                    if let Some(i) = by_name(kind, &t)
+                        && let Some(p) = out.iter_mut().find(|p| p.resource == names[i].0)
+                        && !p.identity.contains(&member)
+                    {
+                        p.identity.push(member.clone());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     fn policies(&self) -> Result<Vec<Found>, TemplateError> {
         let mut out = Vec::new();
         for &(id, res) in &self.t.resources {

@@ -231,6 +231,166 @@ pub struct Extracted {
     pub notes: Vec<String>,
 }
 
+/// Something a principal's permissions come from, as a template or plan states it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Member {
+    /// The identity policies of a resource of the template: a principal's own inline
+    /// policies, an `AWS::IAM::Policy` / `ManagedPolicy`, an `aws_iam_policy`, ...
+    Resource(String),
+    /// An AWS managed policy, by ARN.
+    Managed(String),
+    /// A group of the template: a user has its group's policies.
+    Group(String),
+    /// A policy whose contents are not known offline: (what, why).
+    Unknown(String, String),
+}
+
+/// A principal a template defines and what its permissions come from, before the
+/// members are matched with the extracted policies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalFound {
+    pub resource: String,
+    pub resource_type: String,
+    pub line: usize,
+    pub identity: Vec<Member>,
+    pub boundary: Option<Member>,
+}
+
+/// A permissions boundary of a principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Boundary {
+    /// An extracted policy (index into [`Extraction::policies`]).
+    Policy(usize),
+    /// An AWS managed policy, by ARN.
+    Managed(String),
+}
+
+/// A principal ready for a check: its identity policies (its own inline ones, attached
+/// managed ones, its groups'), and its permissions boundary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub resource: String,
+    pub resource_type: String,
+    pub line: usize,
+    /// Indices into [`Extraction::policies`].
+    pub policies: Vec<usize>,
+    /// AWS managed policies, by ARN.
+    pub managed: Vec<String>,
+    pub boundary: Option<Boundary>,
+    /// Members whose contents are unknown offline: (what, why). A principal with one is
+    /// not checked as a whole: its permissions are not known.
+    pub unknown: Vec<(String, String)>,
+}
+
+/// Matches principals' members with the extracted policies.
+fn principals_of(found: &[PrincipalFound], policies: &[Extracted]) -> Vec<Principal> {
+    fn expand(
+        m: &Member,
+        found: &[PrincipalFound],
+        policies: &[Extracted],
+        out: &mut Principal,
+        depth: usize,
+    ) {
+        match m {
+            Member::Resource(id) => {
+                for (i, e) in policies.iter().enumerate() {
+                    if e.resource == *id && e.kind == Kind::Identity && !out.policies.contains(&i) {
+                        out.policies.push(i);
+                    }
+                }
+            }
+            Member::Managed(arn) => {
+                if !out.managed.contains(arn) {
+                    out.managed.push(arn.clone());
+                }
+            }
+            Member::Group(id) if depth == 0 => {
+                if let Some(g) = found.iter().find(|p| p.resource == *id) {
+                    for gm in &g.identity {
+                        expand(gm, found, policies, out, depth + 1);
+                    }
+                }
+            }
+            Member::Group(_) => {}
+            Member::Unknown(what, why) => out.unknown.push((what.clone(), why.clone())),
+        }
+    }
+    found
+        .iter()
+        .map(|p| {
+            let mut out = Principal {
+                resource: p.resource.clone(),
+                resource_type: p.resource_type.clone(),
+                line: p.line,
+                policies: Vec::new(),
+                managed: Vec::new(),
+                boundary: None,
+                unknown: Vec::new(),
+            };
+            for m in &p.identity {
+                expand(m, found, policies, &mut out, 0);
+            }
+            out.boundary = match &p.boundary {
+                Some(Member::Managed(arn)) => Some(Boundary::Managed(arn.clone())),
+                Some(Member::Resource(id)) => {
+                    match policies
+                        .iter()
+                        .position(|e| e.resource == *id && e.kind == Kind::Identity)
+                    {
+                        Some(i) => Some(Boundary::Policy(i)),
+                        None => {
+                            out.unknown.push((
+                                format!("permissions boundary `{id}`"),
+                                "the template defines no policy document for it".into(),
+                            ));
+                            None
+                        }
+                    }
+                }
+                Some(Member::Unknown(what, why)) => {
+                    out.unknown
+                        .push((format!("permissions boundary {what}"), why.clone()));
+                    None
+                }
+                Some(Member::Group(_)) | None => None,
+            };
+            out
+        })
+        .collect()
+}
+
+/// Principals of several resolutions (template conditions), merged: a principal's
+/// identity members are those of any resolution (more policies, more access: a gate is
+/// never lenient for it); its boundary only where every resolution has the same one.
+pub(crate) fn merge_principals(runs: Vec<Vec<PrincipalFound>>) -> Vec<PrincipalFound> {
+    let total = runs.len();
+    let mut out: Vec<(PrincipalFound, usize, bool)> = Vec::new();
+    for run in runs {
+        for p in run {
+            match out.iter_mut().find(|(o, _, _)| o.resource == p.resource) {
+                Some((o, n, same_boundary)) => {
+                    *n += 1;
+                    *same_boundary &= o.boundary == p.boundary;
+                    for m in p.identity {
+                        if !o.identity.contains(&m) {
+                            o.identity.push(m);
+                        }
+                    }
+                }
+                None => out.push((p, 1, true)),
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(mut p, n, same)| {
+            if n < total || !same {
+                p.boundary = None;
+            }
+            p
+        })
+        .collect()
+}
+
 /// What kind of file a template is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -256,11 +416,12 @@ pub struct Gap {
     pub why: String,
 }
 
-/// What a template holds: its policies, and what could not be read.
+/// What a template holds: its policies, its principals, and what could not be read.
 #[derive(Debug, Clone)]
 pub struct Extraction {
     pub format: Format,
     pub policies: Vec<Extracted>,
+    pub principals: Vec<Principal>,
     pub gaps: Vec<Gap>,
 }
 
@@ -292,12 +453,12 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
             ),
         });
     }
-    let (format, found) = if terraform::is_plan(&root) {
+    let (format, (found, principals)) = if terraform::is_plan(&root) {
         (Format::TerraformPlan, terraform::find(&root, settings)?)
     } else {
         (Format::CloudFormation, cfn::find(&root, settings)?)
     };
-    let out = found
+    let out: Vec<Extracted> = found
         .into_iter()
         .map(|f| {
             let (policy, notes) = match f.document {
@@ -319,9 +480,11 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
             }
         })
         .collect();
+    let principals = principals_of(&principals, &out);
     Ok(Extraction {
         format,
         policies: out,
+        principals,
         gaps,
     })
 }

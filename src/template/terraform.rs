@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::node::{Kind as NKind, Node};
-use super::{Found, Kind, Part, Settings, TemplateError, Val, cfn};
+use super::{Found, Kind, Member, Part, PrincipalFound, Settings, TemplateError, Val, cfn};
 
 /// Resource types with policy attributes: (type, attribute, policy name, kind).
 const POLICIES: &[(&str, &str, &str, Option<Option<&str>>)] = &[
@@ -275,8 +275,11 @@ fn configured<'a>(
     }
 }
 
-/// Every policy of a plan.
-pub fn find(root: &Node, settings: &Settings) -> Result<Vec<Found>, TemplateError> {
+/// Every policy of a plan, and its principals.
+pub fn find(
+    root: &Node,
+    settings: &Settings,
+) -> Result<(Vec<Found>, Vec<PrincipalFound>), TemplateError> {
     let Some(planned) = root.get("planned_values") else {
         return Err(TemplateError::Shape(
             "the Terraform plan has no `planned_values`; give the output of `terraform show -json PLANFILE`".into(),
@@ -310,7 +313,223 @@ pub fn find(root: &Node, settings: &Settings) -> Result<Vec<Found>, TemplateErro
     for r in &resources {
         policies_of(r, settings, &mut out)?;
     }
-    Ok(out)
+    Ok((out, principals(&resources)))
+}
+
+/// The addresses a resource's attribute refers to in the configuration
+/// (`expressions.ATTR.references`), of resources of type `ty`, as planned addresses
+/// without instance keys (`module.m.aws_iam_policy.p`).
+fn references(r: &Resource, attr: &str, ty: &str) -> Vec<String> {
+    let Some(refs) = r
+        .configured
+        .and_then(|e| e.get(attr))
+        .and_then(|a| a.get("references"))
+    else {
+        return Vec::new();
+    };
+    let own = config_address(r.address);
+    let prefix = own
+        .strip_suffix(&format!(
+            "{}.{}",
+            r.ty,
+            own.rsplit('.').next().unwrap_or_default()
+        ))
+        .unwrap_or("");
+    let NKind::Seq(items) = &refs.kind else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for item in items.iter().filter_map(Node::as_str) {
+        let mut parts = item.split('.');
+        if let (Some(t), Some(name)) = (parts.next(), parts.next())
+            && t == ty
+        {
+            let address = format!("{prefix}{t}.{name}");
+            if !out.contains(&address) {
+                out.push(address);
+            }
+        }
+    }
+    out
+}
+
+/// The strings of an attribute that is a string or a list of them.
+fn strings(node: Option<&Node>) -> Vec<String> {
+    match node.map(|n| &n.kind) {
+        Some(NKind::Str(s)) if !s.is_empty() => vec![s.clone()],
+        Some(NKind::Seq(items)) => items
+            .iter()
+            .filter_map(Node::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The principals of a plan (`aws_iam_role`, `_user`, `_group`) and what their
+/// permissions come from: inline policies, `managed_policy_arns`, the attachment and
+/// policy resources that name them, group memberships, and `permissions_boundary`. An
+/// attribute the plan does not know is read through the configuration's references.
+fn principals(resources: &[Resource]) -> Vec<PrincipalFound> {
+    const KINDS: &[&str] = &["aws_iam_role", "aws_iam_user", "aws_iam_group"];
+    let planned = |address: &str, ty: &str| {
+        resources
+            .iter()
+            .find(|r| r.ty == ty && config_address(r.address) == address)
+    };
+    // A policy ARN (known, or through references) as a member.
+    let policy_member = |r: &Resource, attr: &str, value: Option<String>| -> Member {
+        match value {
+            Some(a) if crate::managed::reference_name(&a).is_some() => Member::Managed(a),
+            Some(a) => match resources.iter().find(|p| {
+                p.ty == "aws_iam_policy" && p.values.get("arn").and_then(Node::as_str) == Some(&a)
+            }) {
+                Some(p) => Member::Resource(p.address.to_string()),
+                None => Member::Unknown(
+                    format!("`{a}`"),
+                    "a customer managed policy the plan does not define, so its document is unknown offline".into(),
+                ),
+            },
+            None => match references(r, attr, "aws_iam_policy")
+                .first()
+                .and_then(|a| planned(a, "aws_iam_policy"))
+            {
+                Some(p) => Member::Resource(p.address.to_string()),
+                None => Member::Unknown(
+                    format!("`{}.{attr}`", r.address),
+                    "computed at apply time, and no policy of the plan is named by it".into(),
+                ),
+            },
+        }
+    };
+    // The principals of `ty` a resource names through `attr` (names or references).
+    let targets = |r: &Resource, attr: &str, ty: &str| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for name in strings(r.values.get(attr)) {
+            if let Some(p) = resources
+                .iter()
+                .find(|p| p.ty == ty && p.values.get("name").and_then(Node::as_str) == Some(&name))
+            {
+                out.push(p.address.to_string());
+            }
+        }
+        if out.is_empty() {
+            out.extend(
+                references(r, attr, ty)
+                    .iter()
+                    .filter_map(|a| planned(a, ty))
+                    .map(|p| p.address.to_string()),
+            );
+        }
+        out
+    };
+    let mut out: Vec<PrincipalFound> = resources
+        .iter()
+        .filter(|r| KINDS.contains(&r.ty))
+        .map(|r| {
+            let mut p = PrincipalFound {
+                resource: r.address.to_string(),
+                resource_type: r.ty.to_string(),
+                line: r.values.line,
+                identity: vec![Member::Resource(r.address.to_string())],
+                boundary: None,
+            };
+            if is_unknown(r.unknown, &["managed_policy_arns"])
+                && r.configured
+                    .is_none_or(|e| e.get("managed_policy_arns").is_some())
+            {
+                p.identity.push(Member::Unknown(
+                    format!("`{}.managed_policy_arns`", r.address),
+                    "computed at apply time".into(),
+                ));
+            }
+            for arn in strings(r.values.get("managed_policy_arns")) {
+                p.identity
+                    .push(policy_member(r, "managed_policy_arns", Some(arn)));
+            }
+            let set = |attr: &str| {
+                r.values
+                    .get(attr)
+                    .is_some_and(|n| !matches!(n.kind, NKind::Null))
+                    || (is_unknown(r.unknown, &[attr])
+                        && r.configured.is_none_or(|e| e.get(attr).is_some()))
+            };
+            if set("permissions_boundary") {
+                let arn = r
+                    .values
+                    .get("permissions_boundary")
+                    .and_then(Node::as_str)
+                    .map(str::to_string);
+                p.boundary = Some(policy_member(r, "permissions_boundary", arn));
+            }
+            p
+        })
+        .collect();
+    let mut attach = |principal: &str, m: Member| {
+        if let Some(p) = out.iter_mut().find(|p| p.resource == principal)
+            && !p.identity.contains(&m)
+        {
+            p.identity.push(m);
+        }
+    };
+    for r in resources {
+        let arn = || {
+            r.values
+                .get("policy_arn")
+                .and_then(Node::as_str)
+                .map(str::to_string)
+        };
+        let own = || Member::Resource(r.address.to_string());
+        let links: Vec<(&str, &str, Member)> = match r.ty {
+            "aws_iam_role_policy" => vec![("role", "aws_iam_role", own())],
+            "aws_iam_user_policy" => vec![("user", "aws_iam_user", own())],
+            "aws_iam_group_policy" => vec![("group", "aws_iam_group", own())],
+            "aws_iam_role_policy_attachment" => {
+                vec![(
+                    "role",
+                    "aws_iam_role",
+                    policy_member(r, "policy_arn", arn()),
+                )]
+            }
+            "aws_iam_user_policy_attachment" => {
+                vec![(
+                    "user",
+                    "aws_iam_user",
+                    policy_member(r, "policy_arn", arn()),
+                )]
+            }
+            "aws_iam_group_policy_attachment" => {
+                vec![(
+                    "group",
+                    "aws_iam_group",
+                    policy_member(r, "policy_arn", arn()),
+                )]
+            }
+            "aws_iam_policy_attachment" => {
+                let m = policy_member(r, "policy_arn", arn());
+                vec![
+                    ("roles", "aws_iam_role", m.clone()),
+                    ("users", "aws_iam_user", m.clone()),
+                    ("groups", "aws_iam_group", m),
+                ]
+            }
+            "aws_iam_user_group_membership" => targets(r, "groups", "aws_iam_group")
+                .into_iter()
+                .map(|g| ("user", "aws_iam_user", Member::Group(g)))
+                .collect(),
+            "aws_iam_group_membership" => targets(r, "group", "aws_iam_group")
+                .into_iter()
+                .map(|g| ("users", "aws_iam_user", Member::Group(g)))
+                .collect(),
+            _ => continue,
+        };
+        for (attr, ty, member) in links {
+            for principal in targets(r, attr, ty) {
+                attach(&principal, member.clone());
+            }
+        }
+    }
+    out
 }
 
 fn collect<'a>(
