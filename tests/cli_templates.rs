@@ -205,19 +205,24 @@ fn ignore_finding_and_non_blocking_change_the_exit_code() {
 
 #[test]
 fn no_new_access_compares_each_policy_with_a_reference_of_its_type() {
-    let r = hornbeam(&[
-        "check-no-new-access",
-        "--template-path",
-        APP,
-        "--reference-policy",
-        "builtin:no-privilege-escalation",
-        "--reference-policy-type",
-        "identity",
-        "--parameters",
-        "Environment=prod",
-        "--output",
-        "text",
-    ]);
+    let escalation = |extra: &[&str]| {
+        let mut args = vec![
+            "check-no-new-access",
+            "--template-path",
+            APP,
+            "--reference-policy",
+            "builtin:no-privilege-escalation",
+            "--reference-policy-type",
+            "identity",
+            "--parameters",
+            "Environment=prod",
+            "--output",
+            "text",
+        ];
+        args.extend_from_slice(extra);
+        hornbeam(&args)
+    };
+    let r = escalation(&[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     // The role's whole context is checked; the reason names its inline policy.
     assert!(
@@ -235,20 +240,7 @@ fn no_new_access_compares_each_policy_with_a_reference_of_its_type() {
         r.stdout
     );
     // Document by document, each inline policy is its own finding.
-    let r = hornbeam(&[
-        "check-no-new-access",
-        "--template-path",
-        APP,
-        "--reference-policy",
-        "builtin:no-privilege-escalation",
-        "--reference-policy-type",
-        "identity",
-        "--parameters",
-        "Environment=prod",
-        "--output",
-        "text",
-        "--per-document",
-    ]);
+    let r = escalation(&["--per-document"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stdout

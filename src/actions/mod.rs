@@ -74,7 +74,13 @@ pub fn all() -> &'static [KnownAction] {
 
 /// Where the list comes from (package and version), from the data file's header.
 pub fn source() -> &'static str {
-    DATA.lines()
+    data_source(DATA)
+}
+
+/// The package and version a generated data file names in its first line
+/// (`# source: NAME VERSION (LICENSE), ...`).
+pub(crate) fn data_source(data: &'static str) -> &'static str {
+    data.lines()
         .next()
         .and_then(|l| l.strip_prefix("# source: "))
         .and_then(|l| l.split(" (").next())

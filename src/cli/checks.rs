@@ -389,7 +389,10 @@ fn context_policies<'a>(tag: &str, c: &'a crate::context::Combined) -> Vec<(Stri
 }
 
 /// Refuses what policy sets do not take yet, with the reason.
-fn sets_allow(common: &CommonArgs, policy_type: Option<PolicyType>) -> Result<()> {
+fn sets_allow(common: &CommonArgs, policy_type: Option<&str>) -> Result<()> {
+    let policy_type = policy_type
+        .map(|t| t.parse::<PolicyType>().map_err(anyhow::Error::msg))
+        .transpose()?;
     if common.emit_proof.is_some() {
         bail!(
             "--emit-proof does not take policy sets yet; check each policy document alone to get a bundle"
@@ -404,12 +407,7 @@ fn sets_allow(common: &CommonArgs, policy_type: Option<PolicyType>) -> Result<()
 }
 
 fn no_new_access_contexts(args: &NoNewAccessArgs, body: &Body) -> Result<u8> {
-    let policy_type = args
-        .policy_type
-        .as_deref()
-        .map(|t| t.parse::<PolicyType>().map_err(anyhow::Error::msg))
-        .transpose()?;
-    sets_allow(&args.common, policy_type)?;
+    sets_allow(&args.common, args.policy_type.as_deref())?;
     if args.template.template_path.is_some() {
         bail!("give either --template-path or policy sets, not both");
     }
@@ -690,12 +688,7 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
     }
     tmpl::reject_sarif(&args.common)?;
     if let Some(set) = &args.policy_set {
-        let policy_type = args
-            .policy_type
-            .as_deref()
-            .map(|t| t.parse::<PolicyType>().map_err(anyhow::Error::msg))
-            .transpose()?;
-        sets_allow(&args.common, policy_type)?;
+        sets_allow(&args.common, args.policy_type.as_deref())?;
         let context = read_policy_set(set, "--policy-set")?.combined();
         let result = checks::access_not_granted::check_context(&context, &access, &opts)
             .map_err(|e| anyhow!("--access: {e}"))??;

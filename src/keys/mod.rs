@@ -127,11 +127,7 @@ pub fn key_type(key: &str) -> KeyType {
 
 /// Where the table comes from (package and version), from the data file's header.
 pub fn source() -> &'static str {
-    DATA.lines()
-        .next()
-        .and_then(|l| l.strip_prefix("# source: "))
-        .and_then(|l| l.split(" (").next())
-        .unwrap_or("unknown")
+    crate::actions::data_source(DATA)
 }
 
 /// Which requests always carry a key.

@@ -868,23 +868,8 @@ impl Run<'_, '_> {
 
     fn policies(&self) -> Result<Vec<Found>, TemplateError> {
         let mut out = Vec::new();
-        for &(id, res) in &self.t.resources {
+        for (id, res, ty) in self.deployed()? {
             let path = format!("Resources/{id}");
-            let Some(ty) = res.get("Type").and_then(Node::as_str) else {
-                return Err(invalid(&path, res, "the resource has no `Type`"));
-            };
-            if let Some(cond) = res.get("Condition") {
-                let Some(name) = cond.as_str() else {
-                    return Err(invalid(
-                        &format!("{path}/Condition"),
-                        cond,
-                        "expected a condition name",
-                    ));
-                };
-                if !self.truth(name, &format!("{path}/Condition"), cond)? {
-                    continue;
-                }
-            }
             let empty = Node {
                 line: res.line,
                 kind: NKind::Map(Vec::new()),
