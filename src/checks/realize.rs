@@ -210,16 +210,7 @@ fn principal(r: Request, spec: &impl Spec, fresh: &[&str]) -> Request {
 
 /// Whether AWS's action list has the action (case-insensitively).
 pub fn is_known_action(action: &str) -> bool {
-    let folded = fold(action);
-    let Some((service, name)) = folded.split_once(':') else {
-        return false;
-    };
-    let all = actions::all();
-    let start = all.partition_point(|a| a.service < service);
-    all[start..]
-        .iter()
-        .take_while(|a| a.service == service)
-        .any(|a| a.name.eq_ignore_ascii_case(name))
+    actions::lookup(action).is_some()
 }
 
 /// How many action patterns a known action is compared with, at most, to find one
@@ -294,14 +285,7 @@ fn action(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
 
 /// A known action's own spelling, from its folded name.
 fn spelled(folded: &str) -> Option<String> {
-    let (service, name) = folded.split_once(':')?;
-    let all = actions::all();
-    let start = all.partition_point(|a| a.service < service);
-    all[start..]
-        .iter()
-        .take_while(|a| a.service == service)
-        .find(|a| a.name.eq_ignore_ascii_case(name))
-        .map(|a| a.to_string())
+    actions::lookup(folded).map(|a| a.to_string())
 }
 
 /// A pattern's text with its wildcards filled in (`None` with a policy variable).
