@@ -363,3 +363,107 @@ fn an_unknown_customer_managed_policy_blocks_and_is_named() {
         run.stdout
     );
 }
+
+#[test]
+fn permission_sets_in_both_formats() {
+    let x = extract(&cfn(json!({
+        "Admins": {"Type": "AWS::SSO::PermissionSet", "Properties": {
+            "Name": "Admins", "InstanceArn": "arn:aws:sso:::instance/ssoins-1",
+            "InlinePolicy": doc(),
+            "ManagedPolicies": ["arn:aws:iam::aws:policy/AdministratorAccess"],
+            "PermissionsBoundary": {"ManagedPolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}}},
+        "Team": {"Type": "AWS::SSO::PermissionSet", "Properties": {
+            "Name": "Team", "InstanceArn": "arn:aws:sso:::instance/ssoins-1",
+            "CustomerManagedPolicyReferences": [{"Name": "TeamPolicy", "Path": "/team/"}]}}
+    })));
+    let admins = principal(&x, "Admins");
+    assert_eq!(documents(&x, admins), ["Admins.InlinePolicy"]);
+    assert_eq!(
+        admins.managed,
+        ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    );
+    assert_eq!(
+        admins.boundary,
+        Some(Boundary::Managed(
+            "arn:aws:iam::aws:policy/ReadOnlyAccess".into()
+        ))
+    );
+    let team = principal(&x, "Team");
+    assert_eq!(team.unknown.len(), 1);
+    assert!(
+        team.unknown[0].0.contains("/team/TeamPolicy"),
+        "{:?}",
+        team.unknown
+    );
+
+    let set_ref = |attr: &str| json!({attr: {"references": ["aws_ssoadmin_permission_set.admins.arn", "aws_ssoadmin_permission_set.admins"]}});
+    let x = extract(&plan(
+        vec![
+            planned(
+                "aws_ssoadmin_permission_set",
+                "admins",
+                json!({"name": "Admins"}),
+            ),
+            planned(
+                "aws_ssoadmin_permission_set_inline_policy",
+                "admins",
+                json!({"inline_policy": DOC}),
+            ),
+            planned(
+                "aws_ssoadmin_managed_policy_attachment",
+                "admin",
+                json!({"managed_policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+            ),
+            planned(
+                "aws_ssoadmin_customer_managed_policy_attachment",
+                "team",
+                json!({"customer_managed_policy_reference": [{"name": "TeamPolicy", "path": "/"}]}),
+            ),
+            planned(
+                "aws_ssoadmin_permissions_boundary_attachment",
+                "fence",
+                json!({"permissions_boundary": [{"managed_policy_arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]}),
+            ),
+        ],
+        vec![("aws_ssoadmin_permission_set.admins", json!({"arn": true}))],
+        vec![
+            configured(
+                "aws_ssoadmin_permission_set_inline_policy",
+                "admins",
+                set_ref("permission_set_arn"),
+            ),
+            configured(
+                "aws_ssoadmin_managed_policy_attachment",
+                "admin",
+                set_ref("permission_set_arn"),
+            ),
+            configured(
+                "aws_ssoadmin_customer_managed_policy_attachment",
+                "team",
+                set_ref("permission_set_arn"),
+            ),
+            configured(
+                "aws_ssoadmin_permissions_boundary_attachment",
+                "fence",
+                set_ref("permission_set_arn"),
+            ),
+        ],
+    ));
+    let admins = principal(&x, "aws_ssoadmin_permission_set.admins");
+    assert_eq!(
+        documents(&x, admins),
+        ["aws_ssoadmin_permission_set_inline_policy.admins.InlinePolicy"]
+    );
+    assert_eq!(
+        admins.managed,
+        ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    );
+    assert_eq!(
+        admins.boundary,
+        Some(Boundary::Managed(
+            "arn:aws:iam::aws:policy/ReadOnlyAccess".into()
+        ))
+    );
+    assert_eq!(admins.unknown.len(), 1, "{:?}", admins.unknown);
+    assert!(admins.unknown[0].0.contains("TeamPolicy"));
+}

@@ -729,6 +729,72 @@ impl Run<'_, '_> {
         }
     }
 
+    /// A permission set's attachments: `ManagedPolicies` (AWS managed ARNs),
+    /// `CustomerManagedPolicyReferences` (policies each account holds under that name:
+    /// unknown offline) and `PermissionsBoundary`.
+    fn permission_set(
+        &self,
+        props: Option<&Node>,
+        ppath: &str,
+        managed: &[(String, String)],
+        p: &mut PrincipalFound,
+    ) -> Result<(), TemplateError> {
+        let customer = |r: &Val| {
+            let name = r
+                .get("Name")
+                .and_then(Val::known_str)
+                .unwrap_or_else(|| "?".into());
+            let path = r
+                .get("Path")
+                .and_then(Val::known_str)
+                .unwrap_or_else(|| "/".into());
+            Member::Unknown(
+                format!("customer managed policy `{path}{name}`"),
+                "a policy each account provisions under that name, so its document is unknown offline".into(),
+            )
+        };
+        if let Some(node) = props.and_then(|p| p.get("ManagedPolicies")) {
+            let what = format!("{ppath}/ManagedPolicies");
+            match self.strings(node, &what)? {
+                Ok(arns) => {
+                    for (i, arn) in arns.into_iter().enumerate() {
+                        p.identity
+                            .push(Self::policy_member(arn, &format!("{what}/{i}"), managed));
+                    }
+                }
+                Err(why) => p.identity.push(Member::Unknown(what, why)),
+            }
+        }
+        if let Some(node) = props.and_then(|p| p.get("CustomerManagedPolicyReferences")) {
+            let what = format!("{ppath}/CustomerManagedPolicyReferences");
+            match self.resolve(node, &what)? {
+                Val::List(items) => p.identity.extend(items.iter().map(customer)),
+                Val::NoValue | Val::Null => {}
+                other => p
+                    .identity
+                    .push(Member::Unknown(what, format!("unknown offline ({other})"))),
+            }
+        }
+        if let Some(node) = props.and_then(|p| p.get("PermissionsBoundary")) {
+            let what = format!("{ppath}/PermissionsBoundary");
+            let b = self.resolve(node, &what)?;
+            p.boundary = Some(
+                match (
+                    b.get("ManagedPolicyArn"),
+                    b.get("CustomerManagedPolicyReference"),
+                ) {
+                    (Some(arn), _) => Self::policy_member(arn.known_str(), &what, managed),
+                    (None, Some(r)) => customer(r),
+                    _ => Member::Unknown(
+                        what,
+                        "neither `ManagedPolicyArn` nor `CustomerManagedPolicyReference`".into(),
+                    ),
+                },
+            );
+        }
+        Ok(())
+    }
+
     /// The template's principals (roles, users, groups) and what their permissions come
     /// from: inline policies, `ManagedPolicyArns`, policies that name them
     /// (`AWS::IAM::Policy` / `ManagedPolicy` `Roles` / `Users` / `Groups`, `RolePolicy`
@@ -751,6 +817,8 @@ impl Run<'_, '_> {
                         managed.push((id.to_string(), arn));
                     }
                 }
+                // Nothing names a permission set to attach to it: no name needed.
+                "AWS::SSO::PermissionSet" => names.push((id.to_string(), ty, None)),
                 _ => {}
             }
         }
@@ -787,6 +855,9 @@ impl Run<'_, '_> {
                 let what = format!("{ppath}/PermissionsBoundary");
                 let arn = self.resolve(node, &what)?.known_str();
                 p.boundary = Some(Self::policy_member(arn, &what, &managed));
+            }
+            if *ty == "AWS::SSO::PermissionSet" {
+                self.permission_set(props, &ppath, &managed, &mut p)?;
             }
             if *ty == "AWS::IAM::User"
                 && let Some(node) = props.and_then(|p| p.get("Groups"))

@@ -371,7 +371,37 @@ fn strings(node: Option<&Node>) -> Vec<String> {
 /// policy resources that name them, group memberships, and `permissions_boundary`. An
 /// attribute the plan does not know is read through the configuration's references.
 fn principals(resources: &[Resource]) -> Vec<PrincipalFound> {
-    const KINDS: &[&str] = &["aws_iam_role", "aws_iam_user", "aws_iam_group"];
+    const KINDS: &[&str] = &[
+        "aws_iam_role",
+        "aws_iam_user",
+        "aws_iam_group",
+        "aws_ssoadmin_permission_set",
+    ];
+    const SET: &str = "aws_ssoadmin_permission_set";
+    // A customer managed policy reference of a permission set: each account holds its
+    // own document under that name.
+    let customer = |r: &Resource, block: Option<&Node>| -> Member {
+        let first = match block.map(|b| &b.kind) {
+            Some(NKind::Seq(items)) => items.first(),
+            _ => block,
+        };
+        let field = |f: &str| {
+            first
+                .and_then(|b| b.get(f))
+                .and_then(Node::as_str)
+                .unwrap_or_default()
+        };
+        Member::Unknown(
+            format!(
+                "customer managed policy `{}{}` of `{}`",
+                field("path"),
+                field("name"),
+                r.address
+            ),
+            "a policy each account provisions under that name, so its document is unknown offline"
+                .into(),
+        )
+    };
     let planned = |address: &str, ty: &str| {
         resources
             .iter()
@@ -465,6 +495,7 @@ fn principals(resources: &[Resource]) -> Vec<PrincipalFound> {
             p
         })
         .collect();
+    let mut boundaries: Vec<(String, Member)> = Vec::new();
     let mut attach = |principal: &str, m: Member| {
         if let Some(p) = out.iter_mut().find(|p| p.resource == principal)
             && !p.identity.contains(&m)
@@ -521,12 +552,59 @@ fn principals(resources: &[Resource]) -> Vec<PrincipalFound> {
                 .into_iter()
                 .map(|g| ("users", "aws_iam_user", Member::Group(g)))
                 .collect(),
+            "aws_ssoadmin_permission_set_inline_policy" => {
+                vec![("permission_set_arn", SET, own())]
+            }
+            "aws_ssoadmin_managed_policy_attachment" => {
+                let arn = r
+                    .values
+                    .get("managed_policy_arn")
+                    .and_then(Node::as_str)
+                    .map(str::to_string);
+                vec![(
+                    "permission_set_arn",
+                    SET,
+                    policy_member(r, "managed_policy_arn", arn),
+                )]
+            }
+            "aws_ssoadmin_customer_managed_policy_attachment" => vec![(
+                "permission_set_arn",
+                SET,
+                customer(r, r.values.get("customer_managed_policy_reference")),
+            )],
+            "aws_ssoadmin_permissions_boundary_attachment" => {
+                let block = match r.values.get("permissions_boundary").map(|b| &b.kind) {
+                    Some(NKind::Seq(items)) => items.first(),
+                    _ => r.values.get("permissions_boundary"),
+                };
+                let boundary = match block
+                    .and_then(|b| b.get("managed_policy_arn"))
+                    .and_then(Node::as_str)
+                {
+                    Some(arn) => policy_member(r, "permissions_boundary", Some(arn.to_string())),
+                    None => customer(
+                        r,
+                        block.and_then(|b| b.get("customer_managed_policy_reference")),
+                    ),
+                };
+                boundaries.extend(
+                    targets(r, "permission_set_arn", SET)
+                        .into_iter()
+                        .map(|set| (set, boundary.clone())),
+                );
+                continue;
+            }
             _ => continue,
         };
         for (attr, ty, member) in links {
             for principal in targets(r, attr, ty) {
                 attach(&principal, member.clone());
             }
+        }
+    }
+    for (set, boundary) in boundaries {
+        if let Some(p) = out.iter_mut().find(|p| p.resource == set) {
+            p.boundary = Some(boundary);
         }
     }
     out
