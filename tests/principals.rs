@@ -87,12 +87,8 @@ fn every_cloudformation_attachment_form() {
         .position(|e| e.resource == "Fence")
         .expect("the boundary document");
     assert_eq!(app.boundary, Some(Boundary::Policy(fence)));
-    assert_eq!(app.unknown.len(), 1, "{:?}", app.unknown);
-    assert!(
-        app.unknown[0]
-            .0
-            .contains("arn:aws:iam::111122223333:policy/Outside")
-    );
+    assert!(app.unknown.is_empty(), "{:?}", app.unknown);
+    assert_eq!(app.customer, ["arn:aws:iam::111122223333:policy/Outside"]);
     let alice = principal(&x, "Alice");
     assert_eq!(
         documents(&x, alice),
@@ -245,9 +241,9 @@ fn every_terraform_attachment_form() {
         "her group's"
     );
     assert_eq!(
-        alice.unknown.len(),
-        1,
-        "the customer managed policy from outside"
+        alice.customer,
+        ["arn:aws:iam::111122223333:policy/Outside"],
+        "from outside the plan"
     );
     let bob = principal(&x, "aws_iam_user.bob");
     assert_eq!(documents(&x, bob), ["aws_iam_policy.custom.custom"]);
@@ -362,6 +358,34 @@ fn an_unknown_customer_managed_policy_blocks_and_is_named() {
         "{}",
         run.stdout
     );
+    // `--policy ARN=FILE` gives its document: then the role is checked with it.
+    let dir = std::env::temp_dir().join(format!("hornbeam-principals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (actions, code) in [("s3:GetObject", 0), ("iam:*", 1)] {
+        let file = dir.join("team.json");
+        std::fs::write(&file, json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}).to_string()).unwrap();
+        let supplied = format!(
+            "arn:aws:iam::111122223333:policy/TeamPolicy={}",
+            file.display()
+        );
+        let mut args = PASS_ROLE.to_vec();
+        args.extend(["--policy", &supplied]);
+        let run = hornbeam(&args, &t, "unknown.json");
+        assert_eq!(run.code, code, "{actions}: {}{}", run.stdout, run.stderr);
+        if code == 1 {
+            assert!(
+                run.stdout
+                    .contains("of `arn:aws:iam::111122223333:policy/TeamPolicy`"),
+                "{}",
+                run.stdout
+            );
+        }
+    }
+    let mut args = PASS_ROLE.to_vec();
+    args.extend(["--policy", "TeamPolicy"]);
+    let run = hornbeam(&args, &t, "unknown.json");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("expected ARN=FILE"), "{}", run.stderr);
 }
 
 #[test]

@@ -55,6 +55,10 @@ pub struct TemplateArgs {
     /// context (its inline, attached and group policies within its permissions boundary).
     #[arg(long)]
     pub per_document: bool,
+    /// The document of a customer managed policy the template attaches but does not
+    /// define, `ARN=FILE` (repeatable); without it such a principal is not checked.
+    #[arg(long = "policy", value_name = "ARN=FILE")]
+    pub policies: Vec<String>,
 }
 
 /// Which check runs on each extracted policy.
@@ -171,6 +175,23 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
             Check::NoPublicAccess => false,
         };
     let mut covered = std::collections::BTreeSet::new();
+    let mut supplied: Vec<(String, NamedPolicy)> = Vec::new();
+    for p in &targs.policies {
+        let Some((arn, file)) = p.split_once('=') else {
+            bail!(
+                "--policy `{p}`: expected ARN=FILE, e.g. `arn:aws:iam::111122223333:policy/Team=team.json`"
+            );
+        };
+        if !arn.starts_with("arn:") || !arn.contains(":policy/") {
+            bail!(
+                "--policy `{p}`: `{arn}` is not a managed policy ARN (`arn:aws:iam::ACCOUNT:policy/NAME`)"
+            );
+        }
+        let text = input::read_document(file, &format!("--policy {arn}"))?;
+        let member = context_member(arn.to_string(), &text)
+            .map_err(|why| anyhow!("--policy {arn}: {why}"))?;
+        supplied.push((arn.to_string(), member));
+    }
     if by_principal && !extraction.principals.is_empty() {
         if common.emit_proof.is_some() {
             bail!(
@@ -182,7 +203,7 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
             if let Some(template::Boundary::Policy(i)) = &p.boundary {
                 covered.insert(*i);
             }
-            if let Some(f) = principal_finding(p, extracted, &check, opts)? {
+            if let Some(f) = principal_finding(p, extracted, &supplied, &check, opts)? {
                 found.push(f);
             }
             checked += 1;
@@ -315,9 +336,21 @@ fn managed_member(arn: &str) -> std::result::Result<NamedPolicy, String> {
 fn principal_finding(
     p: &template::Principal,
     extracted: &[Extracted],
+    supplied: &[(String, NamedPolicy)],
     check: &Check,
     opts: &Options,
 ) -> Result<Option<Finding>> {
+    let customer = |arn: &str| -> std::result::Result<NamedPolicy, String> {
+        supplied
+            .iter()
+            .find(|(a, _)| a == arn)
+            .map(|(_, m)| m.clone())
+            .ok_or_else(|| {
+                format!(
+                    "`{arn}` is a customer managed policy the template does not define, so its document is unknown offline (give it with --policy {arn}=FILE)"
+                )
+            })
+    };
     let mut notes = Vec::new();
     let mut assumptions = Vec::new();
     let mut problems: Vec<String> = p
@@ -361,10 +394,23 @@ fn principal_finding(
                 None
             }
         },
+        Some(template::Boundary::Customer(arn)) => match customer(arn) {
+            Ok(m) => Some(m),
+            Err(why) => {
+                problems.push(format!("permissions boundary {why}"));
+                None
+            }
+        },
         None => None,
     };
     for arn in &p.managed {
         match managed_member(arn) {
+            Ok(m) => set.identity.push(m),
+            Err(why) => problems.push(why),
+        }
+    }
+    for arn in &p.customer {
+        match customer(arn) {
             Ok(m) => set.identity.push(m),
             Err(why) => problems.push(why),
         }

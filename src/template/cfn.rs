@@ -666,10 +666,6 @@ impl<'a> Template<'a> {
     }
 }
 
-/// Why a policy an ARN names cannot be read offline.
-const NOT_IN_TEMPLATE: &str =
-    "a customer managed policy the template does not define, so its document is unknown offline";
-
 impl Run<'_, '_> {
     /// The resources this resolution deploys (their `Condition` holds): (id, node, type).
     fn deployed(&self) -> Result<Vec<(&str, &Node, &str)>, TemplateError> {
@@ -723,7 +719,7 @@ impl Run<'_, '_> {
             Some(a) if crate::managed::reference_name(&a).is_some() => Member::Managed(a),
             Some(a) => match managed.iter().find(|(_, m)| *m == a) {
                 Some((id, _)) => Member::Resource(id.clone()),
-                None => Member::Unknown(format!("`{a}`"), NOT_IN_TEMPLATE.into()),
+                None => Member::Customer(a),
             },
             None => Member::Unknown(what.to_string(), "its ARN is unknown offline".into()),
         }

@@ -241,6 +241,9 @@ pub enum Member {
     Managed(String),
     /// A group of the template: a user has its group's policies.
     Group(String),
+    /// A customer managed policy the template does not define, by ARN: its document
+    /// comes from `--policy ARN=FILE` or is unknown.
+    Customer(String),
     /// A policy whose contents are not known offline: (what, why).
     Unknown(String, String),
 }
@@ -263,6 +266,8 @@ pub enum Boundary {
     Policy(usize),
     /// An AWS managed policy, by ARN.
     Managed(String),
+    /// A customer managed policy the template does not define, by ARN.
+    Customer(String),
 }
 
 /// A principal ready for a check: its identity policies (its own inline ones, attached
@@ -276,6 +281,8 @@ pub struct Principal {
     pub policies: Vec<usize>,
     /// AWS managed policies, by ARN.
     pub managed: Vec<String>,
+    /// Customer managed policies the template does not define, by ARN.
+    pub customer: Vec<String>,
     pub boundary: Option<Boundary>,
     /// Members whose contents are unknown offline: (what, why). A principal with one is
     /// not checked as a whole: its permissions are not known.
@@ -304,6 +311,11 @@ fn principals_of(found: &[PrincipalFound], policies: &[Extracted]) -> Vec<Princi
                     out.managed.push(arn.clone());
                 }
             }
+            Member::Customer(arn) => {
+                if !out.customer.contains(arn) {
+                    out.customer.push(arn.clone());
+                }
+            }
             Member::Group(id) if depth == 0 => {
                 if let Some(g) = found.iter().find(|p| p.resource == *id) {
                     for gm in &g.identity {
@@ -324,6 +336,7 @@ fn principals_of(found: &[PrincipalFound], policies: &[Extracted]) -> Vec<Princi
                 line: p.line,
                 policies: Vec::new(),
                 managed: Vec::new(),
+                customer: Vec::new(),
                 boundary: None,
                 unknown: Vec::new(),
             };
@@ -332,6 +345,7 @@ fn principals_of(found: &[PrincipalFound], policies: &[Extracted]) -> Vec<Princi
             }
             out.boundary = match &p.boundary {
                 Some(Member::Managed(arn)) => Some(Boundary::Managed(arn.clone())),
+                Some(Member::Customer(arn)) => Some(Boundary::Customer(arn.clone())),
                 Some(Member::Resource(id)) => {
                     match policies
                         .iter()

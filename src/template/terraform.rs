@@ -415,10 +415,7 @@ fn principals(resources: &[Resource]) -> Vec<PrincipalFound> {
                 p.ty == "aws_iam_policy" && p.values.get("arn").and_then(Node::as_str) == Some(&a)
             }) {
                 Some(p) => Member::Resource(p.address.to_string()),
-                None => Member::Unknown(
-                    format!("`{a}`"),
-                    "a customer managed policy the plan does not define, so its document is unknown offline".into(),
-                ),
+                None => Member::Customer(a),
             },
             None => match references(r, attr, "aws_iam_policy")
                 .first()
