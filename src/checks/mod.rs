@@ -542,7 +542,19 @@ pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult,
     })?;
     // Only a confirmed counterexample is made realistic and more readable (and each
     // rewrite confirmed again).
-    linked = realize::realize(linked, spec);
+    linked = match &lowered {
+        Lowered::Finite(fin) => {
+            let region = model.int("action");
+            let classifier = fin.classifier(&Var::Action);
+            let same = |name: &str| {
+                classifier
+                    .as_ref()
+                    .is_some_and(|c| region.is_some_and(|r| c.region(name) == Some(r as usize)))
+            };
+            realize::realize_in(linked, spec, Some(&same))
+        }
+        Lowered::Strings(_) => realize::realize(linked, spec),
+    };
     // A witness action outside AWS's action list: ask whether any known action fails
     // too (its counterexample replaces this one), or whether only such names do.
     let mut unknown_only = false;

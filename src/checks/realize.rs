@@ -30,6 +30,16 @@ const MAX_TRIES: usize = 48;
 
 /// The counterexample with every field that can be made realistic made so.
 pub(crate) fn realize(r: Request, spec: &impl Spec) -> Request {
+    realize_in(r, spec, None)
+}
+
+/// Whether a known action lies in the witness's region of the query's own encoding:
+/// then it replays for certain.
+pub(crate) type SameRegion<'a> = &'a dyn Fn(&str) -> bool;
+
+/// [`realize`], with the encoding's own test of "in the witness's region" for actions
+/// when there is one (exact and cheap however many patterns the policies have).
+pub(crate) fn realize_in(r: Request, spec: &impl Spec, same: Option<SameRegion<'_>>) -> Request {
     let policies = spec.policies();
     let r = complete(r, spec, &policies);
     let principal_ok = match &r.principal {
@@ -56,7 +66,7 @@ pub(crate) fn realize(r: Request, spec: &impl Spec) -> Request {
         .filter(|a| !texts.iter().any(|t| t.contains(a)))
         .collect();
     let r = principal(r, spec, &fresh);
-    let r = action(r, spec, &policies);
+    let r = action(r, spec, &policies, same);
     let r = resource(r, spec, &policies, &fresh);
     context(r, spec, &policies)
 }
@@ -220,7 +230,12 @@ const MAX_PATTERNS_COMPARED: usize = 1_000;
 /// How many known actions are scanned for one in the witness's region.
 const MAX_SCANNED: usize = 1_024;
 
-fn action(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
+fn action(
+    r: Request,
+    spec: &impl Spec,
+    policies: &[&Policy],
+    same: Option<SameRegion<'_>>,
+) -> Request {
     if let Some(own) = spelled(&fold(&r.action)) {
         // A known action as AWS spells it (actions are case-insensitive).
         let respelled = Request {
@@ -246,9 +261,12 @@ fn action(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
     }
     // A known action that every pattern matches exactly when it matches the witness
     // lies in the witness's region: the replay confirms it. Others are tried after.
-    let same_region = |name: &String| {
-        all.len() <= MAX_PATTERNS_COMPARED
-            && all.iter().all(|g| g.matches(name) == g.matches(&folded))
+    let same_region = |name: &String| match same {
+        Some(in_region) => in_region(name),
+        None => {
+            all.len() <= MAX_PATTERNS_COMPARED
+                && all.iter().all(|g| g.matches(name) == g.matches(&folded))
+        }
     };
     // The witness's own service first (`s3:` is most likely an `s3` action).
     let service = folded.split_once(':').map_or("", |(s, _)| s);
@@ -266,8 +284,26 @@ fn action(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
             ..r.clone()
         })
     };
-    let same = covered().filter(same_region).filter_map(request);
-    let r = first_confirmed(r.clone(), spec, same);
+    // With the encoding's exact test, every known action may share the witness's
+    // region (a merged region holds the actions of a whole list, across services).
+    let every = || {
+        let all = actions::all();
+        let own = all.iter().filter(|k| k.service == service);
+        own.chain(all.iter().filter(|k| k.service != service))
+            .map(|k| fold(&k.to_string()))
+    };
+    let r = match same {
+        Some(_) => first_confirmed(
+            r.clone(),
+            spec,
+            every().filter(same_region).filter_map(request),
+        ),
+        None => first_confirmed(
+            r.clone(),
+            spec,
+            covered().filter(same_region).filter_map(request),
+        ),
+    };
     if is_known_action(&r.action) {
         return r;
     }

@@ -360,6 +360,64 @@ fn typed_regions(atoms: &[Atom], scalar: crate::keys::Scalar) -> Option<Vec<Regi
     Some(out)
 }
 
+/// Finds the merged region a value lies in. Literal atoms are looked up by value, and
+/// wildcard globs whose text up to the first `:` is literal (`ec2:Describe*`) by that
+/// prefix, so a value meets only the globs of its own prefix (22,000 known actions
+/// against a ReadOnly-like policy's 1,368 globs made 30 million matches otherwise).
+pub struct Classifier<'a> {
+    domain: &'a Domain,
+    literal: FxHashMap<(String, bool), Vec<usize>>,
+    by_prefix: FxHashMap<(String, bool), Vec<(Matcher<'a>, usize)>>,
+    others: Vec<(Matcher<'a>, usize)>,
+}
+
+impl Classifier<'_> {
+    pub fn region(&self, v: &str) -> Option<usize> {
+        let folded = crate::pattern::fold(v);
+        let mut truth: Vec<u32> = Vec::new();
+        for key in [(v.to_string(), false), (folded.clone(), true)] {
+            for &i in self.literal.get(&key).into_iter().flatten() {
+                truth.push(i as u32);
+            }
+        }
+        let prefix_of = |v: &str| v.split_once(':').map(|(p, _)| format!("{p}:"));
+        for (prefix, f) in [(prefix_of(v), false), (prefix_of(&folded), true)] {
+            let Some(prefix) = prefix else { continue };
+            for (m, i) in self.by_prefix.get(&(prefix, f)).into_iter().flatten() {
+                if m.holds(v, &folded) {
+                    truth.push(*i as u32);
+                }
+            }
+        }
+        for (m, i) in &self.others {
+            if m.holds(v, &folded) {
+                truth.push(*i as u32);
+            }
+        }
+        let d = self.domain;
+        let holding = preds_holding(&truth, &d.atom_start, &d.preds_of_atom);
+        d.class_of.get(&holding).map(|&c| c as usize)
+    }
+}
+
+/// A glob's literal text up to and including its first `:`, when no wildcard comes
+/// before it (`ec2:` of `ec2:Describe*`).
+fn literal_prefix(toks: &[crate::pattern::Tok]) -> Option<String> {
+    let mut out = String::new();
+    for t in toks {
+        match t {
+            crate::pattern::Tok::Lit(c) => {
+                out.push(*c);
+                if *c == ':' {
+                    return Some(out);
+                }
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// The maximal runs of consecutive numbers in an ascending list, as (first, last).
 fn runs(sorted: &[usize]) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
@@ -723,42 +781,41 @@ impl Sink for Finite {
 
 impl Finite {
     /// The region of each value of a single-valued variable: the merged region whose
-    /// predicates hold on the value (`None` for a multivalued or unknown variable). Literal atoms
-    /// are looked up by value, so long lists of literal patterns cost one hash each.
+    /// predicates hold on the value (`None` for a multivalued or unknown variable).
     pub fn regions_of_values(&self, var: &Var, values: &[String]) -> Option<Vec<Option<usize>>> {
+        let c = self.classifier(var)?;
+        Some(values.iter().map(|v| c.region(v)).collect())
+    }
+
+    /// What finds the region of a value of a single-valued variable, built once for
+    /// many values.
+    pub fn classifier(&self, var: &Var) -> Option<Classifier<'_>> {
         let d = self.vars.get(var).filter(|d| !d.multi)?;
-        let atoms: Vec<(&Atom, usize)> = d.atoms.iter().zip(0..).collect();
         let mut literal: FxHashMap<(String, bool), Vec<usize>> = FxHashMap::default();
+        let mut by_prefix: FxHashMap<(String, bool), Vec<(Matcher<'_>, usize)>> =
+            FxHashMap::default();
         let mut others = Vec::new();
-        for (a, i) in &atoms {
+        for (a, i) in d.atoms.iter().zip(0..) {
             match a.matcher() {
                 Matcher::Glob(g, folded) => match g.as_literal() {
-                    Some(l) => literal.entry((l, folded)).or_default().push(*i),
-                    None => others.push((Matcher::Glob(g, folded), *i)),
+                    Some(l) => literal.entry((l, folded)).or_default().push(i),
+                    None => match literal_prefix(&g.toks) {
+                        Some(prefix) => by_prefix
+                            .entry((prefix, folded))
+                            .or_default()
+                            .push((Matcher::Glob(g, folded), i)),
+                        None => others.push((Matcher::Glob(g, folded), i)),
+                    },
                 },
-                m => others.push((m, *i)),
+                m => others.push((m, i)),
             }
         }
-        let out = values
-            .iter()
-            .map(|v| {
-                let folded = crate::pattern::fold(v);
-                let mut truth: Vec<u32> = Vec::new();
-                for key in [(v.clone(), false), (folded.clone(), true)] {
-                    for &i in literal.get(&key).into_iter().flatten() {
-                        truth.push(i as u32);
-                    }
-                }
-                for (m, i) in &others {
-                    if m.holds(v, &folded) {
-                        truth.push(*i as u32);
-                    }
-                }
-                let holding = preds_holding(&truth, &d.atom_start, &d.preds_of_atom);
-                d.class_of.get(&holding).map(|&c| c as usize)
-            })
-            .collect();
-        Some(out)
+        Some(Classifier {
+            domain: d,
+            literal,
+            by_prefix,
+            others,
+        })
     }
 
     /// Declares a Boolean that holds exactly when the variable lies in region `r`, for
