@@ -434,3 +434,134 @@ proptest! {
         }
     }
 }
+
+/// SERVICE_CONTROL_POLICY and RESOURCE_CONTROL_POLICY: AWS's own rules, each violation a
+/// located error; the documented examples parse.
+#[test]
+fn organization_policy_types_have_their_own_rules() {
+    use hornbeam::policy::{ControlKind, PolicyError, parse_control};
+    let located = |text: Value, kind: ControlKind| match parse_control(&text.to_string(), kind) {
+        Err(PolicyError::Invalid {
+            pointer, message, ..
+        }) => (pointer, message),
+        other => panic!("expected a located error for {text}, got {other:?}"),
+    };
+    let scp = ControlKind::ServiceControl;
+    let rcp = ControlKind::ResourceControl;
+    // Valid: AWS's FullAWSAccess, a guardrail with conditions, RCPFullAWSAccess, a
+    // data-perimeter RCP.
+    for (doc, kind) in [
+        (
+            json!({"Version": "2012-10-17", "Statement": [allow("*")]}),
+            scp,
+        ),
+        (
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "NotAction": ["iam:*"], "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]}),
+            scp,
+        ),
+        (
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}),
+            rcp,
+        ),
+        (
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+            "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}, "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}]}),
+            rcp,
+        ),
+    ] {
+        assert!(parse_control(&doc.to_string(), kind).is_ok(), "{doc}");
+    }
+    let cases = [
+        (
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]}),
+            scp,
+            "/Statement/0/Principal",
+            "no `Principal`",
+        ),
+        (
+            json!({"Version": "2012-10-17", "Statement": {"Effect": "Deny", "NotPrincipal": {"AWS": "111122223333"}, "Action": "*", "Resource": "*"}}),
+            scp,
+            "/Statement/NotPrincipal",
+            "no `NotPrincipal`",
+        ),
+        (
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}),
+            rcp,
+            "/Statement/0/Effect",
+            "`Deny`",
+        ),
+        (
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": {"AWS": "111122223333"}, "Action": "s3:*", "Resource": "*"}]}),
+            rcp,
+            "/Statement/0/Principal",
+            "`Principal` is `\"*\"`",
+        ),
+        (
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}),
+            rcp,
+            "/Statement/0",
+            "needs `\"Principal\": \"*\"`",
+        ),
+        (
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "NotAction": "s3:*", "Resource": "*"}]}),
+            rcp,
+            "/Statement/0/NotAction",
+            "no `NotAction`",
+        ),
+        (
+            json!({"Version": "2008-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}),
+            rcp,
+            "/Version",
+            "`2012-10-17`",
+        ),
+    ];
+    for (doc, kind, pointer, want) in cases {
+        let (at, message) = located(doc.clone(), kind);
+        assert_eq!(at, pointer, "{doc}");
+        assert!(message.contains(want), "{doc}: {message}");
+    }
+    // The CLI takes the types and gives the located error, exit 2.
+    let run = cli(&[
+        "check-no-new-access",
+        "--policy-type",
+        "RESOURCE_CONTROL_POLICY",
+        "--new-policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#,
+        "--existing-policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+    ]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("/Statement/0/Effect")
+            && run.stderr.contains("RESOURCE_CONTROL_POLICY"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.trim().lines().count(), 1);
+    // A looser SCP is new access for the accounts under it.
+    let run = cli(&[
+        "check-no-new-access",
+        "--policy-type",
+        "SERVICE_CONTROL_POLICY",
+        "--new-policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        "--existing-policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}"#,
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    // An SCP in a policy set with a Principal is refused at its place.
+    let run = cli(&[
+        "check-no-new-access",
+        "--new-policy-set",
+        r#"{"identityPolicies": ["aws-managed:ReadOnlyAccess"], "serviceControlPolicies": [[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}]]}"#,
+        "--existing-policy-document",
+        "aws-managed:ReadOnlyAccess",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("/serviceControlPolicies/0/0") && run.stderr.contains("no `Principal`"),
+        "{}",
+        run.stderr
+    );
+}

@@ -12,7 +12,7 @@ use super::{OutputFormat, batch, exit, input};
 use crate::checks::access_not_granted::Access;
 use crate::checks::{self, CheckResult, Encoding, Options, Verdict};
 use crate::json::{self, Json, JsonKind};
-use crate::policy::{self, Policy, PolicyType};
+use crate::policy::{self, ControlKind, Policy, PolicyType};
 use crate::proof::{self, Recipe};
 use crate::report;
 use crate::smt::SolverChoice;
@@ -207,13 +207,38 @@ fn policy_type_of(s: &str) -> Result<PolicyType> {
     match s {
         "identity" | "IDENTITY" => Ok(PolicyType::Identity),
         "resource" | "RESOURCE" => Ok(PolicyType::Resource),
-        other => other.parse().map_err(anyhow::Error::msg),
+        other => other.parse().map_err(|e: String| {
+            anyhow!("{e}, `SERVICE_CONTROL_POLICY` or `RESOURCE_CONTROL_POLICY`")
+        }),
     }
 }
 
+/// A policy type as documents are read: the base grammar, and the organization policy
+/// rules on top of it for `SERVICE_CONTROL_POLICY` / `RESOURCE_CONTROL_POLICY`.
+type DocumentType = (PolicyType, Option<ControlKind>);
+
+fn document_type_of(s: &str) -> Result<DocumentType> {
+    Ok(match s {
+        "SERVICE_CONTROL_POLICY" => (PolicyType::Identity, Some(ControlKind::ServiceControl)),
+        "RESOURCE_CONTROL_POLICY" => (PolicyType::Resource, Some(ControlKind::ResourceControl)),
+        other => (policy_type_of(other)?, None),
+    })
+}
+
 /// `--policy-type`, else the body's `policyType`.
-fn policy_type_in(flag: Option<String>, body: &Body) -> Result<PolicyType> {
-    policy_type_of(&pick(flag, body, "policyType", "--policy-type")?)
+fn policy_type_in(flag: Option<String>, body: &Body) -> Result<DocumentType> {
+    document_type_of(&pick(flag, body, "policyType", "--policy-type")?)
+}
+
+/// Parses a document with its type's rules.
+fn parse_as(
+    text: &str,
+    (policy_type, control): DocumentType,
+) -> Result<Policy, policy::PolicyError> {
+    match control {
+        Some(kind) => policy::parse_control(text, kind),
+        None => policy::parse(text, policy_type),
+    }
 }
 
 /// A flag's value, else the request body's, else an error naming both.
@@ -232,8 +257,9 @@ fn policy_from(
     body: &Body,
     field: &str,
     flag_name: &str,
-    policy_type: PolicyType,
+    policy_type: impl Into<DocumentTypeArg>,
 ) -> Result<(Policy, String)> {
+    let document_type = policy_type.into().0;
     let text = match flag {
         Some(arg) => input::read_document(arg, flag_name)?,
         None => body
@@ -246,7 +272,7 @@ fn policy_from(
         field.to_string()
     };
     let start = Instant::now();
-    let p = policy::parse(&text, policy_type).with_context(|| label)?;
+    let p = parse_as(&text, document_type).with_context(|| label)?;
     info!(
         elapsed_us = start.elapsed().as_micros() as u64,
         field, "parsed policy"
@@ -263,10 +289,25 @@ fn batch_of(arg: Option<&str>, flag: &str) -> Result<Option<Vec<std::path::PathB
 }
 
 /// One batch file's policy and text; errors name the file.
-fn policy_in(file: &std::path::Path, policy_type: PolicyType) -> Result<(Policy, String)> {
+fn policy_in(file: &std::path::Path, document_type: DocumentType) -> Result<(Policy, String)> {
     let text = input::read_file(file, "document")?;
-    let p = policy::parse(&text, policy_type)?;
+    let p = parse_as(&text, document_type)?;
     Ok((p, text))
+}
+
+/// A document type, or a plain policy type (no organization rules).
+struct DocumentTypeArg(DocumentType);
+
+impl From<DocumentType> for DocumentTypeArg {
+    fn from(t: DocumentType) -> Self {
+        DocumentTypeArg(t)
+    }
+}
+
+impl From<PolicyType> for DocumentTypeArg {
+    fn from(t: PolicyType) -> Self {
+        DocumentTypeArg((t, None))
+    }
 }
 
 fn options(common: &CommonArgs) -> Options {
@@ -449,7 +490,8 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         args.common.cli_input_json.as_deref(),
         &["newPolicyDocument", "existingPolicyDocument", "policyType"],
     )?;
-    let policy_type = policy_type_in(args.policy_type, &body)?;
+    let document_type = policy_type_in(args.policy_type, &body)?;
+    let policy_type = document_type.0;
     let batch_files = batch_of(args.new_policy_document.as_deref(), "--new-policy-document")?;
     let start = Instant::now();
     let (existing, existing_text) = policy_from(
@@ -457,7 +499,7 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         &body,
         "existingPolicyDocument",
         "--existing-policy-document",
-        policy_type,
+        document_type,
     )?;
     let opts = options(&args.common);
     if args.template.template_path.is_some() {
@@ -479,7 +521,7 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
     };
     if let Some(files) = batch_files {
         return batch::run(&files, &args.common, |file| {
-            let (new, new_text) = policy_in(file, policy_type)?;
+            let (new, new_text) = policy_in(file, document_type)?;
             check(&new, new_text)
         });
     }
@@ -488,7 +530,7 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         &body,
         "newPolicyDocument",
         "--new-policy-document",
-        policy_type,
+        document_type,
     )?;
     let (result, recipe) = check(&new, new_text)?;
     let code = finish(
@@ -629,11 +671,12 @@ fn access_from_json(root: &Json, text: &str, what: &str) -> Result<Vec<Access>> 
 fn one_document(
     arg: Option<&str>,
     body: &Body,
-    policy_type: PolicyType,
+    policy_type: impl Into<DocumentTypeArg>,
     common: &CommonArgs,
     label: &str,
     check: impl Fn(&Policy, String) -> batch::One + Sync,
 ) -> Result<u8> {
+    let policy_type = policy_type.into().0;
     if let Some(files) = batch_of(arg, "--policy-document")? {
         return batch::run(&files, common, |file| {
             let (policy, text) = policy_in(file, policy_type)?;
@@ -696,7 +739,8 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         let named: Vec<(&str, &Policy)> = explained.iter().map(|(n, p)| (n.as_str(), *p)).collect();
         return finish(result, &args.common, &named, None);
     }
-    let policy_type = policy_type_in(args.policy_type, &body)?;
+    let document_type = policy_type_in(args.policy_type, &body)?;
+    let policy_type = document_type.0;
     let check = |policy: &Policy, text: String| -> batch::One {
         let result = checks::access_not_granted::check(policy, &access, &opts)
             .map_err(|e| anyhow!("--access: {e}"))??;
@@ -706,7 +750,7 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
     one_document(
         args.policy_document.as_deref(),
         &body,
-        policy_type,
+        document_type,
         &args.common,
         "analysed",
         check,

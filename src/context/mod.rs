@@ -217,7 +217,10 @@ pub fn parse_set(
             ));
         }
     }
-    let one = |value: &serde_json::Value, pointer: &str| -> Result<NamedPolicy, SetError> {
+    let one_of = |value: &serde_json::Value,
+                  pointer: &str,
+                  kind: Option<policy::ControlKind>|
+     -> Result<NamedPolicy, SetError> {
         let (name, text) = match value {
             serde_json::Value::String(r) => {
                 let text = read(r, pointer).map_err(|m| shape(pointer, m))?;
@@ -240,12 +243,19 @@ pub fn parse_set(
                 ));
             }
         };
-        let policy =
-            policy::parse(&text, PolicyType::Identity).map_err(|source| SetError::Policy {
-                pointer: pointer.to_string(),
-                source,
-            })?;
+        let parsed = match kind {
+            Some(k) => policy::parse_control(&text, k),
+            None => policy::parse(&text, PolicyType::Identity),
+        };
+        let policy = parsed.map_err(|source| SetError::Policy {
+            pointer: pointer.to_string(),
+            source,
+        })?;
         Ok(NamedPolicy { name, policy })
+    };
+    let one = |value: &serde_json::Value, pointer: &str| one_of(value, pointer, None);
+    let scp = |value: &serde_json::Value, pointer: &str| {
+        one_of(value, pointer, Some(policy::ControlKind::ServiceControl))
     };
     let list = |key: &str| -> Result<Vec<NamedPolicy>, SetError> {
         match obj.get(key) {
@@ -293,7 +303,7 @@ pub fn parse_set(
                     items
                         .iter()
                         .enumerate()
-                        .map(|(i, p)| one(p, &format!("/serviceControlPolicies/{l}/{i}")))
+                        .map(|(i, p)| scp(p, &format!("/serviceControlPolicies/{l}/{i}")))
                         .collect::<Result<Vec<_>, _>>()?,
                 );
             }
