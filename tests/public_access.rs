@@ -52,17 +52,24 @@ fn federated_types() -> impl Iterator<Item = &'static str> {
     std::iter::once(TRUST).chain(RESOURCE_TYPES.iter().copied())
 }
 
-fn cognito(condition: Value, t: &str) -> Policy {
+/// A statement for a federated principal: assuming the role (trust policy) or anything
+/// (resource policies).
+fn federated(provider: &str, condition: Value, t: &str) -> Policy {
+    let action = if t == TRUST {
+        "sts:AssumeRoleWithWebIdentity"
+    } else {
+        "*"
+    };
     parse(json!([statement(
         t,
-        json!({"Federated": "cognito-identity.amazonaws.com"}),
-        if t == TRUST {
-            "sts:AssumeRoleWithWebIdentity"
-        } else {
-            "*"
-        },
-        condition,
+        json!({"Federated": provider}),
+        action,
+        condition
     )]))
+}
+
+fn cognito(condition: Value, t: &str) -> Policy {
+    federated("cognito-identity.amazonaws.com", condition, t)
 }
 
 #[test]
@@ -98,17 +105,11 @@ fn a_cognito_amr_names_nobody_and_its_identity_pool_does() {
 
 /// A trust policy for a multi-tenant OIDC issuer's provider in account 111122223333.
 fn oidc(host: &str, condition: Value, t: &str) -> Policy {
-    let provider = format!("arn:aws:iam::111122223333:oidc-provider/{host}");
-    parse(json!([statement(
-        t,
-        json!({"Federated": provider}),
-        if t == TRUST {
-            "sts:AssumeRoleWithWebIdentity"
-        } else {
-            "*"
-        },
+    federated(
+        &format!("arn:aws:iam::111122223333:oidc-provider/{host}"),
         condition,
-    )]))
+        t,
+    )
 }
 
 #[test]
