@@ -1002,7 +1002,7 @@ pub(crate) fn concrete_truth(f: &F) -> bool {
 /// policies read that AWS documents as always present (for an IAM caller: every signed
 /// request) is present (src/keys, encodings/request.md).
 pub fn within_model(policies: &[&Policy], request: &Request) -> bool {
-    use crate::keys::{self, Availability};
+    use crate::keys;
     let mut collector = Collector::default();
     for p in policies {
         collector.note_policy(p);
@@ -1014,20 +1014,32 @@ pub fn within_model(policies: &[&Policy], request: &Request) -> bool {
         (distinct.len() <= 1 || collector.is_multivalued(&key))
             && values.iter().all(|v| keys::is_value_of(scalar, v))
     });
+    values_fit && missing_keys(policies, request).is_empty()
+}
+
+/// The conditions of `policies` whose key AWS would always send with this request (for
+/// every request, or for every IAM caller's: an identity policy's caller is one) but
+/// the request lacks (src/keys).
+pub(crate) fn missing_keys<'p>(
+    policies: &[&'p Policy],
+    request: &Request,
+) -> Vec<&'p crate::policy::Condition> {
+    use crate::keys::{self, Availability};
     let iam_caller = matches!(request.principal, Some(Principal::Aws(_)))
         || policies
             .iter()
             .any(|p| p.policy_type == PolicyType::Identity);
-    let present = policies
+    policies
         .iter()
         .flat_map(|p| &p.statements)
         .flat_map(|s| &s.conditions)
-        .all(|c| match keys::availability(&c.key) {
-            Some(Availability::Always) => request.context.get(&c.key).is_some(),
-            Some(Availability::IamCaller) if iam_caller => request.context.get(&c.key).is_some(),
-            _ => true,
-        });
-    values_fit && present
+        .filter(|c| match keys::availability(&c.key) {
+            Some(Availability::Always) => true,
+            Some(Availability::IamCaller) => iam_caller,
+            None => false,
+        })
+        .filter(|c| request.context.get(&c.key).is_none())
+        .collect()
 }
 
 /// What the encoder's formulas say about one concrete request: whether the policy allows

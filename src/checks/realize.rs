@@ -75,23 +75,13 @@ pub(crate) fn realize_in(r: Request, spec: &impl Spec, same: Option<SameRegion<'
 /// whose slice left out the statements reading a key does not mention it, and any
 /// value of the key keeps the answer (slice.rs keeps each request's answer).
 fn complete(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
-    use crate::keys::{self, Availability};
     let iam = matches!(r.principal, Some(Principal::Aws(_)))
         || policies
             .iter()
             .any(|p| p.policy_type == crate::policy::PolicyType::Identity);
     let mut out = r.clone();
-    for c in policies
-        .iter()
-        .flat_map(|p| &p.statements)
-        .flat_map(|s| &s.conditions)
-    {
-        let needed = match keys::availability(&c.key) {
-            Some(Availability::Always) => true,
-            Some(Availability::IamCaller) => iam,
-            None => false,
-        };
-        if !needed || out.context.get(&c.key).is_some() {
+    for c in super::missing_keys(policies, &r) {
+        if out.context.get(&c.key).is_some() {
             continue;
         }
         let value = match c.key.as_str() {
