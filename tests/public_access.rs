@@ -186,6 +186,43 @@ fn a_github_audience_names_nobody_and_its_subject_names_the_repository_owner() {
         );
         assert_eq!(verdict(&p, TRUST), Some(Verdict::Fail), "{host} aud");
     }
+    // The provider-specific claims that name a tenant (iam-data's `sts` keys), and one
+    // that every tenant's jobs present.
+    let tenant_claims = [
+        (
+            "gitlab.com",
+            json!({"StringEquals": {"gitlab.com:namespace_id": "1234"}}),
+            Verdict::Pass,
+        ),
+        (
+            "gitlab.com",
+            json!({"StringEquals": {"gitlab.com:pipeline_source": "push"}}),
+            Verdict::Fail,
+        ),
+        (
+            "agent.buildkite.com",
+            json!({"StringEquals": {"agent.buildkite.com:organization_slug": "my-org"}}),
+            Verdict::Pass,
+        ),
+        (
+            "agent.buildkite.com",
+            json!({"StringEquals": {"agent.buildkite.com:build_branch": "main"}}),
+            Verdict::Fail,
+        ),
+    ];
+    for (host, condition, expected) in tenant_claims {
+        let p = oidc(host, condition.clone(), TRUST);
+        assert_eq!(verdict(&p, TRUST), Some(expected), "{host}: {condition}");
+    }
+    let google = |condition: Value| federated("accounts.google.com", condition, TRUST);
+    let org = google(
+        json!({"NumericEquals": {"accounts.google.com:google/organization_number": "123456789"}}),
+    );
+    assert_eq!(verdict(&org, TRUST), Some(Verdict::Pass));
+    let any_org = google(
+        json!({"NumericGreaterThan": {"accounts.google.com:google/organization_number": "0"}}),
+    );
+    assert_eq!(verdict(&any_org, TRUST), Some(Verdict::Fail));
     // An issuer whose URL holds the tenant names its callers by itself.
     let tenant = oidc("oidc.circleci.com/org/1234", json!({}), TRUST);
     assert_eq!(verdict(&tenant, TRUST), Some(Verdict::Pass));

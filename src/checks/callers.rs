@@ -89,6 +89,8 @@ const OPEN_PROVIDERS: &[OpenProvider] = &[
             ("sub", &[]),
             ("email", &[]),
             ("hd", &[]),
+            // Numeric: a whole Google Cloud / Workspace organization.
+            ("google/organization_number", &[]),
         ],
     },
     OpenProvider {
@@ -119,7 +121,11 @@ const OPEN_PROVIDERS: &[OpenProvider] = &[
     },
     OpenProvider {
         host: "gitlab.com",
-        claims: &[("sub", &[("project_path:", '/')])],
+        claims: &[
+            ("sub", &[("project_path:", '/')]),
+            ("namespace_id", &[]),
+            ("project_id", &[]),
+        ],
     },
     OpenProvider {
         host: "app.terraform.io",
@@ -127,7 +133,12 @@ const OPEN_PROVIDERS: &[OpenProvider] = &[
     },
     OpenProvider {
         host: "agent.buildkite.com",
-        claims: &[("sub", &[("organization:", ':')])],
+        claims: &[
+            ("sub", &[("organization:", ':')]),
+            ("organization_id", &[]),
+            ("organization_slug", &[]),
+            ("pipeline_id", &[]),
+        ],
     },
 ];
 
