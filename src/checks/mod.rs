@@ -684,21 +684,13 @@ fn expand(
     let mut actions = Vec::new();
     let mut undecided = 0;
     for (flag, members) in flags {
-        let model = match solver.check(&[flag.as_str()]) {
-            Answer::Unsat => continue,
-            Answer::Unknown(_) => {
+        let request = match in_region(lowered, solver, flag, spec)? {
+            InRegion::Fails(r) => r,
+            InRegion::Holds => continue,
+            InRegion::Undecided => {
                 undecided += members.len();
                 continue;
             }
-            Answer::Sat(m) => m,
-        };
-        let request = match concrete(lowered, model.as_ref(), spec) {
-            Ok(r) => r,
-            Err(DecodeError::Unrealizable(_)) => {
-                undecided += members.len();
-                continue;
-            }
-            Err(DecodeError::Internal(why)) => return Err(CheckError::Internal(why)),
         };
         for a in members {
             let mut r = request.clone();
@@ -717,6 +709,35 @@ fn expand(
             format!("{undecided} known actions could not be decided (raise --timeout-ms)")
         }),
     })
+}
+
+/// What the check says when the action lies in one region.
+enum InRegion {
+    /// It fails there: a counterexample (not yet confirmed) with the region's witness.
+    Fails(Request),
+    /// It passes there.
+    Holds,
+    /// The solver gave no answer, or no single value realizes its model.
+    Undecided,
+}
+
+/// Solves the query under a region flag (`action_flags`) and decodes the model.
+fn in_region(
+    lowered: &Lowered,
+    solver: &mut Engine,
+    flag: &str,
+    spec: &impl Spec,
+) -> Result<InRegion, CheckError> {
+    let model = match solver.check(&[flag]) {
+        Answer::Unsat => return Ok(InRegion::Holds),
+        Answer::Unknown(_) => return Ok(InRegion::Undecided),
+        Answer::Sat(m) => m,
+    };
+    match concrete(lowered, model.as_ref(), spec) {
+        Ok(r) => Ok(InRegion::Fails(r)),
+        Err(DecodeError::Unrealizable(_)) => Ok(InRegion::Undecided),
+        Err(DecodeError::Internal(why)) => Err(CheckError::Internal(why)),
+    }
 }
 
 /// What the solver says about known actions when a counterexample's action is none.
@@ -822,14 +843,8 @@ fn known_action_counterexample(
         });
     };
     for (flag, members) in &flags {
-        let model = match solver.check(&[flag.as_str()]) {
-            Answer::Sat(m) => m,
-            _ => continue,
-        };
-        let request = match concrete(&lowered, model.as_ref(), spec) {
-            Ok(r) => r,
-            Err(DecodeError::Unrealizable(_)) => continue,
-            Err(DecodeError::Internal(why)) => return Err(CheckError::Internal(why)),
+        let InRegion::Fails(request) = in_region(&lowered, &mut solver, flag, spec)? else {
+            continue;
         };
         // Every member of a failing region fails; the first one stands for them.
         let Some(a) = members.first() else { continue };
@@ -872,13 +887,7 @@ fn with_session(mut r: Request) -> Request {
     else {
         return r;
     };
-    let mut context = crate::eval::Context::default();
-    for (k, v) in r.context.iter() {
-        if k != model::ROLE_SESSION {
-            context.add(k, v.to_vec());
-        }
-    }
-    r.context = context;
+    r.context.remove(model::ROLE_SESSION);
     if let Some(Principal::Aws(arn)) = &r.principal {
         let f: Vec<&str> = arn.splitn(6, ':').collect();
         if let [_, partition, "iam", "", account, resource] = f.as_slice()

@@ -9,7 +9,7 @@
 //! when no realistic value confirms, the witness stays as it was.
 
 use crate::actions;
-use crate::eval::{Context, Principal, Request};
+use crate::eval::{Principal, Request};
 use crate::pattern::{self, Part, Tok, fold};
 use crate::policy::{CondValue, Policy, is_account_id};
 use crate::smt::model;
@@ -128,14 +128,8 @@ fn first_confirmed(
 pub(crate) fn with_principal(r: &Request, principal: Principal) -> Option<Request> {
     let mut out = r.clone();
     out.principal = Some(principal);
-    let mut context = Context::default();
-    for (k, v) in r.context.iter() {
-        let derived = [model::PRINCIPAL_ARN, model::PRINCIPAL_ACCOUNT].contains(&fold(k).as_str());
-        if !derived {
-            context.add(k, v.to_vec());
-        }
-    }
-    out.context = context;
+    out.context.remove(model::PRINCIPAL_ARN);
+    out.context.remove(model::PRINCIPAL_ACCOUNT);
     out.link_principal_keys().ok()?;
     Some(out)
 }
@@ -467,15 +461,8 @@ fn context(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
                     }
                 })
                 .collect();
-            let mut context = Context::default();
-            for (k, v) in r.context.iter() {
-                if k == key {
-                    context.add(k, replaced.clone());
-                } else {
-                    context.add(k, v.to_vec());
-                }
-            }
-            c.context = context;
+            c.context.remove(&key);
+            c.context.add(&key, replaced);
             c
         });
         r = first_confirmed(r.clone(), spec, tries);

@@ -351,13 +351,8 @@ fn simulate_context(args: &SimulateArgs, set: &str) -> Result<u8> {
         OutputFormat::Text => {
             let mut out = format!("{decision}\n");
             for ((what, p), e) in parts.iter().zip(&evaluations) {
-                let own = report::simulation_text(p, &request, e);
-                let mut lines = own.lines();
-                let first = lines.next().unwrap_or_default();
-                out += &format!("{what}: {first}\n");
-                for l in lines.filter(|l| l.starts_with("  statement")) {
-                    out += &format!("{l}\n");
-                }
+                out += &format!("{what}: {}\n", e.decision);
+                out += &report::statement_lines(p, e, "  ");
             }
             out.trim_end().to_string()
         }

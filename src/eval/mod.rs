@@ -178,6 +178,11 @@ impl Context {
         entry.1.extend(values);
     }
 
+    /// Removes a key and its values.
+    pub fn remove(&mut self, key: &str) {
+        self.entries.remove(&pattern::fold(key));
+    }
+
     /// The values of a key; `None` when it is absent or has no values.
     pub fn get(&self, key: &str) -> Option<&[String]> {
         self.entries

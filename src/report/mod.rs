@@ -208,7 +208,7 @@ fn explain(policy: &Policy, r: &Request, name: &str) -> String {
 }
 
 /// One line per statement: which it is and why it does or does not apply.
-fn statement_lines(policy: &Policy, e: &Evaluation, indent: &str) -> String {
+pub fn statement_lines(policy: &Policy, e: &Evaluation, indent: &str) -> String {
     policy
         .statements
         .iter()

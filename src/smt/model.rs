@@ -327,11 +327,10 @@ pub fn principal_matches<K: Sink>(sink: &mut K, p: &PrincipalPattern) -> F {
             };
             and([kind, sink.exists(&Slot::of(Var::Principal), &pred)])
         }
-        PrincipalPattern::Exact(PrincipalKind::Aws, v) if eval::role_session(v).is_some() => {
+        PrincipalPattern::Exact(PrincipalKind::Aws, v)
+            if let Some((role, session)) = eval::role_session(v) =>
+        {
             // The session's role, and the session's name (eval::principal_matches).
-            let Some((role, session)) = eval::role_session(v) else {
-                return term::f();
-            };
             let kind = sink.kind_is(Some(PrincipalKind::Aws));
             let role = Pred {
                 atoms: vec![literal_atom(&role, false)],
