@@ -124,7 +124,7 @@ fn holds_accounts(key: &str) -> bool {
 }
 
 /// Every 12-digit account id the policy names anywhere.
-fn named_accounts(policy: &Policy) -> BTreeSet<String> {
+pub(crate) fn named_accounts(policy: &Policy) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for s in &policy.statements {
         for p in s.principals.iter().flat_map(|p| &p.items) {

@@ -16,8 +16,8 @@ use crate::smt::model;
 
 use super::Spec;
 
-/// Accounts a rewritten caller may come from, in order; one the policies name is
-/// skipped (it could be a trusted one).
+/// Accounts a rewritten caller may come from, in order; one the policies name
+/// (`no_public_access::named_accounts`) is skipped: it could be a trusted one.
 const FRESH_ACCOUNTS: &[&str] = &[
     "444455556666",
     "777788889999",
@@ -59,11 +59,14 @@ pub(crate) fn realize_in(r: Request, spec: &impl Spec, same: Option<SameRegion<'
     {
         return r;
     }
-    let texts = literal_texts(&policies);
+    let named: std::collections::BTreeSet<String> = policies
+        .iter()
+        .flat_map(|p| super::no_public_access::named_accounts(p))
+        .collect();
     let fresh: Vec<&str> = FRESH_ACCOUNTS
         .iter()
         .copied()
-        .filter(|a| !texts.iter().any(|t| t.contains(a)))
+        .filter(|a| !named.contains(*a))
         .collect();
     let r = principal(r, spec, &fresh);
     let r = action(r, spec, &policies, same);
@@ -468,34 +471,6 @@ fn context(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
         r = first_confirmed(r.clone(), spec, tries);
     }
     r
-}
-
-/// Every literal text in the policies (Principal values, resources, condition values):
-/// a fresh account must appear in none.
-fn literal_texts(policies: &[&Policy]) -> Vec<String> {
-    let mut out = Vec::new();
-    for p in policies {
-        for s in &p.statements {
-            for pr in s.principals.iter().flat_map(|e| &e.items) {
-                out.push(format!("{pr:?}"));
-            }
-            out.extend(
-                s.resources
-                    .iter()
-                    .flat_map(|e| &e.items)
-                    .map(|r| r.text.clone()),
-            );
-            for c in &s.conditions {
-                for v in &c.values {
-                    out.push(match v {
-                        CondValue::Pattern(t) => filled(&t.parts, "*").unwrap_or_default(),
-                        other => format!("{other:?}"),
-                    });
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
