@@ -413,7 +413,7 @@ fn set_strategy() -> impl Strategy<Value = PolicySet> {
                 .into_iter()
                 .map(|level| level.into_iter().map(|p| named("scp", p)).collect())
                 .collect(),
-            session: Vec::new(),
+            ..PolicySet::default()
         })
 }
 
@@ -564,4 +564,187 @@ fn organization_policy_types_have_their_own_rules() {
         "{}",
         run.stderr
     );
+}
+
+/// A set read from its document, every policy inline.
+fn parsed(doc: Value) -> PolicySet {
+    let none = |r: &str, _: &str| Err(format!("no references here: `{r}`"));
+    hornbeam::context::parse_set(&doc.to_string(), &none).expect("a valid set")
+}
+
+fn doc(statements: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+const APP: &str = "arn:aws:iam::111122223333:role/App";
+const BUCKET: &str = "arn:aws:s3:::app-bucket/*";
+
+fn from(principal: &str, action: &str, resource: &str, resource_account: &str) -> Request {
+    let mut context = Context::default();
+    context.add("aws:ResourceAccount", [resource_account.to_string()]);
+    let mut r = Request {
+        principal: Some(principal.parse().expect("a principal")),
+        action: action.into(),
+        resource: resource.into(),
+        context,
+    };
+    r.link_principal_keys().expect("consistent keys");
+    r
+}
+
+fn granted(set: &PolicySet, action: &str) -> Verdict {
+    let access = [Access {
+        actions: vec![action.into()],
+        resources: Vec::new(),
+    }];
+    let c = set.combined();
+    let r = access_not_granted::check_context(&c, &access, &Options::default())
+        .expect("no internal error")
+        .expect("a check");
+    assert_eq!(r.inconclusive, None);
+    if let Some(cx) = &r.counterexample {
+        assert!(c.allows(cx), "the counterexample replays: {cx:?}");
+    }
+    r.result
+}
+
+/// The IAM User Guide's cross-account rule: within one account a resource policy's
+/// Allow for the principal suffices; across accounts the identity side must allow too.
+/// A grant to another caller grants this principal nothing.
+#[test]
+fn a_resource_policy_grants_within_its_account_and_needs_both_sides_across() {
+    let identity = json!([doc(json!([allow("ec2:DescribeInstances")]))]);
+    let bucket_policy = |principal: &str| {
+        doc(json!([{"Effect": "Allow", "Principal": {"AWS": principal},
+                    "Action": "s3:PutObject", "Resource": BUCKET}]))
+    };
+    let with = |relation: &str, principal: &str| {
+        parsed(json!({"principal": APP, "identityPolicies": identity,
+                      "resourcePolicy": bucket_policy(principal), "resourceAccount": relation}))
+    };
+    let same = with("same", APP);
+    assert_eq!(granted(&same, "s3:PutObject"), Verdict::Fail);
+    let c = same.combined();
+    assert!(c.allows(&from(APP, "s3:PutObject", "arn:aws:s3:::app-bucket/k", "111122223333")));
+    assert!(
+        !c.allows(&from(APP, "s3:PutObject", "arn:aws:s3:::app-bucket/k", "999988887777")),
+        "a same-account set speaks of the principal's own account"
+    );
+    assert!(
+        !c.allows(&from(
+            "arn:aws:iam::111122223333:role/Other",
+            "s3:PutObject",
+            "arn:aws:s3:::app-bucket/k",
+            "111122223333"
+        )),
+        "requests are the principal's own"
+    );
+    assert_eq!(
+        granted(&with("cross", APP), "s3:PutObject"),
+        Verdict::Pass,
+        "across accounts the identity policies must allow as well"
+    );
+    assert_eq!(
+        granted(
+            &with("same", "arn:aws:iam::111122223333:role/Other"),
+            "s3:PutObject"
+        ),
+        Verdict::Pass,
+        "a grant to another role is not this role's"
+    );
+    // Both sides allow across accounts; a Deny in the resource policy wins.
+    let both = parsed(json!({"principal": APP,
+        "identityPolicies": [doc(json!([allow("s3:*")]))],
+        "resourcePolicy": doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "s3:*", "Resource": BUCKET},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": BUCKET}])),
+        "resourceAccount": "cross"}));
+    assert_eq!(granted(&both, "s3:PutObject"), Verdict::Fail);
+    assert_eq!(granted(&both, "s3:DeleteObject"), Verdict::Pass);
+}
+
+/// RCPs: RCPFullAWSAccess is always there, so only their Denies take away, and only
+/// for the services RCPs apply to and not from service-linked roles.
+#[test]
+fn rcps_deny_where_they_apply() {
+    let rcp = doc(json!([{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+        "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": ["s3:DeleteBucket", "ec2:TerminateInstances"], "Resource": "*"}]));
+    let with = |principal: &str| {
+        parsed(json!({"principal": principal,
+            "identityPolicies": [doc(json!([allow("*")]))],
+            "resourceControlPolicies": [rcp.clone()]}))
+    };
+    let app = with(APP);
+    assert_eq!(granted(&app, "s3:DeleteBucket"), Verdict::Pass);
+    assert_eq!(
+        granted(&app, "ec2:TerminateInstances"),
+        Verdict::Fail,
+        "RCPs do not apply to EC2"
+    );
+    assert_eq!(granted(&app, "s3:GetObject"), Verdict::Fail);
+    let slr = with(
+        "arn:aws:iam::111122223333:role/aws-service-role/ops.amazonaws.com/AWSServiceRoleForOps",
+    );
+    assert_eq!(
+        granted(&slr, "s3:DeleteBucket"),
+        Verdict::Fail,
+        "RCPs do not apply to service-linked roles"
+    );
+    let scp = |principal: &str| {
+        parsed(json!({"principal": principal,
+            "identityPolicies": [doc(json!([allow("*")]))],
+            "serviceControlPolicies": [[doc(json!([allow("*"), deny("cloudtrail:StopLogging")]))]]}))
+    };
+    assert_eq!(granted(&scp(APP), "cloudtrail:StopLogging"), Verdict::Pass);
+    assert_eq!(
+        granted(
+            &scp("arn:aws:iam::111122223333:role/aws-service-role/ops.amazonaws.com/R"),
+            "cloudtrail:StopLogging"
+        ),
+        Verdict::Fail,
+        "nor do SCPs"
+    );
+    // An RCP change: dropping the Deny opens s3:DeleteBucket for the role.
+    let old = app.combined();
+    let new = parsed(json!({"principal": APP, "identityPolicies": [doc(json!([allow("*")]))],
+        "resourceControlPolicies": [doc(json!([{"Effect": "Deny", "Principal": "*", "Action": "ec2:TerminateInstances", "Resource": "*"}]))]}))
+    .combined();
+    for encoding in [Encoding::Finite, Encoding::Strings] {
+        let r = no_new_access::check_contexts(&new, &old, &opts(encoding)).expect("no internal error");
+        assert_eq!((r.result, r.inconclusive.as_deref()), (Verdict::Fail, None), "{encoding:?}");
+        let c = r.counterexample.expect("a counterexample");
+        assert!(new.allows(&c) && !old.allows(&c), "{c:?}");
+        let r = no_new_access::check_contexts(&old, &new, &opts(encoding)).expect("no internal error");
+        assert_eq!((r.result, r.inconclusive), (Verdict::Pass, None), "{encoding:?}");
+    }
+}
+
+#[test]
+fn bad_resource_sets_name_the_field() {
+    let none = |r: &str, _: &str| Err(format!("no references here: `{r}`"));
+    let e = |d: Value| {
+        hornbeam::context::parse_set(&d.to_string(), &none)
+            .expect_err("an invalid set")
+            .to_string()
+    };
+    let id = json!([doc(json!([allow("s3:*")]))]);
+    let rp = doc(json!([{"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "s3:*", "Resource": BUCKET}]));
+    for (d, start) in [
+        (json!({"identityPolicies": id, "resourcePolicy": rp, "resourceAccount": "same"}), "/principal:"),
+        (json!({"principal": APP, "identityPolicies": id, "resourcePolicy": rp}), "/resourcePolicy:"),
+        (json!({"principal": APP, "identityPolicies": id, "resourceAccount": "same"}), "/resourceAccount:"),
+        (json!({"principal": APP, "identityPolicies": id, "resourcePolicy": rp, "resourceAccount": "mine"}), "/resourceAccount:"),
+        (json!({"principal": "arn:aws:iam::111122223333:role/*", "identityPolicies": id}), "/principal:"),
+        (json!({"principal": APP, "identityPolicies": id, "resourcePolicy": rp, "resourceAccount": "same",
+                "permissionsBoundary": doc(json!([allow("s3:*")]))}), "/resourceAccount:"),
+        (json!({"identityPolicies": id, "resourceControlPolicies": [doc(json!([allow("s3:GetObject")]))]}),
+         "/resourceControlPolicies/0:"),
+        (json!({"principal": APP, "identityPolicies": id, "resourceAccount": "cross",
+                "resourcePolicy": doc(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]))}), "/resourcePolicy:"),
+    ] {
+        let msg = e(d);
+        assert!(msg.starts_with(start), "{msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+    }
 }

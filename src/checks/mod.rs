@@ -185,7 +185,7 @@ pub(crate) fn policy_allows<K: Sink>(
     let mut deny = Vec::new();
     let mut names = Vec::new();
     for s in &policy.statements {
-        let applies = model::statement_applies(sink, policy, s);
+        let applies = model::statement_applies(sink, s);
         let name = format!("{tag}_s{}", s.index);
         let effect = match s.effect {
             Effect::Allow => "Allow",

@@ -11,6 +11,8 @@
 //! way (some SCP at the level allows, none denies). So the checks and the evaluator
 //! read a context as (one policy, the limits), both through [`PolicySet::combined`].
 
+mod org;
+
 use thiserror::Error;
 
 use crate::eval::{self, Request};
@@ -35,6 +37,27 @@ pub struct PolicySet {
     pub scps: Vec<Vec<NamedPolicy>>,
     /// Session policies passed when the session was created: they must allow too.
     pub session: Vec<NamedPolicy>,
+    /// Resource control policies in force where the resources live, and the limit they
+    /// make together (`rcp::limit`): RCPFullAWSAccess beside their Denies as they apply.
+    pub rcps: Vec<NamedPolicy>,
+    pub rcp_limit: Option<Policy>,
+    /// The principal the set is of (an IAM role or user ARN), and the policy that holds
+    /// requests to it and to the account relation (`principal_pin`).
+    pub principal: Option<(String, Policy)>,
+    /// The policy of the resource requested, and whether it is in the principal's
+    /// account.
+    pub resource: Option<(NamedPolicy, AccountRelation)>,
+}
+
+/// Where the requested resource is, seen from the principal (IAM User Guide, "Cross-account
+/// policy evaluation logic").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountRelation {
+    /// In the principal's account: an Allow in the identity policies or in the resource
+    /// policy suffices.
+    Same,
+    /// In another account: both the identity policies and the resource policy must allow.
+    Cross,
 }
 
 /// Where a statement of the combined identity policy comes from.
@@ -117,18 +140,34 @@ impl PolicySet {
 
     /// Whether anything beyond identity policies takes part.
     pub fn has_limits(&self) -> bool {
-        self.boundary.is_some() || !self.scps.is_empty() || !self.session.is_empty()
+        self.boundary.is_some()
+            || !self.scps.is_empty()
+            || !self.session.is_empty()
+            || self.rcp_limit.is_some()
+            || self.principal.is_some()
+            || self.resource.is_some()
     }
 
     /// The context as one granting policy and its limits.
     pub fn combined(&self) -> Combined {
-        let identity: Vec<&NamedPolicy> = self.identity.iter().collect();
-        let (policy, origins) = merge(&identity);
+        let mut granting: Vec<&NamedPolicy> = self.identity.iter().collect();
+        if let Some((r, AccountRelation::Same)) = &self.resource {
+            // Within one account either side's Allow grants, and a Deny anywhere wins:
+            // exactly one policy of both sides' statements (its statements keep their
+            // Principal element, so they grant only to the callers they name).
+            granting.push(r);
+        }
+        let (policy, origins) = merge(&granting);
         let mut limits = Vec::new();
         if let Some(b) = &self.boundary {
             limits.push((format!("permissions boundary `{}`", b.name), merge(&[b]).0));
         }
-        for (level, scps) in self.scps.iter().enumerate() {
+        // SCPs and RCPs do not affect service-linked roles (AWS Organizations user guide).
+        let organization = !self
+            .principal
+            .as_ref()
+            .is_some_and(|(arn, _)| org::service_linked(arn));
+        for (level, scps) in self.scps.iter().enumerate().filter(|_| organization) {
             let names: Vec<&str> = scps.iter().map(|p| p.name.as_str()).collect();
             let refs: Vec<&NamedPolicy> = scps.iter().collect();
             limits.push((
@@ -143,6 +182,16 @@ impl PolicySet {
                 format!("session policies ({})", names.join(", ")),
                 merge(&refs).0,
             ));
+        }
+        if let Some(l) = self.rcp_limit.as_ref().filter(|_| organization) {
+            let names: Vec<&str> = self.rcps.iter().map(|p| p.name.as_str()).collect();
+            limits.push((format!("RCPs ({})", names.join(", ")), l.clone()));
+        }
+        if let Some((r, AccountRelation::Cross)) = &self.resource {
+            limits.push((format!("resource policy `{}`", r.name), r.policy.clone()));
+        }
+        if let Some((arn, pin)) = &self.principal {
+            limits.push((format!("principal `{arn}`"), pin.clone()));
         }
         Combined {
             policy,
@@ -167,11 +216,53 @@ pub enum SetError {
 
 /// The fields of a policy-set document.
 const FIELDS: &[&str] = &[
+    "principal",
     "identityPolicies",
     "permissionsBoundary",
     "serviceControlPolicies",
+    "resourceControlPolicies",
     "sessionPolicies",
+    "resourcePolicy",
+    "resourceAccount",
 ];
+
+/// The account of an IAM role or user ARN, `None` for anything else.
+fn principal_account(arn: &str) -> Option<&str> {
+    let f: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = f.len() == 6
+        && f[0] == "arn"
+        && !f[1].is_empty()
+        && f[2] == "iam"
+        && f[3].is_empty()
+        && f[4].len() == 12
+        && f[4].bytes().all(|b| b.is_ascii_digit())
+        && (f[5].starts_with("role/") || f[5].starts_with("user/"))
+        && f[5].len() > 5
+        && !arn.contains(['*', '?', '$']);
+    ok.then_some(f[4])
+}
+
+/// The policy that holds a set's requests to its principal (a role's ARN also names
+/// its sessions) and, with a resource policy, to the account relation:
+/// `aws:ResourceAccount` is the principal's account, or another one.
+fn principal_pin(arn: &str, account: &str, relation: Option<AccountRelation>) -> Result<Policy, PolicyError> {
+    let mut statement = serde_json::json!({
+        "Effect": "Allow",
+        "Principal": {"AWS": arn},
+        "Action": "*",
+        "Resource": "*"
+    });
+    let op = match relation {
+        Some(AccountRelation::Same) => Some("StringEquals"),
+        Some(AccountRelation::Cross) => Some("StringNotEquals"),
+        None => None,
+    };
+    if let Some(op) = op {
+        statement["Condition"] = serde_json::json!({op: {"aws:ResourceAccount": account}});
+    }
+    let doc = serde_json::json!({"Version": "2012-10-17", "Statement": [statement]});
+    policy::parse(&doc.to_string(), PolicyType::Resource)
+}
 
 /// Reads a policy-set document: `{"identityPolicies": [P, ...], "permissionsBoundary": P,
 /// "serviceControlPolicies": [[P, ...], ...], "sessionPolicies": [P, ...]}`, each `P` a
@@ -219,8 +310,8 @@ pub fn parse_set(
     }
     let one_of = |value: &serde_json::Value,
                   pointer: &str,
-                  kind: Option<policy::ControlKind>|
-     -> Result<NamedPolicy, SetError> {
+                  kind: Option<Kind>|
+     -> Result<(NamedPolicy, String), SetError> {
         let (name, text) = match value {
             serde_json::Value::String(r) => {
                 let text = read(r, pointer).map_err(|m| shape(pointer, m))?;
@@ -244,32 +335,41 @@ pub fn parse_set(
             }
         };
         let parsed = match kind {
-            Some(k) => policy::parse_control(&text, k),
+            Some(Kind::Control(k)) => policy::parse_control(&text, k),
+            Some(Kind::Resource) => policy::parse(&text, PolicyType::Resource),
             None => policy::parse(&text, PolicyType::Identity),
         };
         let policy = parsed.map_err(|source| SetError::Policy {
             pointer: pointer.to_string(),
             source,
         })?;
-        Ok(NamedPolicy { name, policy })
+        Ok((NamedPolicy { name, policy }, text))
     };
-    let one = |value: &serde_json::Value, pointer: &str| one_of(value, pointer, None);
+    let one = |value: &serde_json::Value, pointer: &str| Ok(one_of(value, pointer, None)?.0);
     let scp = |value: &serde_json::Value, pointer: &str| {
-        one_of(value, pointer, Some(policy::ControlKind::ServiceControl))
+        Ok(one_of(
+            value,
+            pointer,
+            Some(Kind::Control(policy::ControlKind::ServiceControl)),
+        )?
+        .0)
     };
-    let list = |key: &str| -> Result<Vec<NamedPolicy>, SetError> {
+    let list_of = |key: &str, kind: Option<Kind>| -> Result<Vec<(NamedPolicy, String)>, SetError> {
         match obj.get(key) {
             None => Ok(Vec::new()),
             Some(serde_json::Value::Array(items)) => items
                 .iter()
                 .enumerate()
-                .map(|(i, p)| one(p, &format!("/{key}/{i}")))
+                .map(|(i, p)| one_of(p, &format!("/{key}/{i}"), kind))
                 .collect(),
             Some(_) => Err(shape(
                 &format!("/{key}"),
                 format!("`{key}` is a list of policies"),
             )),
         }
+    };
+    let list = |key: &str| -> Result<Vec<NamedPolicy>, SetError> {
+        Ok(list_of(key, None)?.into_iter().map(|(p, _)| p).collect())
     };
     let identity = list("identityPolicies")?;
     if identity.is_empty() {
@@ -317,12 +417,95 @@ pub fn parse_set(
         }
     }
     let session = list("sessionPolicies")?;
+    let rcp_list = list_of(
+        "resourceControlPolicies",
+        Some(Kind::Control(policy::ControlKind::ResourceControl)),
+    )?;
+    let rcp_limit = if rcp_list.is_empty() {
+        None
+    } else {
+        let texts: Vec<&str> = rcp_list.iter().map(|(_, t)| t.as_str()).collect();
+        Some(org::limit(&texts).map_err(|m| shape("/resourceControlPolicies", m))?)
+    };
+    let rcps = rcp_list.into_iter().map(|(p, _)| p).collect();
+    let relation = match obj.get("resourceAccount") {
+        None => None,
+        Some(serde_json::Value::String(r)) if r == "same" => Some(AccountRelation::Same),
+        Some(serde_json::Value::String(r)) if r == "cross" => Some(AccountRelation::Cross),
+        Some(other) => {
+            return Err(shape(
+                "/resourceAccount",
+                format!("`resourceAccount` is `\"same\"` or `\"cross\"` (the resource's account seen from the principal), found {other}"),
+            ));
+        }
+    };
+    let resource = match (obj.get("resourcePolicy"), relation) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(shape(
+                "/resourceAccount",
+                "`resourceAccount` goes with a `resourcePolicy`; add the policy or drop the field".into(),
+            ));
+        }
+        (Some(_), None) => {
+            return Err(shape(
+                "/resourcePolicy",
+                "a resource policy needs `resourceAccount`: `\"same\"` when the resource is in the principal's account, `\"cross\"` otherwise".into(),
+            ));
+        }
+        (Some(p), Some(r)) => Some((one_of(p, "/resourcePolicy", Some(Kind::Resource))?.0, r)),
+    };
+    let principal = match obj.get("principal") {
+        None if resource.is_some() => {
+            return Err(shape(
+                "/principal",
+                "a set with a `resourcePolicy` names its `principal` (a role or user ARN): the resource policy grants to callers by name".into(),
+            ));
+        }
+        None => None,
+        Some(serde_json::Value::String(arn)) => {
+            let Some(account) = principal_account(arn) else {
+                return Err(shape(
+                    "/principal",
+                    format!("`{arn}` is not an IAM role or user ARN; write e.g. `arn:aws:iam::111122223333:role/App`"),
+                ));
+            };
+            let pin = principal_pin(arn, account, relation).map_err(|source| SetError::Policy {
+                pointer: "/principal".into(),
+                source,
+            })?;
+            Some((arn.clone(), pin))
+        }
+        Some(other) => {
+            return Err(shape(
+                "/principal",
+                format!("`principal` is a role or user ARN, found {other}"),
+            ));
+        }
+    };
+    if relation == Some(AccountRelation::Same) && (boundary.is_some() || !session.is_empty()) {
+        return Err(shape(
+            "/resourceAccount",
+            "within one account, whether a permissions boundary or session policy limits a resource policy's grant depends on the ARN the grant names (IAM User Guide, \"Policy evaluation logic\"), which hornbeam does not model; check the resource policy in a set without them".into(),
+        ));
+    }
     Ok(PolicySet {
         identity,
         boundary,
         scps,
         session,
+        rcps,
+        rcp_limit,
+        principal,
+        resource,
     })
+}
+
+/// How an entry of a set parses.
+#[derive(Clone, Copy)]
+enum Kind {
+    Control(policy::ControlKind),
+    Resource,
 }
 
 #[cfg(test)]

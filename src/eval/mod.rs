@@ -12,7 +12,7 @@ use thiserror::Error;
 use crate::pattern::{self, arn_account};
 use crate::policy::condition::{parse_date, parse_ip_net, parse_number};
 use crate::policy::{
-    BaseOp, Cmp, CondValue, Condition, Effect, Policy, PolicyType, PrincipalKind, PrincipalPattern,
+    BaseOp, Cmp, CondValue, Condition, Effect, Policy, PrincipalKind, PrincipalPattern,
     SetQualifier, Statement, is_account_id,
 };
 
@@ -325,7 +325,7 @@ pub fn evaluate(policy: &Policy, request: &Request) -> Evaluation {
     let outcomes: Vec<Outcome> = policy
         .statements
         .iter()
-        .map(|s| statement_outcome(policy, s, request))
+        .map(|s| statement_outcome(s, request))
         .collect();
     let applying = |effect: Effect| -> Vec<usize> {
         policy
@@ -358,8 +358,10 @@ pub fn allows(policy: &Policy, request: &Request) -> bool {
 }
 
 /// Whether, and if not why not, one statement applies to a request.
-pub fn statement_outcome(policy: &Policy, s: &Statement, r: &Request) -> Outcome {
-    if let (PolicyType::Resource, Some(principals)) = (policy.policy_type, &s.principals) {
+pub fn statement_outcome(s: &Statement, r: &Request) -> Outcome {
+    // A statement with a Principal element: a resource policy's, also where a context
+    // merges one beside identity policies (src/context).
+    if let Some(principals) = &s.principals {
         // A request that names no caller (library use; the CLI requires one) is an
         // unknown caller: only `*` names it.
         let hit = match &r.principal {
@@ -543,7 +545,7 @@ mod tests {
     #[test]
     fn an_unnamed_caller_matches_only_principal_star() {
         // Found by the differential fuzz target: the encoder and the evaluator disagreed.
-        let parse = |p: &str| crate::policy::parse(p, PolicyType::Resource).unwrap();
+        let parse = |p: &str| crate::policy::parse(p, crate::policy::PolicyType::Resource).unwrap();
         let request = Request {
             principal: None,
             action: "s3:GetObject".into(),

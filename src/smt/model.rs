@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::eval::{self, Context};
 use crate::pattern::{self, Glob, Part, Syntax, Template, Tok};
 use crate::policy::{
-    BaseOp, CondValue, Condition, ElementSet, Policy, PolicyType, PrincipalKind, PrincipalPattern,
+    BaseOp, CondValue, Condition, ElementSet, Policy, PrincipalKind, PrincipalPattern,
     SetQualifier, Statement,
 };
 
@@ -356,9 +356,11 @@ pub fn principal_matches<K: Sink>(sink: &mut K, p: &PrincipalPattern) -> F {
 }
 
 /// Whether statement `s` of `policy` applies to the symbolic request.
-pub fn statement_applies<K: Sink>(sink: &mut K, policy: &Policy, s: &Statement) -> F {
+pub fn statement_applies<K: Sink>(sink: &mut K, s: &Statement) -> F {
     let mut parts = Vec::new();
-    if let (PolicyType::Resource, Some(principals)) = (policy.policy_type, &s.principals) {
+    // A statement with a Principal element: a resource policy's, also where a context
+    // merges one beside identity policies (src/context).
+    if let Some(principals) = &s.principals {
         let any = or(principals
             .items
             .iter()
