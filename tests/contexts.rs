@@ -625,9 +625,19 @@ fn a_resource_policy_grants_within_its_account_and_needs_both_sides_across() {
     let same = with("same", APP);
     assert_eq!(granted(&same, "s3:PutObject"), Verdict::Fail);
     let c = same.combined();
-    assert!(c.allows(&from(APP, "s3:PutObject", "arn:aws:s3:::app-bucket/k", "111122223333")));
+    assert!(c.allows(&from(
+        APP,
+        "s3:PutObject",
+        "arn:aws:s3:::app-bucket/k",
+        "111122223333"
+    )));
     assert!(
-        !c.allows(&from(APP, "s3:PutObject", "arn:aws:s3:::app-bucket/k", "999988887777")),
+        !c.allows(&from(
+            APP,
+            "s3:PutObject",
+            "arn:aws:s3:::app-bucket/k",
+            "999988887777"
+        )),
         "a same-account set speaks of the principal's own account"
     );
     assert!(
@@ -667,9 +677,11 @@ fn a_resource_policy_grants_within_its_account_and_needs_both_sides_across() {
 /// for the services RCPs apply to and not from service-linked roles.
 #[test]
 fn rcps_deny_where_they_apply() {
-    let rcp = doc(json!([{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+    let rcp = doc(
+        json!([{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
         "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}},
-        {"Effect": "Deny", "Principal": "*", "Action": ["s3:DeleteBucket", "ec2:TerminateInstances"], "Resource": "*"}]));
+        {"Effect": "Deny", "Principal": "*", "Action": ["s3:DeleteBucket", "ec2:TerminateInstances"], "Resource": "*"}]),
+    );
     let with = |principal: &str| {
         parsed(json!({"principal": principal,
             "identityPolicies": [doc(json!([allow("*")]))],
@@ -711,12 +723,22 @@ fn rcps_deny_where_they_apply() {
         "resourceControlPolicies": [doc(json!([{"Effect": "Deny", "Principal": "*", "Action": "ec2:TerminateInstances", "Resource": "*"}]))]}))
     .combined();
     for encoding in [Encoding::Finite, Encoding::Strings] {
-        let r = no_new_access::check_contexts(&new, &old, &opts(encoding)).expect("no internal error");
-        assert_eq!((r.result, r.inconclusive.as_deref()), (Verdict::Fail, None), "{encoding:?}");
+        let r =
+            no_new_access::check_contexts(&new, &old, &opts(encoding)).expect("no internal error");
+        assert_eq!(
+            (r.result, r.inconclusive.as_deref()),
+            (Verdict::Fail, None),
+            "{encoding:?}"
+        );
         let c = r.counterexample.expect("a counterexample");
         assert!(new.allows(&c) && !old.allows(&c), "{c:?}");
-        let r = no_new_access::check_contexts(&old, &new, &opts(encoding)).expect("no internal error");
-        assert_eq!((r.result, r.inconclusive), (Verdict::Pass, None), "{encoding:?}");
+        let r =
+            no_new_access::check_contexts(&old, &new, &opts(encoding)).expect("no internal error");
+        assert_eq!(
+            (r.result, r.inconclusive),
+            (Verdict::Pass, None),
+            "{encoding:?}"
+        );
     }
 }
 
@@ -729,19 +751,44 @@ fn bad_resource_sets_name_the_field() {
             .to_string()
     };
     let id = json!([doc(json!([allow("s3:*")]))]);
-    let rp = doc(json!([{"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "s3:*", "Resource": BUCKET}]));
+    let rp = doc(
+        json!([{"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "s3:*", "Resource": BUCKET}]),
+    );
     for (d, start) in [
-        (json!({"identityPolicies": id, "resourcePolicy": rp, "resourceAccount": "same"}), "/principal:"),
-        (json!({"principal": APP, "identityPolicies": id, "resourcePolicy": rp}), "/resourcePolicy:"),
-        (json!({"principal": APP, "identityPolicies": id, "resourceAccount": "same"}), "/resourceAccount:"),
-        (json!({"principal": APP, "identityPolicies": id, "resourcePolicy": rp, "resourceAccount": "mine"}), "/resourceAccount:"),
-        (json!({"principal": "arn:aws:iam::111122223333:role/*", "identityPolicies": id}), "/principal:"),
-        (json!({"principal": APP, "identityPolicies": id, "resourcePolicy": rp, "resourceAccount": "same",
-                "permissionsBoundary": doc(json!([allow("s3:*")]))}), "/resourceAccount:"),
-        (json!({"identityPolicies": id, "resourceControlPolicies": [doc(json!([allow("s3:GetObject")]))]}),
-         "/resourceControlPolicies/0:"),
-        (json!({"principal": APP, "identityPolicies": id, "resourceAccount": "cross",
-                "resourcePolicy": doc(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]))}), "/resourcePolicy:"),
+        (
+            json!({"identityPolicies": id, "resourcePolicy": rp, "resourceAccount": "same"}),
+            "/principal:",
+        ),
+        (
+            json!({"principal": APP, "identityPolicies": id, "resourcePolicy": rp}),
+            "/resourcePolicy:",
+        ),
+        (
+            json!({"principal": APP, "identityPolicies": id, "resourceAccount": "same"}),
+            "/resourceAccount:",
+        ),
+        (
+            json!({"principal": APP, "identityPolicies": id, "resourcePolicy": rp, "resourceAccount": "mine"}),
+            "/resourceAccount:",
+        ),
+        (
+            json!({"principal": "arn:aws:iam::111122223333:role/*", "identityPolicies": id}),
+            "/principal:",
+        ),
+        (
+            json!({"principal": APP, "identityPolicies": id, "resourcePolicy": rp, "resourceAccount": "same",
+                "permissionsBoundary": doc(json!([allow("s3:*")]))}),
+            "/resourceAccount:",
+        ),
+        (
+            json!({"identityPolicies": id, "resourceControlPolicies": [doc(json!([allow("s3:GetObject")]))]}),
+            "/resourceControlPolicies/0:",
+        ),
+        (
+            json!({"principal": APP, "identityPolicies": id, "resourceAccount": "cross",
+                "resourcePolicy": doc(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]))}),
+            "/resourcePolicy:",
+        ),
     ] {
         let msg = e(d);
         assert!(msg.starts_with(start), "{msg}");

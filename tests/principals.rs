@@ -489,3 +489,105 @@ fn permission_sets_in_both_formats() {
     assert_eq!(admins.unknown.len(), 1, "{:?}", admins.unknown);
     assert!(admins.unknown[0].0.contains("TeamPolicy"));
 }
+
+/// `AWS::Organizations::Policy` and `aws_organizations_policy`: SCPs and RCPs are read
+/// with their own rules (a violation is a located exit-2 error) and are not applied to
+/// the template's principals (encodings/context.md, "Templates"): the gate still fails
+/// on an administrator that a Deny-StopLogging SCP would cover in a member account.
+#[test]
+fn organization_policies_are_read_and_checked_not_applied() {
+    let scp = |effect: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": "cloudtrail:StopLogging", "Resource": "*"}]});
+    let rcp = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
+    let template = |ty: &str, content: Value| {
+        cfn(json!({
+            "Guard": {"Type": "AWS::Organizations::Policy",
+                      "Properties": {"Name": "guard", "Type": ty, "TargetIds": ["111122223333"], "Content": content}},
+            "Tags": {"Type": "AWS::Organizations::Policy",
+                     "Properties": {"Name": "tags", "Type": "TAG_POLICY", "Content": {"tags": {}}}},
+            "AppRole": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+                "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}}
+        }))
+    };
+    let gate = [
+        "check-access-not-granted",
+        "--actions",
+        "cloudtrail:StopLogging",
+    ];
+    for (ty, content) in [
+        ("SERVICE_CONTROL_POLICY", scp("Deny")),
+        ("RESOURCE_CONTROL_POLICY", rcp.clone()),
+    ] {
+        let run = hornbeam(&gate, &template(ty, content), "org.json");
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains("AppRole.EffectivePermissions"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("1 SCPs / RCPs read and valid, not applied"),
+            "{}",
+            run.stdout
+        );
+    }
+    // An RCP may hold only Denies: a located exit-2 error.
+    let run = hornbeam(
+        &gate,
+        &template("RESOURCE_CONTROL_POLICY", scp("Allow")),
+        "bad-org.json",
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("Guard.guard: the policy is invalid: /Statement/0"),
+        "{}",
+        run.stderr
+    );
+    // Terraform: `type` defaults to SERVICE_CONTROL_POLICY; an SCP has no Principal.
+    let tf = |content: Value, ty: Option<&str>| {
+        let mut values = json!({"name": "guard", "content": content.to_string()});
+        if let Some(t) = ty {
+            values["type"] = json!(t);
+        }
+        plan(
+            vec![
+                planned("aws_organizations_policy", "guard", values),
+                planned(
+                    "aws_organizations_policy_attachment",
+                    "guard",
+                    json!({"policy_id": "p-12345678", "target_id": "111122223333"}),
+                ),
+            ],
+            Vec::new(),
+            Vec::new(),
+        )
+    };
+    let run = hornbeam(&gate, &tf(scp("Deny"), None), "org-plan.json");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("1 SCPs / RCPs read and valid"),
+        "{}",
+        run.stdout
+    );
+    let with_principal = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]});
+    let run = hornbeam(
+        &gate,
+        &tf(with_principal.clone(), None),
+        "bad-org-plan.json",
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("/Statement/0/Principal"),
+        "{}",
+        run.stderr
+    );
+    let run = hornbeam(
+        &gate,
+        &tf(with_principal, Some("RESOURCE_CONTROL_POLICY")),
+        "rcp-plan.json",
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}

@@ -166,6 +166,7 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
         .collect();
     let mut checked = 0usize;
     let mut other_type = 0usize;
+    let mut organization = 0usize;
     // The identity checks read each principal's whole context; the documents attached
     // to a principal are covered by it.
     let by_principal = !targs.per_document
@@ -213,6 +214,16 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
         if covered.contains(&index) {
             continue;
         }
+        if let Kind::Organization(control) = e.kind {
+            // Read with its own rules; not applied to the template's principals
+            // (encodings/context.md, "Templates").
+            if let Ok(text) = &e.policy {
+                policy::parse_control(text, control)
+                    .map_err(|err| invalid_in_template(&shown, e, err))?;
+            }
+            organization += 1;
+            continue;
+        }
         let policy_type = e.kind.policy_type();
         if let Check::NoNewAccess { policy_type: t, .. } = &check
             && *t != policy_type
@@ -251,21 +262,8 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
             (_, Kind::Resource { public_type }) => *public_type,
             _ => None,
         };
-        let policy = policy::parse(policy_text, policy_type).map_err(|err| {
-            // Positions inside the rendered text mean nothing to the user; the pointer does.
-            let err = match err {
-                policy::PolicyError::Invalid {
-                    pointer, message, ..
-                } => format!("{pointer}: {message}"),
-                other => other.to_string(),
-            };
-            anyhow!(
-                "--template-path `{shown}`, line {}: {}.{}: the policy is invalid: {err}",
-                e.line,
-                e.resource,
-                e.policy_name
-            )
-        })?;
+        let policy = policy::parse(policy_text, policy_type)
+            .map_err(|err| invalid_in_template(&shown, e, err))?;
         let t0 = Instant::now();
         let (result, recipe) = one(&check, &policy, policy_text, policy_type, public_type, opts)?;
         checked += 1;
@@ -300,6 +298,11 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
         summary.push_str(&format!(
                 "; {other_type} policies of the other type not compared (the reference is {policy_type})"
             ));
+    }
+    if organization > 0 {
+        summary.push_str(&format!(
+            "; {organization} SCPs / RCPs read and valid, not applied to the template's principals (state them in a policy set)"
+        ));
     }
     let out = match common.output {
         OutputFormat::Json => findings::to_json(&found),
@@ -593,4 +596,25 @@ fn result_finding(e: &Extracted, check: &Check, r: &CheckResult, text: &str) -> 
             Some(finding(e, code, message, details))
         }
     }
+}
+
+/// A template policy that does not parse, named by template line and resource.
+fn invalid_in_template(
+    shown: &str,
+    e: &template::Extracted,
+    err: policy::PolicyError,
+) -> anyhow::Error {
+    // Positions inside the rendered text mean nothing to the user; the pointer does.
+    let err = match err {
+        policy::PolicyError::Invalid {
+            pointer, message, ..
+        } => format!("{pointer}: {message}"),
+        other => other.to_string(),
+    };
+    anyhow!(
+        "--template-path `{shown}`, line {}: {}.{}: the policy is invalid: {err}",
+        e.line,
+        e.resource,
+        e.policy_name
+    )
 }

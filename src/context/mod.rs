@@ -245,7 +245,11 @@ fn principal_account(arn: &str) -> Option<&str> {
 /// The policy that holds a set's requests to its principal (a role's ARN also names
 /// its sessions) and, with a resource policy, to the account relation:
 /// `aws:ResourceAccount` is the principal's account, or another one.
-fn principal_pin(arn: &str, account: &str, relation: Option<AccountRelation>) -> Result<Policy, PolicyError> {
+fn principal_pin(
+    arn: &str,
+    account: &str,
+    relation: Option<AccountRelation>,
+) -> Result<Policy, PolicyError> {
     let mut statement = serde_json::json!({
         "Effect": "Allow",
         "Principal": {"AWS": arn},
@@ -435,7 +439,9 @@ pub fn parse_set(
         Some(other) => {
             return Err(shape(
                 "/resourceAccount",
-                format!("`resourceAccount` is `\"same\"` or `\"cross\"` (the resource's account seen from the principal), found {other}"),
+                format!(
+                    "`resourceAccount` is `\"same\"` or `\"cross\"` (the resource's account seen from the principal), found {other}"
+                ),
             ));
         }
     };
@@ -444,7 +450,8 @@ pub fn parse_set(
         (None, Some(_)) => {
             return Err(shape(
                 "/resourceAccount",
-                "`resourceAccount` goes with a `resourcePolicy`; add the policy or drop the field".into(),
+                "`resourceAccount` goes with a `resourcePolicy`; add the policy or drop the field"
+                    .into(),
             ));
         }
         (Some(_), None) => {
@@ -467,7 +474,9 @@ pub fn parse_set(
             let Some(account) = principal_account(arn) else {
                 return Err(shape(
                     "/principal",
-                    format!("`{arn}` is not an IAM role or user ARN; write e.g. `arn:aws:iam::111122223333:role/App`"),
+                    format!(
+                        "`{arn}` is not an IAM role or user ARN; write e.g. `arn:aws:iam::111122223333:role/App`"
+                    ),
                 ));
             };
             let pin = principal_pin(arn, account, relation).map_err(|source| SetError::Policy {

@@ -1025,6 +1025,29 @@ impl Run<'_, '_> {
                         }
                     }
                 }
+                "AWS::Organizations::Policy" => {
+                    let Some(doc) = props.get("Content") else {
+                        continue;
+                    };
+                    let ty_val = match props.get("Type") {
+                        Some(t) => self.resolve(t, &format!("{ppath}/Type"))?.known_str(),
+                        None => None,
+                    };
+                    // SCPs and RCPs hold IAM policies; tag, backup and other policy
+                    // types do not, and a `Type` unknown offline is not guessed.
+                    let Some(kind) = ty_val.as_deref().and_then(Kind::organization) else {
+                        continue;
+                    };
+                    let name = match props.get("Name") {
+                        Some(n) => self
+                            .resolve(n, &format!("{ppath}/Name"))?
+                            .known_str()
+                            .unwrap_or_else(|| "Content".into()),
+                        None => "Content".into(),
+                    };
+                    let d = self.document(doc, &format!("{ppath}/Content"))?;
+                    push(name, kind, doc, d);
+                }
                 "AWS::Lambda::Permission" => {
                     let d = self.lambda_permission(props, &ppath)?;
                     push(

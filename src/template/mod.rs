@@ -187,13 +187,34 @@ pub enum Kind {
     Resource {
         public_type: Option<&'static str>,
     },
+    /// An organization policy (`AWS::Organizations::Policy`, `aws_organizations_policy`):
+    /// read with its own rules, not applied to the template's principals
+    /// (encodings/context.md, "Templates").
+    Organization(crate::policy::ControlKind),
 }
 
 impl Kind {
     pub fn policy_type(&self) -> PolicyType {
         match self {
-            Kind::Identity => PolicyType::Identity,
-            Kind::Resource { .. } => PolicyType::Resource,
+            Kind::Identity | Kind::Organization(crate::policy::ControlKind::ServiceControl) => {
+                PolicyType::Identity
+            }
+            Kind::Resource { .. } | Kind::Organization(_) => PolicyType::Resource,
+        }
+    }
+
+    /// The organization policy kind of an `AWS::Organizations::Policy` `Type` /
+    /// `aws_organizations_policy` `type`; `None` for the types that hold no IAM policy
+    /// (tag, backup, AI opt-out, ... policies).
+    pub fn organization(policy_type: &str) -> Option<Kind> {
+        match policy_type {
+            "SERVICE_CONTROL_POLICY" => Some(Kind::Organization(
+                crate::policy::ControlKind::ServiceControl,
+            )),
+            "RESOURCE_CONTROL_POLICY" => Some(Kind::Organization(
+                crate::policy::ControlKind::ResourceControl,
+            )),
+            _ => None,
         }
     }
 }

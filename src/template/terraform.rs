@@ -785,6 +785,25 @@ fn policies_of(
             );
         }
     }
+    if r.ty == "aws_organizations_policy"
+        && let Some(node) = r.values.get("content")
+    {
+        // `type` defaults to SERVICE_CONTROL_POLICY; tag, backup and other policy types
+        // hold no IAM policy.
+        let ty = match r.values.get("type").map(|n| &n.kind) {
+            None | Some(NKind::Null) => Some("SERVICE_CONTROL_POLICY"),
+            Some(NKind::Str(t)) => Some(t.as_str()),
+            _ => None,
+        };
+        if let Some(kind) = ty.and_then(Kind::organization) {
+            push(
+                name_of("content"),
+                kind,
+                node.line,
+                document(r, &["content"], Some(node)),
+            );
+        }
+    }
     if r.ty == "aws_lambda_permission" {
         push(
             "LambdaPermission".into(),
