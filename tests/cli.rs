@@ -229,12 +229,6 @@ fn every_invalid_policy_class_exits_2_naming_the_place() {
             "policy variables are not allowed",
         ),
         (
-            st(r#""Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:${aws:username}::b""#),
-            "IDENTITY_POLICY",
-            "/Statement/0/Resource",
-            "resource part of an ARN",
-        ),
-        (
             st(&format!(r#"{ok},"Principal":"*""#)),
             "IDENTITY_POLICY",
             "/Statement/0/Principal",

@@ -230,7 +230,25 @@ pub fn check(
     opts: &Options,
 ) -> Result<Result<CheckResult, CheckError>, AccessError> {
     let spec = AccessNotGranted::new(policy, access)?;
-    Ok(run(opts, || run_timed(&spec, opts)))
+    Ok(run(opts, || {
+        let listed =
+            |r: &crate::eval::Request| concrete_truth(&spec.listed(&mut Concrete { request: r }));
+        if let Some(r) = super::cases::by_cases(
+            &[policy],
+            policy.policy_type,
+            &mut |sub, pin| {
+                let p = sub(policy);
+                let mut s = AccessNotGranted::new(&p, access)
+                    .map_err(|e| CheckError::Internal(e.to_string()))?;
+                s.limits = vec![pin];
+                run_timed(&s, opts)
+            },
+            &|r| crate::eval::allows(policy, r) && listed(r),
+        ) {
+            return r;
+        }
+        run_timed(&spec, opts)
+    }))
 }
 
 /// Runs the check over an authorization context (src/context); reasons name the
@@ -242,7 +260,30 @@ pub fn check_context(
 ) -> Result<Result<CheckResult, CheckError>, AccessError> {
     let mut spec = AccessNotGranted::new(&context.policy, access)?;
     spec.limits = context.limits.iter().map(|(_, p)| p).collect();
-    Ok(run(opts, || run_timed(&spec, opts)).map(|mut r| {
+    let mut all = vec![&context.policy];
+    all.extend(spec.limits.iter().copied());
+    Ok(run(opts, || {
+        let listed =
+            |r: &crate::eval::Request| concrete_truth(&spec.listed(&mut Concrete { request: r }));
+        if let Some(r) = super::cases::by_cases(
+            &all,
+            context.policy.policy_type,
+            &mut |sub, pin| {
+                let p = sub(&context.policy);
+                let limits: Vec<Policy> = spec.limits.iter().map(|l| sub(l)).collect();
+                let mut s = AccessNotGranted::new(&p, access)
+                    .map_err(|e| CheckError::Internal(e.to_string()))?;
+                s.limits = limits.iter().collect();
+                s.limits.push(pin);
+                run_timed(&s, opts)
+            },
+            &|r| context.allows(r) && listed(r),
+        ) {
+            return r;
+        }
+        run_timed(&spec, opts)
+    })
+    .map(|mut r| {
         relabel(&mut r, context);
         r
     }))

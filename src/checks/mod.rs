@@ -5,6 +5,7 @@
 
 pub mod access_not_granted;
 pub mod callers;
+mod cases;
 pub mod no_new_access;
 pub mod no_public_access;
 mod realize;

@@ -72,26 +72,50 @@ impl Spec for NoNewAccess<'_> {
 /// Runs the check. Both policies must have been parsed as the same policy type.
 pub fn check(new: &Policy, existing: &Policy, opts: &Options) -> Result<CheckResult, CheckError> {
     run(opts, || {
-        let sliced = sliced(opts, || {
-            slice::no_new_access(new, existing).map(|(n, e, dropped)| ((n, e), dropped))
-        });
-        let query = sliced.as_ref().map_or((new, existing), |(n, e)| (n, e));
-        run_timed(
-            &NoNewAccess {
-                new,
-                existing,
-                query,
-                limits: (Vec::new(), Vec::new()),
-            },
-            opts,
-        )
+        if let Some(r) = super::cases::by_cases(
+            &[new, existing],
+            new.policy_type,
+            &mut |sub, pin| limited(&sub(new), &sub(existing), (vec![pin], Vec::new()), opts),
+            &|r| crate::eval::allows(new, r) && !crate::eval::allows(existing, r),
+        ) {
+            return r;
+        }
+        limited(new, existing, (Vec::new(), Vec::new()), opts)
     })
+}
+
+/// The check with limits on either side. Slicing keeps each request's answer, so it
+/// applies whenever the existing side has no limits (a limit there can break what
+/// makes a new statement "covered"; one on the new side only narrows the requests).
+fn limited(
+    new: &Policy,
+    existing: &Policy,
+    limits: (Vec<&Policy>, Vec<&Policy>),
+    opts: &Options,
+) -> Result<CheckResult, CheckError> {
+    let sliced = sliced(opts, || {
+        limits
+            .1
+            .is_empty()
+            .then(|| slice::no_new_access(new, existing))
+            .flatten()
+            .map(|(n, e, dropped)| ((n, e), dropped))
+    });
+    let query = sliced.as_ref().map_or((new, existing), |(n, e)| (n, e));
+    run_timed(
+        &NoNewAccess {
+            new,
+            existing,
+            query,
+            limits,
+        },
+        opts,
+    )
 }
 
 /// Runs the check over two authorization contexts (src/context): does the new context
 /// allow any request the existing one does not? Reasons name the new context's identity
-/// policy and statement. Slicing applies only where neither side has limits (a limit of
-/// the existing side can break what makes a new statement "covered").
+/// policy and statement.
 pub fn check_contexts(
     new: &crate::context::Combined,
     existing: &crate::context::Combined,
@@ -99,24 +123,32 @@ pub fn check_contexts(
 ) -> Result<CheckResult, CheckError> {
     let new_limits: Vec<&Policy> = new.limits.iter().map(|(_, p)| p).collect();
     let existing_limits: Vec<&Policy> = existing.limits.iter().map(|(_, p)| p).collect();
-    let unlimited = new_limits.is_empty() && existing_limits.is_empty();
+    let mut all = vec![&new.policy, &existing.policy];
+    all.extend(new_limits.iter().chain(&existing_limits));
     let mut result = run(opts, || {
-        let sliced = sliced(opts, || {
-            unlimited
-                .then(|| slice::no_new_access(&new.policy, &existing.policy))
-                .flatten()
-                .map(|(n, e, dropped)| ((n, e), dropped))
-        });
-        let query = sliced
-            .as_ref()
-            .map_or((&new.policy, &existing.policy), |(n, e)| (n, e));
-        run_timed(
-            &NoNewAccess {
-                new: &new.policy,
-                existing: &existing.policy,
-                query,
-                limits: (new_limits.clone(), existing_limits.clone()),
+        if let Some(r) = super::cases::by_cases(
+            &all,
+            new.policy.policy_type,
+            &mut |sub, pin| {
+                let n: Vec<Policy> = new_limits.iter().map(|p| sub(p)).collect();
+                let e: Vec<Policy> = existing_limits.iter().map(|p| sub(p)).collect();
+                let mut nl: Vec<&Policy> = n.iter().collect();
+                nl.push(pin);
+                limited(
+                    &sub(&new.policy),
+                    &sub(&existing.policy),
+                    (nl, e.iter().collect()),
+                    opts,
+                )
             },
+            &|r| new.allows(r) && !existing.allows(r),
+        ) {
+            return r;
+        }
+        limited(
+            &new.policy,
+            &existing.policy,
+            (new_limits.clone(), existing_limits.clone()),
             opts,
         )
     })?;

@@ -333,8 +333,6 @@ pub enum PatternError {
     UnterminatedVariable,
     /// `${}` or a malformed default value.
     BadVariable(String),
-    /// A policy variable outside the sixth ARN segment.
-    VariableOutsideResourceSegment,
 }
 
 impl fmt::Display for PatternError {
@@ -349,10 +347,6 @@ impl fmt::Display for PatternError {
             PatternError::BadVariable(v) => write!(
                 f,
                 "malformed policy variable `${{{v}}}`; write `${{key}}` or `${{key, 'default'}}`"
-            ),
-            PatternError::VariableOutsideResourceSegment => write!(
-                f,
-                "policy variables are only allowed in the resource part of an ARN (after the fifth `:`)"
             ),
         }
     }
@@ -460,9 +454,8 @@ impl Template {
                     push_literal(&mut parts, c, folded);
                 }
                 Raw::Var(key, default) => {
-                    if syntax == Syntax::Arn && segment < 5 {
-                        return Err(PatternError::VariableOutsideResourceSegment);
-                    }
+                    // AWS substitutes a variable in any ARN field (AWS managed policies
+                    // put `${aws:PrincipalAccount}` in the account field).
                     parts.push(Part::Var(vars.len() as u32));
                     vars.push(Variable {
                         key,
@@ -743,9 +736,33 @@ mod tests {
             Template::parse("${a, b}", Syntax::Literal, false, true),
             Err(PatternError::BadVariable(_))
         ));
-        assert_eq!(
-            Template::parse("arn:aws:s3:${aws:region}::b", Syntax::Arn, false, true),
-            Err(PatternError::VariableOutsideResourceSegment)
+    }
+
+    #[test]
+    fn variables_in_every_arn_field() {
+        let t = Template::parse(
+            "arn:*:kms:*:${aws:PrincipalAccount}:key/*",
+            Syntax::Arn,
+            false,
+            true,
+        )
+        .expect("a variable may stand in any ARN field");
+        let g = t
+            .resolve(|k| (k == "aws:principalaccount").then_some("111122223333"))
+            .expect("resolves");
+        assert!(g.matches("arn:aws:kms:us-east-1:111122223333:key/k"));
+        assert!(!g.matches("arn:aws:kms:us-east-1:444455556666:key/k"));
+        let r = Template::parse(
+            "arn:aws:s3:${aws:RequestedRegion}::b",
+            Syntax::Arn,
+            false,
+            true,
+        )
+        .expect("in the region field too");
+        assert!(
+            r.resolve(|_| Some("us-east-1"))
+                .expect("resolves")
+                .matches("arn:aws:s3:us-east-1::b")
         );
     }
 

@@ -1267,11 +1267,6 @@ mod tests {
                 "not allowed in actions",
             ),
             (
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:${aws:username}::b"}]}"#,
-                PolicyType::Identity,
-                "resource part of an ARN",
-            ),
-            (
                 r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Extra":1}]}"#,
                 PolicyType::Identity,
                 "unknown statement field `Extra`",

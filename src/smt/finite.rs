@@ -82,6 +82,60 @@ fn truths(matchers: &[(Matcher<'_>, usize)], w: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Values of each region of `atoms` (a value's region is the set of atoms that hold on
+/// it): one for a region that is a single literal, `per_region` distinct ones for the
+/// others, `preferred` values first where they lie in the region. Regions that no
+/// single value realizes are left out.
+pub fn value_candidates(
+    atoms: &[Atom],
+    preferred: &[&str],
+    per_region: usize,
+    max_states: usize,
+) -> Result<Vec<String>, Fallback> {
+    let regions = regions_of(atoms, max_states)?;
+    let matchers: Vec<(Matcher<'_>, usize)> = atoms
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.matcher(), i))
+        .collect();
+    let literal = |i: &u32| {
+        let a = &atoms[*i as usize];
+        matches!(a.matcher(), Matcher::Glob(g, false) if g.as_literal().is_some())
+    };
+    let mut out: Vec<String> = Vec::new();
+    for r in &regions {
+        let Some(w) = &r.witness else { continue };
+        let wanted = if r.truth.iter().any(literal) {
+            1
+        } else {
+            per_region.max(1)
+        };
+        let mut mine: Vec<String> = Vec::new();
+        let variants = (0..64).flat_map(|i| [format!("{w}{i}"), format!("{i}{w}")]);
+        let tries = preferred
+            .iter()
+            .map(|p| p.to_string())
+            .chain(std::iter::once(w.clone()))
+            .chain(variants);
+        for v in tries {
+            if mine.len() == wanted {
+                break;
+            }
+            if !mine.contains(&v) && !out.contains(&v) && truths(&matchers, &v) == r.truth {
+                mine.push(v);
+            }
+        }
+        if mine.len() < wanted {
+            return Err(Fallback(format!(
+                "no {wanted} distinct values found in a region of {} patterns",
+                atoms.len()
+            )));
+        }
+        out.extend(mine);
+    }
+    Ok(out)
+}
+
 /// Regions of one variable from its atoms.
 fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback> {
     let families: BTreeSet<ValueFamily> = atoms.iter().map(Atom::family).collect();

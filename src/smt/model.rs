@@ -262,6 +262,17 @@ pub fn literal_atom(text: &str, account: bool) -> Atom {
     }
 }
 
+/// A `StringLike` atom (`*` and `?` wildcards).
+pub fn glob_atom(pattern: &str) -> Atom {
+    let template = Template::parse(pattern, Syntax::Wildcard, false, false)
+        .unwrap_or(Template::of_parts(Vec::new(), false));
+    Atom {
+        op: BaseOp::StringLike,
+        value: CondValue::Pattern(Arc::new(template)),
+        account: false,
+    }
+}
+
 /// An ARN-pattern atom.
 pub fn arn_atom(pattern: &str) -> Atom {
     let template = Template::parse(pattern, Syntax::Arn, false, false)
@@ -575,6 +586,12 @@ impl Collector {
             if let CondValue::Pattern(t) = &a.value {
                 for v in &t.vars {
                     self.variable_keys.insert(v.key.clone());
+                    if v.key == PRINCIPAL_ACCOUNT || v.key == PRINCIPAL_ARN {
+                        // The caller's own value fills the pattern: a counterexample
+                        // names it.
+                        self.principal_used = true;
+                        self.principal_presence_read = true;
+                    }
                 }
             }
         }

@@ -23,7 +23,9 @@ use crate::pattern::{Part, Tok};
 use crate::policy::{BaseOp, Cmp, CondValue, PolicyType, PrincipalKind};
 
 use super::finite::make_principal;
-use super::model::{Atom, Collector, PRINCIPAL_ARN, Pred, Sink, Slot, ValueFamily, Var};
+use super::model::{
+    Atom, Collector, PRINCIPAL_ACCOUNT, PRINCIPAL_ARN, Pred, Sink, Slot, ValueFamily, Var,
+};
 use super::regions::{self, case_variants};
 use super::term::{self, F, Re, S, Script, Sort, and, concat, implies, int_eq, not, or};
 use super::{DecodeError, ModelView, Unsupported, kind_code, kind_from_code};
@@ -555,6 +557,10 @@ impl Strings {
         if key == PRINCIPAL_ARN {
             let fields = (0..6).map(|i| S::Var(format!("pr_f{i}"))).collect();
             return Some((self.kind_aws(), join_fields(fields)));
+        }
+        if key == PRINCIPAL_ACCOUNT {
+            // An IAM caller's account: its ARN's account field.
+            return Some((self.kind_aws(), S::Var("pr_f4".into())));
         }
         let kv = self.keys.get(key)?;
         let first = format!("{}_0", kv.name);

@@ -1,0 +1,396 @@
+//! Policy variables on the finitized path (encodings/variables.md): a query whose
+//! variables are all whole condition values (`"aws:ResourceAccount":
+//! "${aws:PrincipalAccount}"`, the ABAC form `"aws:RequestTag/team":
+//! "${aws:PrincipalTag/team}"`) is decided as a few variable-free queries, one per value
+//! a variable needs to take.
+//!
+//! A variable `${K}` in the value of a condition on key `J` relates the two keys' values
+//! by equality (a substituted value is literal). Whether a request satisfies the query
+//! then depends on `K`'s value `v` only through the atoms on `K` itself and on every `J`
+//! compared with it: two values that lie in the same region of those atoms (the
+//! finitized encoding's regions, `smt::finite::value_candidates`) are interchangeable.
+//! Given a request that satisfies the query with `K = v`, replace `v` by the candidate
+//! `c` of its region, and each `J` value equal to `v` by `c`; a `J` value that is not `v`
+//! but happens to be `c` moves to another value of the same region (a region that is not
+//! a single literal has more than one value). Every atom keeps its truth, so the query
+//! is satisfiable iff it is with `K` among the candidates (or absent). Each case
+//! substitutes the value into the policies and adds `K = c` (or `K` absent) as one more
+//! limit, and the query is variable-free.
+
+use crate::checks::{CheckError, CheckResult, Verdict};
+use crate::policy::{BaseOp, CondValue, Condition, Family, Policy, PolicyType, Statement};
+use crate::smt::model::{Atom, type_pred};
+use crate::smt::model::{PRINCIPAL_ACCOUNT, PRINCIPAL_ARN};
+
+/// The most cases one check is split into.
+const MAX_CASES: usize = 256;
+
+/// One variable key's values to try: `None` is "absent".
+#[derive(Debug, Clone)]
+struct Choices {
+    key: String,
+    values: Vec<Option<String>>,
+}
+
+/// Why the variables of a query are not of the forms decided here.
+fn unsupported(why: impl Into<String>) -> Result<Option<Vec<Choices>>, String> {
+    Err(why.into())
+}
+
+/// The variable keys of a condition value that is exactly one variable (`${K}` or
+/// `${K, 'default'}`).
+fn whole_variable(v: &CondValue) -> Option<&crate::pattern::Variable> {
+    let CondValue::Pattern(t) = v else {
+        return None;
+    };
+    match (t.parts.as_slice(), t.vars.as_slice()) {
+        ([crate::pattern::Part::Var(0)], [var]) => Some(var),
+        _ => None,
+    }
+}
+
+fn has_variables(v: &CondValue) -> bool {
+    matches!(v, CondValue::Pattern(t) if t.has_variables())
+}
+
+/// String and ARN comparisons that are case-sensitive.
+fn equality_operator(op: BaseOp) -> bool {
+    matches!(op.family(), Family::String | Family::Arn)
+        && !matches!(
+            op,
+            BaseOp::StringEqualsIgnoreCase | BaseOp::StringNotEqualsIgnoreCase
+        )
+}
+
+/// A key's values as the query reads them: string- or ARN-typed and single-valued.
+fn plain_key(key: &str) -> bool {
+    let t = crate::keys::key_type(key);
+    !t.multivalued
+        && matches!(
+            t.scalar,
+            crate::keys::Scalar::String | crate::keys::Scalar::Arn
+        )
+}
+
+fn conditions<'p>(policies: &[&'p Policy]) -> impl Iterator<Item = &'p Condition> {
+    policies
+        .iter()
+        .flat_map(|p| &p.statements)
+        .flat_map(|s| &s.conditions)
+}
+
+/// The atoms a key's own conditions put on it.
+fn own_atoms(policies: &[&Policy], key: &str, out: &mut Vec<Atom>) -> Result<(), String> {
+    for c in conditions(policies).filter(|c| c.key == key) {
+        if c.operator.base == BaseOp::Null {
+            continue;
+        }
+        if !equality_operator(c.operator.base) {
+            return Err(format!(
+                "`{}` is compared with `{}` as well as with a policy variable",
+                c.key_text,
+                c.operator.base.name()
+            ));
+        }
+        for v in &c.values {
+            if has_variables(v) {
+                continue;
+            }
+            out.push(Atom {
+                op: c.operator.base.positive(),
+                value: v.clone(),
+                account: false,
+            });
+        }
+    }
+    if let Some(p) = type_pred(crate::keys::key_type(key).scalar) {
+        out.extend(p.atoms);
+    }
+    Ok(())
+}
+
+/// The variables of the policies and the values each must take, or `Ok(None)` when
+/// there are none; `Err` says why they are not of the forms decided here.
+fn plan(policies: &[&Policy], policy_type: PolicyType) -> Result<Option<Vec<Choices>>, String> {
+    // Every relation `J = ${K}`, and the defaults written.
+    let mut relations: Vec<(String, String)> = Vec::new();
+    let mut defaults: Vec<(String, String)> = Vec::new();
+    for s in policies.iter().flat_map(|p| &p.statements) {
+        if statement_resources_have_variables(s) {
+            return unsupported("a policy variable inside a `Resource` pattern");
+        }
+        for c in &s.conditions {
+            for v in &c.values {
+                if !has_variables(v) {
+                    continue;
+                }
+                let Some(var) = whole_variable(v) else {
+                    return unsupported("a policy variable inside a longer condition value");
+                };
+                if !equality_operator(c.operator.base) {
+                    return unsupported(format!(
+                        "a policy variable under `{}`",
+                        c.operator.base.name()
+                    ));
+                }
+                if !plain_key(&c.key) || c.key == PRINCIPAL_ARN {
+                    return unsupported(format!(
+                        "`{}` compared with a policy variable",
+                        c.key_text
+                    ));
+                }
+                let r = (var.key.clone(), c.key.clone());
+                if !relations.contains(&r) {
+                    relations.push(r);
+                }
+                if let Some(d) = &var.default {
+                    defaults.push((var.key.clone(), d.clone()));
+                }
+            }
+        }
+    }
+    if relations.is_empty() {
+        return Ok(None);
+    }
+    let principal_read = policies
+        .iter()
+        .flat_map(|p| &p.statements)
+        .any(|s| s.principals.is_some())
+        || conditions(policies).any(|c| c.key == PRINCIPAL_ARN);
+    let variables: Vec<&String> = {
+        let mut v: Vec<&String> = relations.iter().map(|(k, _)| k).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    for k in &variables {
+        if !plain_key(k) || k.as_str() == PRINCIPAL_ARN {
+            return unsupported(format!("the variable `${{{k}}}`"));
+        }
+        if k.as_str() == PRINCIPAL_ACCOUNT && principal_read {
+            return unsupported(
+                "`${aws:PrincipalAccount}` beside a Principal element or `aws:PrincipalArn`",
+            );
+        }
+    }
+    // Components: keys linked by a relation. Within one, values are compared with each
+    // other, so all its keys' atoms make the regions.
+    let mut component: Vec<(String, usize)> = Vec::new();
+    let find = |component: &Vec<(String, usize)>, k: &str| {
+        component.iter().find(|(x, _)| x == k).map(|(_, c)| *c)
+    };
+    for (k, j) in &relations {
+        match (find(&component, k), find(&component, j)) {
+            (None, None) => {
+                let c = component.len();
+                component.push((k.clone(), c));
+                if j != k {
+                    component.push((j.clone(), c));
+                }
+            }
+            (Some(c), None) => component.push((j.clone(), c)),
+            (None, Some(c)) => component.push((k.clone(), c)),
+            (Some(a), Some(b)) if a != b => {
+                for e in &mut component {
+                    if e.1 == b {
+                        e.1 = a;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut ids: Vec<usize> = component.iter().map(|(_, c)| *c).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::new();
+    for id in ids {
+        let keys: Vec<&String> = component
+            .iter()
+            .filter(|(_, c)| *c == id)
+            .map(|(k, _)| k)
+            .collect();
+        let vars: Vec<&String> = keys
+            .iter()
+            .copied()
+            .filter(|k| variables.contains(k))
+            .collect();
+        let mut atoms = Vec::new();
+        for k in &keys {
+            own_atoms(policies, k, &mut atoms)?;
+        }
+        for (_, d) in defaults.iter().filter(|(dk, _)| vars.contains(&dk)) {
+            atoms.push(crate::smt::model::literal_atom(d, false));
+        }
+        if vars.iter().any(|k| k.as_str() == PRINCIPAL_ACCOUNT) {
+            // An account field holds no `:`.
+            atoms.push(crate::smt::model::glob_atom("*:*"));
+        }
+        // Each variable may take a value of its own in a region, so a region that is
+        // not one literal needs as many values as there are variables.
+        let values = crate::smt::finite::value_candidates(
+            &atoms,
+            &["444455556666", "111122223333", "example-value", "example"],
+            vars.len(),
+            4096,
+        )
+        .map_err(|f| f.0)?;
+        for k in vars {
+            let mut choices: Vec<Option<String>> = values
+                .iter()
+                // An account field holds no `:`: such a value makes an empty case.
+                .filter(|v| k.as_str() != PRINCIPAL_ACCOUNT || !v.contains(':'))
+                .cloned()
+                .map(Some)
+                .collect();
+            let always = match crate::keys::availability(k) {
+                Some(crate::keys::Availability::Always) => true,
+                Some(crate::keys::Availability::IamCaller) => policy_type == PolicyType::Identity,
+                None => k.as_str() == PRINCIPAL_ACCOUNT && policy_type == PolicyType::Identity,
+            };
+            if !always {
+                choices.push(None);
+            }
+            out.push(Choices {
+                key: k.clone(),
+                values: choices,
+            });
+        }
+    }
+    let cases: usize = out.iter().map(|c| c.values.len()).product();
+    if cases > MAX_CASES {
+        return unsupported(format!("{cases} value combinations of policy variables"));
+    }
+    Ok(Some(out))
+}
+
+fn statement_resources_have_variables(s: &Statement) -> bool {
+    s.resources
+        .iter()
+        .flat_map(|r| &r.items)
+        .any(|p| p.template.has_variables())
+}
+
+/// A policy with the variables given values (`None`: the key is absent, and a value
+/// without a default then matches nothing, as in the evaluator).
+fn substitute(p: &Policy, case: &[(String, Option<String>)]) -> Policy {
+    let lookup = |k: &str| {
+        case.iter()
+            .find(|(key, _)| key == k)
+            .and_then(|(_, v)| v.as_deref())
+    };
+    let mut out = p.clone();
+    for s in &mut out.statements {
+        for c in &mut s.conditions {
+            c.values = c
+                .values
+                .iter()
+                .filter_map(|v| match v {
+                    CondValue::Pattern(t) if t.has_variables() => t.resolve(lookup).map(|g| {
+                        CondValue::Pattern(std::sync::Arc::new(crate::pattern::Template::of_glob(
+                            &g, t.folded,
+                        )))
+                    }),
+                    other => Some(other.clone()),
+                })
+                .collect();
+        }
+    }
+    out
+}
+
+/// The limit that holds a case: each key equal to its value, or absent.
+fn pin(case: &[(String, Option<String>)]) -> Result<Policy, CheckError> {
+    let mut equals = serde_json::Map::new();
+    let mut null = serde_json::Map::new();
+    for (k, v) in case {
+        match v {
+            Some(v) => equals.insert(k.clone(), serde_json::json!(v)),
+            None => null.insert(k.clone(), serde_json::json!("true")),
+        };
+    }
+    let mut condition = serde_json::Map::new();
+    if !equals.is_empty() {
+        condition.insert("StringEquals".into(), equals.into());
+    }
+    if !null.is_empty() {
+        condition.insert("Null".into(), null.into());
+    }
+    // No `Version`: the values are literal, whatever they hold.
+    let doc = serde_json::json!({"Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": condition}
+    ]});
+    crate::policy::parse(&doc.to_string(), PolicyType::Identity)
+        .map_err(|e| CheckError::Internal(format!("a case's limit: {e}")))
+}
+
+/// Runs the check on the substituted policies (by the first argument) with one more
+/// limit (the second) on the side that grants.
+pub(crate) type Case<'a> =
+    dyn FnMut(&dyn Fn(&Policy) -> Policy, &Policy) -> Result<CheckResult, CheckError> + 'a;
+
+/// Decides a query with policy variables case by case, or `None` when it has none or
+/// they are not of the forms decided here (the caller then uses the strings encoding).
+/// `case` runs the check on the substituted policies (by `sub`) with one more limit on
+/// the side that grants; `replay` is the evaluator's reading of the original query.
+pub(crate) fn by_cases(
+    policies: &[&Policy],
+    policy_type: PolicyType,
+    case: &mut Case<'_>,
+    replay: &dyn Fn(&crate::eval::Request) -> bool,
+) -> Option<Result<CheckResult, CheckError>> {
+    let choices = match plan(policies, policy_type) {
+        Ok(Some(c)) => c,
+        Ok(None) => return None,
+        Err(why) => {
+            tracing::info!(reason = %why, "policy variables left to the strings encoding");
+            return None;
+        }
+    };
+    let mut cases: Vec<Vec<(String, Option<String>)>> = vec![Vec::new()];
+    for ch in &choices {
+        cases = cases
+            .into_iter()
+            .flat_map(|c| {
+                ch.values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push((ch.key.clone(), v.clone()));
+                    c
+                })
+            })
+            .collect();
+    }
+    tracing::info!(
+        keys = ?choices.iter().map(|c| &c.key).collect::<Vec<_>>(),
+        cases = cases.len(),
+        "policy variables decided case by case on the finitized path"
+    );
+    Some((|| {
+        let mut last: Option<CheckResult> = None;
+        let mut undecided: Option<CheckResult> = None;
+        for c in &cases {
+            let limit = pin(c)?;
+            let sub = |p: &Policy| substitute(p, c);
+            let r = case(&sub, &limit)?;
+            match (r.result, &r.inconclusive) {
+                (Verdict::Fail, None) => {
+                    if let Some(cx) = &r.counterexample
+                        && !replay(cx)
+                    {
+                        return Err(CheckError::Internal(format!(
+                            "the counterexample of the case {c:?} does not replay on the policies as written"
+                        )));
+                    }
+                    return Ok(r);
+                }
+                (Verdict::Fail, Some(_)) => {
+                    undecided.get_or_insert(r);
+                }
+                (Verdict::Pass, _) => last = Some(r),
+            }
+        }
+        undecided
+            .or(last)
+            .ok_or_else(|| CheckError::Internal("a query with no case".into()))
+    })())
+}

@@ -1,0 +1,368 @@
+//! Policy variables decided case by case on the finitized path (src/checks/cases.rs,
+//! encodings/variables.md): the ABAC form and `${aws:PrincipalAccount}` compared with a
+//! key, checked against the strings encoding and the evaluator.
+
+mod common;
+
+use hornbeam::checks::access_not_granted::{self, Access};
+use hornbeam::checks::{CheckResult, Encoding, Options, Verdict, no_new_access};
+use hornbeam::eval::{self, Context, Request};
+use hornbeam::policy::{self, Policy, PolicyType};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn parse(statements: Value) -> Policy {
+    let text = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    policy::parse(&text, PolicyType::Identity).expect("test policy parses")
+}
+
+fn opts(encoding: Encoding) -> Options {
+    Options {
+        encoding,
+        ..Options::default()
+    }
+}
+
+fn nna(new: &Policy, existing: &Policy, encoding: Encoding) -> CheckResult {
+    no_new_access::check(new, existing, &opts(encoding)).expect("no internal error")
+}
+
+fn decided(r: &CheckResult) -> Option<Verdict> {
+    r.inconclusive.is_none().then_some(r.result)
+}
+
+fn abac(tag_key: &str) -> Policy {
+    parse(
+        json!([{"Effect": "Allow", "Action": "eks:CreateCluster", "Resource": "*",
+        "Condition": {"StringEquals": {
+            format!("aws:RequestTag/{tag_key}"): "${aws:PrincipalTag/eks:eks-cluster-name}"}}}]),
+    )
+}
+
+/// Issue 16's ABAC pair: the same policy passes; with the request tag's key changed
+/// it fails, with a counterexample that carries both tags with one value. Both on the
+/// finitized path, agreeing with the strings encoding.
+#[test]
+fn the_abac_pair() {
+    let (a, b) = (abac("eks:eks-cluster-name"), abac("eks:other"));
+    for encoding in [Encoding::Finite, Encoding::Strings] {
+        let r = nna(&a, &a, encoding);
+        assert_eq!(decided(&r), Some(Verdict::Pass), "{encoding:?}");
+        let r = nna(&b, &a, encoding);
+        assert_eq!(decided(&r), Some(Verdict::Fail), "{encoding:?}");
+        if encoding == Encoding::Finite {
+            assert_eq!(r.encoding, "finite", "decided without the strings encoding");
+        }
+        let c = r.counterexample.expect("a counterexample");
+        let tag = c.context.single("aws:PrincipalTag/eks:eks-cluster-name");
+        assert!(tag.is_some(), "{c:?}");
+        assert_eq!(c.context.single("aws:RequestTag/eks:other"), tag, "{c:?}");
+        assert!(eval::allows(&b, &c) && !eval::allows(&a, &c));
+    }
+}
+
+/// `aws:ResourceAccount` = `${aws:PrincipalAccount}` (1,210 statements of AWS's managed
+/// policies): the same account only.
+#[test]
+fn the_principal_account() {
+    let own = parse(
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}}]),
+    );
+    let any = parse(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]));
+    let named = parse(
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:ResourceAccount": "111122223333"}}}]),
+    );
+    for encoding in [Encoding::Finite, Encoding::Strings] {
+        assert_eq!(decided(&nna(&own, &any, encoding)), Some(Verdict::Pass));
+        let r = nna(&any, &own, encoding);
+        assert_eq!(decided(&r), Some(Verdict::Fail));
+        let c = r.counterexample.expect("a counterexample");
+        assert_ne!(
+            c.context.single("aws:ResourceAccount"),
+            c.context.single("aws:PrincipalAccount"),
+            "{c:?}"
+        );
+        // Another account than the one named: the caller's own account is new access.
+        let r = nna(&own, &named, encoding);
+        assert_eq!(decided(&r), Some(Verdict::Fail), "{encoding:?}");
+        let c = r.counterexample.expect("a counterexample");
+        assert_eq!(
+            c.context.single("aws:ResourceAccount"),
+            c.context.single("aws:PrincipalAccount")
+        );
+        assert_ne!(
+            c.context.single("aws:ResourceAccount"),
+            Some("111122223333")
+        );
+    }
+}
+
+/// A default value stands when the key is absent: with `'none'`, a request tag `none`
+/// matches a caller without the tag.
+#[test]
+fn a_variable_with_a_default() {
+    let with_default = parse(
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestTag/team": "${aws:PrincipalTag/team, 'none'}"}}}]),
+    );
+    let without = parse(
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestTag/team": "${aws:PrincipalTag/team}"}}}]),
+    );
+    for encoding in [Encoding::Finite, Encoding::Strings] {
+        let r = nna(&with_default, &without, encoding);
+        assert_eq!(decided(&r), Some(Verdict::Fail), "{encoding:?}");
+        let c = r.counterexample.expect("a counterexample");
+        assert_eq!(c.context.single("aws:PrincipalTag/team"), None, "{c:?}");
+        assert_eq!(c.context.single("aws:RequestTag/team"), Some("none"));
+        assert_eq!(
+            decided(&nna(&without, &with_default, encoding)),
+            Some(Verdict::Pass)
+        );
+    }
+}
+
+/// `-v` says that variables were decided on the finitized path.
+#[test]
+fn the_log_names_the_path() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-vars-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, p: Value| {
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            json!({"Version": "2012-10-17", "Statement": p}).to_string(),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let own = write(
+        "own.json",
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}}]),
+    );
+    let run = common::hornbeam_with_stdin(
+        env!("CARGO_BIN_EXE_hornbeam"),
+        &[
+            "-v",
+            "check-no-new-access",
+            "--new-policy-document",
+            &own,
+            "--existing-policy-document",
+            &own,
+            "--policy-type",
+            "IDENTITY_POLICY",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("policy variables decided case by case on the finitized path"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `${aws:PrincipalAccount}` in any ARN field of a resource: accepted (AWS enforces such
+/// policies) and decided alike by both encodings.
+#[test]
+fn the_principal_account_in_every_arn_field() {
+    let resources = [
+        "arn:aws:kms:us-east-1:${aws:PrincipalAccount}:key/*",
+        "arn:*:kms:*:${aws:PrincipalAccount}:key/*",
+        "arn:aws:s3:::bucket-${aws:PrincipalAccount}/*",
+    ];
+    let any = parse(
+        json!([{"Effect": "Allow", "Action": ["kms:Decrypt", "s3:GetObject"], "Resource": "*"}]),
+    );
+    for r in resources {
+        let p = parse(
+            json!([{"Effect": "Allow", "Action": ["kms:Decrypt", "s3:GetObject"], "Resource": r}]),
+        );
+        for encoding in [Encoding::Finite, Encoding::Strings] {
+            assert_eq!(
+                decided(&nna(&p, &any, encoding)),
+                Some(Verdict::Pass),
+                "{r} {encoding:?}"
+            );
+            let fail = nna(&any, &p, encoding);
+            assert_eq!(decided(&fail), Some(Verdict::Fail), "{r} {encoding:?}");
+            let c = fail.counterexample.expect("a counterexample");
+            assert!(eval::allows(&any, &c) && !eval::allows(&p, &c), "{c:?}");
+        }
+    }
+}
+
+const KEYS: &[&str] = &[
+    "aws:ResourceAccount",
+    "aws:RequestTag/team",
+    "aws:SourceAccount",
+];
+
+fn condition() -> impl Strategy<Value = Value> {
+    let op = prop::sample::select(vec![
+        "StringEquals",
+        "StringNotEquals",
+        "StringLike",
+        "StringNotLike",
+        "StringEqualsIfExists",
+        "StringNotEqualsIfExists",
+        "ForAnyValue:StringEquals",
+    ]);
+    let value = prop::sample::select(vec![
+        json!("${aws:PrincipalAccount}"),
+        json!("${aws:PrincipalTag/team}"),
+        json!("${aws:PrincipalTag/team, 'none'}"),
+        json!(["${aws:PrincipalTag/team}", "red"]),
+        json!("111122223333"),
+        json!("red"),
+        json!("r*"),
+    ]);
+    let own = prop::sample::select(vec![
+        json!({"StringEquals": {"aws:PrincipalTag/team": "red"}}),
+        json!({"StringLike": {"aws:PrincipalTag/team": "r*"}}),
+        json!({"StringNotEquals": {"aws:PrincipalAccount": "111122223333"}}),
+        json!({"Null": {"aws:PrincipalTag/team": "true"}}),
+    ]);
+    prop_oneof![
+        4 => (op, prop::sample::select(KEYS.to_vec()), value)
+            .prop_map(|(op, key, value)| json!({op: {key: value}})),
+        1 => own,
+    ]
+}
+
+fn statement() -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(vec!["Allow", "Allow", "Deny"]),
+        prop::sample::select(vec!["s3:GetObject", "s3:*"]),
+        prop::option::of(condition()),
+    )
+        .prop_map(|(effect, action, condition)| {
+            let mut s = json!({"Effect": effect, "Action": action, "Resource": "*"});
+            if let Some(c) = condition {
+                s["Condition"] = c;
+            }
+            s
+        })
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    prop::collection::vec(statement(), 1..4).prop_map(|s| parse(Value::Array(s)))
+}
+
+/// Requests over the values the policies name and two they do not.
+fn request() -> impl Strategy<Value = Request> {
+    let value = || {
+        prop::option::of(prop::sample::select(vec![
+            "111122223333",
+            "444455556666",
+            "red",
+            "rose",
+            "none",
+            "blue",
+        ]))
+    };
+    (
+        prop::sample::select(vec!["111122223333", "444455556666"]),
+        value(),
+        prop::collection::vec(value(), KEYS.len()),
+    )
+        .prop_map(|(account, team, keys)| {
+            let mut context = Context::default();
+            if let Some(t) = team {
+                context.add("aws:PrincipalTag/team", [t.to_string()]);
+            }
+            for (k, v) in KEYS.iter().zip(keys) {
+                if let Some(v) = v {
+                    context.add(k, [v.to_string()]);
+                }
+            }
+            let mut r = Request {
+                principal: Some(
+                    format!("arn:aws:iam::{account}:role/r")
+                        .parse()
+                        .expect("a principal"),
+                ),
+                action: "s3:GetObject".into(),
+                resource: "arn:aws:s3:::b/k".into(),
+                context,
+            };
+            r.link_principal_keys().expect("consistent keys");
+            r
+        })
+}
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(64);
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The finitized path decides every such query, agrees with the strings encoding,
+    /// and finds new access wherever a sampled request shows some.
+    #[test]
+    fn variables_are_decided_exactly(new in policy(), existing in policy(), samples in prop::collection::vec(request(), 8)) {
+        let finite = nna(&new, &existing, Encoding::Finite);
+        prop_assert_eq!(finite.inconclusive.as_deref(), None);
+        prop_assert_eq!(finite.encoding, if finite.encoding == "none" { "none" } else { "finite" });
+        let strings = nna(&new, &existing, Encoding::Strings);
+        if let Some(v) = decided(&strings) {
+            prop_assert_eq!(finite.result, v, "strings: {:?}", strings.counterexample);
+        }
+        if let Some(c) = &finite.counterexample {
+            prop_assert!(eval::allows(&new, c) && !eval::allows(&existing, c));
+        }
+        for r in &samples {
+            if eval::allows(&new, r) && !eval::allows(&existing, r) {
+                prop_assert_eq!(finite.result, Verdict::Fail, "missed {:?}", r);
+            }
+        }
+        // The same for check-access-not-granted.
+        let access = [Access { actions: vec!["s3:GetObject".into()], resources: Vec::new() }];
+        let granted = access_not_granted::check(&new, &access, &opts(Encoding::Finite))
+            .expect("a valid access list")
+            .expect("no internal error");
+        prop_assert_eq!(granted.inconclusive.as_deref(), None);
+        for r in &samples {
+            if eval::allows(&new, r) {
+                prop_assert_eq!(granted.result, Verdict::Fail, "missed {:?}", r);
+            }
+        }
+    }
+}
+
+/// Two variables in one region may differ: each needs a value of its own there. Here
+/// new access needs a caller whose `aws:userid` is not its account (both without `:`,
+/// both always present, no literal to tell them apart).
+#[test]
+fn two_variables_may_differ_within_a_region() {
+    let policy = |variable: &str| {
+        parse(
+            json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestTag/owner": variable},
+                          "StringNotLike": {"aws:userid": "*:*"}}}]),
+        )
+    };
+    let (by_user, by_account) = (policy("${aws:userid}"), policy("${aws:PrincipalAccount}"));
+    for encoding in [Encoding::Finite, Encoding::Strings] {
+        let r = nna(&by_user, &by_account, encoding);
+        assert_eq!(decided(&r), Some(Verdict::Fail), "{encoding:?}");
+        let c = r.counterexample.expect("a counterexample");
+        assert_ne!(
+            c.context.single("aws:userid"),
+            c.context.single("aws:PrincipalAccount"),
+            "{c:?}"
+        );
+    }
+}
