@@ -366,3 +366,40 @@ fn two_variables_may_differ_within_a_region() {
         );
     }
 }
+
+/// `--timeout-ms` is one deadline for the whole check: none left means undecided (exit
+/// 3), never PASS.
+#[test]
+fn a_check_past_its_deadline_is_undecided() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-deadline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("p.json");
+    std::fs::write(
+        &path,
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]})
+            .to_string(),
+    )
+    .unwrap();
+    let path = path.display().to_string();
+    let run = |timeout: &str| {
+        common::hornbeam_with_stdin(
+            env!("CARGO_BIN_EXE_hornbeam"),
+            &[
+                "check-access-not-granted",
+                "--policy-document",
+                &path,
+                "--policy-type",
+                "IDENTITY_POLICY",
+                "--actions",
+                "s3:PutObject",
+                "--timeout-ms",
+                timeout,
+            ],
+            None,
+        )
+    };
+    let r = run("0");
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("deadline"), "{}", r.stdout);
+    assert_eq!(run("10000").code, 0);
+}

@@ -41,7 +41,8 @@ pub enum Encoding {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub encoding: Encoding,
-    /// Per solver call.
+    /// All of a check's solving (the verdict, reasons, realistic values, expanded
+    /// actions): one deadline from the check's start; reaching it is inconclusive.
     pub timeout_ms: u32,
     /// Product-automaton states explored per variable before falling back to strings.
     pub max_states: usize,
@@ -414,14 +415,31 @@ pub(crate) fn proof_script_of(spec: &impl Spec) -> Result<String, Unsupported> {
     Ok(format!("{}(check-sat)\n", lowered.script().text()))
 }
 
+thread_local! {
+    /// The deadline of the check running on this thread ([`run`]).
+    static DEADLINE: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// The deadline every solver call of the running check shares.
+pub(crate) fn deadline() -> Option<Instant> {
+    DEADLINE.with(std::cell::Cell::get)
+}
+
 /// One check, logged with its whole time (slicing, encoding, solving, replay,
-/// reasons): the benchmark compares encodings by this line.
+/// reasons): the benchmark compares encodings by this line. Its solving shares one
+/// deadline, `timeout_ms` from now (a check inside another keeps the outer one).
 pub(crate) fn run(
     opts: &Options,
     check: impl FnOnce() -> Result<CheckResult, CheckError>,
 ) -> Result<CheckResult, CheckError> {
     let start = Instant::now();
+    let outer = deadline();
+    if outer.is_none() {
+        let d = start + std::time::Duration::from_millis(u64::from(opts.timeout_ms));
+        DEADLINE.with(|c| c.set(Some(d)));
+    }
     let result = check();
+    DEADLINE.with(|c| c.set(outer));
     info!(
         elapsed_us = start.elapsed().as_micros() as u64,
         encoding = ?opts.encoding,
@@ -500,6 +518,7 @@ pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult,
         opts.solver,
         opts.timeout_ms,
         opts.max_memory_mb,
+        deadline(),
     );
     let answer = solver.check(&[]);
     info!(
@@ -825,6 +844,7 @@ fn known_action_counterexample(
         opts.solver,
         opts.timeout_ms,
         opts.max_memory_mb,
+        deadline(),
     );
     let model = match solver.check(&["action_is_known"]) {
         Answer::Unsat => return Ok(KnownAction::NoneExists),

@@ -44,7 +44,8 @@ pub struct CommonArgs {
     pub encoding: EncodingArg,
     #[arg(long, value_enum, default_value = "auto")]
     pub solver: SolverArg,
-    /// Solver time limit per query, in milliseconds.
+    /// Solving time limit per check, in milliseconds: the verdict, reasons, realistic
+    /// values and expanded actions share one deadline; reaching it is inconclusive.
     #[arg(long, default_value_t = 10_000)]
     pub timeout_ms: u32,
     /// Z3's memory limit in MB (at least 64); reaching it makes the result inconclusive.

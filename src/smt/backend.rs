@@ -280,6 +280,13 @@ impl Solver {
         Solver(api().and_then(|api| Loaded::new(api, script, logic, timeout_ms)))
     }
 
+    /// The timeout of the next checks.
+    pub fn set_timeout(&mut self, timeout_ms: u32) {
+        if let Ok(l) = &self.0 {
+            l.set_timeout(timeout_ms);
+        }
+    }
+
     /// Satisfiability of the loaded assertions plus the named Boolean assumptions.
     pub fn check(&self, assumptions: &[&str]) -> Answer {
         match &self.0 {
@@ -322,6 +329,18 @@ impl Loaded {
                 return Err(format!("Z3 rejected the script: {e}"));
             }
             Ok(Loaded(solver))
+        }
+    }
+
+    fn set_timeout(&self, timeout_ms: u32) {
+        let (ctx, solver) = (&self.0.ctx, self.0.ptr);
+        // SAFETY: a fresh parameter set of this context, referenced while used.
+        unsafe {
+            let params = (ctx.api.mk_params)(ctx.ptr);
+            (ctx.api.params_inc_ref)(ctx.ptr, params);
+            (ctx.api.params_set_uint)(ctx.ptr, params, ctx.symbol("timeout"), timeout_ms.max(1));
+            (ctx.api.solver_set_params)(ctx.ptr, solver, params);
+            (ctx.api.params_dec_ref)(ctx.ptr, params);
         }
     }
 

@@ -13,6 +13,7 @@ pub mod strings;
 pub mod term;
 
 use std::fmt;
+use std::time::Instant;
 
 use crate::policy::PrincipalKind;
 
@@ -43,8 +44,16 @@ pub enum SolverChoice {
     Z3,
 }
 
-/// A loaded script, ready for satisfiability checks under assumptions.
-pub enum Engine {
+/// A loaded script, ready for satisfiability checks under assumptions. Each check
+/// gets the per-call timeout, cut to what is left before the deadline (one deadline
+/// for all of a check's solving); past it, a check answers unknown at once.
+pub struct Engine {
+    solver: Solver,
+    timeout_ms: u32,
+    deadline: Option<Instant>,
+}
+
+enum Solver {
     Native(Box<sat::Solver>),
     Z3(backend::Solver),
 }
@@ -55,34 +64,61 @@ impl Engine {
         choice: SolverChoice,
         timeout_ms: u32,
         max_memory_mb: u32,
+        deadline: Option<Instant>,
     ) -> Engine {
-        if choice == SolverChoice::Auto {
-            match sat::Solver::load(script, timeout_ms) {
-                Ok(s) => return Engine::Native(Box::new(s)),
-                Err(sat::NotNative(why)) => {
-                    tracing::debug!(%why, "not in the native fragment; using z3");
+        let budget = budget(timeout_ms, deadline).max(1);
+        let solver = 'solver: {
+            if choice == SolverChoice::Auto {
+                match sat::Solver::load(script, budget) {
+                    Ok(s) => break 'solver Solver::Native(Box::new(s)),
+                    Err(sat::NotNative(why)) => {
+                        tracing::debug!(%why, "not in the native fragment; using z3");
+                    }
                 }
             }
-        }
-        backend::limit_memory(max_memory_mb);
-        Engine::Z3(backend::Solver::load(
-            &script.text(),
-            script.logic,
+            backend::limit_memory(max_memory_mb);
+            Solver::Z3(backend::Solver::load(&script.text(), script.logic, budget))
+        };
+        Engine {
+            solver,
             timeout_ms,
-        ))
+            deadline,
+        }
     }
 
     pub fn name(&self) -> &'static str {
-        match self {
-            Engine::Native(_) => "native",
-            Engine::Z3(_) => "z3",
+        match self.solver {
+            Solver::Native(_) => "native",
+            Solver::Z3(_) => "z3",
         }
     }
 
     pub fn check(&mut self, assumptions: &[&str]) -> Answer {
-        match self {
-            Engine::Native(s) => s.check(assumptions),
-            Engine::Z3(s) => s.check(assumptions),
+        let ms = budget(self.timeout_ms, self.deadline);
+        if ms == 0 {
+            return Answer::Unknown("timeout: the check's deadline passed".into());
+        }
+        match &mut self.solver {
+            Solver::Native(s) => {
+                s.set_timeout(ms);
+                s.check(assumptions)
+            }
+            Solver::Z3(s) => {
+                s.set_timeout(ms);
+                s.check(assumptions)
+            }
+        }
+    }
+}
+
+/// Milliseconds a solver call may take: the per-call timeout, cut to the time left
+/// before the deadline (0 when it has passed).
+fn budget(timeout_ms: u32, deadline: Option<Instant>) -> u32 {
+    match deadline {
+        None => timeout_ms,
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now()).as_millis();
+            timeout_ms.min(u32::try_from(left).unwrap_or(u32::MAX))
         }
     }
 }
@@ -143,5 +179,20 @@ pub fn kind_from_code(code: i64) -> Option<PrincipalKind> {
         3 => Some(PrincipalKind::Federated),
         4 => Some(PrincipalKind::CanonicalUser),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_call_gets_what_is_left_of_the_deadline() {
+        let now = Instant::now();
+        assert_eq!(budget(10_000, None), 10_000);
+        assert_eq!(budget(10, Some(now + Duration::from_secs(60))), 10);
+        assert!(budget(10_000, Some(now + Duration::from_millis(50))) <= 50);
+        assert_eq!(budget(10_000, now.checked_sub(Duration::from_millis(1))), 0);
     }
 }

@@ -241,6 +241,11 @@ impl Solver {
     }
 
     /// Satisfiability of the assertions plus the named Boolean assumptions.
+    /// The timeout of the next checks.
+    pub fn set_timeout(&mut self, timeout_ms: u32) {
+        self.timeout = Duration::from_millis(u64::from(timeout_ms.max(1)));
+    }
+
     pub fn check(&mut self, assumptions: &[&str]) -> Answer {
         if self.trivially_unsat {
             return Answer::Unsat;
