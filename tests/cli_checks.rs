@@ -330,7 +330,14 @@ fn undecidable_constructs_are_inconclusive_not_pass() {
     // whole policies meets the construct.
     assert_eq!(run(&new, &[]).code, 0);
     assert_eq!(run(&new, &["--no-slice"]).code, 3);
+    // A FAIL is found by trying values for the variable (src/checks/cases.rs), and
+    // replayed: decided.
     let r = run(&narrower, &[]);
+    assert_eq!(r.code, 1, "{} {}", r.stdout, r.stderr);
+    // No value tried fails, and no encoding decides the rest: inconclusive, not PASS
+    // (the answer is PASS: the new policy needs the tag, which the existing one allows).
+    let any_owner = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalTag/owner":"*"}}}]}"#;
+    let r = run(any_owner, &[]);
     assert_eq!(r.code, 3, "{} {}", r.stdout, r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["result"], "FAIL");

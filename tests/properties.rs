@@ -39,7 +39,11 @@ const RESOURCES: &[&str] = &[
 ];
 
 /// Resources with a policy variable: rarer, as they need the slower strings encoding.
-const VARIABLE_RESOURCE: &str = "arn:aws:s3:::b/${aws:username}";
+const VARIABLE_RESOURCES: &[&str] = &[
+    "arn:aws:s3:::b/${aws:username}",
+    // A wildcard before the variable: read by its fixed suffix.
+    "arn:aws:s3:::*/${aws:username}",
+];
 const REQ_ACTIONS: &[&str] = &[
     "s3:GetObject",
     "s3:PutObject",
@@ -172,7 +176,7 @@ fn statement_with(resource_policy: bool, variables: bool) -> impl Strategy<Value
         prop::bool::weighted(0.8),
         prop_oneof![
             19 => prop::sample::subsequence(RESOURCES.to_vec(), 1..3),
-            variable_weight => Just(vec![VARIABLE_RESOURCE]),
+            variable_weight => prop::sample::select(VARIABLE_RESOURCES.to_vec()).prop_map(|r| vec![r]),
         ],
         prop::collection::vec(
             if variables {

@@ -403,3 +403,49 @@ fn a_check_past_its_deadline_is_undecided() {
     assert!(r.stdout.contains("deadline"), "{}", r.stdout);
     assert_eq!(run("10000").code, 0);
 }
+
+/// A wildcard before the variable, as in `arn:aws:iam::*:user/*/${aws:username}` (a
+/// user with a path; 77 of AWS's managed-policy resources): the strings encoding reads
+/// it by its fixed suffix, and both verdicts replay or agree with sampled requests.
+#[test]
+fn a_wildcard_before_a_variable() {
+    let with_path = parse(json!([{"Effect": "Allow", "Action": "iam:ChangePassword",
+        "Resource": "arn:aws:iam::*:user/*/${aws:username}"}]));
+    let any_user = parse(json!([{"Effect": "Allow", "Action": "iam:ChangePassword",
+        "Resource": "arn:aws:iam::*:user/*"}]));
+    let own = parse(json!([{"Effect": "Allow", "Action": "iam:ChangePassword",
+        "Resource": "arn:aws:iam::*:user/${aws:username}"}]));
+    for encoding in [Encoding::Finite, Encoding::Strings] {
+        assert_eq!(
+            decided(&nna(&with_path, &any_user, encoding)),
+            Some(Verdict::Pass)
+        );
+        assert_eq!(
+            decided(&nna(&with_path, &with_path, encoding)),
+            Some(Verdict::Pass)
+        );
+        for (new, existing) in [
+            (&any_user, &with_path),
+            (&with_path, &own),
+            (&own, &with_path),
+        ] {
+            let r = nna(new, existing, encoding);
+            assert_eq!(decided(&r), Some(Verdict::Fail), "{encoding:?}");
+            let c = r.counterexample.expect("a counterexample");
+            assert!(
+                eval::allows(new, &c) && !eval::allows(existing, &c),
+                "{c:?}"
+            );
+        }
+    }
+    // The suffix form decides: a user's own path entry is covered by the pattern.
+    let mut context = Context::default();
+    context.add("aws:username", ["bob".to_string()]);
+    let r = Request {
+        principal: None,
+        action: "iam:ChangePassword".into(),
+        resource: "arn:aws:iam::111122223333:user/team/bob".into(),
+        context,
+    };
+    assert!(eval::allows(&with_path, &r) && !eval::allows(&own, &r));
+}

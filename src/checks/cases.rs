@@ -109,6 +109,24 @@ fn own_atoms(policies: &[&Policy], key: &str, out: &mut Vec<Atom>) -> Result<(),
     Ok(())
 }
 
+/// Realistic values to try first for a key's candidates.
+fn preferred(keys: &[&String]) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for k in keys {
+        let k = k.as_str();
+        out.extend(match k {
+            PRINCIPAL_ACCOUNT => &["444455556666", "111122223333"][..],
+            "aws:username" => &["example-user"][..],
+            "aws:userid" => &["AIDAEXAMPLEUSERID00001"][..],
+            _ if k.ends_with("account") => &["444455556666"][..],
+            _ if k.ends_with("region") => &["us-east-1"][..],
+            _ => &["example-value"][..],
+        });
+    }
+    out.push("example");
+    out
+}
+
 /// The variables of the policies and the values each must take, or `Ok(None)` when
 /// there are none; `Err` says why they are not of the forms decided here.
 fn plan(policies: &[&Policy], policy_type: PolicyType) -> Result<Option<Vec<Choices>>, String> {
@@ -228,13 +246,9 @@ fn plan(policies: &[&Policy], policy_type: PolicyType) -> Result<Option<Vec<Choi
         }
         // Each variable may take a value of its own in a region, so a region that is
         // not one literal needs as many values as there are variables.
-        let values = crate::smt::finite::value_candidates(
-            &atoms,
-            &["444455556666", "111122223333", "example-value", "example"],
-            vars.len(),
-            4096,
-        )
-        .map_err(|f| f.0)?;
+        let values =
+            crate::smt::finite::value_candidates(&atoms, &preferred(&vars), vars.len(), 4096)
+                .map_err(|f| f.0)?;
         for k in vars {
             let mut choices: Vec<Option<String>> = values
                 .iter()
@@ -264,6 +278,81 @@ fn plan(policies: &[&Policy], policy_type: PolicyType) -> Result<Option<Vec<Choi
     Ok(Some(out))
 }
 
+/// Values to try first for variables whose forms `plan` does not decide: the regions
+/// of each key's own conditions, one value each. Sound only for FAIL (a case's
+/// counterexample replays on the policies as written); a query no case fails goes to
+/// the strings encoding.
+fn probe_plan(policies: &[&Policy], policy_type: PolicyType) -> Option<Vec<Choices>> {
+    let mut keys: Vec<String> = Vec::new();
+    for s in policies.iter().flat_map(|p| &p.statements) {
+        let resources = s
+            .resources
+            .iter()
+            .flat_map(|e| &e.items)
+            .map(|r| r.template.as_ref());
+        let values = s
+            .conditions
+            .iter()
+            .flat_map(|c| &c.values)
+            .filter_map(|v| match v {
+                CondValue::Pattern(t) => Some(t.as_ref()),
+                _ => None,
+            });
+        for t in resources.chain(values) {
+            for v in &t.vars {
+                if !keys.contains(&v.key) {
+                    keys.push(v.key.clone());
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for k in keys {
+        if !plain_key(&k)
+            || k == PRINCIPAL_ARN
+            || k.starts_with("aws:principal")
+                && k != PRINCIPAL_ACCOUNT
+                && !k.starts_with("aws:principaltag/")
+        {
+            return None;
+        }
+        let mut atoms = Vec::new();
+        if own_atoms(policies, &k, &mut atoms).is_err() {
+            atoms.clear();
+        }
+        if k == PRINCIPAL_ACCOUNT {
+            atoms.push(crate::smt::model::glob_atom("*:*"));
+        }
+        let values =
+            crate::smt::finite::value_candidates(&atoms, &preferred(&[&k]), 1, 4096).ok()?;
+        let mut choices: Vec<Option<String>> = values
+            .into_iter()
+            .filter(|v| !v.contains(':') && !v.is_empty())
+            .take(3)
+            .map(Some)
+            .collect();
+        let always = match crate::keys::availability(&k) {
+            Some(crate::keys::Availability::Always) => true,
+            Some(crate::keys::Availability::IamCaller) => policy_type == PolicyType::Identity,
+            None => k == PRINCIPAL_ACCOUNT && policy_type == PolicyType::Identity,
+        };
+        if !always {
+            choices.push(None);
+        }
+        if choices.is_empty() {
+            return None;
+        }
+        out.push(Choices {
+            key: k,
+            values: choices,
+        });
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The most cases probed for a FAIL before the strings encoding takes over.
+const MAX_PROBES: usize = 8;
+
 fn statement_resources_have_variables(s: &Statement) -> bool {
     s.resources
         .iter()
@@ -281,6 +370,28 @@ fn substitute(p: &Policy, case: &[(String, Option<String>)]) -> Policy {
     };
     let mut out = p.clone();
     for s in &mut out.statements {
+        for e in s.resources.iter_mut() {
+            // A pattern whose variable has no value matches nothing: it leaves the list
+            // (an empty list matches nothing, as in the evaluator).
+            e.items = e
+                .items
+                .iter()
+                .filter_map(|r| {
+                    if !r.template.has_variables() {
+                        return Some(r.clone());
+                    }
+                    r.template
+                        .resolve(lookup)
+                        .map(|g| crate::policy::ResourcePattern {
+                            text: r.text.clone(),
+                            template: std::sync::Arc::new(crate::pattern::Template::of_glob(
+                                &g,
+                                r.template.folded,
+                            )),
+                        })
+                })
+                .collect();
+        }
         for c in &mut s.conditions {
             c.values = c
                 .values
@@ -299,11 +410,33 @@ fn substitute(p: &Policy, case: &[(String, Option<String>)]) -> Policy {
     out
 }
 
+/// A lower-cased key as AWS spells it, where hornbeam knows the spelling (a
+/// counterexample names it so).
+fn spelled(key: &str) -> String {
+    const PREFIXES: &[&str] = &["aws:PrincipalTag/", "aws:RequestTag/", "aws:ResourceTag/"];
+    if let Some(s) = crate::smt::model::GLOBAL_KEY_SPELLINGS
+        .iter()
+        .chain(&[
+            "aws:PrincipalAccount",
+            "aws:SourceIdentity",
+            "aws:RequestedRegion",
+        ])
+        .find(|s| s.to_lowercase() == key)
+    {
+        return s.to_string();
+    }
+    match PREFIXES.iter().find(|p| key.starts_with(&p.to_lowercase())) {
+        Some(p) => format!("{p}{}", &key[p.len()..]),
+        None => key.to_string(),
+    }
+}
+
 /// The limit that holds a case: each key equal to its value, or absent.
 fn pin(case: &[(String, Option<String>)]) -> Result<Policy, CheckError> {
     let mut equals = serde_json::Map::new();
     let mut null = serde_json::Map::new();
     for (k, v) in case {
+        let k = &spelled(k);
         match v {
             Some(v) => equals.insert(k.clone(), serde_json::json!(v)),
             None => null.insert(k.clone(), serde_json::json!("true")),
@@ -339,32 +472,47 @@ pub(crate) fn by_cases(
     case: &mut Case<'_>,
     replay: &dyn Fn(&crate::eval::Request) -> bool,
 ) -> Option<Result<CheckResult, CheckError>> {
-    let choices = match plan(policies, policy_type) {
-        Ok(Some(c)) => c,
+    let (choices, exact) = match plan(policies, policy_type) {
+        Ok(Some(c)) => (c, true),
         Ok(None) => return None,
-        Err(why) => {
-            tracing::info!(reason = %why, "policy variables left to the strings encoding");
-            return None;
-        }
+        Err(why) => match probe_plan(policies, policy_type) {
+            Some(c) => {
+                tracing::info!(reason = %why, "policy variables probed case by case for a FAIL first");
+                (c, false)
+            }
+            None => {
+                tracing::info!(reason = %why, "policy variables left to the strings encoding");
+                return None;
+            }
+        },
     };
-    let mut cases: Vec<Vec<(String, Option<String>)>> = vec![Vec::new()];
-    for ch in &choices {
-        cases = cases
-            .into_iter()
-            .flat_map(|c| {
-                ch.values.iter().map(move |v| {
-                    let mut c = c.clone();
-                    c.push((ch.key.clone(), v.clone()));
-                    c
-                })
-            })
-            .collect();
+    let cases = combinations(&choices, if exact { MAX_CASES } else { MAX_PROBES });
+    if exact {
+        tracing::info!(
+            keys = ?choices.iter().map(|c| &c.key).collect::<Vec<_>>(),
+            cases = cases.len(),
+            "policy variables decided case by case on the finitized path"
+        );
+    } else {
+        // Only a replayed FAIL counts; anything else is decided by the strings encoding.
+        for c in cases.iter().take(MAX_PROBES) {
+            let Ok(limit) = pin(c) else { return None };
+            let sub = |p: &Policy| substitute(p, c);
+            match case(&sub, &limit) {
+                Ok(r)
+                    if r.result == Verdict::Fail
+                        && r.inconclusive.is_none()
+                        && r.counterexample.as_ref().is_some_and(replay) =>
+                {
+                    tracing::info!(case = ?c, "a probed case fails");
+                    return Some(Ok(r));
+                }
+                _ => {}
+            }
+        }
+        tracing::info!("no probed case fails; using the strings encoding");
+        return None;
     }
-    tracing::info!(
-        keys = ?choices.iter().map(|c| &c.key).collect::<Vec<_>>(),
-        cases = cases.len(),
-        "policy variables decided case by case on the finitized path"
-    );
     Some((|| {
         let mut last: Option<CheckResult> = None;
         let mut undecided: Option<CheckResult> = None;
@@ -393,4 +541,23 @@ pub(crate) fn by_cases(
             .or(last)
             .ok_or_else(|| CheckError::Internal("a query with no case".into()))
     })())
+}
+
+/// The combinations of the keys' values, the first `limit` of them.
+fn combinations(choices: &[Choices], limit: usize) -> Vec<Vec<(String, Option<String>)>> {
+    let mut cases: Vec<Vec<(String, Option<String>)>> = vec![Vec::new()];
+    for ch in choices {
+        cases = cases
+            .into_iter()
+            .flat_map(|c| {
+                ch.values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push((ch.key.clone(), v.clone()));
+                    c
+                })
+            })
+            .take(limit)
+            .collect();
+    }
+    cases
 }

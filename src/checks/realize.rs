@@ -69,6 +69,12 @@ pub(crate) fn realize_in(r: Request, spec: &impl Spec, same: Option<SameRegion<'
         .filter(|a| !named.contains(*a))
         .collect();
     let r = principal(r, spec, &fresh);
+    let r = match &r.principal {
+        Some(Principal::Aws(arn)) if !well_formed_arn(arn, true) => {
+            principal_with_resource(r, spec, &policies, &fresh)
+        }
+        _ => r,
+    };
     let r = action(r, spec, &policies, same);
     let r = resource(r, spec, &policies, &fresh);
     context(r, spec, &policies)
@@ -150,8 +156,10 @@ fn well_formed_arn(arn: &str, account_required: bool) -> bool {
         && !f[5].ends_with(['/', ':'])
 }
 
-fn principal(r: Request, spec: &impl Spec, fresh: &[&str]) -> Request {
-    let candidates: Vec<Principal> = match &r.principal {
+/// Realistic callers to try in place of the witness's, best first (none when it is
+/// realistic already).
+fn principal_candidates(r: &Request, fresh: &[&str]) -> Vec<Principal> {
+    match &r.principal {
         Some(Principal::Aws(arn)) if !well_formed_arn(arn, true) => {
             let f: Vec<&str> = arn.splitn(6, ':').collect();
             let field = |i: usize, default: &str| -> String {
@@ -196,13 +204,44 @@ fn principal(r: Request, spec: &impl Spec, fresh: &[&str]) -> Request {
         Some(Principal::CanonicalUser(v)) if v.len() != 64 => {
             vec![Principal::CanonicalUser("7".repeat(64))]
         }
-        _ => return r,
-    };
-    let tries: Vec<Request> = candidates
+        _ => Vec::new(),
+    }
+}
+
+fn principal(r: Request, spec: &impl Spec, fresh: &[&str]) -> Request {
+    let tries: Vec<Request> = principal_candidates(&r, fresh)
         .into_iter()
         .filter_map(|p| with_principal(&r, p))
         .collect();
     first_confirmed(r, spec, tries)
+}
+
+/// A caller and a resource rewritten together: where a policy variable ties the
+/// resource to the caller (`arn:*:kms:*:${aws:PrincipalAccount}:key/*`), neither
+/// rewrite replays alone.
+fn principal_with_resource(
+    r: Request,
+    spec: &impl Spec,
+    policies: &[&Policy],
+    fresh: &[&str],
+) -> Request {
+    for p in principal_candidates(&r, fresh).into_iter().take(4) {
+        let Some(moved) = with_principal(&r, p) else {
+            continue;
+        };
+        let out = resource_candidates(&moved, policies, fresh)
+            .into_iter()
+            .map(|resource| Request {
+                resource,
+                ..moved.clone()
+            })
+            .take(MAX_TRIES)
+            .find(|c| spec.confirm(c).is_ok());
+        if let Some(out) = out {
+            return out;
+        }
+    }
+    r
 }
 
 /// Whether AWS's action list has the action (case-insensitively).
@@ -327,7 +366,7 @@ fn filled(parts: &[Part], filler: &str) -> Option<String> {
 
 /// An ARN pattern filled field by field: a wildcard partition becomes `aws`, a region
 /// `us-east-1`, an account a fresh 12-digit one, the resource part `example`.
-fn filled_arn(text: &str, account: &str) -> Option<String> {
+fn filled_arn(text: &str, account: &str, partition: &str) -> Option<String> {
     if text.contains("${") {
         return None;
     }
@@ -350,7 +389,7 @@ fn filled_arn(text: &str, account: &str) -> Option<String> {
     };
     Some(format!(
         "arn:{}:{}:{}:{}:{resource}",
-        fill(f[1], "aws"),
+        fill(f[1], partition),
         fill(f[2], "s3"),
         if wild(f[3]) { "us-east-1" } else { f[3] },
         if wild(f[4]) { account } else { f[4] },
@@ -361,20 +400,36 @@ fn resource(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) 
     if well_formed_arn(&r.resource, false) {
         return r;
     }
+    let tries = resource_candidates(&r, policies, fresh)
+        .into_iter()
+        .map(|resource| Request {
+            resource,
+            ..r.clone()
+        });
+    first_confirmed(r.clone(), spec, tries)
+}
+
+/// Realistic resources for a request, best first: the policies' own patterns filled in
+/// (their policy variables with the request's values), in each partition, then an ARN
+/// of the action's service.
+fn resource_candidates(r: &Request, policies: &[&Policy], fresh: &[&str]) -> Vec<String> {
     let account = fresh.first().copied().unwrap_or("444455556666");
     let mut candidates: Vec<String> = Vec::new();
-    for p in policies {
-        for s in &p.statements {
-            for res in s
-                .resources
-                .iter()
-                .filter(|e| !e.negated)
-                .flat_map(|e| &e.items)
-            {
-                if let Some(arn) = filled_arn(&res.text, account)
-                    && !candidates.contains(&arn)
+    for partition in ["aws", "aws-cn", "aws-us-gov"] {
+        for p in policies {
+            for s in &p.statements {
+                for res in s
+                    .resources
+                    .iter()
+                    .filter(|e| !e.negated)
+                    .flat_map(|e| &e.items)
                 {
-                    candidates.push(arn);
+                    let text = with_variables(&res.text, r);
+                    if let Some(arn) = text.and_then(|t| filled_arn(&t, account, partition))
+                        && !candidates.contains(&arn)
+                    {
+                        candidates.push(arn);
+                    }
                 }
             }
         }
@@ -402,11 +457,31 @@ fn resource(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) 
             _ => format!("arn:aws:{service}:us-east-1:{account}:example"),
         });
     }
-    let tries = candidates.into_iter().map(|resource| Request {
-        resource,
-        ..r.clone()
-    });
-    first_confirmed(r.clone(), spec, tries)
+    candidates
+}
+
+/// A pattern's text with its policy variables replaced by the request's values (or
+/// their defaults); `None` when one has neither.
+fn with_variables(text: &str, r: &Request) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let inner_end = rest[at..].find('}')? + at;
+        let inner = &rest[at + 2..inner_end];
+        let (key, default) = match inner.split_once(',') {
+            Some((k, d)) => (k.trim(), Some(d.trim().trim_matches('\''))),
+            None => (inner.trim(), None),
+        };
+        let value = match key {
+            "*" | "?" | "$" => Some(key),
+            k => r.context.single(k).or(default),
+        }?;
+        out.push_str(value);
+        rest = &rest[inner_end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// What stands for a wildcard in a value of `key`.
@@ -489,15 +564,18 @@ mod tests {
     #[test]
     fn arns_are_filled_field_by_field() {
         assert_eq!(
-            filled_arn("arn:aws:s3:::b/*", "444455556666").as_deref(),
+            filled_arn("arn:aws:s3:::b/*", "444455556666", "aws").as_deref(),
             Some("arn:aws:s3:::b/example")
         );
         assert_eq!(
-            filled_arn("arn:*:sqs:*:*:queue-*", "444455556666").as_deref(),
+            filled_arn("arn:*:sqs:*:*:queue-*", "444455556666", "aws").as_deref(),
             Some("arn:aws:sqs:us-east-1:444455556666:queue-example")
         );
-        assert_eq!(filled_arn("*", "444455556666"), None);
-        assert_eq!(filled_arn("arn:aws:s3:::${aws:username}/*", "1"), None);
+        assert_eq!(filled_arn("*", "444455556666", "aws"), None);
+        assert_eq!(
+            filled_arn("arn:aws:s3:::${aws:username}/*", "1", "aws"),
+            None
+        );
     }
 
     #[test]

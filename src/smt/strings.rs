@@ -742,7 +742,9 @@ impl Strings {
     }
 
     /// A pattern with policy variables: supported when no wildcard precedes the last
-    /// variable, so the substituted prefix is fixed and the match needs no split point.
+    /// variable (the substituted prefix is fixed and the match needs no split point),
+    /// or, mirrored, when no wildcard follows the first one (`user/*/${aws:username}`:
+    /// the substituted suffix is fixed).
     fn template(&mut self, t: &crate::pattern::Template, text: &S) -> F {
         if t.folded {
             return self.fail(
@@ -754,14 +756,29 @@ impl Strings {
             .iter()
             .rposition(|p| matches!(p, Part::Var(_)))
             .unwrap_or(0);
-        let mut prefix = Vec::new();
+        let first_var = t
+            .parts
+            .iter()
+            .position(|p| matches!(p, Part::Var(_)))
+            .unwrap_or(0);
+        let wild = |p: &Part| matches!(p, Part::Tok(tok) if !matches!(tok, Tok::Lit(_)));
+        let suffix_form =
+            t.parts[..last_var].iter().any(wild) && !t.parts[first_var..].iter().any(wild);
+        let fixed = if suffix_form {
+            &t.parts[first_var..]
+        } else {
+            &t.parts[..=last_var]
+        };
+        let mut pieces = Vec::new();
         let mut defined = Vec::new();
-        for p in &t.parts[..=last_var] {
+        for p in fixed {
             match p {
-                Part::Tok(Tok::Lit(c)) => prefix.push(S::Lit(c.to_string())),
+                Part::Tok(Tok::Lit(c)) => pieces.push(S::Lit(c.to_string())),
                 Part::Tok(_) => {
-                    return self
-                        .fail("a wildcard before a policy variable in the same pattern".into());
+                    return self.fail(
+                        "a wildcard both before and after a policy variable in the same pattern"
+                            .into(),
+                    );
                 }
                 Part::Var(i) => {
                     let var = t.var(*i);
@@ -770,19 +787,36 @@ impl Strings {
                         return self.fail(format!("policy variable `${{{key}}}`"));
                     };
                     match default {
-                        Some(d) => prefix.push(S::Ite(
+                        Some(d) => pieces.push(S::Ite(
                             Box::new(is_defined),
                             Box::new(value),
                             Box::new(S::Lit(d.clone())),
                         )),
                         None => {
                             defined.push(is_defined);
-                            prefix.push(value);
+                            pieces.push(value);
                         }
                     }
                 }
             }
         }
+        if suffix_form {
+            let head: Vec<Tok> = t.parts[..first_var]
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Tok(tok) => Some(*tok),
+                    Part::Var(_) => None,
+                })
+                .collect();
+            let suffix = concat(pieces);
+            defined.push(F::SuffixOf(suffix.clone(), text.clone()));
+            defined.push(F::InRe(
+                S::Before(Box::new(text.clone()), Box::new(suffix)),
+                glob_re(&head, false),
+            ));
+            return and(defined);
+        }
+        let prefix = pieces;
         let tail: Vec<Tok> = t.parts[last_var + 1..]
             .iter()
             .filter_map(|p| match p {

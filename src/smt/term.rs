@@ -42,6 +42,8 @@ pub enum F {
     StrEq(S, S),
     /// The first string is a prefix of the second.
     PrefixOf(S, S),
+    /// The first string is a suffix of the second.
+    SuffixOf(S, S),
     /// The first string contains the second.
     Contains(S, S),
 }
@@ -55,6 +57,8 @@ pub enum S {
     Ite(Box<F>, Box<S>, Box<S>),
     /// What follows the prefix `b` in `a`: `(str.substr a (str.len b) (- (str.len a) (str.len b)))`.
     After(Box<S>, Box<S>),
+    /// What precedes the suffix `b` in `a`: `(str.substr a 0 (- (str.len a) (str.len b)))`.
+    Before(Box<S>, Box<S>),
 }
 
 /// A regular expression.
@@ -392,6 +396,13 @@ impl F {
                 b.write(out);
                 out.push(')');
             }
+            F::SuffixOf(a, b) => {
+                out.push_str("(str.suffixof ");
+                a.write(out);
+                out.push(' ');
+                b.write(out);
+                out.push(')');
+            }
         }
     }
 }
@@ -427,6 +438,13 @@ impl S {
                     out,
                     "(str.substr {sa} (str.len {sb}) (- (str.len {sa}) (str.len {sb})))"
                 );
+            }
+            S::Before(a, b) => {
+                let mut sa = String::new();
+                a.write(&mut sa);
+                let mut sb = String::new();
+                b.write(&mut sb);
+                let _ = write!(out, "(str.substr {sa} 0 (- (str.len {sa}) (str.len {sb})))");
             }
         }
     }

@@ -12,8 +12,12 @@
 //!
 //! Options (after `--`): `--encoding finite|strings|both` (default both),
 //! `--timeout-ms N` (strings encoding, default 60000), `--skip-corpus`,
-//! `--skip-large`, `--skip-batch`, `--write-cases DIR` (write the generated cases as
+//! `--skip-large`, `--skip-batch`, `--skip-managed`, `--managed-only` (AWS's managed
+//! policies, managed.rs), `--write-cases DIR` (write the generated cases as
 //! `--cli-input-json` files and stop).
+
+#[path = "managed.rs"]
+mod managed;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -399,6 +403,10 @@ fn main() {
         bin.display(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    if has("--managed-only") {
+        managed::bench(&bin, &dir);
+        return;
+    }
     if let Some(out) = flag("--write-cases") {
         // The generated cases as `--cli-input-json` files, to rerun one with `-vv`.
         let out = PathBuf::from(out);
@@ -581,6 +589,10 @@ fn main() {
     if !has("--skip-batch") && !corpus.is_empty() {
         println!();
         batch(&bin, &corpus, &dir);
+    }
+    if !has("--skip-managed") {
+        println!();
+        managed::bench(&bin, &dir);
     }
     std::fs::remove_dir_all(&dir).ok();
 }
