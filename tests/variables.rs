@@ -449,3 +449,52 @@ fn a_wildcard_before_a_variable() {
     };
     assert!(eval::allows(&with_path, &r) && !eval::allows(&own, &r));
 }
+
+/// A variable that only widens an Allow's resources (read nowhere else) stands for some
+/// value: the check reads it as `*`, exactly, and the counterexample gets the value that
+/// makes the pattern match.
+#[test]
+fn a_variable_only_in_allowed_resources() {
+    let own = parse(json!([{"Effect": "Allow", "Action": "iam:ChangePassword",
+        "Resource": "arn:aws:iam::*:user/${aws:username}"}]));
+    let access = [Access {
+        actions: vec!["iam:ChangePassword".into()],
+        resources: Vec::new(),
+    }];
+    let r = access_not_granted::check(&own, &access, &opts(Encoding::Finite))
+        .expect("a valid access list")
+        .expect("no internal error");
+    assert_eq!(decided(&r), Some(Verdict::Fail));
+    let c = r.counterexample.expect("a counterexample");
+    let user = c
+        .context
+        .single("aws:username")
+        .expect("the user name is given");
+    assert!(c.resource.ends_with(&format!(":user/{user}")), "{c:?}");
+    assert!(eval::allows(&own, &c));
+    // Against a policy for other users only: still new access (some user's own name).
+    let others = parse(json!([{"Effect": "Allow", "Action": "iam:ChangePassword",
+        "Resource": "arn:aws:iam::*:user/admin-*"}]));
+    let r = nna(&own, &others, Encoding::Finite);
+    assert_eq!(decided(&r), Some(Verdict::Fail));
+    let c = r.counterexample.expect("a counterexample");
+    assert!(
+        eval::allows(&own, &c) && !eval::allows(&others, &c),
+        "{c:?}"
+    );
+    // Against every user: nothing new.
+    let every = parse(json!([{"Effect": "Allow", "Action": "iam:ChangePassword",
+        "Resource": "arn:aws:iam::*:user/*"}]));
+    assert_eq!(
+        decided(&nna(&own, &every, Encoding::Finite)),
+        Some(Verdict::Pass)
+    );
+    // A Deny that reads the same key keeps it a variable (decided otherwise, alike).
+    let denied = parse(json!([
+        {"Effect": "Allow", "Action": "iam:ChangePassword", "Resource": "arn:aws:iam::*:user/${aws:username}"},
+        {"Effect": "Deny", "Action": "iam:ChangePassword", "Resource": "arn:aws:iam::*:user/${aws:username}"}]));
+    let r = access_not_granted::check(&denied, &access, &opts(Encoding::Finite))
+        .expect("a valid access list")
+        .expect("no internal error");
+    assert_eq!(decided(&r), Some(Verdict::Pass));
+}

@@ -233,6 +233,27 @@ pub fn check(
     Ok(run(opts, || {
         let listed =
             |r: &crate::eval::Request| concrete_truth(&spec.listed(&mut Concrete { request: r }));
+        if let Some(wider) = super::cases::eliminate(policy, &[]) {
+            // Exact: the same requests are allowed for some value of the variables.
+            let mut r =
+                check(&wider, access, opts).map_err(|e| CheckError::Internal(e.to_string()))??;
+            tracing::info!("policy variables that only widen an Allow's resources read as `*`");
+            if let Some(c) = r.counterexample.take() {
+                let replayed = super::cases::restore(&c, policy)
+                    .into_iter()
+                    .find(|x| crate::eval::allows(policy, x) && listed(x));
+                match replayed {
+                    Some(x) => {
+                        r.counterexample = Some(x);
+                        return Ok(r);
+                    }
+                    // No value found that replays: decided the usual way below.
+                    None => tracing::info!("no values replay; the variables stay"),
+                }
+            } else {
+                return Ok(r);
+            }
+        }
         if let Some(r) = super::cases::by_cases(
             &[policy],
             policy.policy_type,

@@ -561,3 +561,179 @@ fn combinations(choices: &[Choices], limit: usize) -> Vec<Vec<(String, Option<St
     }
     cases
 }
+
+/// Variables that only ever widen what a policy allows (in the resource part of an
+/// Allow statement's `Resource` pattern, read nowhere else by the query) stand for
+/// "some value" and are existentially quantified away: `arn:aws:iam::*:user/${aws:username}`
+/// allows exactly the resources of `arn:aws:iam::*:user/*` for some user name (a
+/// substituted value is any literal text, and `*` there is any text). Returns the policy
+/// with such variables read as `*`, or `None` when it has none. `others` are the other
+/// policies of the query: a key they read is not eliminated.
+pub(crate) fn eliminate(policy: &Policy, others: &[&Policy]) -> Option<Policy> {
+    use crate::pattern::{Part, Tok};
+    // Every key the query reads otherwise: conditions (as keys or in values), NotResource,
+    // Deny statements, fields 1-5, the other policies.
+    let mut read: Vec<String> = Vec::new();
+    let note = |t: &crate::pattern::Template, read: &mut Vec<String>| {
+        for v in &t.vars {
+            read.push(v.key.clone());
+        }
+    };
+    for (p, own) in std::iter::once((policy, true)).chain(others.iter().map(|p| (*p, false))) {
+        for s in &p.statements {
+            for c in &s.conditions {
+                read.push(c.key.clone());
+                for v in &c.values {
+                    if let CondValue::Pattern(t) = v {
+                        note(t, &mut read);
+                    }
+                }
+            }
+            for e in s.resources.iter() {
+                let widening = own && !e.negated && s.effect == crate::policy::Effect::Allow;
+                for r in &e.items {
+                    let t = &r.template;
+                    if !widening {
+                        note(t, &mut read);
+                        continue;
+                    }
+                    // Only in the resource part (after five `:`), where `*` is any text.
+                    let mut colons = 0;
+                    for part in &t.parts {
+                        match part {
+                            Part::Tok(Tok::Lit(':')) => colons += 1,
+                            Part::Var(i) if colons < 5 => read.push(t.var(*i).key.clone()),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let free = |k: &str| {
+        !read.iter().any(|r| r == k)
+            && k != PRINCIPAL_ACCOUNT
+            && k != PRINCIPAL_ARN
+            && crate::keys::key_type(k).scalar == crate::keys::Scalar::String
+            && !crate::keys::key_type(k).multivalued
+    };
+    let mut out = policy.clone();
+    let mut changed = false;
+    for s in &mut out.statements {
+        for e in s.resources.iter_mut() {
+            for r in &mut e.items {
+                let t = &r.template;
+                if !t.has_variables() {
+                    continue;
+                }
+                let parts: Vec<Part> = t
+                    .parts
+                    .iter()
+                    .map(|p| match p {
+                        Part::Var(i) if free(&t.var(*i).key) => Part::Tok(Tok::Star),
+                        other => *other,
+                    })
+                    .collect();
+                if parts != t.parts {
+                    changed = true;
+                    let vars = t.vars.clone();
+                    let still: Vec<u32> = parts
+                        .iter()
+                        .filter_map(|p| match p {
+                            Part::Var(i) => Some(*i),
+                            _ => None,
+                        })
+                        .collect();
+                    r.template = std::sync::Arc::new(if still.is_empty() {
+                        crate::pattern::Template::of_parts(parts, t.folded)
+                    } else {
+                        crate::pattern::Template {
+                            parts,
+                            vars,
+                            folded: t.folded,
+                        }
+                    });
+                }
+            }
+        }
+    }
+    changed.then_some(out)
+}
+
+/// Gives the eliminated variables of `original` values that make one of its Allow
+/// statements' patterns match the request's resource (the text its `*` matched), so
+/// that the request replays on the policy as written.
+pub(crate) fn restore(r: &crate::eval::Request, original: &Policy) -> Vec<crate::eval::Request> {
+    use crate::pattern::{Part, Tok};
+    // A statement without the variables may be what allows it.
+    let mut out = vec![r.clone()];
+    for s in original
+        .statements
+        .iter()
+        .filter(|s| s.effect == crate::policy::Effect::Allow)
+    {
+        for e in s.resources.iter().filter(|e| !e.negated) {
+            for p in &e.items {
+                let t = &p.template;
+                if !t.has_variables() {
+                    continue;
+                }
+                // Tokens, with each variable as a capturing `*`.
+                let toks: Vec<(Tok, Option<u32>)> = t
+                    .parts
+                    .iter()
+                    .flat_map(|part| match part {
+                        Part::Tok(tok) => vec![(*tok, None)],
+                        Part::Var(i) => vec![(Tok::Star, Some(*i))],
+                    })
+                    .collect();
+                let text: Vec<char> = r.resource.chars().collect();
+                let mut captures: Vec<(u32, String)> = Vec::new();
+                if capture(&toks, &text, &mut captures) {
+                    let mut request = r.clone();
+                    for (i, value) in captures {
+                        let key = &t.var(i).key;
+                        request.context.remove(key);
+                        request.context.add(&spelled(key), [value]);
+                    }
+                    out.push(request);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Matches tokens against text, recording what each capturing `*` took.
+fn capture(
+    toks: &[(crate::pattern::Tok, Option<u32>)],
+    text: &[char],
+    captures: &mut Vec<(u32, String)>,
+) -> bool {
+    use crate::pattern::Tok;
+    let Some(((tok, cap), rest)) = toks.split_first() else {
+        return text.is_empty();
+    };
+    match tok {
+        Tok::Star | Tok::StarNoColon => {
+            for take in 0..=text.len() {
+                if *tok == Tok::StarNoColon && text[..take].contains(&':') {
+                    break;
+                }
+                let before = captures.len();
+                if let Some(i) = cap {
+                    captures.push((*i, text[..take].iter().collect()));
+                }
+                if capture(rest, &text[take..], captures) {
+                    return true;
+                }
+                captures.truncate(before);
+            }
+            false
+        }
+        single => match text.split_first() {
+            Some((c, more)) if single.accepts(*c) => capture(rest, more, captures),
+            _ => false,
+        },
+    }
+}

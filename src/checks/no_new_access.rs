@@ -72,6 +72,26 @@ impl Spec for NoNewAccess<'_> {
 /// Runs the check. Both policies must have been parsed as the same policy type.
 pub fn check(new: &Policy, existing: &Policy, opts: &Options) -> Result<CheckResult, CheckError> {
     run(opts, || {
+        if let Some(wider) = super::cases::eliminate(new, &[existing]) {
+            // Exact: the new policy allows the same requests for some value of them.
+            let mut r = check(&wider, existing, opts)?;
+            tracing::info!("policy variables that only widen an Allow's resources read as `*`");
+            if let Some(c) = r.counterexample.take() {
+                let replayed = super::cases::restore(&c, new)
+                    .into_iter()
+                    .find(|x| crate::eval::allows(new, x) && !crate::eval::allows(existing, x));
+                match replayed {
+                    Some(x) => {
+                        r.counterexample = Some(x);
+                        return Ok(r);
+                    }
+                    // No value found that replays: decided the usual way below.
+                    None => tracing::info!("no values replay; the variables stay"),
+                }
+            } else {
+                return Ok(r);
+            }
+        }
         if let Some(r) = super::cases::by_cases(
             &[new, existing],
             new.policy_type,
