@@ -235,22 +235,10 @@ pub fn check(
             |r: &crate::eval::Request| concrete_truth(&spec.listed(&mut Concrete { request: r }));
         if let Some(wider) = super::cases::eliminate(policy, &[]) {
             // Exact: the same requests are allowed for some value of the variables.
-            let mut r =
+            let r =
                 check(&wider, access, opts).map_err(|e| CheckError::Internal(e.to_string()))??;
-            tracing::info!("policy variables that only widen an Allow's resources read as `*`");
-            if let Some(c) = r.counterexample.take() {
-                let replayed = super::cases::restore(&c, policy)
-                    .into_iter()
-                    .find(|x| crate::eval::allows(policy, x) && listed(x));
-                match replayed {
-                    Some(x) => {
-                        r.counterexample = Some(x);
-                        return Ok(r);
-                    }
-                    // No value found that replays: decided the usual way below.
-                    None => tracing::info!("no values replay; the variables stay"),
-                }
-            } else {
+            let replay = |x: &crate::eval::Request| crate::eval::allows(policy, x) && listed(x);
+            if let Some(r) = super::cases::widened(r, policy, &replay) {
                 return Ok(r);
             }
         }

@@ -496,9 +496,21 @@ pub(crate) fn by_cases(
     } else {
         // Only a replayed FAIL counts; anything else is decided by the strings encoding.
         for c in cases.iter().take(MAX_PROBES) {
+            if super::deadline().is_some_and(|d| std::time::Instant::now() >= d) {
+                break;
+            }
             let Ok(limit) = pin(c) else { return None };
             let sub = |p: &Policy| substitute(p, c);
-            match case(&sub, &limit) {
+            match super::finite_only(|| case(&sub, &limit)) {
+                // The finitized encoding does not apply to these policies: no other
+                // value makes it apply.
+                Ok(r)
+                    if r.inconclusive
+                        .as_deref()
+                        .is_some_and(|w| w.contains("a probe")) =>
+                {
+                    break;
+                }
                 Ok(r)
                     if r.result == Verdict::Fail
                         && r.inconclusive.is_none()
@@ -658,6 +670,31 @@ pub(crate) fn eliminate(policy: &Policy, others: &[&Policy]) -> Option<Policy> {
         }
     }
     changed.then_some(out)
+}
+
+/// The answer of a check run on the policy with variables read as `*` ([`eliminate`]),
+/// as an answer for `original`: a FAIL's counterexample gets the values that make it
+/// replay (`replay`, the evaluator's reading of the original query); `None` when no
+/// values do, and the query is then decided another way.
+pub(crate) fn widened(
+    mut r: CheckResult,
+    original: &Policy,
+    replay: &dyn Fn(&crate::eval::Request) -> bool,
+) -> Option<CheckResult> {
+    tracing::info!("policy variables that only widen an Allow's resources read as `*`");
+    let Some(c) = r.counterexample.take() else {
+        return Some(r);
+    };
+    match restore(&c, original).into_iter().find(|x| replay(x)) {
+        Some(x) => {
+            r.counterexample = Some(x);
+            Some(r)
+        }
+        None => {
+            tracing::info!("no values replay; the variables stay");
+            None
+        }
+    }
 }
 
 /// Gives the eliminated variables of `original` values that make one of its Allow

@@ -393,6 +393,9 @@ fn lower(
             fin.script.assert(QUERY_COMMENT, built.goal.clone());
             Ok((Lowered::Finite(Box::new(fin)), built, None))
         }
+        Err(Fallback(why)) if FINITE_ONLY.with(std::cell::Cell::get) => Err(Unsupported(format!(
+            "{why} (a probe: the finitized encoding only)"
+        ))),
         Err(Fallback(why)) => {
             info!(reason = %why, "finitized encoding does not apply; using strings");
             // Finite::new took the atoms; collect them again (rare, and the strings
@@ -418,6 +421,21 @@ pub(crate) fn proof_script_of(spec: &impl Spec) -> Result<String, Unsupported> {
 thread_local! {
     /// The deadline of the check running on this thread ([`run`]).
     static DEADLINE: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+thread_local! {
+    /// Set while a probe runs ([`finite_only`]): no fallback to the strings encoding.
+    static FINITE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the finitized encoding only: where it does not apply, the answer is
+/// inconclusive instead of the strings encoding's (a probe for a FAIL that the strings
+/// encoding decides anyway).
+pub(crate) fn finite_only<T>(f: impl FnOnce() -> T) -> T {
+    let outer = FINITE_ONLY.with(|c| c.replace(true));
+    let out = f();
+    FINITE_ONLY.with(|c| c.set(outer));
+    out
 }
 
 /// The deadline every solver call of the running check shares.

@@ -74,21 +74,11 @@ pub fn check(new: &Policy, existing: &Policy, opts: &Options) -> Result<CheckRes
     run(opts, || {
         if let Some(wider) = super::cases::eliminate(new, &[existing]) {
             // Exact: the new policy allows the same requests for some value of them.
-            let mut r = check(&wider, existing, opts)?;
-            tracing::info!("policy variables that only widen an Allow's resources read as `*`");
-            if let Some(c) = r.counterexample.take() {
-                let replayed = super::cases::restore(&c, new)
-                    .into_iter()
-                    .find(|x| crate::eval::allows(new, x) && !crate::eval::allows(existing, x));
-                match replayed {
-                    Some(x) => {
-                        r.counterexample = Some(x);
-                        return Ok(r);
-                    }
-                    // No value found that replays: decided the usual way below.
-                    None => tracing::info!("no values replay; the variables stay"),
-                }
-            } else {
+            let r = check(&wider, existing, opts)?;
+            let replay = |x: &crate::eval::Request| {
+                crate::eval::allows(new, x) && !crate::eval::allows(existing, x)
+            };
+            if let Some(r) = super::cases::widened(r, new, &replay) {
                 return Ok(r);
             }
         }
