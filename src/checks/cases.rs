@@ -525,13 +525,23 @@ pub(crate) fn by_cases(
         tracing::info!("no probed case fails; using the strings encoding");
         return None;
     }
-    Some((|| {
+    let decided = (|| {
         let mut last: Option<CheckResult> = None;
         let mut undecided: Option<CheckResult> = None;
+        // Past the deadline a case's solver calls answer "unknown" at once, so every
+        // case runs and none can pass undecided.
         for c in &cases {
             let limit = pin(c)?;
             let sub = |p: &Policy| substitute(p, c);
-            let r = case(&sub, &limit)?;
+            let r = super::finite_only(|| case(&sub, &limit))?;
+            if r.inconclusive
+                .as_deref()
+                .is_some_and(|w| w.contains("a probe"))
+            {
+                // The finitized encoding does not apply to these policies (whatever the
+                // values): the whole query goes to the strings encoding once.
+                return Ok(None);
+            }
             match (r.result, &r.inconclusive) {
                 (Verdict::Fail, None) => {
                     if let Some(cx) = &r.counterexample
@@ -541,7 +551,7 @@ pub(crate) fn by_cases(
                             "the counterexample of the case {c:?} does not replay on the policies as written"
                         )));
                     }
-                    return Ok(r);
+                    return Ok(Some(r));
                 }
                 (Verdict::Fail, Some(_)) => {
                     undecided.get_or_insert(r);
@@ -551,8 +561,17 @@ pub(crate) fn by_cases(
         }
         undecided
             .or(last)
+            .map(Some)
             .ok_or_else(|| CheckError::Internal("a query with no case".into()))
-    })())
+    })();
+    match decided {
+        Ok(None) => {
+            tracing::info!("the finitized encoding does not apply; using the strings encoding");
+            None
+        }
+        Ok(Some(r)) => Some(Ok(r)),
+        Err(e) => Some(Err(e)),
+    }
 }
 
 /// The combinations of the keys' values, the first `limit` of them.
