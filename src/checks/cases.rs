@@ -602,6 +602,14 @@ fn combinations(choices: &[Choices], limit: usize) -> Vec<Vec<(String, Option<St
 /// policies of the query: a key they read is not eliminated.
 pub(crate) fn eliminate(policy: &Policy, others: &[&Policy]) -> Option<Policy> {
     use crate::pattern::{Part, Tok};
+    let has_variables = policy
+        .statements
+        .iter()
+        .flat_map(|s| s.resources.iter().flat_map(|e| &e.items))
+        .any(|r| r.template.has_variables());
+    if !has_variables {
+        return None;
+    }
     // Every key the query reads otherwise: conditions (as keys or in values), NotResource,
     // Deny statements, fields 1-5, the other policies.
     let mut read: Vec<String> = Vec::new();
@@ -648,6 +656,14 @@ pub(crate) fn eliminate(policy: &Policy, others: &[&Policy]) -> Option<Policy> {
             && crate::keys::key_type(k).scalar == crate::keys::Scalar::String
             && !crate::keys::key_type(k).multivalued
     };
+    let any = policy
+        .statements
+        .iter()
+        .flat_map(|s| s.resources.iter().flat_map(|e| &e.items))
+        .any(|r| r.template.vars.iter().any(|v| free(&v.key)));
+    if !any {
+        return None;
+    }
     let mut out = policy.clone();
     let mut changed = false;
     for s in &mut out.statements {
@@ -760,36 +776,101 @@ pub(crate) fn restore(r: &crate::eval::Request, original: &Policy) -> Vec<crate:
     out
 }
 
-/// Matches tokens against text, recording what each capturing `*` took.
+/// Matches tokens against text, recording what each capturing `*` took. Positions
+/// known to fail are remembered, so a pattern of many stars takes polynomial time.
 fn capture(
     toks: &[(crate::pattern::Tok, Option<u32>)],
     text: &[char],
     captures: &mut Vec<(u32, String)>,
 ) -> bool {
-    use crate::pattern::Tok;
-    let Some(((tok, cap), rest)) = toks.split_first() else {
-        return text.is_empty();
-    };
-    match tok {
-        Tok::Star | Tok::StarNoColon => {
-            for take in 0..=text.len() {
-                if *tok == Tok::StarNoColon && text[..take].contains(&':') {
-                    break;
+    fn go(
+        toks: &[(crate::pattern::Tok, Option<u32>)],
+        text: &[char],
+        (t, x): (usize, usize),
+        captures: &mut Vec<(u32, String)>,
+        failed: &mut rustc_hash::FxHashSet<(usize, usize)>,
+    ) -> bool {
+        use crate::pattern::Tok;
+        if failed.contains(&(t, x)) {
+            return false;
+        }
+        let found = match toks.get(t) {
+            None => x == text.len(),
+            Some((tok @ (Tok::Star | Tok::StarNoColon), cap)) => (x..=text.len()).any(|end| {
+                if *tok == Tok::StarNoColon && text[x..end].contains(&':') {
+                    return false;
                 }
                 let before = captures.len();
                 if let Some(i) = cap {
-                    captures.push((*i, text[..take].iter().collect()));
+                    captures.push((*i, text[x..end].iter().collect()));
                 }
-                if capture(rest, &text[take..], captures) {
-                    return true;
+                let ok = go(toks, text, (t + 1, end), captures, failed);
+                if !ok {
+                    captures.truncate(before);
                 }
-                captures.truncate(before);
+                ok
+            }),
+            Some((single, _)) => {
+                text.get(x).is_some_and(|c| single.accepts(*c))
+                    && go(toks, text, (t + 1, x + 1), captures, failed)
             }
-            false
+        };
+        if !found {
+            failed.insert((t, x));
         }
-        single => match text.split_first() {
-            Some((c, more)) if single.accepts(*c) => capture(rest, more, captures),
-            _ => false,
-        },
+        found
+    }
+    go(
+        toks,
+        text,
+        (0, 0),
+        captures,
+        &mut rustc_hash::FxHashSet::default(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::Tok;
+
+    fn toks(pattern: &str, var_at: usize) -> Vec<(Tok, Option<u32>)> {
+        pattern
+            .chars()
+            .enumerate()
+            .map(|(i, c)| match c {
+                '*' if i == var_at => (Tok::Star, Some(0)),
+                '*' => (Tok::Star, None),
+                c => (Tok::Lit(c), None),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_capture_is_what_the_variable_took() {
+        let t = toks("user/*", 5);
+        let mut caps = Vec::new();
+        assert!(capture(
+            &t,
+            &"user/bob".chars().collect::<Vec<_>>(),
+            &mut caps
+        ));
+        assert_eq!(caps, vec![(0, "bob".to_string())]);
+        let mut caps = Vec::new();
+        assert!(!capture(
+            &t,
+            &"group/bob".chars().collect::<Vec<_>>(),
+            &mut caps
+        ));
+        assert!(caps.is_empty());
+    }
+
+    #[test]
+    fn many_stars_do_not_backtrack_exponentially() {
+        let pattern = "*a".repeat(40) + "b";
+        let t = toks(&pattern, 0);
+        let text: Vec<char> = "a".repeat(200).chars().collect();
+        let mut caps = Vec::new();
+        assert!(!capture(&t, &text, &mut caps));
     }
 }
