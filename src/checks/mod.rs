@@ -438,6 +438,17 @@ pub(crate) fn finite_only<T>(f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// A solver for a lowered query, with the check's limits and deadline.
+fn engine(lowered: &Lowered, opts: &Options) -> Engine {
+    Engine::load(
+        lowered.script(),
+        opts.solver,
+        opts.timeout_ms,
+        opts.max_memory_mb,
+        deadline(),
+    )
+}
+
 /// The deadline every solver call of the running check shares.
 pub(crate) fn deadline() -> Option<Instant> {
     DEADLINE.with(std::cell::Cell::get)
@@ -531,13 +542,7 @@ pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult,
         _ => None,
     };
     let start = Instant::now();
-    let mut solver = Engine::load(
-        lowered.script(),
-        opts.solver,
-        opts.timeout_ms,
-        opts.max_memory_mb,
-        deadline(),
-    );
+    let mut solver = engine(&lowered, opts);
     let answer = solver.check(&[]);
     info!(
         elapsed_us = start.elapsed().as_micros() as u64,
@@ -857,13 +862,7 @@ fn known_action_counterexample(
             None
         }
     };
-    let mut solver = Engine::load(
-        lowered.script(),
-        opts.solver,
-        opts.timeout_ms,
-        opts.max_memory_mb,
-        deadline(),
-    );
+    let mut solver = engine(&lowered, opts);
     let model = match solver.check(&["action_is_known"]) {
         Answer::Unsat => return Ok(KnownAction::NoneExists),
         Answer::Unknown(_) => return Ok(KnownAction::Undecided),
