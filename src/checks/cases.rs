@@ -1,4 +1,4 @@
-//! Policy variables on the finitized path (encodings/variables.md): a query whose
+//! Policy variables on the finitized path (encodings/policy-variables.md): a query whose
 //! variables are all whole condition values (`"aws:ResourceAccount":
 //! "${aws:PrincipalAccount}"`, the ABAC form `"aws:RequestTag/team":
 //! "${aws:PrincipalTag/team}"`) is decided as a few variable-free queries, one per value
@@ -107,6 +107,18 @@ fn own_atoms(policies: &[&Policy], key: &str, out: &mut Vec<Atom>) -> Result<(),
         out.extend(p.atoms);
     }
     Ok(())
+}
+
+/// Whether every request of the query carries the key (so "absent" is no case): AWS
+/// documents it in every request, or in every IAM caller's and the policies are
+/// identity policies, whose callers are IAM principals (src/keys).
+fn always_present(key: &str, policy_type: PolicyType) -> bool {
+    let iam = policy_type == PolicyType::Identity;
+    match crate::keys::availability(key) {
+        Some(crate::keys::Availability::Always) => true,
+        Some(crate::keys::Availability::IamCaller) => iam,
+        None => key == PRINCIPAL_ACCOUNT && iam,
+    }
 }
 
 /// Realistic values to try first for a key's candidates.
@@ -257,12 +269,7 @@ fn plan(policies: &[&Policy], policy_type: PolicyType) -> Result<Option<Vec<Choi
                 .cloned()
                 .map(Some)
                 .collect();
-            let always = match crate::keys::availability(k) {
-                Some(crate::keys::Availability::Always) => true,
-                Some(crate::keys::Availability::IamCaller) => policy_type == PolicyType::Identity,
-                None => k.as_str() == PRINCIPAL_ACCOUNT && policy_type == PolicyType::Identity,
-            };
-            if !always {
+            if !always_present(k, policy_type) {
                 choices.push(None);
             }
             out.push(Choices {
@@ -331,12 +338,7 @@ fn probe_plan(policies: &[&Policy], policy_type: PolicyType) -> Option<Vec<Choic
             .take(3)
             .map(Some)
             .collect();
-        let always = match crate::keys::availability(&k) {
-            Some(crate::keys::Availability::Always) => true,
-            Some(crate::keys::Availability::IamCaller) => policy_type == PolicyType::Identity,
-            None => k == PRINCIPAL_ACCOUNT && policy_type == PolicyType::Identity,
-        };
-        if !always {
+        if !always_present(&k, policy_type) {
             choices.push(None);
         }
         if choices.is_empty() {
