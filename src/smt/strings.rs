@@ -764,10 +764,11 @@ impl Strings {
         let wild = |p: &Part| matches!(p, Part::Tok(tok) if !matches!(tok, Tok::Lit(_)));
         let suffix_form =
             t.parts[..last_var].iter().any(wild) && !t.parts[first_var..].iter().any(wild);
-        let fixed = if suffix_form {
-            &t.parts[first_var..]
+        // The fixed text (literals and variables) and the glob on the other side of it.
+        let (fixed, free) = if suffix_form {
+            (&t.parts[first_var..], &t.parts[..first_var])
         } else {
-            &t.parts[..=last_var]
+            (&t.parts[..=last_var], &t.parts[last_var + 1..])
         };
         let mut pieces = Vec::new();
         let mut defined = Vec::new();
@@ -800,36 +801,27 @@ impl Strings {
                 }
             }
         }
-        if suffix_form {
-            let head: Vec<Tok> = t.parts[..first_var]
-                .iter()
-                .filter_map(|p| match p {
-                    Part::Tok(tok) => Some(*tok),
-                    Part::Var(_) => None,
-                })
-                .collect();
-            let suffix = concat(pieces);
-            defined.push(F::SuffixOf(suffix.clone(), text.clone()));
-            defined.push(F::InRe(
-                S::Before(Box::new(text.clone()), Box::new(suffix)),
-                glob_re(&head, false),
-            ));
-            return and(defined);
-        }
-        let prefix = pieces;
-        let tail: Vec<Tok> = t.parts[last_var + 1..]
+        let free: Vec<Tok> = free
             .iter()
             .filter_map(|p| match p {
                 Part::Tok(tok) => Some(*tok),
                 Part::Var(_) => None,
             })
             .collect();
-        let prefix = concat(prefix);
-        defined.push(F::PrefixOf(prefix.clone(), text.clone()));
-        defined.push(F::InRe(
-            S::After(Box::new(text.clone()), Box::new(prefix)),
-            glob_re(&tail, false),
-        ));
+        let fixed = concat(pieces);
+        let (anchored, rest) = if suffix_form {
+            (
+                F::SuffixOf(fixed.clone(), text.clone()),
+                S::Before(Box::new(text.clone()), Box::new(fixed)),
+            )
+        } else {
+            (
+                F::PrefixOf(fixed.clone(), text.clone()),
+                S::After(Box::new(text.clone()), Box::new(fixed)),
+            )
+        };
+        defined.push(anchored);
+        defined.push(F::InRe(rest, glob_re(&free, false)));
         and(defined)
     }
 
