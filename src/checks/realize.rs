@@ -424,7 +424,15 @@ fn resource_candidates(r: &Request, policies: &[&Policy], fresh: &[&str]) -> Vec
                     .filter(|e| !e.negated)
                     .flat_map(|e| &e.items)
                 {
-                    let text = with_variables(&res.text, r);
+                    // Policy variables filled with the request's values, as the
+                    // evaluator resolves them.
+                    let text = if res.template.has_variables() {
+                        res.template
+                            .resolve(|k| r.context.single(k))
+                            .map(|g| g.to_string())
+                    } else {
+                        Some(res.text.clone())
+                    };
                     if let Some(arn) = text.and_then(|t| filled_arn(&t, account, partition))
                         && !candidates.contains(&arn)
                     {
@@ -458,30 +466,6 @@ fn resource_candidates(r: &Request, policies: &[&Policy], fresh: &[&str]) -> Vec
         });
     }
     candidates
-}
-
-/// A pattern's text with its policy variables replaced by the request's values (or
-/// their defaults); `None` when one has neither.
-fn with_variables(text: &str, r: &Request) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("${") {
-        out.push_str(&rest[..at]);
-        let inner_end = rest[at..].find('}')? + at;
-        let inner = &rest[at + 2..inner_end];
-        let (key, default) = match inner.split_once(',') {
-            Some((k, d)) => (k.trim(), Some(d.trim().trim_matches('\''))),
-            None => (inner.trim(), None),
-        };
-        let value = match key {
-            "*" | "?" | "$" => Some(key),
-            k => r.context.single(k).or(default),
-        }?;
-        out.push_str(value);
-        rest = &rest[inner_end + 1..];
-    }
-    out.push_str(rest);
-    Some(out)
 }
 
 /// What stands for a wildcard in a value of `key`.
