@@ -497,3 +497,40 @@ fn a_role_session_is_its_role_with_a_session_name() {
         &r
     ));
 }
+
+/// Found by running tf-policy-validator's own test plans against `hornbeam serve`: it
+/// writes a Lambda permission's resource as `arn::lambda:::function:NAME`, and AWS
+/// answers that `Principal: *` on it is not public. No request is for an ARN without a
+/// partition, so the pattern matches nothing.
+#[test]
+fn an_arn_without_a_partition_names_no_resource() {
+    use hornbeam::checks::no_public_access;
+    let lambda = |resource: &str| {
+        parse(
+            json!([{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "lambda:InvokeFunction", "Resource": resource}]),
+            PolicyType::Resource,
+        )
+    };
+    for encoding in [Encoding::Finite, Encoding::Strings] {
+        let opts = Options {
+            encoding,
+            ..Options::default()
+        };
+        let check = |p: &Policy| {
+            no_public_access::check(p, "AWS::Lambda::Function", &opts)
+                .expect("known type")
+                .expect("no internal error")
+        };
+        let r = check(&lambda("arn::lambda:::function:called_from_sns"));
+        assert_eq!(r.result, Verdict::Pass, "{encoding:?}: {r:?}");
+        let r = check(&lambda("arn:aws:lambda:us-east-1:111122223333:function:f"));
+        assert_eq!(r.result, Verdict::Fail, "{encoding:?}");
+    }
+    // A no-new-access check that only the empty partition separates passes too.
+    expect(
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn::s3:::data/*"}]),
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other/*"}]),
+        PolicyType::Identity,
+        Verdict::Pass,
+    );
+}

@@ -263,7 +263,8 @@ pub(crate) fn relabel(result: &mut CheckResult, combined: &crate::context::Combi
 }
 
 /// Facts every request has: identity policies are used by IAM principals, an IAM
-/// principal's value is an ARN with an account field, and every key the `policies` read
+/// principal's value is an ARN with an account field, a resource ARN's partition is not
+/// empty, and every key the `policies` read
 /// holds values of its documented type and is present where AWS documents it always is.
 pub(crate) fn request_domain<K: Sink>(
     sink: &mut K,
@@ -303,7 +304,28 @@ pub(crate) fn request_domain<K: Sink>(
     } else {
         term::t()
     };
-    let domain = and([arn, caller, keys, sessions]);
+    // Every ARN names a partition (`aws`, `aws-cn`, ...): no request AWS receives is for
+    // `arn::...`, which a pattern with an empty partition field names (the Terraform
+    // validator writes `arn::lambda:::function:NAME` for a Lambda permission). Only such
+    // a pattern can force a witness there; elsewhere the realistic-values step (realize.rs)
+    // picks a partition, so other queries stay as they were.
+    let empty_partition = policies.iter().flat_map(|p| &p.statements).any(|s| {
+        s.resources
+            .as_ref()
+            .is_some_and(|r| r.items.iter().any(|x| x.text.starts_with("arn::")))
+    });
+    let partitioned = if empty_partition {
+        sink.forall(
+            &Slot::of(Var::Resource),
+            &Pred {
+                atoms: vec![model::glob_atom("arn::*")],
+                negated: true,
+            },
+        )
+    } else {
+        term::t()
+    };
+    let domain = and([arn, caller, keys, sessions, partitioned]);
     sink.define(
         "domain",
         "every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers; each key read holds values of its documented type and is present where AWS documents it always is",
