@@ -632,9 +632,12 @@ impl Parser<'_> {
         both("Resource", "NotResource")?;
         both("Principal", "NotPrincipal")?;
 
+        // An empty Sid is no Sid: AWS's reasons then name the statement by index
+        // (recorded answers in tf-policy-validator's test data).
         let sid = get("Sid")
             .map(|m| self.string(&m.value, &child(pointer, "Sid")))
-            .transpose()?;
+            .transpose()?
+            .filter(|sid| !sid.is_empty());
         let effect = match get("Effect") {
             None => {
                 return Err(self.err(
@@ -1147,6 +1150,17 @@ mod tests {
                 .template
                 .has_variables()
         );
+    }
+
+    #[test]
+    fn an_empty_sid_is_no_sid() {
+        let p = parse(
+            r#"{"Statement":[{"Sid":"","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"","Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+            PolicyType::Identity,
+        )
+        .unwrap();
+        assert_eq!(p.statements[0].sid, None);
+        assert_eq!(p.statements[1].label(), "index: 1");
     }
 
     #[test]
