@@ -1,7 +1,8 @@
 //! hornbeam: offline proofs about AWS IAM policies.
 //!
 //! Layers, top to bottom: [`policy`] (JSON → AST), [`pattern`] (wildcards, ARNs,
-//! variables), [`eval`] (the concrete evaluator), [`report`] (output), [`cli`].
+//! variables), [`eval`] (the concrete evaluator), [`report`] (output), [`cli`] and
+//! [`server`] (the same checks over AWS's HTTP API).
 
 pub mod actions;
 pub mod checks;
@@ -16,5 +17,6 @@ pub mod policy;
 pub mod proof;
 pub mod references;
 pub mod report;
+pub mod server;
 pub mod smt;
 pub mod template;

@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod checks;
 pub mod input;
+pub mod serve;
 pub mod template;
 
 use std::process::ExitCode;
@@ -62,6 +63,9 @@ enum Command {
     /// AWS's managed policies, known offline: usable as `aws-managed:NAME` or their ARN.
     #[command(subcommand)]
     ManagedPolicies(ManagedPoliciesCommand),
+    /// Answer IAM Access Analyzer's policy-check API over HTTP, offline, for the AWS
+    /// CLI, the SDKs and the policy validators (AWS_ENDPOINT_URL=http://127.0.0.1:8383).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -152,7 +156,7 @@ pub fn main() -> ExitCode {
             });
         }
     };
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, matches!(cli.command, Command::Serve(_)));
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -167,20 +171,34 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8) {
+/// `serve` logs its own events only (requests, timings, never policy contents): the
+/// engine's detail logs quote policy values and the SMT script, so they stay at
+/// warnings there; the server's log lines carry timestamps.
+fn init_tracing(verbose: u8, serve: bool) {
+    use tracing_subscriber::prelude::*;
     let level = match verbose {
         0 => tracing::Level::WARN,
         1 => tracing::Level::INFO,
         2 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .without_time()
-        .try_init();
+        .with_target(false);
+    let _ = if serve {
+        let filter = tracing_subscriber::filter::Targets::new()
+            .with_default(tracing::Level::WARN)
+            .with_target("hornbeam::server", level);
+        tracing_subscriber::registry()
+            .with(layer.with_filter(filter))
+            .try_init()
+    } else {
+        let filter = tracing_subscriber::filter::LevelFilter::from_level(level);
+        tracing_subscriber::registry()
+            .with(layer.without_time().with_filter(filter))
+            .try_init()
+    };
 }
 
 fn run(cli: Cli) -> Result<u8> {
@@ -192,6 +210,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::VerifyProof(args) => checks::verify_proof(args),
         Command::ReferencePolicies(c) => reference_policies(c),
         Command::ManagedPolicies(c) => managed_policies(c),
+        Command::Serve(args) => serve::serve(args),
     }
 }
 

@@ -1,0 +1,434 @@
+//! The four Access Analyzer policy operations over rest-json: the request body read as
+//! AWS's service model says (policy documents are strings holding JSON), the same
+//! engine as the CLI, and the CLI's JSON answer (AWS's `result`, `message`, `reasons`
+//! plus `counterexample`).
+
+use serde_json::{Map, Value, json};
+
+use super::wire::{ApiError, Reason};
+use crate::checks::access_not_granted::Access;
+use crate::checks::{self, CheckError, CheckResult, Options, Verdict};
+use crate::policy::{self, ControlKind, Policy, PolicyType};
+
+/// The operations this server answers, by method and path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    CheckNoNewAccess,
+    CheckAccessNotGranted,
+    CheckNoPublicAccess,
+    ValidatePolicy,
+}
+
+impl Operation {
+    pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
+        match (method, path) {
+            ("POST", "/policy/check-no-new-access") => Ok(Operation::CheckNoNewAccess),
+            ("POST", "/policy/check-access-not-granted") => Ok(Operation::CheckAccessNotGranted),
+            ("POST", "/policy/check-no-public-access") => Ok(Operation::CheckNoPublicAccess),
+            ("POST", "/policy/validation") => Ok(Operation::ValidatePolicy),
+            _ => Err(ApiError::validation(
+                Reason::UnknownOperation,
+                match known_elsewhere(method, path) {
+                    Some(name) => format!(
+                        "hornbeam serve does not implement {name} (`{method} {path}`); it answers CheckNoNewAccess, CheckAccessNotGranted, CheckNoPublicAccess and ValidatePolicy"
+                    ),
+                    None => format!(
+                        "unknown operation `{method} {path}`; hornbeam serve answers POST /policy/check-no-new-access, /policy/check-access-not-granted, /policy/check-no-public-access and /policy/validation"
+                    ),
+                },
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::CheckNoNewAccess => "CheckNoNewAccess",
+            Operation::CheckAccessNotGranted => "CheckAccessNotGranted",
+            Operation::CheckNoPublicAccess => "CheckNoPublicAccess",
+            Operation::ValidatePolicy => "ValidatePolicy",
+        }
+    }
+}
+
+/// Access Analyzer operations a client may call that this server leaves out.
+fn known_elsewhere(method: &str, path: &str) -> Option<&'static str> {
+    Some(match (method, path) {
+        ("GET", "/analyzer") => "ListAnalyzers",
+        ("PUT", "/analyzer") => "CreateAnalyzer",
+        ("PUT", "/access-preview") => "CreateAccessPreview",
+        ("GET", p) if p.starts_with("/access-preview/") => "GetAccessPreview",
+        ("POST", p) if p.starts_with("/access-preview/") => "ListAccessPreviewFindings",
+        ("GET", "/finding") | ("POST", "/finding") => "ListFindings",
+        _ => return None,
+    })
+}
+
+const ACCESS_CHECK_TYPES: &[&str] = &["IDENTITY_POLICY", "RESOURCE_POLICY"];
+const VALIDATE_TYPES: &[&str] = &[
+    "IDENTITY_POLICY",
+    "RESOURCE_POLICY",
+    "SERVICE_CONTROL_POLICY",
+    "RESOURCE_CONTROL_POLICY",
+];
+const VALIDATE_RESOURCE_TYPES: &[&str] = &[
+    "AWS::S3::Bucket",
+    "AWS::S3::AccessPoint",
+    "AWS::S3::MultiRegionAccessPoint",
+    "AWS::S3ObjectLambda::AccessPoint",
+    "AWS::IAM::AssumeRolePolicyDocument",
+    "AWS::DynamoDB::Table",
+];
+const LOCALES: &[&str] = &[
+    "DE", "EN", "ES", "FR", "IT", "JA", "KO", "PT_BR", "ZH_CN", "ZH_TW",
+];
+
+/// Runs one operation on a request body and query string.
+pub fn call(op: Operation, body: &[u8], query: &str, opts: &Options) -> Result<Value, ApiError> {
+    let fields = Fields::read(body)?;
+    match op {
+        Operation::CheckNoNewAccess => {
+            let policy_type = fields.one_of("policyType", ACCESS_CHECK_TYPES)?;
+            let policy_type = access_type(policy_type);
+            let new = fields.policy("newPolicyDocument", policy_type)?;
+            let existing = fields.policy("existingPolicyDocument", policy_type)?;
+            answer(checks::no_new_access::check(&new, &existing, opts))
+        }
+        Operation::CheckAccessNotGranted => {
+            let policy_type = access_type(fields.one_of("policyType", ACCESS_CHECK_TYPES)?);
+            let access = fields.access()?;
+            let policy = fields.policy("policyDocument", policy_type)?;
+            let result = checks::access_not_granted::check(&policy, &access, opts)
+                .map_err(|e| ApiError::field("access", e.0))?;
+            answer(result)
+        }
+        Operation::CheckNoPublicAccess => {
+            let resource_type = fields.string("resourceType")?;
+            checks::no_public_access::validate_resource_type(&resource_type)
+                .map_err(|e| ApiError::field("resourceType", e.to_string()))?;
+            let policy = fields.policy("policyDocument", PolicyType::Resource)?;
+            let result = checks::no_public_access::check(&policy, &resource_type, opts)
+                .map_err(|e| ApiError::field("resourceType", e.to_string()))?;
+            answer(result)
+        }
+        Operation::ValidatePolicy => validate(&fields, query),
+    }
+}
+
+fn access_type(name: &str) -> PolicyType {
+    if name == "RESOURCE_POLICY" {
+        PolicyType::Resource
+    } else {
+        PolicyType::Identity
+    }
+}
+
+/// A check's answer; an internal error (a counterexample the evaluator rejects) is
+/// reported as an undecided FAIL rather than a 5xx, which the validators would retry
+/// for minutes.
+fn answer(result: Result<CheckResult, CheckError>) -> Result<Value, ApiError> {
+    let result = result.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "internal error in a check");
+        CheckResult {
+            result: Verdict::Fail,
+            message: "hornbeam could not decide this check.".to_string(),
+            reasons: Vec::new(),
+            counterexample: None,
+            inconclusive: Some(format!("{e}; please report it")),
+            encoding: "none",
+            fallback: None,
+            expanded_actions: None,
+        }
+    });
+    Ok(crate::report::check_value(&result))
+}
+
+fn validate(fields: &Fields, query: &str) -> Result<Value, ApiError> {
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "nextToken" => {
+                return Err(ApiError::field(
+                    "nextToken",
+                    format!(
+                        "invalid nextToken `{v}`: hornbeam answers ValidatePolicy in one page and never gives one"
+                    ),
+                ));
+            }
+            "maxResults" if !v.parse::<u32>().is_ok_and(|n| n >= 1) => {
+                return Err(ApiError::field(
+                    "maxResults",
+                    format!("maxResults `{v}` must be a positive integer"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    let policy_type = fields.one_of("policyType", VALIDATE_TYPES)?;
+    fields.optional_one_of("validatePolicyResourceType", VALIDATE_RESOURCE_TYPES)?;
+    fields.optional_one_of("locale", LOCALES)?;
+    let text = fields.string("policyDocument")?;
+    let parsed = match policy_type {
+        "SERVICE_CONTROL_POLICY" => policy::parse_control(&text, ControlKind::ServiceControl),
+        "RESOURCE_CONTROL_POLICY" => policy::parse_control(&text, ControlKind::ResourceControl),
+        other => policy::parse(&text, access_type(other)),
+    };
+    Ok(json!({
+        "findings": super::validation::findings(&text, parsed.map(|_| ())),
+    }))
+}
+
+/// A request body's top-level fields. Unknown fields are ignored, as AWS does.
+struct Fields(Map<String, Value>);
+
+impl Fields {
+    fn read(body: &[u8]) -> Result<Fields, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Fields(Map::new()));
+        }
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(m)) => Ok(Fields(m)),
+            Ok(other) => Err(ApiError::validation(
+                Reason::CannotParse,
+                format!(
+                    "the request body must be a JSON object, found {}",
+                    json_type(&other)
+                ),
+            )),
+            Err(e) => Err(ApiError::validation(
+                Reason::CannotParse,
+                format!(
+                    "the request body is not valid JSON: line {}, column {}: {e}",
+                    e.line(),
+                    e.column()
+                ),
+            )),
+        }
+    }
+
+    fn optional_string(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(ApiError::field(
+                name,
+                format!("`{name}` must be a string, found {}", json_type(other)),
+            )),
+        }
+    }
+
+    fn string(&self, name: &str) -> Result<String, ApiError> {
+        self.optional_string(name)?
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::field(name, format!("missing required field `{name}`")))
+    }
+
+    fn one_of(&self, name: &str, allowed: &[&'static str]) -> Result<&'static str, ApiError> {
+        self.optional_one_of(name, allowed)?
+            .ok_or_else(|| ApiError::field(name, format!("missing required field `{name}`")))
+    }
+
+    fn optional_one_of(
+        &self,
+        name: &str,
+        allowed: &[&'static str],
+    ) -> Result<Option<&'static str>, ApiError> {
+        let Some(v) = self.optional_string(name)? else {
+            return Ok(None);
+        };
+        match allowed.iter().find(|a| **a == v) {
+            Some(a) => Ok(Some(a)),
+            None => Err(ApiError::field(
+                name,
+                format!(
+                    "`{name}` `{v}` is not one of {}",
+                    allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// A policy document field: a string holding the policy's JSON.
+    fn policy(&self, name: &str, policy_type: PolicyType) -> Result<Policy, ApiError> {
+        let text = self.string(name)?;
+        policy::parse(&text, policy_type).map_err(|e| ApiError::field(name, format!("{name}: {e}")))
+    }
+
+    /// `access`: a list of `{actions?, resources?}` objects.
+    fn access(&self) -> Result<Vec<Access>, ApiError> {
+        let bad = |m: String| ApiError::field("access", m);
+        let items = match self.0.get("access") {
+            None | Some(Value::Null) => {
+                return Err(bad("missing required field `access`".to_string()));
+            }
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                return Err(bad(format!(
+                    "`access` must be a list, found {}",
+                    json_type(other)
+                )));
+            }
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let Value::Object(members) = item else {
+                return Err(bad(format!(
+                    "`access[{i}]` must be an object, found {}",
+                    json_type(item)
+                )));
+            };
+            let mut entry = Access::default();
+            for (k, v) in members {
+                let list = match k.as_str() {
+                    "actions" => &mut entry.actions,
+                    "resources" => &mut entry.resources,
+                    _ => continue,
+                };
+                let Value::Array(values) = v else {
+                    return Err(bad(format!(
+                        "`access[{i}].{k}` must be a list of strings, found {}",
+                        json_type(v)
+                    )));
+                };
+                for s in values {
+                    let Value::String(s) = s else {
+                        return Err(bad(format!(
+                            "`access[{i}].{k}` must hold strings, found {}",
+                            json_type(s)
+                        )));
+                    };
+                    list.push(s.clone());
+                }
+            }
+            out.push(entry);
+        }
+        checks::access_not_granted::validate(&out).map_err(|e| bad(e.0))?;
+        Ok(out)
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call_json(op: Operation, body: Value) -> Result<Value, ApiError> {
+        call(op, body.to_string().as_bytes(), "", &Options::default())
+    }
+
+    const ADMIN: &str =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    const READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+
+    #[test]
+    fn a_check_answers_in_aws_shape() {
+        let r = call_json(
+            Operation::CheckNoNewAccess,
+            json!({"newPolicyDocument": ADMIN, "existingPolicyDocument": READ, "policyType": "IDENTITY_POLICY"}),
+        )
+        .unwrap();
+        assert_eq!(r["result"], "FAIL");
+        assert_eq!(r["reasons"][0]["statementIndex"], 0);
+        assert!(r["counterexample"]["action"].is_string());
+        let r = call_json(
+            Operation::CheckNoNewAccess,
+            json!({"newPolicyDocument": READ, "existingPolicyDocument": ADMIN, "policyType": "IDENTITY_POLICY"}),
+        )
+        .unwrap();
+        assert_eq!(r["result"], "PASS");
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let cases = [
+            (
+                json!({"existingPolicyDocument": READ, "policyType": "IDENTITY_POLICY"}),
+                "newPolicyDocument",
+            ),
+            (
+                json!({"newPolicyDocument": READ, "existingPolicyDocument": READ, "policyType": "SERVICE_CONTROL_POLICY"}),
+                "policyType",
+            ),
+            (
+                json!({"newPolicyDocument": {"Statement": []}, "existingPolicyDocument": READ, "policyType": "IDENTITY_POLICY"}),
+                "newPolicyDocument",
+            ),
+            (
+                json!({"newPolicyDocument": "{", "existingPolicyDocument": READ, "policyType": "IDENTITY_POLICY"}),
+                "newPolicyDocument",
+            ),
+        ];
+        for (body, field) in cases {
+            match call_json(Operation::CheckNoNewAccess, body.clone()) {
+                Err(ApiError::Validation {
+                    reason: Reason::FieldValidationFailed,
+                    field: Some(f),
+                    ..
+                }) => assert_eq!(f, field, "{body}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        let e = call_json(
+            Operation::CheckAccessNotGranted,
+            json!({"policyDocument": READ, "policyType": "IDENTITY_POLICY", "access": [{"resources": ["example"]}]}),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, ApiError::Validation { field: Some(ref f), .. } if f == "access"),
+            "{e:?}"
+        );
+        let e = call(Operation::CheckNoNewAccess, b"[1]", "", &Options::default()).unwrap_err();
+        assert!(matches!(
+            e,
+            ApiError::Validation {
+                reason: Reason::CannotParse,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn validation_has_one_page() {
+        let r = call_json(
+            Operation::ValidatePolicy,
+            json!({"policyDocument": READ, "policyType": "SERVICE_CONTROL_POLICY"}),
+        )
+        .unwrap();
+        assert_eq!(r, json!({"findings": []}));
+        let e = call(
+            Operation::ValidatePolicy,
+            json!({"policyDocument": READ, "policyType": "IDENTITY_POLICY"})
+                .to_string()
+                .as_bytes(),
+            "nextToken=abc",
+            &Options::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ApiError::Validation { field: Some(ref f), .. } if f == "nextToken"));
+    }
+
+    #[test]
+    fn other_operations_are_named() {
+        let e = Operation::route("GET", "/analyzer").unwrap_err();
+        let ApiError::Validation {
+            reason, message, ..
+        } = e
+        else {
+            panic!()
+        };
+        assert_eq!(reason, Reason::UnknownOperation);
+        assert!(message.contains("ListAnalyzers"), "{message}");
+    }
+}
