@@ -1,0 +1,74 @@
+"""boto3 against `hornbeam serve` (run by tests/serve_clients.rs).
+
+HORNBEAM_URL: an unsigned loopback server; HORNBEAM_SIGNED_URL: one started with
+--credentials holding AKIDTEST / HORNBEAM_SECRET. Exits non-zero on the first failed
+assertion.
+"""
+import json
+import os
+
+import boto3
+import botocore.exceptions
+
+URL = os.environ["HORNBEAM_URL"]
+SIGNED_URL = os.environ["HORNBEAM_SIGNED_URL"]
+SECRET = os.environ["HORNBEAM_SECRET"]
+
+
+def doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+ADMIN = doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+READ = doc({"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"})
+PUBLIC = doc({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"})
+ACCOUNT = doc({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"})
+
+
+def client(url, key="AKIDLOCAL", secret="local", service="accessanalyzer"):
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id=key, aws_secret_access_key=secret)
+
+
+aa = client(URL)
+r = aa.check_no_new_access(newPolicyDocument=ADMIN, existingPolicyDocument=READ, policyType="IDENTITY_POLICY")
+assert r["result"] == "FAIL", r
+assert r["reasons"] == [{"description": "New access in the statement with index: 0.", "statementIndex": 0}], r
+r = aa.check_no_new_access(newPolicyDocument=READ, existingPolicyDocument=ADMIN, policyType="IDENTITY_POLICY")
+assert r["result"] == "PASS", r
+r = aa.check_access_not_granted(policyDocument=READ, policyType="IDENTITY_POLICY", access=[{"actions": ["s3:GetObject"]}])
+assert r["result"] == "FAIL" and r["reasons"][0]["statementId"] == "Read", r
+r = aa.check_access_not_granted(policyDocument=READ, policyType="IDENTITY_POLICY", access=[{"actions": ["s3:PutObject"]}])
+assert r["result"] == "PASS", r
+assert aa.check_no_public_access(policyDocument=PUBLIC, resourceType="AWS::S3::Bucket")["result"] == "FAIL"
+assert aa.check_no_public_access(policyDocument=ACCOUNT, resourceType="AWS::S3::Bucket")["result"] == "PASS"
+
+pages = list(aa.get_paginator("validate_policy").paginate(
+    policyDocument=doc({"Effect": "Allow", "Action": "s3", "Resource": "*"}), policyType="IDENTITY_POLICY"))
+assert len(pages) == 1, pages
+finding = pages[0]["findings"][0]
+assert finding["findingType"] == "ERROR" and finding["issueCode"] == "INVALID_ACTION", finding
+assert finding["locations"][0]["path"] == [{"value": "Statement"}, {"index": 0}, {"value": "Action"}], finding
+
+try:
+    aa.check_access_not_granted(policyDocument=READ, policyType="IDENTITY_POLICY", access=[{"resources": ["example"]}])
+    raise AssertionError("an invalid ARN was accepted")
+except aa.exceptions.ValidationException as e:
+    assert e.response["reason"] == "fieldValidationFailed", e.response
+    assert e.response["Error"]["Code"] == "ValidationException", e.response
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+identity = client(URL, service="sts").get_caller_identity()
+assert identity["Account"] == "111122223333", identity
+
+signed = client(SIGNED_URL, key="AKIDTEST", secret=SECRET)
+assert signed.check_no_public_access(policyDocument=PUBLIC, resourceType="AWS::S3::Bucket")["result"] == "FAIL"
+try:
+    client(SIGNED_URL, key="AKIDTEST", secret="wrong").check_no_public_access(
+        policyDocument=PUBLIC, resourceType="AWS::S3::Bucket")
+    raise AssertionError("a wrong secret was accepted")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "AccessDeniedException", e.response
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+print("boto3: every call answered as expected")
