@@ -43,7 +43,9 @@ fn the_checks_answer_as_the_cli_does() {
     assert!(fail.header("x-amzn-requestid").is_some());
     assert!(
         fail.header("server-timing")
-            .is_some_and(|t| t.starts_with("total;dur="))
+            .is_some_and(|t| t.starts_with("queue;dur=") && t.contains(", total;dur=")),
+        "{:?}",
+        fail.headers
     );
     let v = fail.json();
     assert_eq!(v["result"], "FAIL");

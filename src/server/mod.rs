@@ -415,6 +415,7 @@ async fn handle(
             )),
         }
     };
+    let mut queued = Duration::ZERO;
     let (response, operation, close) = match body {
         Err((e, close)) => (e.response(), "Rejected", close),
         Ok(body) => {
@@ -426,8 +427,10 @@ async fn handle(
                 body,
                 request_id: request_id.clone(),
             };
+            let waiting = Instant::now();
             match shared.checks.acquire().await {
                 Ok(_permit) => {
+                    queued = waiting.elapsed();
                     let shared2 = shared.clone();
                     let done =
                         tokio::task::spawn_blocking(move || route(&shared2.config, &request)).await;
@@ -457,6 +460,7 @@ async fn handle(
         path = %path,
         operation,
         status = response.status,
+        queued_us = queued.as_micros() as u64,
         elapsed_us = start.elapsed().as_micros() as u64,
         "request"
     );
@@ -466,7 +470,11 @@ async fn handle(
         .header("x-amzn-requestid", request_id)
         .header(
             "server-timing",
-            format!("total;dur={:.3}", elapsed.as_secs_f64() * 1e3),
+            format!(
+                "queue;dur={:.3}, total;dur={:.3}",
+                queued.as_secs_f64() * 1e3,
+                elapsed.as_secs_f64() * 1e3
+            ),
         );
     for (k, v) in &response.headers {
         builder = builder.header(*k, v);
