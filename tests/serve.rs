@@ -158,72 +158,50 @@ fn bad_input_gets_an_aws_shaped_client_error() {
     let a = request(s.addr, "POST", nna, &json_type, b"[]");
     assert_error(&a, 400, "ValidationException", Some("cannotParse"));
 
-    let a = post_json(
-        s.addr,
-        nna,
-        &json!({"newPolicyDocument": READ, "policyType": "IDENTITY_POLICY"}),
-    );
-    let body = assert_error(
-        &a,
-        400,
-        "ValidationException",
-        Some("fieldValidationFailed"),
-    );
-    assert_eq!(body["fieldList"][0]["name"], "existingPolicyDocument");
-
-    let a = post_json(
-        s.addr,
-        nna,
-        &json!({"newPolicyDocument": READ, "existingPolicyDocument": READ, "policyType": "SERVICE_CONTROL_POLICY"}),
-    );
-    let body = assert_error(
-        &a,
-        400,
-        "ValidationException",
-        Some("fieldValidationFailed"),
-    );
-    assert_eq!(body["fieldList"][0]["name"], "policyType");
-
+    // Each a 400 `fieldValidationFailed` naming the field.
     let bad_policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/33"}}}]}"#;
-    let a = post_json(
-        s.addr,
-        nna,
-        &json!({"newPolicyDocument": bad_policy, "existingPolicyDocument": READ, "policyType": "IDENTITY_POLICY"}),
-    );
-    let body = assert_error(
-        &a,
-        400,
-        "ValidationException",
-        Some("fieldValidationFailed"),
-    );
-    let message = body["message"].as_str().unwrap();
-    assert!(message.contains("/Statement/0/Condition"), "{message}");
-    assert!(message.contains("10.0.0.0/33"), "{message}");
-
-    let a = post_json(
-        s.addr,
-        "/policy/check-access-not-granted",
-        &json!({"policyDocument": READ, "policyType": "IDENTITY_POLICY", "access": [{"resources": ["example"]}]}),
-    );
-    let body = assert_error(
-        &a,
-        400,
-        "ValidationException",
-        Some("fieldValidationFailed"),
-    );
-    assert_eq!(body["fieldList"][0]["name"], "access");
-
-    let a = post_json(
-        s.addr,
-        "/policy/check-no-public-access",
-        &json!({"policyDocument": PUBLIC, "resourceType": "AWS::EC2::Instance"}),
-    );
-    assert_error(
-        &a,
-        400,
-        "ValidationException",
-        Some("fieldValidationFailed"),
-    );
+    let cases = [
+        (
+            nna,
+            json!({"newPolicyDocument": READ, "policyType": "IDENTITY_POLICY"}),
+            "existingPolicyDocument",
+        ),
+        (
+            nna,
+            json!({"newPolicyDocument": READ, "existingPolicyDocument": READ, "policyType": "SERVICE_CONTROL_POLICY"}),
+            "policyType",
+        ),
+        (
+            nna,
+            json!({"newPolicyDocument": bad_policy, "existingPolicyDocument": READ, "policyType": "IDENTITY_POLICY"}),
+            "newPolicyDocument",
+        ),
+        (
+            "/policy/check-access-not-granted",
+            json!({"policyDocument": READ, "policyType": "IDENTITY_POLICY", "access": [{"resources": ["example"]}]}),
+            "access",
+        ),
+        (
+            "/policy/check-no-public-access",
+            json!({"policyDocument": PUBLIC, "resourceType": "AWS::EC2::Instance"}),
+            "resourceType",
+        ),
+    ];
+    for (path, request_body, field) in cases {
+        let a = post_json(s.addr, path, &request_body);
+        let body = assert_error(
+            &a,
+            400,
+            "ValidationException",
+            Some("fieldValidationFailed"),
+        );
+        assert_eq!(body["fieldList"][0]["name"], field, "{request_body}");
+        if field == "newPolicyDocument" {
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains("/Statement/0/Condition"), "{message}");
+            assert!(message.contains("10.0.0.0/33"), "{message}");
+        }
+    }
 
     // Wrong content type.
     let a = request(

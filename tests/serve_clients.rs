@@ -110,9 +110,9 @@ fn aws_cli() {
         all.extend_from_slice(&["--endpoint-url", &url]);
         run(&aws, &all, &[], None)
     };
-    let (read, admin) = (doc(READ), doc(ADMIN));
-    for (new, existing, expected) in [(&admin, &read, "FAIL"), (&read, &admin, "PASS")] {
-        let r = aa(&[
+    let (read, admin, public, account) = (doc(READ), doc(ADMIN), doc(PUBLIC), doc(ACCOUNT));
+    let nna = |new: &str, existing: &str| -> Vec<String> {
+        [
             "check-no-new-access",
             "--policy-type",
             "IDENTITY_POLICY",
@@ -120,13 +120,13 @@ fn aws_cli() {
             new,
             "--existing-policy-document",
             existing,
-        ]);
-        assert_eq!(r.code, Some(0), "{}", r.stderr);
-        assert_eq!(r.json()["result"], expected);
-    }
-    for (actions, expected) in [("s3:GetObject", "FAIL"), ("s3:PutObject", "PASS")] {
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let anga = |actions: &str| -> Vec<String> {
         let access = format!(r#"[{{"actions":["{actions}"]}}]"#);
-        let r = aa(&[
+        [
             "check-access-not-granted",
             "--policy-type",
             "IDENTITY_POLICY",
@@ -134,20 +134,33 @@ fn aws_cli() {
             &read,
             "--access",
             &access,
-        ]);
-        assert_eq!(r.code, Some(0), "{}", r.stderr);
-        assert_eq!(r.json()["result"], expected, "{actions}");
-    }
-    for (policy, expected) in [(doc(PUBLIC), "FAIL"), (doc(ACCOUNT), "PASS")] {
-        let r = aa(&[
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let npa = |policy: &str| -> Vec<String> {
+        [
             "check-no-public-access",
             "--resource-type",
             "AWS::S3::Bucket",
             "--policy-document",
-            &policy,
-        ]);
+            policy,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    for (args, expected) in [
+        (nna(&admin, &read), "FAIL"),
+        (nna(&read, &admin), "PASS"),
+        (anga("s3:GetObject"), "FAIL"),
+        (anga("s3:PutObject"), "PASS"),
+        (npa(&public), "FAIL"),
+        (npa(&account), "PASS"),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = aa(&args);
         assert_eq!(r.code, Some(0), "{}", r.stderr);
-        assert_eq!(r.json()["result"], expected);
+        assert_eq!(r.json()["result"], expected, "{}", args[0]);
     }
     let r = aa(&[
         "validate-policy",
@@ -185,7 +198,7 @@ fn aws_cli() {
             "--resource-type",
             "AWS::SQS::Queue",
             "--policy-document",
-            &doc(PUBLIC),
+            &public,
         ],
         &[("AWS_ENDPOINT_URL_ACCESSANALYZER", &url)],
         None,
