@@ -466,3 +466,25 @@ fn sigterm_lets_the_request_in_flight_finish() {
     assert_eq!(a.json()["result"], "FAIL");
     assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
 }
+
+/// The per-request deadline is the engine's `--timeout-ms`: reaching it answers FAIL
+/// with an inconclusive reason, never PASS and never an error status.
+#[test]
+fn a_check_past_its_deadline_fails_undecided() {
+    let s = Server::start(&["--timeout-ms", "0"]);
+    let a = post_json(
+        s.addr,
+        "/policy/check-access-not-granted",
+        &json!({"policyDocument": READ, "policyType": "IDENTITY_POLICY", "access": [{"actions": ["s3:PutObject"]}]}),
+    );
+    assert_eq!(a.status, 200);
+    let v = a.json();
+    assert_eq!(v["result"], "FAIL", "{v}");
+    let reasons = v["reasons"].as_array().unwrap();
+    assert!(
+        reasons.iter().any(|r| r["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("inconclusive") && d.contains("deadline"))),
+        "{v}"
+    );
+}
