@@ -488,3 +488,48 @@ fn a_check_past_its_deadline_fails_undecided() {
         "{v}"
     );
 }
+
+/// `-v` logs one line per request with its operation, status and timings, and never
+/// the policies: not from a check, not from an invalid document whose error message
+/// quotes it.
+#[test]
+fn logs_carry_no_policy_text() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-serve-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("serve.log");
+    let mut s = Server::start_logging(
+        &["-vv"],
+        std::process::Stdio::from(std::fs::File::create(&log).unwrap()),
+    );
+    let marker = "arn:aws:s3:::bucket-named-confidential-7f3a";
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"{marker}/*"}}]}}"#
+    );
+    let invalid = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3","Resource":"{marker}"}}]}}"#
+    );
+    for body in [
+        json!({"newPolicyDocument": policy, "existingPolicyDocument": READ, "policyType": "IDENTITY_POLICY"}),
+        json!({"newPolicyDocument": invalid, "existingPolicyDocument": READ, "policyType": "IDENTITY_POLICY"}),
+    ] {
+        post_json(s.addr, "/policy/check-no-new-access", &body);
+    }
+    post_json(
+        s.addr,
+        "/policy/validation",
+        &json!({"policyDocument": invalid, "policyType": "IDENTITY_POLICY"}),
+    );
+    s.terminate();
+    assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("operation=\"CheckNoNewAccess\""))
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("status=400"), "{text}");
+    assert!(!text.contains("confidential"), "{text}");
+}

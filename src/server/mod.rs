@@ -102,19 +102,28 @@ pub fn route(config: &Config, req: &Request) -> (Response, &'static str) {
             "Health",
         );
     }
+    let form = query::params(&req.query, if is_form(req) { &req.body } else { &[] });
+    // The service the request is for, as its scope claims (verified below when the
+    // server has credentials), else as its path and parameters say.
+    let service = req
+        .header("authorization")
+        .and_then(|h| Authorization::parse(h).ok())
+        .map_or_else(|| infer_service(&path, &form).to_string(), |a| a.service);
     let auth = match authorize(config, req) {
         Ok(auth) => auth,
         Err(e) => {
-            return (
-                ApiError::AccessDenied(e.to_string()).response(),
-                "AccessDenied",
-            );
+            let response = match service.as_str() {
+                "sts" | "iam" => wire::query_error(
+                    403,
+                    query::namespace(&service),
+                    e.query_code(),
+                    &e.to_string(),
+                    &req.request_id,
+                ),
+                _ => ApiError::AccessDenied(e.to_string()).response(),
+            };
+            return (response, "AccessDenied");
         }
-    };
-    let form = query::params(&req.query, if is_form(req) { &req.body } else { &[] });
-    let service = match &auth {
-        Some(a) => a.service.clone(),
-        None => infer_service(&path, &form).to_string(),
     };
     let region = auth.as_ref().map_or("us-east-1", |a| a.region.as_str());
     match service.as_str() {
@@ -495,4 +504,104 @@ fn internal_error(message: &str) -> Response {
     r.headers
         .push(("x-amzn-errortype", "InternalServerException".to_string()));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn request(method: &str, path: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Request {
+        Request {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: String::new(),
+            headers,
+            body,
+            request_id: "test".to_string(),
+        }
+    }
+
+    /// Fields a request body may have, with values of every JSON type.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        let value = prop_oneof![
+            Just(serde_json::json!(null)),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            ".{0,40}".prop_map(serde_json::Value::from),
+            Just(serde_json::json!(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#
+            )),
+            Just(serde_json::json!("IDENTITY_POLICY")),
+            Just(serde_json::json!("AWS::S3::Bucket")),
+            Just(serde_json::json!([{"actions": ["s3:GetObject"]}])),
+            Just(serde_json::json!([{"resources": [1]}, "x"])),
+            Just(serde_json::json!({"Statement": []})),
+        ];
+        let names = prop::sample::select(vec![
+            "newPolicyDocument",
+            "existingPolicyDocument",
+            "policyDocument",
+            "policyType",
+            "access",
+            "resourceType",
+            "validatePolicyResourceType",
+            "locale",
+            "other",
+        ]);
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..200),
+            prop::collection::btree_map(names, value, 0..6).prop_map(|m| {
+                serde_json::to_vec(
+                    &m.into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect::<serde_json::Map<_, _>>(),
+                )
+                .unwrap_or_default()
+            }),
+        ]
+    }
+
+    proptest! {
+        /// Whatever arrives, the answer is a 200 or an AWS-shaped 4xx: never a panic and
+        /// never a 5xx, which the validators would retry for minutes.
+        #[test]
+        fn any_request_gets_a_client_answer(
+            method in prop::sample::select(vec!["GET", "POST", "PUT", "DELETE"]),
+            path in prop_oneof![
+                prop::sample::select(vec![
+                    "/policy/check-no-new-access",
+                    "/policy/check-access-not-granted",
+                    "/policy/check-no-public-access",
+                    "/policy/validation",
+                    "/",
+                    "/analyzer",
+                ]).prop_map(String::from),
+                "/[a-z%/]{0,20}",
+            ],
+            service in prop::sample::select(vec!["access-analyzer", "sts", "iam", "s3", ""]),
+            content_type in prop::sample::select(vec!["application/json", "text/plain", "application/x-www-form-urlencoded", ""]),
+            body in body(),
+        ) {
+            let mut headers = Vec::new();
+            if !content_type.is_empty() {
+                headers.push(("content-type".to_string(), content_type.to_string()));
+            }
+            if !service.is_empty() {
+                headers.push((
+                    "authorization".to_string(),
+                    format!("AWS4-HMAC-SHA256 Credential=AKID/20261130/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature={}", "0".repeat(64)),
+                ));
+            }
+            let config = Config::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+            let (response, _) = route(&config, &request(method, &path, headers, body));
+            prop_assert!(response.status == 200 || (400..500).contains(&response.status), "{}", response.status);
+            if response.status != 200 {
+                let is_json = response.headers.iter().any(|(k, v)| *k == "content-type" && v == "application/json");
+                if is_json {
+                    prop_assert!(response.headers.iter().any(|(k, _)| *k == "x-amzn-errortype"));
+                }
+            }
+        }
+    }
 }

@@ -8,6 +8,11 @@ use super::wire::{Response, escape, query_error};
 const STS_NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 const IAM_NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
+/// The XML namespace of a query-protocol service's answers.
+pub fn namespace(service: &str) -> &'static str {
+    if service == "iam" { IAM_NS } else { STS_NS }
+}
+
 /// The form parameters of a query-protocol request.
 pub fn params(query: &str, body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(query.as_bytes())

@@ -59,6 +59,18 @@ pub enum SignatureError {
     Mismatch,
 }
 
+impl SignatureError {
+    /// The error code STS and IAM give for it (query protocol).
+    pub fn query_code(&self) -> &'static str {
+        match self {
+            SignatureError::Missing => "MissingAuthenticationToken",
+            SignatureError::Malformed(_) | SignatureError::Date => "IncompleteSignature",
+            SignatureError::UnknownKey(_) => "InvalidClientTokenId",
+            SignatureError::Skew(_) | SignatureError::Mismatch => "SignatureDoesNotMatch",
+        }
+    }
+}
+
 impl Authorization {
     /// Reads the header value; the scope must end in `aws4_request`.
     pub fn parse(value: &str) -> Result<Authorization, SignatureError> {

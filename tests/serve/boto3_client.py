@@ -71,4 +71,13 @@ except botocore.exceptions.ClientError as e:
     assert e.response["Error"]["Code"] == "AccessDeniedException", e.response
     assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
+try:
+    client(SIGNED_URL, key="AKIDTEST", secret="wrong", service="sts").get_caller_identity()
+    raise AssertionError("a wrong secret was accepted by STS")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "SignatureDoesNotMatch", e.response
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+identity = client(SIGNED_URL, key="AKIDTEST", secret=SECRET, service="sts").get_caller_identity()
+assert identity["Account"] == "111122223333", identity
+
 print("boto3: every call answered as expected")

@@ -17,11 +17,16 @@ pub struct Server {
 
 impl Server {
     pub fn start(extra: &[&str]) -> Server {
+        Server::start_logging(extra, Stdio::null())
+    }
+
+    /// Starts a server whose log (standard error) goes to `stderr`.
+    pub fn start_logging(extra: &[&str], stderr: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hornbeam"))
             .args(["serve", "--listen", "127.0.0.1:0", "--max-lifetime", "300"])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("hornbeam starts");
         let stdout = child.stdout.take().expect("piped stdout");
