@@ -498,3 +498,47 @@ fn a_variable_only_in_allowed_resources() {
         .expect("no internal error");
     assert_eq!(decided(&r), Some(Verdict::Pass));
 }
+
+/// A variable in a resource pattern beside a principal key other than the account
+/// (`aws:PrincipalOrgID`, as in AWS's AWSTransform…MigrationAgentPolicy, which took the
+/// strings encoding 10 s to the deadline): the FAIL is found by a probed case on the
+/// finitized path, and its counterexample replays on the policy as written.
+#[test]
+fn a_resource_variable_beside_the_principal_org() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-vars-org-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let new = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole",
+         "Resource": "arn:aws:iam::*:role/Sharing_${aws:PrincipalAccount}",
+         "Condition": {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}",
+                                        "sts:ExternalId": "${aws:PrincipalAccount}:team/${aws:PrincipalTag/team}"}}}]});
+    let existing = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+    let (new_path, existing_path) = (dir.join("new.json"), dir.join("existing.json"));
+    std::fs::write(&new_path, new.to_string()).unwrap();
+    std::fs::write(&existing_path, existing.to_string()).unwrap();
+    let run = common::hornbeam_with_stdin(
+        env!("CARGO_BIN_EXE_hornbeam"),
+        &[
+            "-v",
+            "check-no-new-access",
+            "--new-policy-document",
+            &new_path.display().to_string(),
+            "--existing-policy-document",
+            &existing_path.display().to_string(),
+            "--policy-type",
+            "IDENTITY_POLICY",
+        ],
+        None,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("a probed case fails"), "{}", run.stderr);
+    let (n, e) = (
+        parse(new["Statement"].clone()),
+        parse(existing["Statement"].clone()),
+    );
+    let r = nna(&n, &e, Encoding::Finite);
+    let c = r.counterexample.expect("a counterexample");
+    assert!(eval::allows(&n, &c) && !eval::allows(&e, &c), "{c:?}");
+}

@@ -315,11 +315,15 @@ fn probe_plan(policies: &[&Policy], policy_type: PolicyType) -> Option<Vec<Choic
     }
     let mut out = Vec::new();
     for k in keys {
+        // A case pins each key to one string value (or its absence): keys of another
+        // type or with several values are not pinned so, and `aws:PrincipalArn` is
+        // the caller itself. A probe only ever yields a FAIL that replays on the
+        // policies as written, so any other key may be tried.
+        let t = crate::keys::key_type(&k);
         if !plain_key(&k)
             || k == PRINCIPAL_ARN
-            || k.starts_with("aws:principal")
-                && k != PRINCIPAL_ACCOUNT
-                && !k.starts_with("aws:principaltag/")
+            || t.multivalued
+            || t.scalar != crate::keys::Scalar::String
         {
             return None;
         }
