@@ -31,8 +31,14 @@ def client(url, key="AKIDLOCAL", secret="local", service="accessanalyzer"):
 
 
 aa = client(URL)
+# The counterexample is not in the service model; an event hook reads it (README).
+seen = []
+aa.meta.events.register("after-call.accessanalyzer",
+                        lambda http_response, **_: seen.append(json.loads(http_response.content)))
 r = aa.check_no_new_access(newPolicyDocument=ADMIN, existingPolicyDocument=READ, policyType="IDENTITY_POLICY")
 assert r["result"] == "FAIL", r
+assert "counterexample" not in r, r
+assert seen[-1]["counterexample"]["action"], seen[-1]
 assert r["reasons"] == [{"description": "New access in the statement with index: 0.", "statementIndex": 0}], r
 r = aa.check_no_new_access(newPolicyDocument=READ, existingPolicyDocument=ADMIN, policyType="IDENTITY_POLICY")
 assert r["result"] == "PASS", r
