@@ -533,3 +533,36 @@ fn logs_carry_no_policy_text() {
     assert!(text.contains("status=400"), "{text}");
     assert!(!text.contains("confidential"), "{text}");
 }
+
+/// `--max-connections`: a connection beyond the bound waits to be accepted, and is
+/// served once another closes.
+#[test]
+fn connections_beyond_the_bound_wait() {
+    use std::io::Read;
+    let s = Server::start(&["--max-connections", "1"]);
+    let first = connect(s.addr);
+    // The first connection is being served (idle, kept alive); give it time to be accepted.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut second = connect(s.addr);
+    second
+        .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let waited = second.read(&mut byte);
+    assert!(
+        waited.as_ref().is_err_and(|e| matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        )),
+        "{waited:?}"
+    );
+    drop(first);
+    second
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let a = read_answer(&mut second);
+    assert_eq!(a.status, 200);
+}

@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// Checks solved at once (default: the number of CPUs); more requests wait.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_concurrent_checks: Option<u32>,
+    /// Connections served at once; more wait to be accepted. With the body limit, this
+    /// bounds the memory requests can hold.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections: u32,
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = server::DEFAULT_MAX_BODY)]
     pub max_body_bytes: usize,
@@ -53,6 +57,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
     config.options.timeout_ms = args.timeout_ms;
     config.options.max_memory_mb = args.max_memory_mb;
     config.max_body_bytes = args.max_body_bytes;
+    config.max_connections = args.max_connections as usize;
     if let Some(n) = args.max_concurrent_checks {
         config.max_concurrent_checks = n as usize;
     }

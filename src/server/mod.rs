@@ -66,7 +66,7 @@ impl Config {
             options: Options::default(),
             max_body_bytes: DEFAULT_MAX_BODY,
             max_concurrent_checks: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            max_connections: 1024,
+            max_connections: 256,
             read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
             max_lifetime: None,
