@@ -291,16 +291,22 @@ fn sts_and_iam_answer_the_validators() {
         "content-type",
         "application/x-www-form-urlencoded; charset=utf-8",
     )];
-    let sts = |body: &str| {
-        let auth = "AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20261130/us-gov-west-1/sts/aws4_request, SignedHeaders=host, Signature=0000000000000000000000000000000000000000000000000000000000000000";
+    // A query-protocol call, routed by its scope (the signature is not checked here).
+    let call = |scope: &str, body: &str| {
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20261130/{scope}/aws4_request, SignedHeaders=host, Signature={}",
+            "0".repeat(64)
+        );
         request(
             s.addr,
             "POST",
             "/",
-            &[form[0], ("authorization", auth)],
+            &[form[0], ("authorization", &auth)],
             body.as_bytes(),
         )
     };
+    let sts = |body: &str| call("us-gov-west-1/sts", body);
+    let iam = |body: &str| call("us-east-1/iam", body);
     let a = sts("Action=GetCallerIdentity&Version=2011-06-15");
     assert_eq!(a.status, 200);
     let xml = a.text();
@@ -313,16 +319,6 @@ fn sts_and_iam_answer_the_validators() {
     assert_eq!(a.status, 400);
     assert!(a.text().contains("<Code>InvalidAction</Code>"));
 
-    let iam = |body: &str| {
-        let auth = "AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20261130/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0000000000000000000000000000000000000000000000000000000000000000";
-        request(
-            s.addr,
-            "POST",
-            "/",
-            &[form[0], ("authorization", auth)],
-            body.as_bytes(),
-        )
-    };
     let a = iam(
         "Action=GetPolicy&Version=2010-05-08&PolicyArn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess",
     );

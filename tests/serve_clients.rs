@@ -327,6 +327,15 @@ fn tf_policy_validator_commands() {
     assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
 }
 
+/// A cfn-policy-validator run: command, flags, exit code, the blocking findings as
+/// (policy name, code).
+type CfnCase = (
+    &'static str,
+    Vec<String>,
+    i32,
+    Vec<(&'static str, &'static str)>,
+);
+
 #[test]
 fn cfn_policy_validator() {
     let Some(venv) = venv() else { return };
@@ -360,56 +369,67 @@ fn cfn_policy_validator() {
             .collect()
     };
     // The inline policy writes; the AWS managed AmazonS3ReadOnlyAccess (fetched through
-    // IAM GetPolicy/GetPolicyVersion) only reads.
-    let read_ref = fixtures.join("reference-s3-read.json");
-    let r = cfn_run(
-        "check-no-new-access",
-        &[
+    // IAM GetPolicy/GetPolicyVersion) only reads. (command, flags, exit code, the
+    // blocking findings as (policy, code)).
+    let read_ref = fixtures
+        .join("reference-s3-read.json")
+        .display()
+        .to_string();
+    let all_ref = fixtures.join("reference-s3-all.json").display().to_string();
+    let reference = |file: &str| -> Vec<String> {
+        [
             "--reference-policy",
-            read_ref.to_str().unwrap(),
+            file,
             "--reference-policy-type",
             "identity",
-        ],
-    );
-    assert_eq!(r.code, Some(2), "{}", r.stderr);
-    assert_eq!(
-        names(&r),
-        [(
-            "write-reports".to_string(),
-            "policy-analysis-CheckNoNewAccess".to_string()
-        )]
-    );
-    let all_ref = fixtures.join("reference-s3-all.json");
-    let r = cfn_run(
-        "check-no-new-access",
-        &[
-            "--reference-policy",
-            all_ref.to_str().unwrap(),
-            "--reference-policy-type",
-            "identity",
-        ],
-    );
-    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
-    let r = cfn_run("check-access-not-granted", &["--actions", "s3:PutObject"]);
-    assert_eq!(r.code, Some(2), "{}", r.stderr);
-    assert_eq!(
-        names(&r),
-        [(
-            "write-reports".to_string(),
-            "policy-analysis-CheckAccessNotGranted".to_string()
-        )]
-    );
-    let r = cfn_run("check-access-not-granted", &["--actions", "iam:PassRole"]);
-    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
-    let r = cfn_run("check-no-public-access", &[]);
-    assert_eq!(r.code, Some(2), "{}", r.stderr);
-    assert_eq!(
-        names(&r),
-        [(
-            "BucketPolicy".to_string(),
-            "policy-analysis-CheckNoPublicAccess".to_string()
-        )]
-    );
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let actions = |a: &str| vec!["--actions".to_string(), a.to_string()];
+    let cases: Vec<CfnCase> = vec![
+        (
+            "check-no-new-access",
+            reference(&read_ref),
+            2,
+            vec![("write-reports", "policy-analysis-CheckNoNewAccess")],
+        ),
+        ("check-no-new-access", reference(&all_ref), 0, vec![]),
+        (
+            "check-access-not-granted",
+            actions("s3:PutObject"),
+            2,
+            vec![("write-reports", "policy-analysis-CheckAccessNotGranted")],
+        ),
+        (
+            "check-access-not-granted",
+            actions("iam:PassRole"),
+            0,
+            vec![],
+        ),
+        (
+            "check-no-public-access",
+            vec![],
+            2,
+            vec![("BucketPolicy", "policy-analysis-CheckNoPublicAccess")],
+        ),
+    ];
+    for (command, flags, code, findings) in cases {
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let r = cfn_run(command, &flags);
+        assert_eq!(
+            r.code,
+            Some(code),
+            "{command} {flags:?}: {}{}",
+            r.stdout,
+            r.stderr
+        );
+        let expected: Vec<(String, String)> = findings
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.to_string()))
+            .collect();
+        assert_eq!(names(&r), expected, "{command} {flags:?}");
+    }
     // `validate` needs access previews (external-access analysis), which hornbeam does
     // not answer: it stops at once with the server's reason, never a retry loop.
     let r = cfn_run("validate", &[]);
