@@ -534,3 +534,69 @@ fn an_arn_without_a_partition_names_no_resource() {
         Verdict::Pass,
     );
 }
+
+/// Action patterns with many infix wildcards (AWS's SageMakerStudio policies hold 25)
+/// make a product automaton too large to build. The known actions are then tried
+/// first: a counterexample among them is a FAIL like any other (replayed), and no
+/// counterexample among them proves nothing, so the strings encoding decides.
+#[test]
+fn too_many_action_regions_try_the_known_actions_first() {
+    let infixes = json!([
+        "sagemaker:*endpoint*",
+        "sagemaker:*model*",
+        "sagemaker:*context*",
+        "sagemaker:*artifact*",
+        "sagemaker:*action*",
+        "sagemaker:*job*"
+    ]);
+    let allow = |actions: Value| json!([{"Effect": "Allow", "Action": actions, "Resource": "*"}]);
+    let small = Options {
+        max_states: 40,
+        ..Options::default()
+    };
+    let check = |new: Value, existing: Value| {
+        let (n, e) = (
+            parse(allow(new), PolicyType::Identity),
+            parse(allow(existing), PolicyType::Identity),
+        );
+        let r = no_new_access::check(&n, &e, &small).expect("no internal error");
+        if let Some(c) = &r.counterexample {
+            assert!(eval::allows(&n, c) && !eval::allows(&e, c), "{c:?}");
+        }
+        r
+    };
+    // A known action fails: found on the finitized path.
+    let r = check(
+        infixes.clone(),
+        json!(["sagemaker:Describe*", "sagemaker:List*"]),
+    );
+    assert_eq!(r.result, Verdict::Fail);
+    assert_eq!(
+        (r.encoding, r.fallback.as_deref()),
+        ("finite", None),
+        "{r:?}"
+    );
+    let action = &r.counterexample.as_ref().unwrap().action;
+    assert!(hornbeam::checks::is_known_action(action), "{action}");
+    // Only a name AWS does not define fails: no known action shows it, the strings
+    // encoding does (a sampled `unsat` must not read as PASS).
+    let mut unknown = infixes.clone();
+    unknown
+        .as_array_mut()
+        .unwrap()
+        .push(json!("sagemaker:*zzqnotaword*"));
+    let r = check(unknown, infixes.clone());
+    assert_eq!(r.result, Verdict::Fail, "{r:?}");
+    assert!(r.inconclusive.is_none(), "{r:?}");
+    assert_eq!(r.encoding, "strings");
+    assert!(
+        r.fallback
+            .as_deref()
+            .is_some_and(|f| f.contains("action's regions")),
+        "{r:?}"
+    );
+    // Nothing new: PASS, decided by the strings encoding.
+    let r = check(infixes.clone(), json!(["sagemaker:*"]));
+    assert_eq!(r.result, Verdict::Pass, "{r:?}");
+    assert_eq!(r.encoding, "strings");
+}

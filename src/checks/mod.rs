@@ -415,17 +415,53 @@ fn lower(
             fin.script.assert(QUERY_COMMENT, built.goal.clone());
             Ok((Lowered::Finite(Box::new(fin)), built, None))
         }
-        Err(Fallback(why)) if FINITE_ONLY.with(std::cell::Cell::get) => Err(Unsupported(format!(
-            "{why} (a probe: the finitized encoding only)"
-        ))),
-        Err(Fallback(why)) => {
-            info!(reason = %why, "finitized encoding does not apply; using strings");
-            // Finite::new took the atoms; collect them again (rare, and the strings
-            // encoding costs far more than a walk).
-            let (l, b) = lower_strings(spec, &collect(spec), false)?;
-            Ok((l, b, Some(why)))
+        Err(Fallback(why))
+            if why.ends_with(crate::smt::finite::ACTION_REGIONS) && !opts.expand_actions =>
+        {
+            // Too many action regions to build: first look for a counterexample among
+            // the known actions (only a model counts; see run_timed).
+            let start = Instant::now();
+            let samples: Vec<String> = crate::actions::all()
+                .iter()
+                .map(|a| a.to_string())
+                .collect();
+            match Finite::sampled(collect(spec), spec.policy_type(), opts.max_states, &samples) {
+                Ok(mut fin) => {
+                    info!(
+                        elapsed_us = start.elapsed().as_micros() as u64,
+                        reason = %why,
+                        "action regions from the known actions: a counterexample first"
+                    );
+                    let built = spec.build(&mut fin);
+                    if let Some(e) = fin.take_error() {
+                        return Err(e);
+                    }
+                    fin.script.assert(QUERY_COMMENT, built.goal.clone());
+                    Ok((Lowered::Finite(Box::new(fin)), built, Some(why)))
+                }
+                Err(Fallback(other)) => strings_instead(spec, other),
+            }
         }
+        Err(Fallback(why)) => strings_instead(spec, why),
     }
+}
+
+/// The strings encoding where the finitized one does not apply (inside a probe,
+/// [`finite_only`], an inconclusive answer instead).
+fn strings_instead(
+    spec: &impl Spec,
+    why: String,
+) -> Result<(Lowered, Built, Option<String>), Unsupported> {
+    if FINITE_ONLY.with(std::cell::Cell::get) {
+        return Err(Unsupported(format!(
+            "{why} (a probe: the finitized encoding only)"
+        )));
+    }
+    info!(reason = %why, "finitized encoding does not apply; using strings");
+    // Finite::new took the atoms; collect them again (rare, and the strings encoding
+    // costs far more than a walk).
+    let (l, b) = lower_strings(spec, &collect(spec), false)?;
+    Ok((l, b, Some(why)))
 }
 
 /// Only the SMT-LIB script of a query (for snapshots).
@@ -572,6 +608,31 @@ pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult,
         solver = solver.name(),
         "solved query"
     );
+    let sampled = matches!(&lowered, Lowered::Finite(f) if f.is_sampled());
+    if sampled && !matches!(answer, Answer::Sat(_)) {
+        // No counterexample among the known actions proves nothing about the others:
+        // the strings encoding decides (inside a probe, the answer is undecided).
+        let why = fallback.unwrap_or_default();
+        if FINITE_ONLY.with(std::cell::Cell::get) {
+            return Ok(inconclusive(
+                format!(
+                    "the analysis is inconclusive: {why} (a probe: the finitized encoding only)"
+                ),
+                "none",
+                None,
+            ));
+        }
+        info!("no counterexample among the known actions; using strings");
+        let strings = Options {
+            encoding: Encoding::Strings,
+            ..opts.clone()
+        };
+        let mut r = run_timed(spec, &strings)?;
+        r.fallback = Some(why);
+        return Ok(r);
+    }
+    // A counterexample among the known actions: the finitized encoding answered.
+    let fallback = if sampled { None } else { fallback };
     let model = match answer {
         Answer::Unsat => return Ok(pass(encoding, fallback)),
         Answer::Unknown(why) => {

@@ -66,6 +66,8 @@ pub struct Finite {
     policy_type: PolicyType,
     principal_used: bool,
     error: Option<Unsupported>,
+    /// The action's regions come from sampled values ([`Finite::sampled`]).
+    sampled: bool,
 }
 
 /// Candidate values of one family: (the family's atoms that hold, by position in the
@@ -92,7 +94,7 @@ pub fn value_candidates(
     per_region: usize,
     max_states: usize,
 ) -> Result<Vec<String>, Fallback> {
-    let regions = regions_of(atoms, max_states)?;
+    let regions = regions_of(atoms, max_states, None)?;
     let matchers: Vec<(Matcher<'_>, usize)> = atoms
         .iter()
         .enumerate()
@@ -137,7 +139,13 @@ pub fn value_candidates(
 }
 
 /// Regions of one variable from its atoms.
-fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback> {
+/// With `samples`, a text family gets the regions of those values only, without its
+/// product automaton (an under-approximation; see [`Finite::sampled`]).
+fn regions_of(
+    atoms: &[Atom],
+    max_states: usize,
+    samples: Option<&[String]>,
+) -> Result<Vec<Region>, Fallback> {
     let families: BTreeSet<ValueFamily> = atoms.iter().map(Atom::family).collect();
     let mut per_family: Vec<(ValueFamily, FamilyRegions)> = Vec::new();
     for family in families.iter().copied().chain(
@@ -164,13 +172,33 @@ fn regions_of(atoms: &[Atom], max_states: usize) -> Result<Vec<Region>, Fallback
                 }
             }
             let t0 = std::time::Instant::now();
-            let regions = regions::string_regions(&globs, max_states);
+            let regions = if samples.is_some() {
+                None
+            } else {
+                regions::string_regions(&globs, max_states)
+            };
             tracing::debug!(
                 elapsed_us = t0.elapsed().as_micros() as u64,
                 globs = globs.len(),
                 regions = regions.as_ref().map_or(0, Vec::len),
                 "product automaton"
             );
+            let regions = match (regions, samples) {
+                (Some(r), None) => Some(r),
+                (_, Some(samples)) => {
+                    let t0 = std::time::Instant::now();
+                    let r = regions::sampled_regions(&globs, samples);
+                    tracing::debug!(
+                        elapsed_us = t0.elapsed().as_micros() as u64,
+                        globs = globs.len(),
+                        samples = samples.len(),
+                        regions = r.len(),
+                        "regions of sampled values"
+                    );
+                    Some(r)
+                }
+                (None, None) => None,
+            };
             let regions = regions.ok_or_else(|| {
                 Fallback(format!(
                     "the product automaton of {} patterns exceeded {max_states} states",
@@ -578,13 +606,45 @@ impl Domain {
     }
 }
 
+/// Ends the fallback reason when the action's regions are what could not be built (the
+/// case [`Finite::sampled`] is for).
+pub const ACTION_REGIONS: &str = "(the action's regions)";
+
 impl Finite {
     /// Builds every variable's regions, or says why the strings encoding must be used.
     /// Takes the collector's atoms (a 20,000-action policy's would otherwise be copied).
     pub fn new(
+        collector: Collector,
+        policy_type: PolicyType,
+        max_states: usize,
+    ) -> Result<Finite, Fallback> {
+        Finite::build(collector, policy_type, max_states, None)
+    }
+
+    /// The encoding with the action's regions taken from `samples` (the known actions)
+    /// instead of its product automaton, for a query whose automaton is too large. It
+    /// is an under-approximation: an action outside the samples may have a region of
+    /// its own, so `unsat` proves nothing ([`Finite::is_sampled`]); a model is a
+    /// request like any other, replayed through the evaluator before it counts.
+    pub fn sampled(
+        collector: Collector,
+        policy_type: PolicyType,
+        max_states: usize,
+        samples: &[String],
+    ) -> Result<Finite, Fallback> {
+        Finite::build(collector, policy_type, max_states, Some(samples))
+    }
+
+    /// Whether the action's regions are sampled ([`Finite::sampled`]).
+    pub fn is_sampled(&self) -> bool {
+        self.sampled
+    }
+
+    fn build(
         mut collector: Collector,
         policy_type: PolicyType,
         max_states: usize,
+        samples: Option<&[String]>,
     ) -> Result<Finite, Fallback> {
         let principal_used = collector.principal_relevant();
         if let Some(k) = collector.variable_keys.iter().next() {
@@ -606,7 +666,11 @@ impl Finite {
             };
             let regions = match typed {
                 Some(regions) => regions,
-                None => regions_of(&atoms, max_states)?,
+                None => regions_of(&atoms, max_states, samples.filter(|_| var == Var::Action))
+                    .map_err(|Fallback(why)| match var {
+                        Var::Action => Fallback(format!("{why} {ACTION_REGIONS}")),
+                        _ => Fallback(why),
+                    })?,
             };
             let mut preds: Vec<Vec<u32>> = collector
                 .preds
@@ -643,6 +707,7 @@ impl Finite {
             policy_type,
             principal_used,
             error: None,
+            sampled: samples.is_some(),
         };
         me.declare();
         Ok(me)
@@ -1020,7 +1085,7 @@ mod tests {
             model::literal_atom("444455556666", true),
             model::arn_atom("arn:aws:iam::4444*"),
         ];
-        let regions = regions_of(&atoms, 10_000).unwrap();
+        let regions = regions_of(&atoms, 10_000, None).unwrap();
         let mut accounts = 0;
         for r in &regions {
             let w = r.witness.as_deref().unwrap();
@@ -1040,7 +1105,7 @@ mod tests {
             .iter()
             .map(|p| model::action_atom(&crate::pattern::Glob::action(p)))
             .collect();
-        let regions = regions_of(&atoms, 10_000).unwrap();
+        let regions = regions_of(&atoms, 10_000, None).unwrap();
         let truths: Vec<&Vec<u32>> = regions.iter().map(|r| &r.truth).collect();
         assert!(truths.windows(2).all(|w| w[0] < w[1]), "{truths:?}");
         // The atom listed first holds on one run of regions.

@@ -172,6 +172,83 @@ pub fn string_witnesses(globs: &[StrGlob], max_states: usize) -> Option<Vec<Stri
     string_regions(globs, max_states).map(|r| r.into_iter().map(|(w, _)| w).collect())
 }
 
+/// Witnesses with their signatures for the given `samples` only: one per distinct
+/// signature among them, the first sample that has it. An under-approximation of
+/// [`string_regions`] (values outside the samples may have other signatures), for
+/// queries whose answer only counts when it is a counterexample that replays.
+///
+/// A glob is tested only on the samples that begin with its literal prefix, so a few
+/// hundred globs against the 18,000 known actions cost well under a second.
+pub fn sampled_regions(globs: &[StrGlob], samples: &[String]) -> Vec<(String, Vec<u32>)> {
+    let prefix = |g: &StrGlob| -> String {
+        g.toks
+            .iter()
+            .map_while(|t| match t {
+                Tok::Lit(c) => Some(*c),
+                _ => None,
+            })
+            .collect()
+    };
+    // Globs by the text before the first `:` of their literal prefix (the service of
+    // an action pattern); the rest are tried on every sample.
+    let mut by_head: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+    let mut general: Vec<(usize, String)> = Vec::new();
+    for (i, g) in globs.iter().enumerate() {
+        let p = prefix(g);
+        match p.split_once(':') {
+            Some((head, _)) => by_head.entry(head.to_string()).or_default().push((i, p)),
+            None => general.push((i, p)),
+        }
+    }
+    let compiled: Vec<crate::pattern::Glob> = globs
+        .iter()
+        .map(|g| crate::pattern::Glob {
+            toks: g.toks.clone(),
+        })
+        .collect();
+    let mut seen: FxHashSet<Vec<u32>> = FxHashSet::default();
+    let mut out = Vec::new();
+    let literals = globs.iter().filter_map(|g| {
+        g.toks
+            .iter()
+            .map(|t| match t {
+                Tok::Lit(c) => Some(*c),
+                _ => None,
+            })
+            .collect::<Option<String>>()
+    });
+    for sample in samples.iter().cloned().chain(literals) {
+        let folded = crate::pattern::fold(&sample);
+        let head = |t: &str| {
+            t.split_once(':')
+                .map_or(String::new(), |(h, _)| h.to_string())
+        };
+        let (folded_head, raw_head) = (head(&folded), head(&sample));
+        let candidates = general
+            .iter()
+            .chain(by_head.get(&folded_head).into_iter().flatten())
+            .chain(
+                by_head
+                    .get(&raw_head)
+                    .filter(|_| raw_head != folded_head)
+                    .into_iter()
+                    .flatten(),
+            );
+        let mut signature: Vec<u32> = candidates
+            .filter(|(i, p)| {
+                let text = if globs[*i].folded { &folded } else { &sample };
+                text.starts_with(p.as_str()) && compiled[*i].matches(text)
+            })
+            .map(|(i, _)| *i as u32)
+            .collect();
+        signature.sort_unstable();
+        if seen.insert(signature.clone()) {
+            out.push((sample, signature));
+        }
+    }
+    out
+}
+
 /// Witnesses with their signatures: the sorted indices of the globs that accept them.
 ///
 /// Literal globs that need no case variants are kept in a trie beside the product
