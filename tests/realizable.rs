@@ -536,67 +536,62 @@ fn an_arn_without_a_partition_names_no_resource() {
 }
 
 /// Action patterns with many infix wildcards (AWS's SageMakerStudio policies hold 25)
-/// make a product automaton too large to build. The known actions are then tried
-/// first: a counterexample among them is a FAIL like any other (replayed), and no
-/// counterexample among them proves nothing, so the strings encoding decides.
+/// make the action's product automaton huge. The known actions are then tried first,
+/// before the automaton (6 infix words or more) or after it gives up (its state budget):
+/// a counterexample among them is a FAIL like any other (replayed), and none among them
+/// proves nothing, so the exact encoding or the strings encoding decides.
 #[test]
 fn too_many_action_regions_try_the_known_actions_first() {
-    let infixes = json!([
-        "sagemaker:*endpoint*",
-        "sagemaker:*model*",
-        "sagemaker:*context*",
-        "sagemaker:*artifact*",
-        "sagemaker:*action*",
-        "sagemaker:*job*"
-    ]);
-    let allow = |actions: Value| json!([{"Effect": "Allow", "Action": actions, "Resource": "*"}]);
-    let small = Options {
-        max_states: 40,
-        ..Options::default()
-    };
-    let check = |new: Value, existing: Value| {
-        let (n, e) = (
-            parse(allow(new), PolicyType::Identity),
-            parse(allow(existing), PolicyType::Identity),
+    let words = ["endpoint", "model", "context", "artifact", "action", "job"];
+    let allow =
+        |actions: Vec<String>| json!([{"Effect": "Allow", "Action": actions, "Resource": "*"}]);
+    // (infix words, state budget, the encoding that decides when the known actions
+    // show nothing): tried first with 6 words; with 3, only once the budget is spent.
+    for (n, max_states, decides) in [(6, 200_000, "finite"), (3, 20, "strings")] {
+        let infixes: Vec<String> = words[..n]
+            .iter()
+            .map(|w| format!("sagemaker:*{w}*"))
+            .collect();
+        let opts = Options {
+            max_states,
+            ..Options::default()
+        };
+        let check = |new: Vec<String>, existing: Vec<String>| {
+            let (n, e) = (
+                parse(allow(new), PolicyType::Identity),
+                parse(allow(existing), PolicyType::Identity),
+            );
+            let r = no_new_access::check(&n, &e, &opts).expect("no internal error");
+            if let Some(c) = &r.counterexample {
+                assert!(eval::allows(&n, c) && !eval::allows(&e, c), "{c:?}");
+            }
+            r
+        };
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // A known action fails: found on the finitized path.
+        let r = check(
+            infixes.clone(),
+            strings(&["sagemaker:Describe*", "sagemaker:List*"]),
         );
-        let r = no_new_access::check(&n, &e, &small).expect("no internal error");
-        if let Some(c) = &r.counterexample {
-            assert!(eval::allows(&n, c) && !eval::allows(&e, c), "{c:?}");
-        }
-        r
-    };
-    // A known action fails: found on the finitized path.
-    let r = check(
-        infixes.clone(),
-        json!(["sagemaker:Describe*", "sagemaker:List*"]),
-    );
-    assert_eq!(r.result, Verdict::Fail);
-    assert_eq!(
-        (r.encoding, r.fallback.as_deref()),
-        ("finite", None),
-        "{r:?}"
-    );
-    let action = &r.counterexample.as_ref().unwrap().action;
-    assert!(hornbeam::checks::is_known_action(action), "{action}");
-    // Only a name AWS does not define fails: no known action shows it, the strings
-    // encoding does (a sampled `unsat` must not read as PASS).
-    let mut unknown = infixes.clone();
-    unknown
-        .as_array_mut()
-        .unwrap()
-        .push(json!("sagemaker:*zzqnotaword*"));
-    let r = check(unknown, infixes.clone());
-    assert_eq!(r.result, Verdict::Fail, "{r:?}");
-    assert!(r.inconclusive.is_none(), "{r:?}");
-    assert_eq!(r.encoding, "strings");
-    assert!(
-        r.fallback
-            .as_deref()
-            .is_some_and(|f| f.contains("action's regions")),
-        "{r:?}"
-    );
-    // Nothing new: PASS, decided by the strings encoding.
-    let r = check(infixes.clone(), json!(["sagemaker:*"]));
-    assert_eq!(r.result, Verdict::Pass, "{r:?}");
-    assert_eq!(r.encoding, "strings");
+        assert_eq!(r.result, Verdict::Fail, "{n}");
+        assert_eq!(
+            (r.encoding, r.fallback.as_deref()),
+            ("finite", None),
+            "{n}: {r:?}"
+        );
+        let action = &r.counterexample.as_ref().unwrap().action;
+        assert!(hornbeam::checks::is_known_action(action), "{action}");
+        // Only a name AWS does not define fails: no known action shows it (a sampled
+        // `unsat` must not read as PASS).
+        let mut unknown = infixes.clone();
+        unknown.push("sagemaker:*zzqnotaword*".into());
+        let r = check(unknown, infixes.clone());
+        assert_eq!(r.result, Verdict::Fail, "{n}: {r:?}");
+        assert!(r.inconclusive.is_none(), "{n}: {r:?}");
+        assert_eq!(r.encoding, decides, "{n}: {r:?}");
+        // Nothing new: PASS.
+        let r = check(infixes.clone(), strings(&["sagemaker:*"]));
+        assert_eq!(r.result, Verdict::Pass, "{n}: {r:?}");
+        assert_eq!(r.encoding, decides, "{n}: {r:?}");
+    }
 }
