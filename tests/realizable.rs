@@ -595,3 +595,29 @@ fn too_many_action_regions_try_the_known_actions_first() {
         assert_eq!(r.encoding, decides, "{n}: {r:?}");
     }
 }
+
+/// The SMT-LIB script a check shows is the exact query, never one whose action regions
+/// are sampled (the same script as with `--expand-actions`, which never samples).
+#[test]
+fn the_script_is_the_exact_query() {
+    let actions: Vec<String> = ["endpoint", "model", "context", "artifact", "action", "job"]
+        .iter()
+        .map(|w| format!("sagemaker:*{w}*"))
+        .collect();
+    let new = parse(
+        json!([{"Effect": "Allow", "Action": actions, "Resource": "*"}]),
+        PolicyType::Identity,
+    );
+    let existing = parse(
+        json!([{"Effect": "Allow", "Action": "sagemaker:Describe*", "Resource": "*"}]),
+        PolicyType::Identity,
+    );
+    let script = |expand_actions: bool| {
+        let opts = Options {
+            expand_actions,
+            ..Options::default()
+        };
+        no_new_access::script(&new, &existing, &opts).expect("encodable")
+    };
+    assert_eq!(script(false), script(true));
+}

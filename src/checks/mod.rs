@@ -526,9 +526,10 @@ fn strings_instead(
     Ok((l, b, Some(why)))
 }
 
-/// Only the SMT-LIB script of a query (for snapshots).
+/// Only the SMT-LIB script of a query (for snapshots): the exact query, never one
+/// whose action regions are sampled.
 pub(crate) fn script_of(spec: &impl Spec, opts: &Options) -> Result<String, Unsupported> {
-    lower(spec, opts).map(|(lowered, _, _)| lowered.script().text())
+    without_sampling(|| lower(spec, opts)).map(|(lowered, _, _)| lowered.script().text())
 }
 
 /// The self-contained proof script of a query: the plain strings encoding ending in
@@ -673,7 +674,8 @@ pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult,
     let sampled = matches!(&lowered, Lowered::Finite(f) if f.is_sampled());
     if sampled && !matches!(answer, Answer::Sat(_)) {
         // No counterexample among the known actions proves nothing about the others:
-        // the strings encoding decides (inside a probe, the answer is undecided).
+        // the exact encoding decides if it was not tried yet, else the strings encoding
+        // (inside a probe, the answer is undecided).
         let why = fallback.unwrap_or_default();
         if why == SAMPLED_FIRST {
             // Sampled before any exact encoding: now the usual path decides.
