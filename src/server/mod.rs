@@ -105,11 +105,12 @@ pub fn route(config: &Config, req: &Request) -> (Response, &'static str) {
     let form = query::params(&req.query, if is_form(req) { &req.body } else { &[] });
     // The service the request is for, as its scope claims (verified below when the
     // server has credentials), else as its path and parameters say.
-    let service = req
-        .header("authorization")
-        .and_then(|h| Authorization::parse(h).ok())
-        .map_or_else(|| infer_service(&path, &form).to_string(), |a| a.service);
-    let auth = match authorize(config, req) {
+    let claimed = req.header("authorization").map(Authorization::parse);
+    let service = match &claimed {
+        Some(Ok(a)) => a.service.clone(),
+        _ => infer_service(&path, &form).to_string(),
+    };
+    let auth = match authorize(config, req, claimed) {
         Ok(auth) => auth,
         Err(e) => {
             let response = match service.as_str() {
@@ -201,13 +202,15 @@ fn json_content(req: &Request) -> Result<(), ApiError> {
     }
 }
 
-/// The request's SigV4 authorization: verified against the credentials when the
-/// server has some, else read for its scope only (any key is accepted on loopback).
-fn authorize(config: &Config, req: &Request) -> Result<Option<Authorization>, SignatureError> {
-    let auth = req
-        .header("authorization")
-        .map(Authorization::parse)
-        .transpose()?;
+/// The request's SigV4 authorization (its `Authorization` header, parsed): verified
+/// against the credentials when the server has some, else read for its scope only (any
+/// key is accepted on loopback).
+fn authorize(
+    config: &Config,
+    req: &Request,
+    claimed: Option<Result<Authorization, SignatureError>>,
+) -> Result<Option<Authorization>, SignatureError> {
+    let auth = claimed.transpose()?;
     let Some(secrets) = &config.credentials else {
         return Ok(auth);
     };
