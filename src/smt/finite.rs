@@ -172,21 +172,8 @@ fn regions_of(
                 }
             }
             let t0 = std::time::Instant::now();
-            let regions = if samples.is_some() {
-                None
-            } else {
-                regions::string_regions(&globs, max_states)
-            };
-            tracing::debug!(
-                elapsed_us = t0.elapsed().as_micros() as u64,
-                globs = globs.len(),
-                regions = regions.as_ref().map_or(0, Vec::len),
-                "product automaton"
-            );
-            let regions = match (regions, samples) {
-                (Some(r), None) => Some(r),
-                (_, Some(samples)) => {
-                    let t0 = std::time::Instant::now();
+            let regions = match samples {
+                Some(samples) => {
                     let r = regions::sampled_regions(&globs, samples);
                     tracing::debug!(
                         elapsed_us = t0.elapsed().as_micros() as u64,
@@ -195,16 +182,24 @@ fn regions_of(
                         regions = r.len(),
                         "regions of sampled values"
                     );
-                    Some(r)
+                    r
                 }
-                (None, None) => None,
+                None => {
+                    let r = regions::string_regions(&globs, max_states);
+                    tracing::debug!(
+                        elapsed_us = t0.elapsed().as_micros() as u64,
+                        globs = globs.len(),
+                        regions = r.as_ref().map_or(0, Vec::len),
+                        "product automaton"
+                    );
+                    r.ok_or_else(|| {
+                        Fallback(format!(
+                            "the product automaton of {} patterns exceeded {max_states} states",
+                            globs.len()
+                        ))
+                    })?
+                }
             };
-            let regions = regions.ok_or_else(|| {
-                Fallback(format!(
-                    "the product automaton of {} patterns exceeded {max_states} states",
-                    globs.len()
-                ))
-            })?;
             // Member position of each signature glob, and the members tested directly.
             let mut position_of_glob = vec![None; globs.len()];
             let mut direct = Vec::new();

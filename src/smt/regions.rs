@@ -208,15 +208,7 @@ pub fn sampled_regions(globs: &[StrGlob], samples: &[String]) -> Vec<(String, Ve
         .collect();
     let mut seen: FxHashSet<Vec<u32>> = FxHashSet::default();
     let mut out = Vec::new();
-    let literals = globs.iter().filter_map(|g| {
-        g.toks
-            .iter()
-            .map(|t| match t {
-                Tok::Lit(c) => Some(*c),
-                _ => None,
-            })
-            .collect::<Option<String>>()
-    });
+    let literals = compiled.iter().filter_map(crate::pattern::Glob::as_literal);
     for sample in samples.iter().cloned().chain(literals) {
         let folded = crate::pattern::fold(&sample);
         let head = |t: &str| {
