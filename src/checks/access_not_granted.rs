@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::eval::Request;
-use crate::pattern::{Syntax, Template};
+use crate::pattern::{Glob, Syntax, Template};
 use crate::policy::{BaseOp, CondValue};
 use crate::policy::{Policy, PolicyType};
 use crate::smt::model::{self, Atom, Pred, Sink, Var};
@@ -13,7 +13,7 @@ use crate::smt::term::{F, and, or};
 
 use super::{
     Built, CheckError, CheckResult, Concrete, Options, Spec, concrete_truth, has_allow,
-    limited_allows, limits_allow, relabel, request_domain, run, run_timed,
+    limited_allows, limits_allow, relabel, request_domain, run, run_timed, slice, sliced,
 };
 
 /// One entry of the `access` list: actions and/or resources.
@@ -47,6 +47,12 @@ pub struct AccessNotGranted<'a> {
     entries: Vec<Entry>,
     any_actions: bool,
     any_resources: bool,
+    /// The keys of every listed action pattern when every entry lists actions (what
+    /// slicing needs, slice.rs).
+    listed_keys: Option<Vec<crate::pattern::ActionKey>>,
+    /// The slice of the policy and of each limit, in that order: `None` where nothing
+    /// went (or slicing is off).
+    query: Vec<Option<Policy>>,
 }
 
 impl<'a> AccessNotGranted<'a> {
@@ -59,7 +65,14 @@ impl<'a> AccessNotGranted<'a> {
             ));
         }
         let mut entries = Vec::new();
+        let mut listed_keys = Some(Vec::new());
         for (i, a) in access.iter().enumerate() {
+            if a.actions.is_empty() {
+                listed_keys = None;
+            }
+            if let Some(keys) = &mut listed_keys {
+                keys.extend(a.actions.iter().map(|t| Glob::action(t).action_key()));
+            }
             if a.actions.is_empty() && a.resources.is_empty() {
                 return Err(AccessError(format!(
                     "access entry {i} lists neither actions nor resources"
@@ -107,7 +120,35 @@ impl<'a> AccessNotGranted<'a> {
             any_actions: access.iter().any(|a| !a.actions.is_empty()),
             any_resources: access.iter().any(|a| !a.resources.is_empty()),
             entries,
+            listed_keys,
+            query: Vec::new(),
         })
+    }
+
+    /// Slices the query (the policy and its limits) when `opts` asks for it.
+    fn slice(&mut self, opts: &Options) {
+        let Some(keys) = &self.listed_keys else {
+            return;
+        };
+        let mut all = vec![self.policy];
+        all.extend(&self.limits);
+        if let Some(query) = sliced(opts, || slice::access_not_granted(&all, keys)) {
+            self.query = query;
+        }
+    }
+
+    /// What the query states of the policy, and of each limit.
+    fn query(&self) -> (&Policy, Vec<&Policy>) {
+        let at = |i: usize, whole: &'a Policy| -> &Policy {
+            self.query.get(i).and_then(Option::as_ref).unwrap_or(whole)
+        };
+        let limits = self
+            .limits
+            .iter()
+            .enumerate()
+            .map(|(i, l)| at(i + 1, l))
+            .collect();
+        (at(0, self.policy), limits)
     }
 
     fn listed<K: Sink>(&self, sink: &mut K) -> F {
@@ -150,10 +191,11 @@ impl Spec for AccessNotGranted<'_> {
         self.policy.policy_type
     }
     fn build<K: Sink>(&self, sink: &mut K) -> Built {
-        let mut read = vec![self.policy];
-        read.extend(&self.limits);
+        let (policy, limits) = self.query();
+        let mut read = vec![policy];
+        read.extend(&limits);
         let domain = request_domain(sink, self.policy_type(), &read);
-        let (allows, candidates) = limited_allows(sink, self.policy, &self.limits, "policy");
+        let (allows, candidates) = limited_allows(sink, policy, &limits, "policy");
         let listed = self.listed(sink);
         let listed = sink.define(
             "listed",
@@ -208,7 +250,7 @@ impl Spec for AccessNotGranted<'_> {
         self.policy
     }
     fn vacuous(&self) -> bool {
-        !has_allow(self.policy)
+        !has_allow(self.query().0)
     }
 }
 
@@ -229,7 +271,8 @@ pub fn check(
     access: &[Access],
     opts: &Options,
 ) -> Result<Result<CheckResult, CheckError>, AccessError> {
-    let spec = AccessNotGranted::new(policy, access)?;
+    let mut spec = AccessNotGranted::new(policy, access)?;
+    spec.slice(opts);
     Ok(run(opts, || {
         let listed =
             |r: &crate::eval::Request| concrete_truth(&spec.listed(&mut Concrete { request: r }));
@@ -250,6 +293,7 @@ pub fn check(
                 let mut s = AccessNotGranted::new(&p, access)
                     .map_err(|e| CheckError::Internal(e.to_string()))?;
                 s.limits = vec![pin];
+                s.slice(opts);
                 run_timed(&s, opts)
             },
             &|r| crate::eval::allows(policy, r) && listed(r),
@@ -269,6 +313,7 @@ pub fn check_context(
 ) -> Result<Result<CheckResult, CheckError>, AccessError> {
     let mut spec = AccessNotGranted::new(&context.policy, access)?;
     spec.limits = context.limits.iter().map(|(_, p)| p).collect();
+    spec.slice(opts);
     let mut all = vec![&context.policy];
     all.extend(spec.limits.iter().copied());
     Ok(run(opts, || {
@@ -284,6 +329,7 @@ pub fn check_context(
                     .map_err(|e| CheckError::Internal(e.to_string()))?;
                 s.limits = limits.iter().collect();
                 s.limits.push(pin);
+                s.slice(opts);
                 run_timed(&s, opts)
             },
             &|r| context.allows(r) && listed(r),

@@ -21,6 +21,11 @@
 //!    false on every such request and is dropped; so is a statement left without
 //!    patterns.
 //!
+//! `check-access-not-granted`, when every access entry lists actions: the request's
+//! action matches one of the listed patterns, so a pattern of the policy (or of a policy
+//! limiting it) that shares no action with them is false on every request the query asks
+//! about, and is dropped, as in step 2.
+//!
 //! `check-no-public-access`: an Allow statement whose principals all name an account (or
 //! a literal principal of another kind that is not a public identity provider) cannot
 //! apply to an unknown caller, whose account and identity are fresh (DESIGN.md §3).
@@ -32,7 +37,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::pattern::{Glob, Part, Tok, arn_account};
+use crate::pattern::{ActionKey, Glob, Part, Tok, arn_account};
 use crate::policy::{
     ActionPattern, Effect, ElementSet, Policy, PrincipalKind, PrincipalPattern, Statement,
     is_account_id,
@@ -301,6 +306,26 @@ impl Footprint {
         Some(f)
     }
 
+    /// The footprint of a list of action patterns; `None` when one of them may be of
+    /// any service.
+    fn of_keys(keys: &[ActionKey]) -> Option<Self> {
+        let mut f = Footprint {
+            literals: FxHashSet::default(),
+            literal_services: FxHashSet::default(),
+            wild_services: FxHashSet::default(),
+        };
+        for key in keys {
+            let svc = key.service?;
+            if key.literal {
+                f.literals.insert(key.hash);
+                f.literal_services.insert(svc);
+            } else {
+                f.wild_services.insert(svc);
+            }
+        }
+        Some(f)
+    }
+
     fn may_meet(&self, p: &ActionPattern) -> bool {
         let Some(s) = p.key.service else {
             return true;
@@ -501,6 +526,33 @@ pub(crate) fn no_new_access(new: &Policy, existing: &Policy) -> Option<(Sliced, 
     let new = rebuild(new, &new_kept, &mut dropped);
     let existing = rebuild(existing, &existing_kept, &mut dropped);
     Some((new, existing, dropped))
+}
+
+/// The slice of a `check-access-not-granted` query whose every access entry lists
+/// actions: a request it asks about has one of them, so an `Action` pattern that shares
+/// no action with the list never matches such a request, in an Allow or a Deny, of the
+/// policy or of a policy that limits it. `listed` holds the keys of the listed action
+/// patterns; `None` when nothing can be removed.
+pub(crate) fn access_not_granted(
+    policies: &[&Policy],
+    listed: &[ActionKey],
+) -> Option<(Vec<Option<Sliced>>, Dropped)> {
+    let footprint = Footprint::of_keys(listed)?;
+    let mut dropped = Dropped::default();
+    let mut any = false;
+    let out = policies
+        .iter()
+        .map(|p| {
+            let mut kept = all_kept(p);
+            drop_disjoint(p, false, &footprint, &mut kept);
+            if unchanged(p, &kept) {
+                return None;
+            }
+            any = true;
+            Some(rebuild(p, &kept, &mut dropped))
+        })
+        .collect();
+    any.then_some((out, dropped))
 }
 
 /// Whether a principal pattern names only callers an unknown caller is not.
