@@ -471,7 +471,9 @@ fn a_check_past_its_deadline_fails_undecided() {
     let a = post_json(
         s.addr,
         "/policy/check-access-not-granted",
-        &json!({"policyDocument": READ, "policyType": "IDENTITY_POLICY", "access": [{"actions": ["s3:PutObject"]}]}),
+        // `s3:Put*` shares its service with the policy's action, so slicing leaves a
+        // query to solve (a disjoint list is a PASS before any solving).
+        &json!({"policyDocument": READ, "policyType": "IDENTITY_POLICY", "access": [{"actions": ["s3:Put*"]}]}),
     );
     assert_eq!(a.status, 200);
     let v = a.json();

@@ -670,6 +670,40 @@ mod tests {
     }
 
     #[test]
+    fn access_lists_keep_the_patterns_that_may_meet_them() {
+        let keys = |actions: &[&str]| -> Vec<ActionKey> {
+            actions
+                .iter()
+                .map(|a| Glob::action(a).action_key())
+                .collect()
+        };
+        let p = identity(json!([
+            allow(json!(["s3:GetObject", "ec2:Describe*", "iam:PassRole"])),
+            {"Effect": "Deny", "Action": ["iam:*", "sqs:*"], "Resource": "*"},
+            {"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"},
+            allow(json!(["kms:Decrypt"])),
+        ]));
+        let (out, dropped) =
+            access_not_granted(&[&p], &keys(&["iam:PassRole", "IAM:createuser"])).expect("some go");
+        let sliced = out[0].as_ref().expect("the policy is sliced");
+        // Same-service wildcards and NotAction stay; the kms statement goes whole.
+        assert_eq!(
+            shape(sliced),
+            vec![
+                (0, vec!["iam:PassRole"]),
+                (1, vec!["iam:*"]),
+                (2, vec!["s3:*"])
+            ]
+        );
+        assert_eq!((dropped.statements, dropped.patterns), (1, 4));
+        // A listed pattern of no fixed service keeps everything.
+        assert!(access_not_granted(&[&p], &keys(&["*:PassRole"])).is_none());
+        // Nothing to drop: None.
+        let only = identity(json!([allow(json!(["iam:Get*"]))]));
+        assert!(access_not_granted(&[&only], &keys(&["iam:GetRole"])).is_none());
+    }
+
+    #[test]
     fn patterns_go_one_by_one() {
         let existing = identity(json!([allow(json!(["s3:Get*", "sqs:SendMessage"]))]));
         let new = identity(json!([allow(json!([
