@@ -625,6 +625,17 @@ proptest! {
         if sampled {
             prop_assert_eq!(r.result, Verdict::Fail);
         }
+        // Slicing to the listed actions changes neither the verdict nor the reasons.
+        let with_reasons = |slice: bool| Options { slice, reasons: true, ..opts(Encoding::Finite) };
+        let run = |slice: bool| {
+            access_not_granted::check(&p, &access, &with_reasons(slice))
+                .unwrap()
+                .expect("no internal error")
+        };
+        let (sliced, whole) = (run(true), run(false));
+        prop_assume!(decided(&whole).is_some());
+        prop_assert_eq!(decided(&sliced), decided(&whole), "{:?}", sliced.inconclusive);
+        prop_assert_eq!(reason_indices(&sliced), reason_indices(&whole));
     }
 
     #[test]
