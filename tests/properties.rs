@@ -43,6 +43,8 @@ const VARIABLE_RESOURCES: &[&str] = &[
     "arn:aws:s3:::b/${aws:username}",
     // A wildcard before the variable: read by its fixed suffix.
     "arn:aws:s3:::*/${aws:username}",
+    // Wildcards on both sides: the first occurrence after the prefix decides.
+    "arn:aws:s3:::*/${aws:username}/*",
 ];
 const REQ_ACTIONS: &[&str] = &[
     "s3:GetObject",

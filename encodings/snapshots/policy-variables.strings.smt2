@@ -21,6 +21,8 @@
 (declare-const key0_0_s String)
 (declare-const key1_0_s String)
 (declare-const domain Bool)
+(declare-const tpl0_0 String)
+(declare-const tpl0 Bool)
 (declare-const new_s0 Bool)
 (declare-const new_allows Bool)
 (declare-const existing_s0 Bool)
@@ -53,12 +55,16 @@
 (assert (str.in_re action (re.* (re.union (re.range " " "@") (re.range "[" "~")))))
 ; every request: an IAM caller's value is an ARN with an account field; identity policies serve IAM callers; each key read holds values of its documented type and is present where AWS documents it always is
 (assert (= domain (and (or (not (= pkind 1)) (and (= pkind 1) (= pr_f0 "arn")) (and (not (= pkind 1)) (str.in_re principal (re.++ (str.to_re "arn:") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* (re.inter re.allchar (re.comp (str.to_re ":")))) (str.to_re ":") (re.* re.allchar))))) (= pkind 1))))
+; pattern 0 with policy variables, as a split
+(assert (or (not tpl0) (= res_f5 (str.++ "b/home/" key1_0_s "/" tpl0_0))))
+; pattern 0 with policy variables, as a formula of the text
+(assert (or (not (and (str.prefixof (str.++ "b/home/" key1_0_s) res_f5) (str.in_re (str.substr res_f5 (str.len (str.++ "b/home/" key1_0_s)) (- (str.len res_f5) (str.len (str.++ "b/home/" key1_0_s)))) (re.++ (str.to_re "/") (re.* re.allchar))))) tpl0))
 ; new policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= new_s0 (and (= action "s3:getobject") res_arn (= res_f0 "arn") (= res_f1 "aws") (= res_f2 "s3") (= res_f3 "") (= res_f4 "") key1_0_p (str.prefixof (str.++ "b/home/" key1_0_s) res_f5) (str.in_re (str.substr res_f5 (str.len (str.++ "b/home/" key1_0_s)) (- (str.len res_f5) (str.len (str.++ "b/home/" key1_0_s)))) (re.++ (str.to_re "/") (re.* re.allchar))))))
+(assert (= new_s0 (and (= action "s3:getobject") res_arn (= res_f0 "arn") (= res_f1 "aws") (= res_f2 "s3") (= res_f3 "") (= res_f4 "") key1_0_p tpl0)))
 ; new policy allows the request: some Allow applies and no Deny does
 (assert (= new_allows new_s0))
 ; existing policy, statement index: 0 (Allow) at /Statement: applies to the request
-(assert (= existing_s0 (and (= action "s3:getobject") res_arn (= res_f0 "arn") (= res_f1 "aws") (= res_f2 "s3") (= res_f3 "") (= res_f4 "") (str.in_re res_f5 (re.++ (str.to_re "b/home/") (re.* re.allchar))) key0_0_p (str.prefixof (ite key1_0_p key1_0_s "none") key0_0_s) (str.in_re (str.substr key0_0_s (str.len (ite key1_0_p key1_0_s "none")) (- (str.len key0_0_s) (str.len (ite key1_0_p key1_0_s "none")))) (str.to_re "")))))
+(assert (= existing_s0 (and (= action "s3:getobject") res_arn (= res_f0 "arn") (= res_f1 "aws") (= res_f2 "s3") (= res_f3 "") (= res_f4 "") (str.in_re res_f5 (re.++ (str.to_re "b/home/") (re.* re.allchar))) key0_0_p (= key0_0_s (ite key1_0_p key1_0_s "none")))))
 ; existing policy allows the request: some Allow applies and no Deny does
 (assert (= existing_allows existing_s0))
 ; the query: satisfiable exactly when the check fails

@@ -398,6 +398,13 @@ fn lower(
         "collected atoms"
     );
     if opts.encoding == Encoding::Strings {
+        if FINITE_ONLY.with(std::cell::Cell::get) {
+            // A probe is a shortcut of the finitized path; the strings encoding decides
+            // the whole query at once instead.
+            return Err(Unsupported(
+                "the strings encoding (a probe: the finitized encoding only)".into(),
+            ));
+        }
         let (l, b) = lower_strings(spec, &collector, false)?;
         return Ok((l, b, None));
     }

@@ -27,7 +27,7 @@ use super::model::{
     Atom, Collector, PRINCIPAL_ACCOUNT, PRINCIPAL_ARN, Pred, Sink, Slot, ValueFamily, Var,
 };
 use super::regions::{self, case_variants};
-use super::term::{self, F, Re, S, Script, Sort, and, concat, implies, int_eq, not, or};
+use super::term::{self, F, I, Re, S, Script, Sort, and, concat, implies, int_eq, not, or};
 use super::{DecodeError, ModelView, Unsupported, kind_code, kind_from_code};
 
 #[derive(Debug, Clone)]
@@ -55,6 +55,9 @@ pub struct Strings {
     plain: bool,
     policy_type: PolicyType,
     principal_used: bool,
+    /// Patterns with policy variables encoded so far (each names its own constants),
+    /// by pattern and text: a pattern that stands twice on one text is one constant.
+    templates: BTreeMap<(crate::pattern::Template, String), F>,
     error: Option<Unsupported>,
 }
 
@@ -284,6 +287,7 @@ impl Strings {
             plain,
             policy_type,
             principal_used: collector.principal_relevant(),
+            templates: BTreeMap::new(),
             error: None,
         };
         // A key AWS types as a number, date or address holds that type's values, and this
@@ -654,8 +658,16 @@ impl Strings {
         for (i, field) in parts.iter().enumerate() {
             // A field with variables points into the whole pattern's list of them.
             let has_vars = field.iter().any(|p| matches!(p, Part::Var(_)));
+            // Inside one field no `:` occurs, so colon-bounded wildcards are plain ones.
             let template = crate::pattern::Template {
-                parts: field.clone(),
+                parts: field
+                    .iter()
+                    .map(|p| match p {
+                        Part::Tok(Tok::StarNoColon) => Part::Tok(Tok::Star),
+                        Part::Tok(Tok::AnyNoColon) => Part::Tok(Tok::Any),
+                        other => *other,
+                    })
+                    .collect(),
                 vars: if has_vars { t.vars.clone() } else { Vec::new() },
                 folded: false,
             };
@@ -741,51 +753,150 @@ impl Strings {
         }
     }
 
-    /// A pattern with policy variables: supported when no wildcard precedes the last
-    /// variable (the substituted prefix is fixed and the match needs no split point),
-    /// or, mirrored, when no wildcard follows the first one (`user/*/${aws:username}`:
-    /// the substituted suffix is fixed).
+    /// A pattern with policy variables, by where its wildcards stand (encodings/
+    /// policy-variables.md): none before the last variable (the substituted prefix is
+    /// fixed), none after the first (`user/*/${aws:username}`: the suffix is fixed), or
+    /// on both sides of variables that stand together (`arn:aws:secretsmanager:*:
+    /// ${aws:PrincipalAccount}:secret:*`: the first occurrence of the fixed middle that
+    /// can follow the prefix decides).
     fn template(&mut self, t: &crate::pattern::Template, text: &S) -> F {
         if t.folded {
             return self.fail(
                 "a policy variable inside a case-insensitive comparison (no solver can lower-case a value)".into(),
             );
         }
-        let last_var = t
-            .parts
-            .iter()
-            .rposition(|p| matches!(p, Part::Var(_)))
-            .unwrap_or(0);
-        let first_var = t
-            .parts
-            .iter()
-            .position(|p| matches!(p, Part::Var(_)))
-            .unwrap_or(0);
+        let is_var = |p: &Part| matches!(p, Part::Var(_));
+        let last_var = t.parts.iter().rposition(is_var).unwrap_or(0);
+        let first_var = t.parts.iter().position(is_var).unwrap_or(0);
         let wild = |p: &Part| matches!(p, Part::Tok(tok) if !matches!(tok, Tok::Lit(_)));
-        let suffix_form =
-            t.parts[..last_var].iter().any(wild) && !t.parts[first_var..].iter().any(wild);
-        // The fixed text (literals and variables) and the glob on the other side of it.
-        let (fixed, free) = if suffix_form {
-            (&t.parts[first_var..], &t.parts[..first_var])
-        } else {
-            (&t.parts[..=last_var], &t.parts[last_var + 1..])
+        if t.parts[first_var..=last_var].iter().any(wild) {
+            return self.fail("a wildcard between two policy variables of one pattern".into());
+        }
+        let before = &t.parts[..first_var];
+        let after = &t.parts[last_var + 1..];
+        let Some((fixed, mut defined)) = self.fixed_text(t, &t.parts[first_var..=last_var]) else {
+            return term::f();
         };
+        let toks = |parts: &[Part]| -> Vec<Tok> {
+            parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Tok(tok) => Some(*tok),
+                    Part::Var(_) => None,
+                })
+                .collect()
+        };
+        let (before, after) = (toks(before), toks(after));
+        let is_wild = |tok: &Tok| !matches!(tok, Tok::Lit(_));
+        let lits = |toks: &[Tok]| -> String {
+            toks.iter()
+                .filter_map(|t| match t {
+                    Tok::Lit(c) => Some(*c),
+                    _ => None,
+                })
+                .collect()
+        };
+        if !before.iter().chain(&after).any(is_wild) {
+            // No wildcard: an equality, which holds under negation as well.
+            let whole = concat(vec![S::Lit(lits(&before)), fixed, S::Lit(lits(&after))]);
+            defined.push(F::StrEq(text.clone(), whole));
+            return and(defined);
+        }
+        // The match as a formula of the text alone (`qf`: valid under negation too), and
+        // as a split of the text into literal runs, substituted values and fresh
+        // constants (`split`: what string solvers reason about best, valid where it is
+        // asserted).
+        let memo = (t.clone(), text.smt());
+        if let Some(m) = self.templates.get(&memo) {
+            defined.push(m.clone());
+            return and(defined);
+        }
+        let n = self.templates.len();
+        let qf = match (before.iter().any(is_wild), after.iter().any(is_wild)) {
+            (false, _) => {
+                let fixed = concat(vec![S::Lit(lits(&before)), fixed.clone()]);
+                and([
+                    F::PrefixOf(fixed.clone(), text.clone()),
+                    term::in_re(
+                        S::After(Box::new(text.clone()), Box::new(fixed)),
+                        glob_re(&after, false),
+                    ),
+                ])
+            }
+            (true, false) => {
+                let fixed = concat(vec![fixed.clone(), S::Lit(lits(&after))]);
+                and([
+                    F::SuffixOf(fixed.clone(), text.clone()),
+                    term::in_re(
+                        S::Before(Box::new(text.clone()), Box::new(fixed)),
+                        glob_re(&before, false),
+                    ),
+                ])
+            }
+            (true, true) => match self.middle(text, &before, fixed.clone(), &after) {
+                Some(qf) => qf,
+                None => return term::f(),
+            },
+        };
+        // The split: the globs' literal runs as they are, a fresh constant for each
+        // wildcard.
+        let mut pieces = Vec::new();
+        let mut split = Vec::new();
+        let mut j = 0;
+        let mut glob = |me: &mut Self, toks: &[Tok], pieces: &mut Vec<S>| {
+            for tok in toks {
+                match tok {
+                    Tok::Lit(c) => pieces.push(S::Lit(c.to_string())),
+                    wild => {
+                        let name = format!("tpl{n}_{j}");
+                        j += 1;
+                        me.script.declare(&name, Sort::Str);
+                        split.push(term::in_re(S::Var(name.clone()), glob_re(&[*wild], false)));
+                        pieces.push(S::Var(name));
+                    }
+                }
+            }
+        };
+        glob(self, &before, &mut pieces);
+        pieces.push(fixed);
+        glob(self, &after, &mut pieces);
+        split.push(F::StrEq(text.clone(), concat(pieces)));
+        let split = and(split);
+        // `m ⇔ match`: true, the split exists; false, the text-only formula fails.
+        let m = format!("tpl{n}");
+        self.script.declare(&m, Sort::Bool);
+        self.script.assert(
+            format!("pattern {n} with policy variables, as a split"),
+            implies(term::var(&m), split),
+        );
+        self.script.assert(
+            format!("pattern {n} with policy variables, as a formula of the text"),
+            implies(qf, term::var(&m)),
+        );
+        self.templates.insert(memo, term::var(&m));
+        defined.push(term::var(&m));
+        and(defined)
+    }
+
+    /// The literal text and variable values of `parts` (no wildcards) joined, and the
+    /// conditions that every variable without a default has a value. `None` after an
+    /// error.
+    fn fixed_text(&mut self, t: &crate::pattern::Template, parts: &[Part]) -> Option<(S, Vec<F>)> {
         let mut pieces = Vec::new();
         let mut defined = Vec::new();
-        for p in fixed {
+        for p in parts {
             match p {
                 Part::Tok(Tok::Lit(c)) => pieces.push(S::Lit(c.to_string())),
                 Part::Tok(_) => {
-                    return self.fail(
-                        "a wildcard both before and after a policy variable in the same pattern"
-                            .into(),
-                    );
+                    self.fail("internal: a wildcard in a pattern's fixed text".into());
+                    return None;
                 }
                 Part::Var(i) => {
                     let var = t.var(*i);
                     let (key, default) = (&var.key, &var.default);
                     let Some((is_defined, value)) = self.variable(key) else {
-                        return self.fail(format!("policy variable `${{{key}}}`"));
+                        self.fail(format!("policy variable `${{{key}}}`"));
+                        return None;
                     };
                     match default {
                         Some(d) => pieces.push(S::Ite(
@@ -801,28 +912,85 @@ impl Strings {
                 }
             }
         }
-        let free: Vec<Tok> = free
-            .iter()
-            .filter_map(|p| match p {
-                Part::Tok(tok) => Some(*tok),
-                Part::Var(_) => None,
-            })
-            .collect();
-        let fixed = concat(pieces);
-        let (anchored, rest) = if suffix_form {
-            (
-                F::SuffixOf(fixed.clone(), text.clone()),
-                S::Before(Box::new(text.clone()), Box::new(fixed)),
-            )
-        } else {
-            (
-                F::PrefixOf(fixed.clone(), text.clone()),
-                S::After(Box::new(text.clone()), Box::new(fixed)),
-            )
+        Some((concat(pieces), defined))
+    }
+
+    /// `text ∈ before · fixed · after` with wildcards in both globs. Write `before` as
+    /// `A·P` and `after` as `Q·B`, `P` and `Q` the literal runs next to the fixed text:
+    /// when `A` ends with `*` the prefixes of `text` in `A` are those at least as long as
+    /// the shortest one (`m`), and when `B` starts with `*` the suffixes in `B` are those
+    /// at least as long as some suffix in it. So the text matches iff `w = P·fixed·Q`
+    /// occurs at or after `m` and what follows its first such occurrence is in `B`: no
+    /// split point is guessed, and the formula may stand under negation. `m` is found
+    /// greedily: `A`'s first literal run as a prefix, then each later run at its first
+    /// occurrence. `None` after an error (a `?` next to the fixed text or between `A`'s
+    /// stars, or a wildcard that stops at `:`).
+    fn middle(&mut self, text: &S, before: &[Tok], fixed: S, after: &[Tok]) -> Option<F> {
+        let unsupported = |me: &mut Self| {
+            me.fail(
+                "a `?` or a colon-bounded wildcard next to a policy variable that has wildcards on both sides".into(),
+            );
+            None
         };
-        defined.push(anchored);
-        defined.push(F::InRe(rest, glob_re(&free, false)));
-        and(defined)
+        let last = before.iter().rposition(|t| !matches!(t, Tok::Lit(_)))?;
+        let first = after.iter().position(|t| !matches!(t, Tok::Lit(_)))?;
+        if before[last] != Tok::Star || after[first] != Tok::Star {
+            return unsupported(self);
+        }
+        let lit = |toks: &[Tok]| -> Option<String> {
+            toks.iter()
+                .map(|t| match t {
+                    Tok::Lit(c) => Some(*c),
+                    _ => None,
+                })
+                .collect()
+        };
+        let width = |s: &str| s.chars().count() as i64;
+        let mut out = Vec::new();
+        // A = P0 * P1 * … * Pk *: P0 anchored, the other runs literal.
+        let mut runs = before[..last].split(|t| *t == Tok::Star);
+        let head = runs.next().unwrap_or(&[]);
+        if head
+            .iter()
+            .any(|t| matches!(t, Tok::StarNoColon | Tok::AnyNoColon))
+        {
+            return unsupported(self);
+        }
+        let mut m = I::Lit(head.len() as i64);
+        match lit(head) {
+            Some(p) => out.push(F::PrefixOf(S::Lit(p), text.clone())),
+            None => {
+                let mut prefix = head.to_vec();
+                prefix.push(Tok::Star);
+                out.push(F::InRe(text.clone(), glob_re(&prefix, false)));
+            }
+        }
+        for run in runs.filter(|r| !r.is_empty()) {
+            let Some(run) = lit(run) else {
+                return unsupported(self);
+            };
+            let at = I::IndexOf(text.clone(), S::Lit(run.clone()), Box::new(m));
+            out.push(F::IntGe(at.clone(), I::Lit(0)));
+            m = I::Add(Box::new(at), Box::new(I::Lit(width(&run))));
+        }
+        let (Some(p), Some(q)) = (lit(&before[last + 1..]), lit(&after[..first])) else {
+            return unsupported(self);
+        };
+        let w = concat(vec![S::Lit(p), fixed, S::Lit(q)]);
+        let at = I::IndexOf(text.clone(), w.clone(), Box::new(m));
+        out.push(F::IntGe(at.clone(), I::Lit(0)));
+        let rest = S::From(
+            Box::new(text.clone()),
+            Box::new(I::Add(Box::new(at), Box::new(I::Len(w)))),
+        );
+        if after[first..]
+            .iter()
+            .any(|t| matches!(t, Tok::StarNoColon | Tok::AnyNoColon))
+        {
+            return unsupported(self);
+        }
+        out.push(term::in_re(rest, glob_re(&after[first..], false)));
+        Some(and(out))
     }
 
     fn pred(&mut self, pred: &Pred, slot: &SlotTerms) -> F {

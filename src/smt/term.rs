@@ -46,6 +46,19 @@ pub enum F {
     SuffixOf(S, S),
     /// The first string contains the second.
     Contains(S, S),
+    /// `a >= b` on integer terms.
+    IntGe(I, I),
+}
+
+/// An integer term over strings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum I {
+    Lit(i64),
+    Len(S),
+    Add(Box<I>, Box<I>),
+    /// `(str.indexof a b from)`: the first position at or after `from` where `b` occurs
+    /// in `a`, or -1.
+    IndexOf(S, S, Box<I>),
 }
 
 /// A string term.
@@ -59,6 +72,8 @@ pub enum S {
     After(Box<S>, Box<S>),
     /// What precedes the suffix `b` in `a`: `(str.substr a 0 (- (str.len a) (str.len b)))`.
     Before(Box<S>, Box<S>),
+    /// What follows position `i` in `a`: `(str.substr a i (- (str.len a) i))`.
+    From(Box<S>, Box<I>),
 }
 
 /// A regular expression.
@@ -403,11 +418,25 @@ impl F {
                 b.write(out);
                 out.push(')');
             }
+            F::IntGe(a, b) => {
+                out.push_str("(>= ");
+                a.write(out);
+                out.push(' ');
+                b.write(out);
+                out.push(')');
+            }
         }
     }
 }
 
 impl S {
+    /// SMT-LIB text of this term.
+    pub fn smt(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
     fn write(&self, out: &mut String) {
         match self {
             S::Var(v) => out.push_str(v),
@@ -445,6 +474,47 @@ impl S {
                 let mut sb = String::new();
                 b.write(&mut sb);
                 let _ = write!(out, "(str.substr {sa} 0 (- (str.len {sa}) (str.len {sb})))");
+            }
+            S::From(a, i) => {
+                let mut sa = String::new();
+                a.write(&mut sa);
+                let mut si = String::new();
+                i.write(&mut si);
+                let _ = write!(out, "(str.substr {sa} {si} (- (str.len {sa}) {si}))");
+            }
+        }
+    }
+}
+
+impl I {
+    fn write(&self, out: &mut String) {
+        match self {
+            I::Lit(n) if *n < 0 => {
+                let _ = write!(out, "(- {})", n.unsigned_abs());
+            }
+            I::Lit(n) => {
+                let _ = write!(out, "{n}");
+            }
+            I::Len(s) => {
+                out.push_str("(str.len ");
+                s.write(out);
+                out.push(')');
+            }
+            I::Add(a, b) => {
+                out.push_str("(+ ");
+                a.write(out);
+                out.push(' ');
+                b.write(out);
+                out.push(')');
+            }
+            I::IndexOf(a, b, from) => {
+                out.push_str("(str.indexof ");
+                a.write(out);
+                out.push(' ');
+                b.write(out);
+                out.push(' ');
+                from.write(out);
+                out.push(')');
             }
         }
     }
