@@ -37,10 +37,10 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::pattern::{ActionKey, Glob, Part, Tok, arn_account};
+use crate::pattern::{ActionKey, Glob, Part, Template, Tok, arn_account};
 use crate::policy::{
-    ActionPattern, Effect, ElementSet, Policy, PrincipalKind, PrincipalPattern, Statement,
-    is_account_id,
+    ActionPattern, BaseOp, CondValue, Effect, ElementSet, Policy, PrincipalKind, PrincipalPattern,
+    Statement, is_account_id,
 };
 
 /// A policy reduced for one query; statements keep their index and Sid.
@@ -234,16 +234,44 @@ fn principals_cover(outer: &Statement, inner: &Statement) -> bool {
     }
 }
 
+/// Whether every text `inner` matches (for every value of its variables), `outer`
+/// matches: equal patterns, or `outer` is `inner` with each variable read as `*` (a
+/// substituted value is literal text, which `*` matches). In ARN syntax only a
+/// variable in the resource field (after five `:`), where `*` crosses `:`, is read so.
+fn pattern_covers(outer: &Template, inner: &Template, arn: bool) -> bool {
+    if outer == inner {
+        return true;
+    }
+    if outer.has_variables() || !inner.has_variables() || outer.folded != inner.folded {
+        return false;
+    }
+    let mut colons = 0;
+    let mut parts = Vec::with_capacity(inner.parts.len());
+    for p in &inner.parts {
+        match p {
+            Part::Tok(Tok::Lit(':')) => colons += 1,
+            Part::Var(_) if arn && colons < 5 => return false,
+            _ => {}
+        }
+        parts.push(match p {
+            Part::Var(_) => Part::Tok(Tok::Star),
+            other => *other,
+        });
+    }
+    parts == outer.parts
+}
+
 fn resources_cover(outer: &Statement, inner: &Statement) -> bool {
     let star = |t: &crate::pattern::Template| t.parts == [Part::Tok(Tok::Star)];
     match (&outer.resources, &inner.resources) {
         (None, _) => true,
         (Some(o), _) if !o.negated && o.items.iter().any(|r| star(&r.template)) => true,
         (Some(o), Some(i)) => match (o.negated, i.negated) {
-            (false, false) => i
-                .items
-                .iter()
-                .all(|r| o.items.iter().any(|q| q.template == r.template)),
+            (false, false) => i.items.iter().all(|r| {
+                o.items
+                    .iter()
+                    .any(|q| pattern_covers(&q.template, &r.template, true))
+            }),
             (true, true) => o
                 .items
                 .iter()
@@ -254,13 +282,33 @@ fn resources_cover(outer: &Statement, inner: &Statement) -> bool {
     }
 }
 
-/// Every condition of `outer` is one of `inner`'s (conditions AND together).
+/// Every condition of `outer` is one of `inner`'s (conditions AND together), or, under
+/// `StringLike` / `ArnLike` (whose truth only grows with the patterns' languages, with
+/// any set qualifier), `inner`'s with variables read as `*` ([`pattern_covers`]).
 fn conditions_cover(outer: &Statement, inner: &Statement) -> bool {
+    let value_covers = |o: &CondValue, i: &CondValue, arn: bool| match (o, i) {
+        (CondValue::Pattern(o), CondValue::Pattern(i)) => pattern_covers(o, i, arn),
+        _ => o == i,
+    };
     outer.conditions.iter().all(|o| {
-        inner
-            .conditions
-            .iter()
-            .any(|i| i.operator == o.operator && i.key == o.key && i.values == o.values)
+        inner.conditions.iter().any(|i| {
+            if i.operator != o.operator || i.key != o.key {
+                return false;
+            }
+            if i.values == o.values {
+                return true;
+            }
+            let arn = match o.operator.base {
+                BaseOp::StringLike => false,
+                BaseOp::ArnLike => true,
+                _ => return false,
+            };
+            i.values.len() == o.values.len()
+                && i.values
+                    .iter()
+                    .zip(&o.values)
+                    .all(|(iv, ov)| value_covers(ov, iv, arn))
+        })
     })
 }
 
@@ -701,6 +749,45 @@ mod tests {
         // Nothing to drop: None.
         let only = identity(json!([allow(json!(["iam:Get*"]))]));
         assert!(access_not_granted(&[&only], &keys(&["iam:GetRole"])).is_none());
+    }
+
+    #[test]
+    fn a_variable_read_as_a_star_is_covered_where_the_star_crosses_everything() {
+        let statement = |resource: &str, condition: Value| {
+            json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": resource,
+                   "Condition": condition})
+        };
+        let like = |v: &str| json!({"StringLike": {"kms:EncryptionContext:SecretArn": v}});
+        let covered = |outer: Value, inner: Value| {
+            let (o, i) = (identity(json!([outer])), identity(json!([inner])));
+            elements_cover(&o.statements[0], &i.statements[0])
+        };
+        let own = "arn:aws:s3:::b/*/${aws:PrincipalAccount}/*";
+        let secret = "arn:aws:sm:*:${aws:PrincipalAccount}:secret:*";
+        assert!(covered(
+            statement("arn:aws:s3:::b/*/*/*", like("arn:aws:sm:*:*:secret:*")),
+            statement(own, like(secret)),
+        ));
+        // Not the other way, not in the account field of an ARN pattern, not under a
+        // negated or an equality operator.
+        assert!(!covered(
+            statement(own, like(secret)),
+            statement("arn:aws:s3:::b/*/*/*", like("arn:aws:sm:*:*:secret:*")),
+        ));
+        assert!(!covered(
+            statement("arn:aws:kms:*:*:key/*", json!({})),
+            statement("arn:aws:kms:*:${aws:PrincipalAccount}:key/*", json!({})),
+        ));
+        let not_like = |v: &str| json!({"StringNotLike": {"kms:EncryptionContext:SecretArn": v}});
+        assert!(!covered(
+            statement("*", not_like("arn:aws:sm:*:*:secret:*")),
+            statement("*", not_like(secret)),
+        ));
+        let equals = |v: &str| json!({"StringEquals": {"kms:EncryptionContext:SecretArn": v}});
+        assert!(!covered(
+            statement("*", equals("arn:aws:sm:*:*:secret:*")),
+            statement("*", equals(secret)),
+        ));
     }
 
     #[test]
