@@ -767,3 +767,62 @@ proptest! {
         }
     }
 }
+
+/// `${aws:PrincipalAccount}` only in an Allow's resource field, where nothing else reads
+/// the caller (AmazonEKSServiceRolePolicy's access entries): the caller's account stands
+/// for some value, read as `*`. The PASS needs no string solving; the FAIL's
+/// counterexample moves the caller to the account the resource names, so the request
+/// is one AWS could receive.
+#[test]
+fn the_principal_account_only_in_allowed_resources() {
+    let allow = |resource: &str| {
+        parse(
+            json!([{"Effect": "Allow", "Action": "eks:AssociateAccessPolicy", "Resource": resource}]),
+        )
+    };
+    let own = allow("arn:aws:eks:*:*:access-entry/*/role/${aws:PrincipalAccount}/svc/*");
+    let any = allow("arn:aws:eks:*:*:access-entry/*/role/*/svc/*");
+    let other = allow("arn:aws:eks:*:*:access-entry/*/role/111122223333/svc/*");
+    assert_eq!(
+        decided(&nna(&own, &any, Encoding::Finite)),
+        Some(Verdict::Pass)
+    );
+    for existing in [&other, &parse(json!([]))] {
+        let r = nna(&own, existing, Encoding::Finite);
+        assert_eq!(decided(&r), Some(Verdict::Fail));
+        let c = r.counterexample.expect("a counterexample");
+        assert!(
+            eval::allows(&own, &c) && !eval::allows(existing, &c),
+            "{c:?}"
+        );
+        let account = c
+            .context
+            .get("aws:PrincipalAccount")
+            .expect("the caller's account");
+        let Some(eval::Principal::Aws(arn)) = &c.principal else {
+            panic!("an IAM caller: {c:?}")
+        };
+        assert_eq!(arn.split(':').nth(4), Some(account[0].as_str()), "{c:?}");
+        assert!(
+            c.resource.contains(&format!("/role/{}/svc/", account[0])),
+            "{c:?}"
+        );
+    }
+    // Beside `aws:PrincipalArn` the account is the caller's: still decided, exactly.
+    let pinned = parse(
+        json!([{"Effect": "Allow", "Action": "eks:AssociateAccessPolicy",
+        "Resource": "arn:aws:eks:*:*:access-entry/*/role/${aws:PrincipalAccount}/svc/*",
+        "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::444455556666:role/*"}}}]),
+    );
+    assert_eq!(
+        decided(&nna(&pinned, &any, Encoding::Finite)),
+        Some(Verdict::Pass)
+    );
+    let r = nna(&pinned, &other, Encoding::Finite);
+    assert_eq!(decided(&r), Some(Verdict::Fail));
+    let c = r.counterexample.expect("a counterexample");
+    assert!(
+        eval::allows(&pinned, &c) && !eval::allows(&other, &c),
+        "{c:?}"
+    );
+}

@@ -655,9 +655,16 @@ pub(crate) fn eliminate(policy: &Policy, others: &[&Policy]) -> Option<Policy> {
             }
         }
     }
+    // The caller's account may stand for some value too when nothing else in the query
+    // reads the caller (no Principal element, no `aws:PrincipalArn`): choosing the
+    // caller chooses the account.
+    let principal_read = std::iter::once(policy)
+        .chain(others.iter().copied())
+        .flat_map(|p| &p.statements)
+        .any(|s| s.principals.is_some() || s.conditions.iter().any(|c| c.key == PRINCIPAL_ARN));
     let free = |k: &str| {
         !read.iter().any(|r| r == k)
-            && k != PRINCIPAL_ACCOUNT
+            && (k != PRINCIPAL_ACCOUNT || !principal_read)
             && k != PRINCIPAL_ARN
             && crate::keys::key_type(k).scalar == crate::keys::Scalar::String
             && !crate::keys::key_type(k).multivalued
@@ -723,6 +730,10 @@ pub(crate) fn widened(
     replay: &dyn Fn(&crate::eval::Request) -> bool,
 ) -> Option<CheckResult> {
     tracing::info!("policy variables that only widen an Allow's resources read as `*`");
+    if r.inconclusive.is_some() {
+        // Undecided: the steps that keep the variables may still decide.
+        return None;
+    }
     let Some(c) = r.counterexample.take() else {
         return Some(r);
     };
@@ -768,18 +779,43 @@ pub(crate) fn restore(r: &crate::eval::Request, original: &Policy) -> Vec<crate:
                 let text: Vec<char> = r.resource.chars().collect();
                 let mut captures: Vec<(u32, String)> = Vec::new();
                 if capture(&toks, &text, &mut captures) {
-                    let mut request = r.clone();
+                    let mut request = Some(r.clone());
                     for (i, value) in captures {
                         let key = &t.var(i).key;
-                        request.context.remove(key);
-                        request.context.add(&spelled(key), [value]);
+                        request = request.and_then(|mut request| {
+                            if key == PRINCIPAL_ACCOUNT {
+                                // The caller of that account: its ARN and keys follow.
+                                return with_account(&request, &value);
+                            }
+                            request.context.remove(key);
+                            request.context.add(&spelled(key), [value]);
+                            Some(request)
+                        });
                     }
-                    out.push(request);
+                    out.extend(request);
                 }
             }
         }
     }
     out
+}
+
+/// The request with its IAM caller moved to `account` (a 12-digit account ID), the
+/// derived keys linked anew; `None` for any other value or caller.
+fn with_account(r: &crate::eval::Request, account: &str) -> Option<crate::eval::Request> {
+    let Some(crate::eval::Principal::Aws(arn)) = &r.principal else {
+        return None;
+    };
+    if !crate::policy::is_account_id(account) {
+        return None;
+    }
+    let mut fields: Vec<&str> = arn.splitn(6, ':').collect();
+    if fields.len() != 6 {
+        return None;
+    }
+    fields[4] = account;
+    let principal = crate::eval::Principal::Aws(fields.join(":"));
+    super::realize::with_principal(r, principal)
 }
 
 /// Matches tokens against text, recording what each capturing `*` took. Positions
