@@ -596,11 +596,16 @@ fn wildcards_on_both_sides_of_a_variable() {
 /// The same in Resource patterns, in the ARN's resource field: one star before the
 /// variable (AmazonEKSServiceRolePolicy's access entries) and several (AWS-SSM-
 /// Automation-DiagnosisBucketPolicy's `do-not-delete-ssm-diagnosis-*/actions/*/
-/// ${aws:PrincipalAccount}/*`, whose first occurrences decide).
+/// ${aws:PrincipalAccount}/*`, whose first occurrences decide). As there, the account is
+/// also compared with `aws:ResourceAccount`, so it is not read as `*`
+/// (`the_principal_account_only_in_allowed_resources`): the encoding itself decides.
 #[test]
 fn wildcards_on_both_sides_of_a_variable_in_a_resource() {
     let allow = |resource: &str| {
-        parse(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}]))
+        parse(
+            json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource,
+            "Condition": {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}}]),
+        )
     };
     let ssm = allow("arn:aws:s3:::diag-*/actions/*/${aws:PrincipalAccount}/*");
     let ssm_any = allow("arn:aws:s3:::diag-*/actions/*");
@@ -619,6 +624,56 @@ fn wildcards_on_both_sides_of_a_variable_in_a_resource() {
         (&eks_one, &eks, Verdict::Pass),
         (&eks, &eks_one, Verdict::Fail),
         (&eks, &ssm, Verdict::Fail),
+    ];
+    expect_verdicts(&cases);
+}
+
+/// A side with `?` but no `*` has a fixed length: AWS's ROSAImageRegistryOperatorPolicy
+/// writes `arn:aws:s3:::*-image-registry-${aws:RequestedRegion}?`, and a `?` may lead a
+/// pattern too. The region is also compared elsewhere here, so the variable is not read
+/// as `*` and the encoding decides.
+#[test]
+fn a_fixed_length_side_of_a_variable() {
+    let registry = |resource: &str, region: Option<&str>| {
+        let mut condition =
+            json!({"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}});
+        if let Some(r) = region {
+            condition["StringEquals"]["aws:RequestedRegion"] = json!(r);
+        }
+        parse(
+            json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource,
+            "Condition": condition}]),
+        )
+    };
+    let rosa = registry(
+        "arn:aws:s3:::*-image-registry-${aws:RequestedRegion}?",
+        None,
+    );
+    let one = registry(
+        "arn:aws:s3:::b-image-registry-us-east-1x",
+        Some("us-east-1"),
+    );
+    let two = registry(
+        "arn:aws:s3:::b-image-registry-us-east-1xy",
+        Some("us-east-1"),
+    );
+    let team = |value: &str| {
+        parse(
+            json!([{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+            "Condition": {"StringLike": {"kms:EncryptionContext:SecretArn": value},
+                          "StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}}]),
+        )
+    };
+    let led = team("a?${aws:PrincipalTag/team}:*");
+    let led_one = team("ab${aws:PrincipalTag/team}:x");
+    let led_none = team("a${aws:PrincipalTag/team}:x");
+    let cases = [
+        (&one, &rosa, Verdict::Pass),
+        (&two, &rosa, Verdict::Fail),
+        (&rosa, &one, Verdict::Fail),
+        (&led_one, &led, Verdict::Pass),
+        (&led_none, &led, Verdict::Fail),
+        (&led, &led_one, Verdict::Fail),
     ];
     expect_verdicts(&cases);
 }

@@ -812,31 +812,8 @@ impl Strings {
             return and(defined);
         }
         let n = self.templates.len();
-        let qf = match (before.iter().any(is_wild), after.iter().any(is_wild)) {
-            (false, _) => {
-                let fixed = concat(vec![S::Lit(lits(&before)), fixed.clone()]);
-                and([
-                    F::PrefixOf(fixed.clone(), text.clone()),
-                    term::in_re(
-                        S::After(Box::new(text.clone()), Box::new(fixed)),
-                        glob_re(&after, false),
-                    ),
-                ])
-            }
-            (true, false) => {
-                let fixed = concat(vec![fixed.clone(), S::Lit(lits(&after))]);
-                and([
-                    F::SuffixOf(fixed.clone(), text.clone()),
-                    term::in_re(
-                        S::Before(Box::new(text.clone()), Box::new(fixed)),
-                        glob_re(&before, false),
-                    ),
-                ])
-            }
-            (true, true) => match self.middle(text, &before, fixed.clone(), &after) {
-                Some(qf) => qf,
-                None => return term::f(),
-            },
+        let Some(qf) = self.text_formula(text, &before, fixed.clone(), &after) else {
+            return term::f();
         };
         // The split: the globs' literal runs as they are, a fresh constant for each
         // wildcard.
@@ -913,6 +890,81 @@ impl Strings {
             }
         }
         Some((concat(pieces), defined))
+    }
+
+    /// `text ∈ before · fixed · after` as a formula of the text alone (valid under
+    /// negation): by the fixed prefix or suffix when one side has no wildcard, else
+    /// [`Self::middle`]. A side with `?` but no `*` has a fixed length: its characters
+    /// are read where they stand and the rest of the text is matched without them
+    /// (`arn:aws:s3:::*-image-registry-${aws:RequestedRegion}?` in AWS's
+    /// ROSAImageRegistryOperatorPolicy). `None` after an error.
+    fn text_formula(&mut self, text: &S, before: &[Tok], fixed: S, after: &[Tok]) -> Option<F> {
+        let is_wild = |t: &Tok| !matches!(t, Tok::Lit(_));
+        let is_star = |t: &Tok| matches!(t, Tok::Star | Tok::StarNoColon);
+        let lits = |toks: &[Tok]| -> String {
+            toks.iter()
+                .filter_map(|t| match t {
+                    Tok::Lit(c) => Some(*c),
+                    _ => None,
+                })
+                .collect()
+        };
+        let long_enough = |k: i64| F::IntGe(I::Len(text.clone()), I::Lit(k));
+        if after.iter().any(is_wild) && !after.iter().any(is_star) {
+            let k = after.len() as i64;
+            // substr(x, 0, |x| - k) and substr(x, |x| - k, k).
+            let rest = S::Before(
+                Box::new(text.clone()),
+                Box::new(S::Lit("?".repeat(after.len()))),
+            );
+            let tail = S::From(
+                Box::new(text.clone()),
+                Box::new(I::Add(Box::new(I::Len(text.clone())), Box::new(I::Lit(-k)))),
+            );
+            let inner = self.text_formula(&rest, before, fixed, &[])?;
+            return Some(and([
+                long_enough(k),
+                term::in_re(tail, glob_re(after, false)),
+                inner,
+            ]));
+        }
+        if before.iter().any(is_wild) && !before.iter().any(is_star) {
+            let k = before.len() as i64;
+            // substr(x, k, |x| - k) and substr(x, 0, k).
+            let rest = S::From(Box::new(text.clone()), Box::new(I::Lit(k)));
+            let head = S::Before(Box::new(text.clone()), Box::new(rest.clone()));
+            let inner = self.text_formula(&rest, &[], fixed, after)?;
+            return Some(and([
+                long_enough(k),
+                term::in_re(head, glob_re(before, false)),
+                inner,
+            ]));
+        }
+        Some(
+            match (before.iter().any(is_wild), after.iter().any(is_wild)) {
+                (false, _) => {
+                    let fixed = concat(vec![S::Lit(lits(before)), fixed]);
+                    and([
+                        F::PrefixOf(fixed.clone(), text.clone()),
+                        term::in_re(
+                            S::After(Box::new(text.clone()), Box::new(fixed)),
+                            glob_re(after, false),
+                        ),
+                    ])
+                }
+                (true, false) => {
+                    let fixed = concat(vec![fixed, S::Lit(lits(after))]);
+                    and([
+                        F::SuffixOf(fixed.clone(), text.clone()),
+                        term::in_re(
+                            S::Before(Box::new(text.clone()), Box::new(fixed)),
+                            glob_re(before, false),
+                        ),
+                    ])
+                }
+                (true, true) => self.middle(text, before, fixed, after)?,
+            },
+        )
     }
 
     /// `text ∈ before · fixed · after` with wildcards in both globs. Write `before` as
