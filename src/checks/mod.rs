@@ -744,6 +744,7 @@ pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult,
     })?;
     // Only a confirmed counterexample is made realistic and more readable (and each
     // rewrite confirmed again).
+    let start = Instant::now();
     linked = match &lowered {
         Lowered::Finite(fin) => {
             let region = model.int("action");
@@ -757,6 +758,10 @@ pub(crate) fn run_timed(spec: &impl Spec, opts: &Options) -> Result<CheckResult,
         }
         Lowered::Strings(_) => realize::realize(linked, spec),
     };
+    info!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        "made the counterexample realistic"
+    );
     // A witness action outside AWS's action list: ask whether any known action fails
     // too (its counterexample replaces this one), or whether only such names do.
     let mut unknown_only = false;

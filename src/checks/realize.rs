@@ -330,7 +330,10 @@ fn action(
             covered().filter(same_region).filter_map(request),
         ),
     };
-    if is_known_action(&r.action) {
+    if is_known_action(&r.action) || same.is_some() {
+        // With the encoding's exact test, no known action shares the witness's region;
+        // the caller's search over every region (one solver call for all of them)
+        // finds a known action elsewhere, without replaying guesses here.
         return r;
     }
     // Then the actions under every Allow pattern that covers the witness (the most
