@@ -881,3 +881,49 @@ fn the_principal_account_only_in_allowed_resources() {
         "{c:?}"
     );
 }
+
+/// An `ArnLike` condition with a variable in an ARN field of a key that is a plain text
+/// (`aws:SourceArn` like `arn:aws:sns:*:${aws:PrincipalAccount}:*`): the text is cut into
+/// fields at its first five colons, each matched by its field of the pattern, so a `*`
+/// before the variable stops at `:` as AWS's ARN matching does. The PASS needs the
+/// pattern under negation.
+#[test]
+fn an_arn_condition_with_a_variable_in_a_field() {
+    let source = |arn: &str| {
+        parse(
+            json!([{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*",
+            "Condition": {"ArnLike": {"aws:SourceArn": arn},
+                          "StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}}]),
+        )
+    };
+    let own = source("arn:aws:sns:*:${aws:PrincipalAccount}:*");
+    let one = source("arn:aws:sns:us-east-1:${aws:PrincipalAccount}:t");
+    let own_t = source("arn:aws:sns:*:${aws:PrincipalAccount}:t");
+    let one_u = source("arn:aws:sns:us-east-1:${aws:PrincipalAccount}:u");
+    let cases = [
+        (&one, &own, Verdict::Pass),
+        (&own, &one, Verdict::Fail),
+        (&one, &own_t, Verdict::Pass),
+        (&one_u, &own_t, Verdict::Fail),
+    ];
+    expect_verdicts(&cases);
+    // Fields: a region with a colon would move the account; it matches nothing.
+    let mut context = Context::default();
+    context.add(
+        "aws:SourceArn",
+        ["arn:aws:sns:us-east-1:x:111122223333:t".to_string()],
+    );
+    context.add("aws:ResourceAccount", ["111122223333".to_string()]);
+    let mut r = Request {
+        principal: Some(
+            "arn:aws:iam::111122223333:role/r"
+                .parse()
+                .expect("a principal"),
+        ),
+        action: "sns:Publish".into(),
+        resource: "arn:aws:sns:us-east-1:111122223333:t".into(),
+        context,
+    };
+    r.link_principal_keys().expect("consistent keys");
+    assert!(!eval::allows(&own, &r));
+}

@@ -166,6 +166,16 @@ fn join_fields(fields: Vec<S>) -> S {
     concat(parts)
 }
 
+/// The text of tokens that are all literal characters.
+fn literal(toks: &[Tok]) -> Option<String> {
+    toks.iter()
+        .map(|t| match t {
+            Tok::Lit(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Inside one field no `:` occurs, so colon-bounded wildcards are plain ones.
 fn field_toks(toks: &[Tok]) -> Vec<Tok> {
     toks.iter()
@@ -712,6 +722,40 @@ impl Strings {
             }
         };
         match &a.value {
+            CondValue::Pattern(t)
+                if t.has_variables()
+                    && matches!(a.op, BaseOp::ArnLike | BaseOp::ArnEquals)
+                    && split_fields(&t.parts).len() == 6 =>
+            {
+                // An ARN pattern with variables on a plain text: the text's fields, cut at
+                // its first five colons (a six-field pattern matches no text with fewer),
+                // each matched by its own field of the pattern, where `*` stops at no
+                // `:` and the forms of `template` apply.
+                let colon =
+                    |from: I| I::IndexOf(slot.text.clone(), S::Lit(":".into()), Box::new(from));
+                let mut cuts = vec![colon(I::Lit(0))];
+                for _ in 1..5 {
+                    let next = cuts.last().cloned().unwrap_or(I::Lit(0));
+                    cuts.push(colon(I::Add(Box::new(next), Box::new(I::Lit(1)))));
+                }
+                let after = |c: &I| {
+                    S::From(
+                        Box::new(slot.text.clone()),
+                        Box::new(I::Add(Box::new(c.clone()), Box::new(I::Lit(1)))),
+                    )
+                };
+                let from = |c: &I| S::From(Box::new(slot.text.clone()), Box::new(c.clone()));
+                let mut fields = vec![S::Before(
+                    Box::new(slot.text.clone()),
+                    Box::new(from(&cuts[0])),
+                )];
+                for w in cuts.windows(2) {
+                    fields.push(S::Before(Box::new(after(&w[0])), Box::new(from(&w[1]))));
+                }
+                fields.push(after(&cuts[4]));
+                let five = F::IntGe(cuts[4].clone(), I::Lit(0));
+                and([five, self.atom_fields(a, &fields)])
+            }
             CondValue::Pattern(t) if t.has_variables() => self.template(t, &slot.text),
             CondValue::Pattern(t) => match t.glob() {
                 Some(g) => term::in_re(
@@ -787,18 +831,9 @@ impl Strings {
                 .collect()
         };
         let (before, after) = (toks(before), toks(after));
-        let is_wild = |tok: &Tok| !matches!(tok, Tok::Lit(_));
-        let lits = |toks: &[Tok]| -> String {
-            toks.iter()
-                .filter_map(|t| match t {
-                    Tok::Lit(c) => Some(*c),
-                    _ => None,
-                })
-                .collect()
-        };
-        if !before.iter().chain(&after).any(is_wild) {
+        if let (Some(head), Some(tail)) = (literal(&before), literal(&after)) {
             // No wildcard: an equality, which holds under negation as well.
-            let whole = concat(vec![S::Lit(lits(&before)), fixed, S::Lit(lits(&after))]);
+            let whole = concat(vec![S::Lit(head), fixed, S::Lit(tail)]);
             defined.push(F::StrEq(text.clone(), whole));
             return and(defined);
         }
@@ -901,14 +936,6 @@ impl Strings {
     fn text_formula(&mut self, text: &S, before: &[Tok], fixed: S, after: &[Tok]) -> Option<F> {
         let is_wild = |t: &Tok| !matches!(t, Tok::Lit(_));
         let is_star = |t: &Tok| matches!(t, Tok::Star | Tok::StarNoColon);
-        let lits = |toks: &[Tok]| -> String {
-            toks.iter()
-                .filter_map(|t| match t {
-                    Tok::Lit(c) => Some(*c),
-                    _ => None,
-                })
-                .collect()
-        };
         let long_enough = |k: i64| F::IntGe(I::Len(text.clone()), I::Lit(k));
         if after.iter().any(is_wild) && !after.iter().any(is_star) {
             let k = after.len() as i64;
@@ -940,31 +967,29 @@ impl Strings {
                 inner,
             ]));
         }
-        Some(
-            match (before.iter().any(is_wild), after.iter().any(is_wild)) {
-                (false, _) => {
-                    let fixed = concat(vec![S::Lit(lits(before)), fixed]);
-                    and([
-                        F::PrefixOf(fixed.clone(), text.clone()),
-                        term::in_re(
-                            S::After(Box::new(text.clone()), Box::new(fixed)),
-                            glob_re(after, false),
-                        ),
-                    ])
-                }
-                (true, false) => {
-                    let fixed = concat(vec![fixed, S::Lit(lits(after))]);
-                    and([
-                        F::SuffixOf(fixed.clone(), text.clone()),
-                        term::in_re(
-                            S::Before(Box::new(text.clone()), Box::new(fixed)),
-                            glob_re(before, false),
-                        ),
-                    ])
-                }
-                (true, true) => self.middle(text, before, fixed, after)?,
-            },
-        )
+        Some(match (literal(before), literal(after)) {
+            (Some(head), _) => {
+                let fixed = concat(vec![S::Lit(head), fixed]);
+                and([
+                    F::PrefixOf(fixed.clone(), text.clone()),
+                    term::in_re(
+                        S::After(Box::new(text.clone()), Box::new(fixed)),
+                        glob_re(after, false),
+                    ),
+                ])
+            }
+            (None, Some(tail)) => {
+                let fixed = concat(vec![fixed, S::Lit(tail)]);
+                and([
+                    F::SuffixOf(fixed.clone(), text.clone()),
+                    term::in_re(
+                        S::Before(Box::new(text.clone()), Box::new(fixed)),
+                        glob_re(before, false),
+                    ),
+                ])
+            }
+            (None, None) => self.middle(text, before, fixed, after)?,
+        })
     }
 
     /// `text ∈ before · fixed · after` with wildcards in both globs. Write `before` as
@@ -975,8 +1000,8 @@ impl Strings {
     /// occurs at or after `m` and what follows its first such occurrence is in `B`: no
     /// split point is guessed, and the formula may stand under negation. `m` is found
     /// greedily: `A`'s first literal run as a prefix, then each later run at its first
-    /// occurrence. `None` after an error (a `?` next to the fixed text or between `A`'s
-    /// stars, or a wildcard that stops at `:`).
+    /// occurrence. `None` after an error (a `?` or a colon-bounded wildcard next to the
+    /// fixed text or among `A`'s stars).
     fn middle(&mut self, text: &S, before: &[Tok], fixed: S, after: &[Tok]) -> Option<F> {
         let unsupported = |me: &mut Self| {
             me.fail(
@@ -984,32 +1009,28 @@ impl Strings {
             );
             None
         };
-        let last = before.iter().rposition(|t| !matches!(t, Tok::Lit(_)))?;
-        let first = after.iter().position(|t| !matches!(t, Tok::Lit(_)))?;
+        let is_wild = |t: &Tok| !matches!(t, Tok::Lit(_));
+        let (Some(last), Some(first)) = (
+            before.iter().rposition(is_wild),
+            after.iter().position(is_wild),
+        ) else {
+            self.fail("internal: the both-sides form without wildcards on both sides".into());
+            return None;
+        };
         if before[last] != Tok::Star || after[first] != Tok::Star {
             return unsupported(self);
         }
-        let lit = |toks: &[Tok]| -> Option<String> {
-            toks.iter()
-                .map(|t| match t {
-                    Tok::Lit(c) => Some(*c),
-                    _ => None,
-                })
-                .collect()
-        };
         let width = |s: &str| s.chars().count() as i64;
         let mut out = Vec::new();
         // A = P0 * P1 * … * Pk *: P0 anchored, the other runs literal.
         let mut runs = before[..last].split(|t| *t == Tok::Star);
         let head = runs.next().unwrap_or(&[]);
-        if head
-            .iter()
-            .any(|t| matches!(t, Tok::StarNoColon | Tok::AnyNoColon))
-        {
+        if head.contains(&Tok::StarNoColon) {
+            // Not of fixed length.
             return unsupported(self);
         }
         let mut m = I::Lit(head.len() as i64);
-        match lit(head) {
+        match literal(head) {
             Some(p) => out.push(F::PrefixOf(S::Lit(p), text.clone())),
             None => {
                 let mut prefix = head.to_vec();
@@ -1018,14 +1039,14 @@ impl Strings {
             }
         }
         for run in runs.filter(|r| !r.is_empty()) {
-            let Some(run) = lit(run) else {
+            let Some(run) = literal(run) else {
                 return unsupported(self);
             };
             let at = I::IndexOf(text.clone(), S::Lit(run.clone()), Box::new(m));
             out.push(F::IntGe(at.clone(), I::Lit(0)));
             m = I::Add(Box::new(at), Box::new(I::Lit(width(&run))));
         }
-        let (Some(p), Some(q)) = (lit(&before[last + 1..]), lit(&after[..first])) else {
+        let (Some(p), Some(q)) = (literal(&before[last + 1..]), literal(&after[..first])) else {
             return unsupported(self);
         };
         let w = concat(vec![S::Lit(p), fixed, S::Lit(q)]);
@@ -1035,12 +1056,6 @@ impl Strings {
             Box::new(text.clone()),
             Box::new(I::Add(Box::new(at), Box::new(I::Len(w)))),
         );
-        if after[first..]
-            .iter()
-            .any(|t| matches!(t, Tok::StarNoColon | Tok::AnyNoColon))
-        {
-            return unsupported(self);
-        }
         out.push(term::in_re(rest, glob_re(&after[first..], false)));
         Some(and(out))
     }
