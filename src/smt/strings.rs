@@ -723,14 +723,18 @@ impl Strings {
         };
         match &a.value {
             CondValue::Pattern(t)
-                if t.has_variables()
-                    && matches!(a.op, BaseOp::ArnLike | BaseOp::ArnEquals)
+                if matches!(a.op, BaseOp::ArnLike | BaseOp::ArnEquals)
+                    && split_fields(&t.parts)
+                        .iter()
+                        .take(5)
+                        .any(|f| f.iter().any(|p| matches!(p, Part::Var(_))))
                     && split_fields(&t.parts).len() == 6 =>
             {
-                // An ARN pattern with variables on a plain text: the text's fields, cut at
-                // its first five colons (a six-field pattern matches no text with fewer),
-                // each matched by its own field of the pattern, where `*` stops at no
-                // `:` and the forms of `template` apply.
+                // An ARN pattern with a variable in fields 1-5 on a plain text (a variable
+                // in the resource field is matched on the whole text, more cheaply): the
+                // text's fields, cut at its first five colons (a six-field pattern matches
+                // no text with fewer), each matched by its own field of the pattern,
+                // where `*` stops at no `:` and the forms of `template` apply.
                 let colon =
                     |from: I| I::IndexOf(slot.text.clone(), S::Lit(":".into()), Box::new(from));
                 let mut cuts = vec![colon(I::Lit(0))];
