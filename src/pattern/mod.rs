@@ -23,6 +23,16 @@ pub enum Tok {
     StarNoColon,
 }
 
+/// The text of tokens that are all literal characters; `None` if one is a wildcard.
+pub fn literal_text(toks: &[Tok]) -> Option<String> {
+    toks.iter()
+        .map(|t| match t {
+            Tok::Lit(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
 impl Tok {
     /// Whether this single-character token accepts `c` (false for the star tokens).
     pub fn accepts(self, c: char) -> bool {
@@ -166,13 +176,7 @@ impl Glob {
 
     /// The literal string this glob matches, if it has no wildcard.
     pub fn as_literal(&self) -> Option<String> {
-        self.toks
-            .iter()
-            .map(|t| match t {
-                Tok::Lit(c) => Some(*c),
-                _ => None,
-            })
-            .collect()
+        literal_text(&self.toks)
     }
 
     /// Whether `text` is in the glob's language (a linear NFA simulation; no backtracking).

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::eval::{Context, Request};
-use crate::pattern::{Part, Tok};
+use crate::pattern::{Part, Tok, literal_text};
 use crate::policy::{BaseOp, Cmp, CondValue, PolicyType, PrincipalKind};
 
 use super::finite::make_principal;
@@ -164,16 +164,6 @@ fn join_fields(fields: Vec<S>) -> S {
         parts.push(f);
     }
     concat(parts)
-}
-
-/// The text of tokens that are all literal characters.
-fn literal(toks: &[Tok]) -> Option<String> {
-    toks.iter()
-        .map(|t| match t {
-            Tok::Lit(c) => Some(*c),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Inside one field no `:` occurs, so colon-bounded wildcards are plain ones.
@@ -835,7 +825,7 @@ impl Strings {
                 .collect()
         };
         let (before, after) = (toks(before), toks(after));
-        if let (Some(head), Some(tail)) = (literal(&before), literal(&after)) {
+        if let (Some(head), Some(tail)) = (literal_text(&before), literal_text(&after)) {
             // No wildcard: an equality, which holds under negation as well.
             let whole = concat(vec![S::Lit(head), fixed, S::Lit(tail)]);
             defined.push(F::StrEq(text.clone(), whole));
@@ -971,7 +961,7 @@ impl Strings {
                 inner,
             ]));
         }
-        Some(match (literal(before), literal(after)) {
+        Some(match (literal_text(before), literal_text(after)) {
             (Some(head), _) => {
                 let fixed = concat(vec![S::Lit(head), fixed]);
                 and([
@@ -1034,7 +1024,7 @@ impl Strings {
             return unsupported(self);
         }
         let mut m = I::Lit(head.len() as i64);
-        match literal(head) {
+        match literal_text(head) {
             Some(p) => out.push(F::PrefixOf(S::Lit(p), text.clone())),
             None => {
                 let mut prefix = head.to_vec();
@@ -1043,14 +1033,17 @@ impl Strings {
             }
         }
         for run in runs.filter(|r| !r.is_empty()) {
-            let Some(run) = literal(run) else {
+            let Some(run) = literal_text(run) else {
                 return unsupported(self);
             };
             let at = I::IndexOf(text.clone(), S::Lit(run.clone()), Box::new(m));
             out.push(F::IntGe(at.clone(), I::Lit(0)));
             m = I::Add(Box::new(at), Box::new(I::Lit(width(&run))));
         }
-        let (Some(p), Some(q)) = (literal(&before[last + 1..]), literal(&after[..first])) else {
+        let (Some(p), Some(q)) = (
+            literal_text(&before[last + 1..]),
+            literal_text(&after[..first]),
+        ) else {
             return unsupported(self);
         };
         let w = concat(vec![S::Lit(p), fixed, S::Lit(q)]);
