@@ -138,6 +138,13 @@ pub fn value_candidates(
     Ok(out)
 }
 
+/// Whether an account atom is false on every value: a variable-free pattern with a
+/// literal `:`, which no ARN's account field holds.
+fn constant_account(a: &Atom) -> bool {
+    matches!(&a.value, CondValue::Pattern(t)
+        if t.glob().is_some_and(|g| g.toks.contains(&crate::pattern::Tok::Lit(':'))))
+}
+
 /// Regions of one variable from its atoms.
 /// With `samples`, a text family gets the regions of those values only, without its
 /// product automaton (an under-approximation; see [`Finite::sampled`]).
@@ -168,7 +175,19 @@ fn regions_of(
                         from_signature.push(plain.then_some(globs.len() as u32));
                         globs.push(g);
                     }
-                    None => from_signature.push(None),
+                    // Read on each region's witness, which is exact only for an atom
+                    // no value splits: an account pattern naming `:` (no account field
+                    // holds one). Any other atom without a glob would be read on
+                    // witnesses chosen without it.
+                    None if atoms[i].account && constant_account(&atoms[i]) => {
+                        from_signature.push(None)
+                    }
+                    None => {
+                        return Err(Fallback(format!(
+                            "no region splits the values of {:?}",
+                            atoms[i].value
+                        )));
+                    }
                 }
             }
             let t0 = std::time::Instant::now();

@@ -182,9 +182,14 @@ impl Atom {
             return Some(StrGlob { toks, folded });
         }
         // The account field: `arn:*:*:*:<account>:*` with the account's wildcards kept
-        // inside the field. An account pattern naming `:` or folding case is constant
-        // or unsupported; `holds` decides it, no glob refines it.
-        if folded || toks.contains(&Tok::Lit(':')) {
+        // inside the field. An account pattern naming `:` matches no field: constant,
+        // `holds` decides it. A case-insensitive one is matched against the lower-cased
+        // ARN; that also admits `ARN:` as a prefix, but every IAM caller's value meets
+        // the domain glob `arn:*:*:*:*:*` (case-sensitive) beside it, and within its
+        // regions lower-casing the ARN lower-cases exactly the account field. Returning
+        // no glob here would leave the atom to be read on witnesses no glob split by
+        // account: a false PASS (StringEqualsIgnoreCase on aws:PrincipalAccount).
+        if toks.contains(&Tok::Lit(':')) {
             return None;
         }
         let mut out: Vec<Tok> = "arn:".chars().map(Tok::Lit).collect();
@@ -199,10 +204,7 @@ impl Atom {
         }));
         out.push(Tok::Lit(':'));
         out.push(Tok::Star);
-        Some(StrGlob {
-            toks: out,
-            folded: false,
-        })
+        Some(StrGlob { toks: out, folded })
     }
 }
 

@@ -110,6 +110,11 @@ fn owner(v: &Var) -> String {
     }
 }
 
+/// An IAM caller's value: an ARN of six fields.
+fn caller_shape() -> Atom {
+    super::model::arn_atom("arn:*:*:*:*:*")
+}
+
 /// Six fields: at least five colons (the first five split the fields).
 fn six_fields() -> Atom {
     super::model::arn_atom("*:*:*:*:*:*")
@@ -622,12 +627,9 @@ impl Strings {
             }
         };
         if a.account {
-            if t.folded {
-                return self.fail("a case-insensitive comparison of `aws:PrincipalAccount`".into());
-            }
             return match t.glob() {
                 Some(g) if !g.toks.contains(&Tok::Lit(':')) => {
-                    term::in_re(fields[4].clone(), glob_re(&field_toks(&g.toks), false))
+                    term::in_re(fields[4].clone(), glob_re(&field_toks(&g.toks), t.folded))
                 }
                 Some(_) => term::f(),
                 None => {
@@ -693,11 +695,17 @@ impl Strings {
     fn atom_whole(&mut self, a: &Atom, slot: &SlotTerms) -> F {
         if a.account {
             return match a.glob() {
-                Some(g) => term::in_re(slot.text.clone(), glob_re(&g.toks, g.folded)),
+                // A folded glob folds its `arn:` prefix too: the case-sensitive shape
+                // keeps the prefix exact.
+                Some(g) if g.folded => and([
+                    term::in_re(slot.text.clone(), glob_re(&g.toks, true)),
+                    self.atom_whole(&caller_shape(), slot),
+                ]),
+                Some(g) => term::in_re(slot.text.clone(), glob_re(&g.toks, false)),
                 None => match &a.value {
-                    CondValue::Pattern(t) if !t.folded => term::f(),
+                    CondValue::Pattern(t) if t.glob().is_some() => term::f(),
                     _ => self.fail(
-                        "a case-insensitive or typed comparison of `aws:PrincipalAccount`".into(),
+                        "a typed comparison or a policy variable on `aws:PrincipalAccount`".into(),
                     ),
                 },
             };
