@@ -113,7 +113,7 @@ fn complete(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
             .map_or(c.key_text.as_str(), |k| k);
         out.context.add(name, [value.to_string()]);
     }
-    if out == r || spec.confirm(&out).is_err() {
+    if out == r || !confirmed(spec, &out) {
         return r;
     }
     out
@@ -128,8 +128,15 @@ fn first_confirmed(
     candidates
         .into_iter()
         .take(MAX_TRIES)
-        .find(|c| spec.confirm(c).is_ok())
+        .find(|c| confirmed(spec, c))
         .unwrap_or(r)
+}
+
+/// Whether a rewritten request is still a counterexample and still one AWS could send:
+/// a value filled into a pattern (`arn:aws:ec2:us-east-1:111*` as
+/// `arn:aws:ec2:us-east-1:111example`) must keep its key's documented type.
+fn confirmed(spec: &impl Spec, c: &Request) -> bool {
+    spec.confirm(c).is_ok() && super::within_model(&spec.policies(), c)
 }
 
 /// The request with another caller, its derived keys (`aws:PrincipalArn`,
@@ -236,7 +243,7 @@ fn principal_with_resource(
                 ..moved.clone()
             })
             .take(MAX_TRIES)
-            .find(|c| spec.confirm(c).is_ok());
+            .find(|c| confirmed(spec, c));
         if let Some(out) = out {
             return out;
         }

@@ -125,6 +125,18 @@ pub fn key_type(key: &str) -> KeyType {
         .map_or(STRING, |(_, kt)| *kt)
 }
 
+/// Every key the data types, lower-cased, with its type; a templated key ends in `*`
+/// (`aws:requesttag/*`).
+pub fn documented() -> impl Iterator<Item = (&'static str, KeyType)> {
+    DATA.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(key, _)| {
+            let lookup = key.strip_suffix('*').unwrap_or(key);
+            (key, key_type(lookup))
+        })
+}
+
 /// Where the table comes from (package and version), from the data file's header.
 pub fn source() -> &'static str {
     crate::actions::data_source(DATA)

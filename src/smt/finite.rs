@@ -145,6 +145,71 @@ fn constant_account(a: &Atom) -> bool {
         if t.glob().is_some_and(|g| g.toks.contains(&crate::pattern::Tok::Lit(':'))))
 }
 
+/// Whether no value of a key's documented type satisfies an atom of `family`: an ARN, a
+/// Bool and an IP address are never a number or a date (neither `parse_number` nor
+/// `parse_date` reads one), and a number, a date or an ARN is never an IP address.
+/// Such an atom is false on every value the domain admits (the type is a domain fact,
+/// model::key_facts), so it splits nothing.
+pub fn never_holds(scalar: crate::keys::Scalar, family: ValueFamily) -> bool {
+    use crate::keys::Scalar;
+    use ValueFamily::{Date, Ip, Number};
+    match scalar {
+        Scalar::Arn | Scalar::Bool => matches!(family, Number | Date | Ip),
+        Scalar::Ip => matches!(family, Number | Date),
+        Scalar::Numeric | Scalar::Date => family == Ip,
+        Scalar::String => false,
+    }
+}
+
+/// The regions of `atoms`, built by `build` from those a value of the key's type can
+/// satisfy; the others are false in every region (`never_holds`). A typed key read
+/// by an operator of another family (`NumericEquals` on `aws:SourceArn`) then needs no
+/// product of families, whose regions may lack a witness.
+fn without_dead_atoms(
+    atoms: &[Atom],
+    scalar: Option<crate::keys::Scalar>,
+    build: impl FnOnce(&[Atom]) -> Result<Vec<Region>, Fallback>,
+) -> Result<Vec<Region>, Fallback> {
+    let live: Vec<u32> = (0..atoms.len() as u32)
+        .filter(|&i| {
+            let a = &atoms[i as usize];
+            a.account || !scalar.is_some_and(|s| never_holds(s, a.family()))
+        })
+        .collect();
+    if live.len() == atoms.len() {
+        return build(atoms);
+    }
+    let kept: Vec<Atom> = live.iter().map(|&i| atoms[i as usize].clone()).collect();
+    let mut regions = build(&kept)?;
+    for r in &mut regions {
+        // `live` ascends, so the truths stay sorted.
+        for t in &mut r.truth {
+            *t = live[*t as usize];
+        }
+    }
+    Ok(regions)
+}
+
+/// Suffixes that complete the prefix of a number, a date or an IP address, for a region
+/// that a text pattern and a typed comparison share.
+const COMPLETIONS: &[&str] = &[
+    "0",
+    ".0",
+    ".0.0",
+    ".0.0.0",
+    "0.0",
+    "0.0.0",
+    "::",
+    ":0",
+    "::0",
+    "0::",
+    "-01-01",
+    "-01",
+    "T00:00:00Z",
+    ":00:00Z",
+    ":00Z",
+];
+
 /// Regions of one variable from its atoms.
 /// With `samples`, a text family gets the regions of those values only, without its
 /// product automaton (an under-approximation; see [`Finite::sampled`]).
@@ -153,6 +218,18 @@ fn regions_of(
     max_states: usize,
     samples: Option<&[String]>,
 ) -> Result<Vec<Region>, Fallback> {
+    // Families split a value independently only where each atom reads the value
+    // itself: an account atom reads a field of an ARN, which no number, date or
+    // address candidate is (its product region would be missing: a false PASS).
+    if let Some(a) = atoms
+        .iter()
+        .find(|a| a.account && a.family() != ValueFamily::Text)
+    {
+        return Err(Fallback(format!(
+            "a numeric, date or address comparison of `aws:PrincipalAccount` ({:?})",
+            a.op
+        )));
+    }
     let families: BTreeSet<ValueFamily> = atoms.iter().map(Atom::family).collect();
     let mut per_family: Vec<(ValueFamily, FamilyRegions)> = Vec::new();
     for family in families.iter().copied().chain(
@@ -361,7 +438,25 @@ fn regions_of(
     }
     let matchers: Vec<_> = atoms.iter().map(Atom::matcher).zip(0..).collect();
     for (r, ws) in out.iter_mut().zip(witness_lists) {
-        r.witness = ws.into_iter().find(|w| truths(&matchers, w) == r.truth);
+        // A family's own witness, else one completed from the text's: the shortest
+        // string of `203.0*` is `203.0`, and `203.0.0.0` is also an address.
+        // A date as epoch seconds (either side of a fraction) is also a number.
+        let completed: Vec<String> = ws
+            .iter()
+            .flat_map(|w| COMPLETIONS.iter().map(move |c| format!("{w}{c}")))
+            .chain(ws.iter().flat_map(|w| {
+                let seconds = crate::policy::condition::parse_date(w)
+                    .filter(|ms| *ms >= 0)
+                    .map(|ms| ms / 1000);
+                seconds
+                    .into_iter()
+                    .flat_map(|s| [s.to_string(), (s + 1).to_string()])
+            }))
+            .collect();
+        r.witness = ws
+            .into_iter()
+            .chain(completed)
+            .find(|w| truths(&matchers, w) == r.truth);
     }
     // Numbered in the lexicographic order of their truths, the regions where an atom
     // holds, or where one of a run of atoms listed together holds (one statement's
@@ -674,18 +769,28 @@ impl Finite {
                 continue;
             }
             let atoms: Vec<Atom> = collector.atoms.remove(&var).unwrap_or_default();
-            let typed = match &var {
-                Var::Key(k) => typed_regions(&atoms, crate::keys::key_type(k).scalar),
+            let scalar = match &var {
+                Var::Key(k) => Some(crate::keys::key_type(k).scalar),
+                // Only `aws:PrincipalArn` compares the caller as a number, date or
+                // address, and only an IAM caller's: its value is then an ARN. (An
+                // account atom reads a field of it, which may be all digits: live.)
+                Var::Principal => Some(crate::keys::Scalar::Arn),
                 _ => None,
             };
-            let regions = match typed {
-                Some(regions) => regions,
-                None => regions_of(&atoms, max_states, samples.filter(|_| var == Var::Action))
-                    .map_err(|Fallback(why)| match var {
-                        Var::Action => Fallback(format!("{why} {ACTION_REGIONS}")),
-                        _ => Fallback(why),
-                    })?,
-            };
+            let regions = without_dead_atoms(&atoms, scalar, |live| {
+                let typed = match &var {
+                    Var::Key(_) => scalar.and_then(|s| typed_regions(live, s)),
+                    _ => None,
+                };
+                match typed {
+                    Some(regions) => Ok(regions),
+                    None => regions_of(live, max_states, samples.filter(|_| var == Var::Action))
+                        .map_err(|Fallback(why)| match var {
+                            Var::Action => Fallback(format!("{why} {ACTION_REGIONS}")),
+                            _ => Fallback(why),
+                        }),
+                }
+            })?;
             let mut preds: Vec<Vec<u32>> = collector
                 .preds
                 .remove(&var)
@@ -1046,6 +1151,49 @@ pub fn make_principal(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_family_that_never_holds_reads_no_value_of_the_type() {
+        use crate::keys::Scalar;
+        use crate::policy::condition::{parse_date, parse_ip_net, parse_number};
+        let values: &[(Scalar, &[&str])] = &[
+            (
+                Scalar::Arn,
+                &["arn:aws:s3:::b", "arn:1:2:3:4:5", "arn:::::"],
+            ),
+            (Scalar::Bool, &["true", "false"]),
+            (
+                Scalar::Ip,
+                &["10.1.2.3", "0.0.0.0", "2001:db8::7", "::", "::1", "1::"],
+            ),
+            (Scalar::Numeric, &["1", "10", "-2.5", "1767225600", "0.0"]),
+            (
+                Scalar::Date,
+                &["2026-01-01T00:00:00Z", "1767225600", "2026-01-01"],
+            ),
+        ];
+        let reads = |family: ValueFamily, v: &str| match family {
+            ValueFamily::Number => parse_number(v).is_some(),
+            ValueFamily::Date => parse_date(v).is_some(),
+            ValueFamily::Ip => {
+                v.trim().parse::<std::net::IpAddr>().is_ok() || parse_ip_net(v).is_some()
+            }
+            ValueFamily::Text => true,
+        };
+        for (scalar, vs) in values {
+            for family in [ValueFamily::Number, ValueFamily::Date, ValueFamily::Ip] {
+                if never_holds(*scalar, family) {
+                    for v in *vs {
+                        assert!(!reads(family, v), "{family:?} reads the {scalar:?} `{v}`");
+                    }
+                }
+            }
+        }
+        // And where a family does read the type, `never_holds` does not claim otherwise.
+        assert!(!never_holds(Scalar::Numeric, ValueFamily::Date));
+        assert!(!never_holds(Scalar::Date, ValueFamily::Number));
+        assert!(!never_holds(Scalar::String, ValueFamily::Number));
+    }
 
     #[test]
     fn runs_are_maximal() {
