@@ -53,25 +53,27 @@ fn load() -> Result<Table, String> {
     flate2::read::GzDecoder::new(DATA)
         .read_to_string(&mut text)
         .map_err(|e| e.to_string())?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    let source = v["source"].as_str().unwrap_or("unknown").to_string();
-    let mut by_name = HashMap::new();
-    for (name, entry) in v["policies"].as_object().into_iter().flatten() {
-        let (Some(arn), Some(version), Some(doc)) =
-            (entry[0].as_str(), entry[1].as_str(), entry.get(2))
-        else {
-            return Err(format!("malformed entry `{name}`"));
-        };
-        by_name.insert(
-            name.clone(),
-            ManagedPolicy {
+    // Documents stay raw JSON text: building a tree of 1,594 documents only to print
+    // them again took most of a policy set's start-up.
+    type Entry<'a> = (String, String, &'a serde_json::value::RawValue);
+    let top: HashMap<String, &serde_json::value::RawValue> =
+        serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let field = |k: &str| top.get(k).ok_or_else(|| format!("no `{k}`"));
+    let source: String = serde_json::from_str(field("source")?.get()).map_err(|e| e.to_string())?;
+    let policies: HashMap<String, Entry> =
+        serde_json::from_str(field("policies")?.get()).map_err(|e| e.to_string())?;
+    let by_name = policies
+        .into_iter()
+        .map(|(name, (arn, version, doc))| {
+            let policy = ManagedPolicy {
                 name: name.clone(),
-                arn: arn.to_string(),
-                version: version.to_string(),
-                document: doc.to_string(),
-            },
-        );
-    }
+                arn,
+                version,
+                document: doc.get().to_string(),
+            };
+            (name, policy)
+        })
+        .collect();
     Ok(Table { source, by_name })
 }
 
