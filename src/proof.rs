@@ -113,6 +113,33 @@ impl Recipe {
         }
     }
 
+    /// check-no-new-access of two authorization contexts, each a self-contained
+    /// policy-set document (`context::parse_bundle_set`).
+    pub fn no_new_access_sets(new: String, existing: String) -> Recipe {
+        Recipe {
+            check: CheckKind::NoNewAccess,
+            policy_type: Some(PolicyType::Identity),
+            resource_type: None,
+            access: Vec::new(),
+            inputs: vec![
+                ("newPolicySet".into(), new),
+                ("existingPolicySet".into(), existing),
+            ],
+        }
+    }
+
+    /// check-access-not-granted of an authorization context (a self-contained
+    /// policy-set document) for `access`.
+    pub fn access_not_granted_set(access: Vec<Access>, set: String) -> Recipe {
+        Recipe {
+            check: CheckKind::AccessNotGranted,
+            policy_type: Some(PolicyType::Identity),
+            resource_type: None,
+            access,
+            inputs: vec![("policySet".into(), set)],
+        }
+    }
+
     /// check-no-public-access of `policy` as a policy of `resource_type`.
     pub fn no_public_access(resource_type: String, policy: String) -> Recipe {
         Recipe {
@@ -132,6 +159,15 @@ impl Recipe {
             .ok_or_else(|| ProofError::Inputs(format!("the input `{name}` is missing")))
     }
 
+    fn set(&self, name: &str) -> Option<Result<crate::context::Combined, ProofError>> {
+        let (_, text) = self.inputs.iter().find(|(n, _)| n == name)?;
+        Some(
+            crate::context::parse_bundle_set(text)
+                .map(|s| s.combined())
+                .map_err(|e| ProofError::Inputs(format!("{name}: {e}"))),
+        )
+    }
+
     fn parse(&self, name: &str, t: PolicyType) -> Result<policy::Policy, ProofError> {
         policy::parse(self.input(name)?, t).map_err(|e| ProofError::Inputs(format!("{name}: {e}")))
     }
@@ -144,6 +180,25 @@ impl Recipe {
                 .ok_or_else(|| ProofError::Inputs("the policy type is missing".into()))
         };
         match self.check {
+            CheckKind::NoNewAccess if self.set("newPolicySet").is_some() => {
+                let new = self.set("newPolicySet").transpose()?;
+                let existing = self.set("existingPolicySet").transpose()?;
+                let (Some(new), Some(existing)) = (new, existing) else {
+                    return Err(ProofError::Inputs(
+                        "the input `existingPolicySet` is missing".into(),
+                    ));
+                };
+                no_new_access::proof_script_contexts(&new, &existing).map_err(unsupported)
+            }
+            CheckKind::AccessNotGranted if self.set("policySet").is_some() => {
+                let context = self
+                    .set("policySet")
+                    .transpose()?
+                    .ok_or_else(|| ProofError::Inputs("the input `policySet` is missing".into()))?;
+                access_not_granted::proof_script_context(&context, &self.access)
+                    .map_err(|e| ProofError::Inputs(e.to_string()))?
+                    .map_err(unsupported)
+            }
             CheckKind::NoNewAccess => {
                 let t = policy_type()?;
                 let new = self.parse("newPolicyDocument", t)?;
@@ -209,7 +264,7 @@ const DIVERGENCES: &[&str] = &[
     "A `*` that ends one of ARN fields 1-5 stays inside that field (the six-field model), although a literal reading of the IAM User Guide would let it cross the colon.",
     "A role session is identified by its role's ARN (its aws:PrincipalArn).",
     "Where a variable meets both case-sensitive and case-insensitive patterns, values containing U+0130 are excluded (it lower-cases to two characters).",
-    "SCPs, permission boundaries, session policies and service-specific authorization are not modelled.",
+    "A single policy document is checked alone; a policy-set input (`policySet`, `newPolicySet`) holds a principal's whole context: identity policies, permissions boundary, SCP levels, RCPs, session policies, resource policy. Service-specific authorization (S3 ACLs, KMS grants) is not modelled.",
 ];
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ProofError> {

@@ -776,9 +776,10 @@ fn bad_resource_sets_name_the_field() {
             "/principal:",
         ),
         (
-            json!({"principal": APP, "identityPolicies": id, "resourcePolicy": rp, "resourceAccount": "same",
+            json!({"principal": APP, "identityPolicies": id, "resourceAccount": "same",
+                "resourcePolicy": doc(json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": BUCKET}])),
                 "permissionsBoundary": doc(json!([allow("s3:*")]))}),
-            "/resourceAccount:",
+            "/resourcePolicy:",
         ),
         (
             json!({"identityPolicies": id, "resourceControlPolicies": [doc(json!([allow("s3:GetObject")]))]}),

@@ -445,10 +445,34 @@ fn a_role_session_is_its_role_with_a_session_name() {
         json!([{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "s3:GetObject",
                 "Resource": "arn:aws:s3:::b/*"}])
     };
-    // The role names each of its sessions: nothing new.
-    expect(
+    // The role names each of its sessions; but the session ARN drops the role's path,
+    // so it also names the sessions of `role/PATH/Deployer` (one role per name in an
+    // account, with or without a path), which `role/Deployer` does not: new access
+    // exactly for a role with a path (issue 25).
+    for r in expect(
         trust(session),
         trust(role),
+        PolicyType::Resource,
+        Verdict::Fail,
+    ) {
+        let c = r.counterexample.expect("a counterexample");
+        assert_eq!(c.principal, Some(Principal::Aws(session.into())), "{c:?}");
+        let arn = c
+            .context
+            .single("aws:PrincipalArn")
+            .expect("a principal ARN");
+        assert!(eval::is_session_role(session, arn), "{c:?}");
+    }
+    let with_paths = |principal: &str| {
+        json!([{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::b/*"},
+               {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::b/*",
+                "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*/Deployer"}}}])
+    };
+    expect(
+        trust(session),
+        with_paths(role),
         PolicyType::Resource,
         Verdict::Pass,
     );
@@ -469,7 +493,7 @@ fn a_role_session_is_its_role_with_a_session_name() {
         trust(session),
         by_key.clone(),
         PolicyType::Resource,
-        Verdict::Pass,
+        Verdict::Fail,
     );
     let mut r: eval::Request = eval::Request {
         principal: Some(session.parse().expect("a session ARN parses")),

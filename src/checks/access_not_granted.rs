@@ -363,6 +363,17 @@ pub fn proof_script(
     Ok(super::proof_script_of(&spec))
 }
 
+/// The self-contained proof script of [`check_context`] (`unsat` exactly when it
+/// passes).
+pub fn proof_script_context(
+    context: &crate::context::Combined,
+    access: &[Access],
+) -> Result<Result<String, crate::smt::Unsupported>, AccessError> {
+    let mut spec = AccessNotGranted::new(&context.policy, access)?;
+    spec.limits = context.limits.iter().map(|(_, p)| p).collect();
+    Ok(super::proof_script_of(&spec))
+}
+
 /// Whether a concrete request has a listed action and/or resource.
 pub fn is_listed(
     policy: &Policy,

@@ -1078,9 +1078,10 @@ fn readable_principal(r: &Request, spec: &impl Spec) -> Option<Request> {
 }
 
 /// A model's role session name (model::ROLE_SESSION) made part of the caller: a role
-/// `arn:P:iam::A:role/R` with session `S` is the caller `arn:P:sts::A:assumed-role/R/S`.
-/// The name never stays in the context; beside any other caller (a user, a role with a
-/// path, which a session ARN cannot name) no policy entry read it.
+/// `arn:P:iam::A:role/PATH/R` with session `S` is the caller
+/// `arn:P:sts::A:assumed-role/R/S` (the session ARN drops the path; the context's
+/// `aws:PrincipalArn` keeps it). The name never stays in the context; beside any other
+/// caller (a user) no policy entry read it.
 fn with_session(mut r: Request) -> Request {
     let Some(session) = r
         .context
@@ -1093,13 +1094,19 @@ fn with_session(mut r: Request) -> Request {
     if let Some(Principal::Aws(arn)) = &r.principal {
         let f: Vec<&str> = arn.splitn(6, ':').collect();
         if let [_, partition, "iam", "", account, resource] = f.as_slice()
-            && let Some(role) = resource.strip_prefix("role/")
-            && !role.contains('/')
+            && let Some(role) = resource
+                .strip_prefix("role/")
+                .and_then(|r| r.rsplit('/').next())
+            && !role.is_empty()
             && !session.is_empty()
         {
-            r.principal = Some(Principal::Aws(format!(
-                "arn:{partition}:sts::{account}:assumed-role/{role}/{session}"
-            )));
+            let caller = format!("arn:{partition}:sts::{account}:assumed-role/{role}/{session}");
+            if crate::eval::is_session_role(&caller, arn) {
+                let arn = arn.clone();
+                r.context.remove("aws:PrincipalArn");
+                r.context.add("aws:PrincipalArn", [arn]);
+            }
+            r.principal = Some(Principal::Aws(caller));
         }
     }
     r
@@ -1158,7 +1165,7 @@ impl Concrete<'_> {
             Var::Resource => vec![r.resource.clone()],
             Var::Principal => match &r.principal {
                 // The caller's `aws:PrincipalArn`: a role session's role (principals.md).
-                Some(p @ Principal::Aws(_)) => p.principal_arn().into_iter().collect(),
+                Some(Principal::Aws(_)) => r.principal_arn().into_iter().collect(),
                 Some(p) if !slot.aws_only => p.value().map(str::to_string).into_iter().collect(),
                 _ => Vec::new(),
             },

@@ -132,7 +132,16 @@ pub fn check_contexts(
     opts: &Options,
 ) -> Result<CheckResult, CheckError> {
     let new_limits: Vec<&Policy> = new.limits.iter().map(|(_, p)| p).collect();
-    let existing_limits: Vec<&Policy> = existing.limits.iter().map(|(_, p)| p).collect();
+    // A limit both sides share can stay on the new side only: where the new side
+    // allows, it holds, so the existing side's copy changes nothing. Without limits on
+    // the existing side, slicing applies (`limited`); the same principal's context
+    // before and after a change shares its pin, SCPs and often its boundary.
+    let existing_limits: Vec<&Policy> = existing
+        .limits
+        .iter()
+        .map(|(_, p)| p)
+        .filter(|p| !new_limits.iter().any(|n| n.same_rules(p)))
+        .collect();
     let mut all = vec![&new.policy, &existing.policy];
     all.extend(new_limits.iter().chain(&existing_limits));
     let mut result = run(opts, || {
@@ -181,6 +190,23 @@ pub fn script(
         },
         opts,
     )
+}
+
+/// The self-contained proof script of [`check_contexts`] (`unsat` exactly when it
+/// passes).
+pub fn proof_script_contexts(
+    new: &crate::context::Combined,
+    existing: &crate::context::Combined,
+) -> Result<String, crate::smt::Unsupported> {
+    super::proof_script_of(&NoNewAccess {
+        new: &new.policy,
+        existing: &existing.policy,
+        query: (&new.policy, &existing.policy),
+        limits: (
+            new.limits.iter().map(|(_, p)| p).collect(),
+            existing.limits.iter().map(|(_, p)| p).collect(),
+        ),
+    })
 }
 
 /// The self-contained proof script (`unsat` exactly when the check passes).

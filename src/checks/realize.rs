@@ -423,7 +423,14 @@ fn resource(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) 
 /// (their policy variables with the request's values), in each partition, then an ARN
 /// of the action's service.
 fn resource_candidates(r: &Request, policies: &[&Policy], fresh: &[&str]) -> Vec<String> {
-    let account = fresh.first().copied().unwrap_or("444455556666");
+    // The resource's owner when the request says it (`aws:ResourceAccount`, which a
+    // policy set fixes), so that the ARN and the key agree.
+    let account = r
+        .context
+        .single("aws:ResourceAccount")
+        .filter(|a| is_account_id(a))
+        .or(fresh.first().copied())
+        .unwrap_or("444455556666");
     let mut candidates: Vec<String> = Vec::new();
     for partition in ["aws", "aws-cn", "aws-us-gov"] {
         for p in policies {

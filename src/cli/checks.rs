@@ -7,6 +7,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use clap::ValueEnum;
 use tracing::info;
 
+use super::account::{self, AccountArgs};
 use super::template::{self as tmpl, TemplateArgs};
 use super::{OutputFormat, batch, exit, input};
 use crate::checks::access_not_granted::Access;
@@ -86,6 +87,13 @@ pub struct NoNewAccessArgs {
     /// The reference side as a policy-set document.
     #[arg(long, conflicts_with = "existing_policy_document")]
     pub existing_policy_set: Option<String>,
+    /// The approved snapshot of the account given with --authorization-details (an
+    /// earlier `aws iam get-account-authorization-details`): each principal is compared
+    /// with itself there.
+    #[arg(long, value_name = "FILE", requires = "authorization_details")]
+    pub existing_authorization_details: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub account: AccountArgs,
     #[command(flatten)]
     pub template: TemplateArgs,
     #[command(flatten)]
@@ -112,6 +120,8 @@ pub struct AccessNotGrantedArgs {
     pub resources: Vec<String>,
     #[arg(long)]
     pub policy_type: Option<String>,
+    #[command(flatten)]
+    pub account: AccountArgs,
     #[command(flatten)]
     pub template: TemplateArgs,
     #[command(flatten)]
@@ -362,19 +372,15 @@ fn finish(
     })
 }
 
-/// Reads a policy-set document (`file://path`, a path or inline JSON); references in it
-/// to `file://` paths are read relative to the set's own file.
-pub fn read_policy_set(arg: &str, flag: &str) -> Result<crate::context::PolicySet> {
-    let text = input::read_document(arg, flag)?;
-    let base = arg
-        .strip_prefix("file://")
-        .or((!arg.trim_start().starts_with('{')).then_some(arg))
-        .and_then(|p| {
-            std::path::Path::new(p)
-                .parent()
-                .map(std::path::Path::to_path_buf)
-        });
-    let read = |reference: &str, pointer: &str| -> std::result::Result<String, String> {
+/// Reads the policy references of a set (or organization) document: `file://` paths
+/// relative to `base` (the document's folder), AWS managed policies, built-in
+/// references; the error names `flag` and the entry's JSON pointer.
+pub fn reference_reader(
+    base: Option<std::path::PathBuf>,
+    flag: &str,
+) -> impl Fn(&str, &str) -> std::result::Result<String, String> {
+    let flag = flag.to_string();
+    move |reference: &str, pointer: &str| {
         let resolved = match (reference.strip_prefix("file://"), &base) {
             (Some(path), Some(dir)) if std::path::Path::new(path).is_relative() => {
                 format!("file://{}", dir.join(path).display())
@@ -390,31 +396,67 @@ pub fn read_policy_set(arg: &str, flag: &str) -> Result<crate::context::PolicySe
             ));
         }
         input::read_document(&resolved, &format!("{flag}{pointer}")).map_err(|e| format!("{e:#}"))
-    };
-    crate::context::parse_set(&text, &read).map_err(|e| anyhow!("{flag}: {e}"))
+    }
+}
+
+/// Reads a policy-set document (`file://path`, a path or inline JSON); references in it
+/// to `file://` paths are read relative to the set's own file.
+pub fn read_policy_set(arg: &str, flag: &str) -> Result<crate::context::PolicySet> {
+    Ok(read_policy_set_inline(arg, flag, false)?.0)
+}
+
+/// The same and, when `inline`, the set as a self-contained document (every reference
+/// read and put inline), as a proof bundle records it.
+fn read_policy_set_inline(
+    arg: &str,
+    flag: &str,
+    inline: bool,
+) -> Result<(crate::context::PolicySet, String)> {
+    let text = input::read_document(arg, flag)?;
+    let base = arg
+        .strip_prefix("file://")
+        .or((!arg.trim_start().starts_with('{')).then_some(arg))
+        .and_then(|p| {
+            std::path::Path::new(p)
+                .parent()
+                .map(std::path::Path::to_path_buf)
+        });
+    let read = reference_reader(base, flag);
+    let set = crate::context::parse_set(&text, &read).map_err(|e| anyhow!("{flag}: {e}"))?;
+    if !inline {
+        return Ok((set, String::new()));
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| anyhow!("{flag}: {e}"))?;
+    let inline =
+        crate::context::inline_policies(&value, &read).map_err(|e| anyhow!("{flag}: {e}"))?;
+    Ok((set, inline.to_string()))
 }
 
 /// A side of a context check: a policy-set document, or one document as a context of
-/// one identity policy.
+/// one identity policy; with the side as a self-contained set document when `inline`
+/// (proof bundles).
 fn context_side(
     set: Option<&str>,
     document: Option<&str>,
     body: &Body,
-    field: &str,
-    flag: &str,
-    set_flag: &str,
-) -> Result<crate::context::PolicySet> {
+    (field, flag, set_flag): (&str, &str, &str),
+    inline: bool,
+) -> Result<(crate::context::PolicySet, String)> {
     match set {
-        Some(arg) => read_policy_set(arg, set_flag),
+        Some(arg) => read_policy_set_inline(arg, set_flag, inline),
         None => {
-            let (policy, _) = policy_from(document, body, field, flag, PolicyType::Identity)?;
+            let (policy, text) = policy_from(document, body, field, flag, PolicyType::Identity)?;
             let name = document.unwrap_or(field).trim_start_matches("file://");
             let name = if name.trim_start().starts_with('{') {
                 field
             } else {
                 name
             };
-            Ok(crate::context::PolicySet::single(name, policy))
+            let doc: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| anyhow!("{flag}: {e}"))?;
+            let inline = serde_json::json!({"identityPolicies": [doc]}).to_string();
+            Ok((crate::context::PolicySet::single(name, policy), inline))
         }
     }
 }
@@ -430,16 +472,19 @@ fn context_policies<'a>(tag: &str, c: &'a crate::context::Combined) -> Vec<(Stri
     out
 }
 
-/// Refuses what policy sets do not take yet, with the reason.
-fn sets_allow(common: &CommonArgs, policy_type: Option<&str>) -> Result<()> {
+/// Refuses another input beside --authorization-details.
+fn no_other_input(given: &[(bool, &str)]) -> Result<()> {
+    if let Some((_, flag)) = given.iter().find(|(g, _)| *g) {
+        bail!("give either --authorization-details or {flag}, not both");
+    }
+    Ok(())
+}
+
+/// Refuses a policy type a policy set cannot have, with the reason.
+fn sets_allow(policy_type: Option<&str>) -> Result<()> {
     let policy_type = policy_type
         .map(|t| t.parse::<PolicyType>().map_err(anyhow::Error::msg))
         .transpose()?;
-    if common.emit_proof.is_some() {
-        bail!(
-            "--emit-proof does not take policy sets yet; check each policy document alone to get a bundle"
-        );
-    }
     if policy_type == Some(PolicyType::Resource) {
         bail!(
             "a policy set is a principal's identity-side context: use --policy-type IDENTITY_POLICY (or leave it out)"
@@ -449,37 +494,67 @@ fn sets_allow(common: &CommonArgs, policy_type: Option<&str>) -> Result<()> {
 }
 
 fn no_new_access_contexts(args: &NoNewAccessArgs, body: &Body) -> Result<u8> {
-    sets_allow(&args.common, args.policy_type.as_deref())?;
+    sets_allow(args.policy_type.as_deref())?;
     if args.template.template_path.is_some() {
         bail!("give either --template-path or policy sets, not both");
     }
-    let new = context_side(
+    let start = Instant::now();
+    let inline = args.common.emit_proof.is_some();
+    let (new, new_text) = context_side(
         args.new_policy_set.as_deref(),
         args.new_policy_document.as_deref(),
         body,
-        "newPolicyDocument",
-        "--new-policy-document",
-        "--new-policy-set",
-    )?
-    .combined();
-    let existing = context_side(
+        (
+            "newPolicyDocument",
+            "--new-policy-document",
+            "--new-policy-set",
+        ),
+        inline,
+    )?;
+    let (existing, existing_text) = context_side(
         args.existing_policy_set.as_deref(),
         args.existing_policy_document.as_deref(),
         body,
-        "existingPolicyDocument",
-        "--existing-policy-document",
-        "--existing-policy-set",
-    )?
-    .combined();
+        (
+            "existingPolicyDocument",
+            "--existing-policy-document",
+            "--existing-policy-set",
+        ),
+        inline,
+    )?;
+    let (new, existing) = (new.combined(), existing.combined());
     let opts = options(&args.common);
     let result = checks::no_new_access::check_contexts(&new, &existing, &opts)?;
     let mut explained = context_policies("new", &new);
     explained.extend(context_policies("existing", &existing));
     let named: Vec<(&str, &Policy)> = explained.iter().map(|(n, p)| (n.as_str(), *p)).collect();
-    finish(result, &args.common, &named, None)
+    let recipe = Recipe::no_new_access_sets(new_text, existing_text);
+    finish(result, &args.common, &named, Some((recipe, start)))
 }
 
 pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
+    if args.account.authorization_details.is_some() {
+        let Some(existing) = &args.existing_authorization_details else {
+            bail!(
+                "--authorization-details needs --existing-authorization-details FILE, the approved snapshot each principal is compared with"
+            );
+        };
+        no_other_input(&[
+            (args.new_policy_document.is_some(), "--new-policy-document"),
+            (
+                args.existing_policy_document.is_some(),
+                "--existing-policy-document",
+            ),
+            (args.new_policy_set.is_some(), "--new-policy-set"),
+            (args.existing_policy_set.is_some(), "--existing-policy-set"),
+            (args.template.template_path.is_some(), "--template-path"),
+            (args.common.cli_input_json.is_some(), "--cli-input-json"),
+        ])?;
+        sets_allow(args.policy_type.as_deref())?;
+        let opts = options(&args.common);
+        let check = account::Check::NoNewAccess { existing };
+        return account::run(&args.account, &args.common, &opts, check);
+    }
     if args.new_policy_set.is_some() || args.existing_policy_set.is_some() {
         let body = Body::read(
             args.common.cli_input_json.as_deref(),
@@ -723,6 +798,16 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
     }
     checks::access_not_granted::validate(&access).map_err(|e| anyhow!("--access: {e}"))?;
     let opts = options(&args.common);
+    if args.account.authorization_details.is_some() {
+        no_other_input(&[
+            (args.policy_document.is_some(), "--policy-document"),
+            (args.policy_set.is_some(), "--policy-set"),
+            (args.template.template_path.is_some(), "--template-path"),
+        ])?;
+        sets_allow(args.policy_type.as_deref())?;
+        let check = account::Check::AccessNotGranted { access: &access };
+        return account::run(&args.account, &args.common, &opts, check);
+    }
     if args.template.template_path.is_some() {
         if args.policy_document.is_some() {
             bail!("give either --template-path or --policy-document, not both");
@@ -732,13 +817,17 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
     }
     tmpl::reject_sarif(&args.common)?;
     if let Some(set) = &args.policy_set {
-        sets_allow(&args.common, args.policy_type.as_deref())?;
-        let context = read_policy_set(set, "--policy-set")?.combined();
+        sets_allow(args.policy_type.as_deref())?;
+        let start = Instant::now();
+        let (set, inline) =
+            read_policy_set_inline(set, "--policy-set", args.common.emit_proof.is_some())?;
+        let context = set.combined();
         let result = checks::access_not_granted::check_context(&context, &access, &opts)
             .map_err(|e| anyhow!("--access: {e}"))??;
         let explained = context_policies("analysed", &context);
         let named: Vec<(&str, &Policy)> = explained.iter().map(|(n, p)| (n.as_str(), *p)).collect();
-        return finish(result, &args.common, &named, None);
+        let recipe = Recipe::access_not_granted_set(access.clone(), inline);
+        return finish(result, &args.common, &named, Some((recipe, start)));
     }
     let document_type = policy_type_in(args.policy_type, &body)?;
     let policy_type = document_type.0;

@@ -1,5 +1,6 @@
 //! Command line: clap arguments → library calls → report → exit code.
 
+pub mod account;
 pub mod batch;
 pub mod checks;
 pub mod input;
@@ -13,6 +14,7 @@ use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use tracing::info;
 
+use crate::context;
 use crate::eval::{self, Principal, Request};
 use crate::policy::{self, PolicyType};
 use crate::report;
@@ -289,11 +291,17 @@ fn reference_policies(command: ReferencePoliciesCommand) -> Result<u8> {
     }
 }
 
-/// The request `simulate` evaluates, from its flags.
-fn simulated_request(args: &SimulateArgs) -> Result<Request> {
+/// The request `simulate` evaluates, from its flags and, for `--policy-set`, the set:
+/// its principal is the caller unless `--principal` names one (a session of it, say),
+/// and what the set fixes fills the context where the flags leave it out.
+fn simulated_request(args: &SimulateArgs, set: Option<&context::PolicySet>) -> Result<Request> {
     let principal = args
         .principal
         .as_deref()
+        .or_else(|| {
+            set.and_then(|s| s.principal.as_ref())
+                .map(|(arn, _)| arn.as_str())
+        })
         .map(str::parse::<Principal>)
         .transpose()
         .context("--principal")?;
@@ -308,6 +316,13 @@ fn simulated_request(args: &SimulateArgs) -> Result<Request> {
         input::context_from_json(&mut request.context, &text, "--context-json")?;
     }
     input::context_from_pairs(&mut request.context, &args.context)?;
+    if let Some(set) = set {
+        for (key, value) in set.implied_context(request.principal.as_ref()) {
+            if request.context.get(key).is_none() {
+                request.context.add(key, [value]);
+            }
+        }
+    }
     request.link_principal_keys()?;
     request.check_types().context("--context")?;
     Ok(request)
@@ -326,13 +341,21 @@ fn simulate_context(args: &SimulateArgs, set: &str) -> Result<u8> {
         );
     }
     let set = checks::read_policy_set(set, "--policy-set")?;
-    let request = simulated_request(args)?;
+    let request = simulated_request(args, Some(&set))?;
     let combined = set.combined();
     let mut parts: Vec<(String, &crate::policy::Policy)> = set
         .identity
         .iter()
         .map(|p| (format!("identity policy `{}`", p.name), &p.policy))
         .collect();
+    // A same-account resource policy grants beside the identity policies (a Deny in it
+    // denies): it is a part of its own, whole.
+    if let Some((r, context::AccountRelation::Same)) = &set.resource {
+        parts.push((
+            format!("resource policy `{}` (same account)", r.name),
+            &r.policy,
+        ));
+    }
     parts.extend(combined.limits.iter().map(|(what, p)| (what.clone(), p)));
     let evaluations: Vec<eval::Evaluation> = parts
         .iter()
@@ -407,7 +430,7 @@ fn simulate(args: SimulateArgs) -> Result<u8> {
         "parsed policy"
     );
 
-    let request = simulated_request(&args)?;
+    let request = simulated_request(&args, None)?;
     if policy_type == PolicyType::Resource && request.principal.is_none() {
         anyhow::bail!(
             "--principal is required for a RESOURCE_POLICY (the policy's Principal element is matched against it); e.g. `--principal arn:aws:iam::111122223333:role/app` or `--principal anonymous`"

@@ -11,6 +11,7 @@
 //! way (some SCP at the level allows, none denies). So the checks and the evaluator
 //! read a context as (one policy, the limits), both through [`PolicySet::combined`].
 
+pub mod account;
 mod org;
 
 use thiserror::Error;
@@ -138,6 +139,35 @@ impl PolicySet {
         }
     }
 
+    /// The context values a request of this set carries that a caller given alone does
+    /// not show: for a session of the set's role with a path (`assumed-role/R/S` of
+    /// `role/PATH/R`), `aws:PrincipalArn` with the path; for the set's user, its
+    /// `aws:username`; and `aws:ResourceAccount`, the
+    /// principal's account when the resource is in it (the relation `Same`, or no
+    /// resource policy). A cross-account set leaves the resource's account to the
+    /// request.
+    pub fn implied_context(&self, caller: Option<&eval::Principal>) -> Vec<(&'static str, String)> {
+        let Some((arn, _)) = &self.principal else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if let Some(eval::Principal::Aws(caller)) = caller
+            && eval::is_session_role(caller, arn)
+        {
+            out.push(("aws:PrincipalArn", arn.clone()));
+        }
+        if let Some(name) = user_name(arn)
+            && caller.and_then(eval::Principal::principal_arn).as_deref() == Some(arn.as_str())
+        {
+            out.push(("aws:username", name.to_string()));
+        }
+        let cross = matches!(self.resource, Some((_, AccountRelation::Cross)));
+        if let Some(account) = principal_account(arn).filter(|_| !cross) {
+            out.push(("aws:ResourceAccount", account.to_string()));
+        }
+        out
+    }
+
     /// Whether anything beyond identity policies takes part.
     pub fn has_limits(&self) -> bool {
         self.boundary.is_some()
@@ -149,18 +179,43 @@ impl PolicySet {
     }
 
     /// The context as one granting policy and its limits.
+    ///
+    /// Within one account (encodings/context.md), the resource policy's Allow
+    /// statements grant by the ARN they name: the caller's own user or session ARN
+    /// grants past the identity policies, the boundary and the session policies; the
+    /// role's ARN grants past the identity policies only; the account delegates to the
+    /// identity policies. As formulas, with `Qd`, `Qr` the direct and role grants:
+    /// `¬deny ∧ (Qd ∨ ((I ∨ Qr) ∧ B ∧ S))`, which is `(I ∪ Q') ∧ (B ∪ Qd) ∧ (S ∪ Qd)`
+    /// for `Q'` the resource policy without its account entries: one granting policy
+    /// and limits, as everywhere else.
     pub fn combined(&self) -> Combined {
+        let same = match &self.resource {
+            Some((r, AccountRelation::Same)) => Some((r, SameAccount::of(&r.policy))),
+            _ => None,
+        };
+        let same_granting = same.as_ref().map(|(r, s)| NamedPolicy {
+            name: r.name.clone(),
+            policy: s.granting.clone(),
+        });
+        let direct = same.as_ref().map(|(r, s)| NamedPolicy {
+            name: format!("{} (grants to the caller's own ARN)", r.name),
+            policy: s.direct.clone(),
+        });
         let mut granting: Vec<&NamedPolicy> = self.identity.iter().collect();
-        if let Some((r, AccountRelation::Same)) = &self.resource {
-            // Within one account either side's Allow grants, and a Deny anywhere wins:
-            // exactly one policy of both sides' statements (its statements keep their
-            // Principal element, so they grant only to the callers they name).
-            granting.push(r);
-        }
+        granting.extend(same_granting.as_ref());
         let (policy, origins) = merge(&granting);
+        // A limit that the resource policy's direct grants pass.
+        let passed_by_direct = |own: Vec<&NamedPolicy>| -> Policy {
+            let mut all = own;
+            all.extend(direct.as_ref());
+            merge(&all).0
+        };
         let mut limits = Vec::new();
         if let Some(b) = &self.boundary {
-            limits.push((format!("permissions boundary `{}`", b.name), merge(&[b]).0));
+            limits.push((
+                format!("permissions boundary `{}`", b.name),
+                passed_by_direct(vec![b]),
+            ));
         }
         // SCPs and RCPs do not affect service-linked roles (AWS Organizations user guide).
         let organization = !self
@@ -180,7 +235,20 @@ impl PolicySet {
             let names: Vec<&str> = refs.iter().map(|p| p.name.as_str()).collect();
             limits.push((
                 format!("session policies ({})", names.join(", ")),
-                merge(&refs).0,
+                passed_by_direct(refs),
+            ));
+        }
+        if let Some((r, s)) = &same
+            && s.must_allow
+        {
+            // A KMS key policy or a role trust policy: the identity policies grant only
+            // where it allows too (its account entry delegates to them).
+            limits.push((
+                format!(
+                    "resource policy `{}` (a key or trust policy must allow)",
+                    r.name
+                ),
+                r.policy.clone(),
             ));
         }
         if let Some(l) = self.rcp_limit.as_ref().filter(|_| organization) {
@@ -197,6 +265,121 @@ impl PolicySet {
             policy,
             origins,
             limits,
+        }
+    }
+}
+
+/// A same-account resource policy split by the ARNs its Allow statements name (IAM User
+/// Guide, "Policy evaluation logic", resource-based policies within one account).
+#[derive(Debug, Clone)]
+pub struct SameAccount {
+    /// Its statements as they grant: Allow statements without their account entries (an
+    /// account principal delegates to the account's identity policies, which grant
+    /// alone), Deny statements whole.
+    pub granting: Policy,
+    /// The Allow statements cut to the entries that grant directly: a user's ARN, a role
+    /// session's ARN (a federated user session's too).
+    pub direct: Policy,
+    /// Whether an Allow statement names callers by no ARN (`"*"`, `{"AWS": "*"}`,
+    /// `NotPrincipal`): AWS documents no rule for those beside a boundary or session
+    /// policies.
+    pub unnamed: bool,
+    /// A KMS key policy or a role trust policy (every Action of it is `kms:` or `sts:`):
+    /// AWS requires it to allow the caller itself, so an identity-policy Allow grants
+    /// only where it allows too.
+    pub must_allow: bool,
+}
+
+/// How an entry of a same-account Allow statement grants to an IAM caller.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    /// The caller's own user or session ARN: past every implicit deny.
+    Direct,
+    /// The role's ARN: past the identity policies, not the boundary or session policies.
+    Role,
+    /// The account: delegates to the identity policies.
+    Account,
+    /// `*` and other entries that name no ARN.
+    Unnamed,
+}
+
+fn grant_of(p: &policy::PrincipalPattern) -> Grant {
+    use policy::{PrincipalKind, PrincipalPattern};
+    match p {
+        PrincipalPattern::Account(_) => Grant::Account,
+        PrincipalPattern::Exact(PrincipalKind::Aws, arn) => {
+            let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
+            if resource.starts_with("role/") {
+                Grant::Role
+            } else {
+                Grant::Direct
+            }
+        }
+        // Another kind's entry never names an IAM caller: it grants nothing here either
+        // way.
+        PrincipalPattern::Exact(..) => Grant::Direct,
+        PrincipalPattern::Everyone | PrincipalPattern::AnyOfKind(_) => Grant::Unnamed,
+    }
+}
+
+impl SameAccount {
+    pub fn of(q: &Policy) -> SameAccount {
+        let mut granting = q.clone();
+        let mut direct = q.clone();
+        granting.statements.clear();
+        direct.statements.clear();
+        let mut unnamed = false;
+        for s in &q.statements {
+            let Some(principals) = s
+                .principals
+                .as_ref()
+                .filter(|_| s.effect == policy::Effect::Allow)
+            else {
+                granting.statements.push(s.clone());
+                continue;
+            };
+            if principals.negated {
+                unnamed = true;
+                granting.statements.push(s.clone());
+                continue;
+            }
+            let keep = |wanted: &dyn Fn(Grant) -> bool| {
+                let items: Vec<_> = principals
+                    .items
+                    .iter()
+                    .filter(|p| wanted(grant_of(p)))
+                    .cloned()
+                    .collect();
+                (!items.is_empty()).then(|| {
+                    let mut t = s.clone();
+                    t.principals = Some(policy::ElementSet {
+                        negated: false,
+                        items,
+                    });
+                    t
+                })
+            };
+            unnamed |= principals
+                .items
+                .iter()
+                .any(|p| grant_of(p) == Grant::Unnamed);
+            granting.statements.extend(keep(&|g| g != Grant::Account));
+            direct.statements.extend(keep(&|g| g == Grant::Direct));
+        }
+        let only = |prefix: &str| {
+            q.statements.iter().all(|s| {
+                !s.actions.negated
+                    && s.actions
+                        .items
+                        .iter()
+                        .all(|a| crate::pattern::fold(&a.text).starts_with(prefix))
+            })
+        };
+        SameAccount {
+            granting,
+            direct,
+            unnamed,
+            must_allow: !q.statements.is_empty() && (only("kms:") || only("sts:")),
         }
     }
 }
@@ -242,13 +425,20 @@ fn principal_account(arn: &str) -> Option<&str> {
     ok.then_some(f[4])
 }
 
+/// The name of an IAM user ARN (`arn:P:iam::A:user/PATH/NAME`), `None` for a role.
+fn user_name(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    resource.strip_prefix("user/")?.rsplit('/').next()
+}
+
 /// The policy that holds a set's requests to its principal (a role's ARN also names
-/// its sessions) and, with a resource policy, to the account relation:
-/// `aws:ResourceAccount` is the principal's account, or another one.
+/// its sessions) and to the account relation: `aws:ResourceAccount` is the principal's
+/// account, or another one. Without a resource policy the relation is `Same`: across
+/// accounts both sides must allow, and nothing on the resource's side does.
 fn principal_pin(
     arn: &str,
     account: &str,
-    relation: Option<AccountRelation>,
+    relation: AccountRelation,
 ) -> Result<Policy, PolicyError> {
     let mut statement = serde_json::json!({
         "Effect": "Allow",
@@ -256,16 +446,122 @@ fn principal_pin(
         "Action": "*",
         "Resource": "*"
     });
-    let op = match relation {
-        Some(AccountRelation::Same) => Some("StringEquals"),
-        Some(AccountRelation::Cross) => Some("StringNotEquals"),
-        None => None,
-    };
-    if let Some(op) = op {
-        statement["Condition"] = serde_json::json!({op: {"aws:ResourceAccount": account}});
+    let mut condition = serde_json::json!({"StringEquals": {}, "StringNotEquals": {}, "Null": {}});
+    match relation {
+        AccountRelation::Same => {
+            condition["StringEquals"]["aws:ResourceAccount"] = serde_json::json!(account);
+        }
+        AccountRelation::Cross => {
+            // Another account's resource: AWS sends its account.
+            condition["StringNotEquals"]["aws:ResourceAccount"] = serde_json::json!(account);
+            condition["Null"]["aws:ResourceAccount"] = serde_json::json!("false");
+        }
     }
+    // `aws:username` is the user's name for an IAM user and absent for a role (IAM User
+    // Guide, "AWS global condition context keys").
+    match user_name(arn) {
+        Some(name) => condition["StringEquals"]["aws:username"] = serde_json::json!(name),
+        None => condition["Null"]["aws:username"] = serde_json::json!("true"),
+    }
+    if let Some(c) = condition.as_object_mut() {
+        c.retain(|_, v| v.as_object().is_none_or(|m| !m.is_empty()));
+    }
+    statement["Condition"] = condition;
     let doc = serde_json::json!({"Version": "2012-10-17", "Statement": [statement]});
     policy::parse(&doc.to_string(), PolicyType::Resource)
+}
+
+/// A set (or organization) document with every policy reference replaced by the
+/// document it names (`read` gives its text), so that the result stands alone: what a
+/// proof bundle records. The places are a set's (`identityPolicies/N`,
+/// `permissionsBoundary`, `serviceControlPolicies/L/N`, `sessionPolicies/N`,
+/// `resourceControlPolicies/N`, `resourcePolicy`); anything else stays as it is, for
+/// `parse_set` to judge.
+pub fn inline_policies(
+    v: &serde_json::Value,
+    read: &dyn Fn(&str, &str) -> Result<String, String>,
+) -> Result<serde_json::Value, SetError> {
+    use serde_json::Value;
+    let one = |p: &mut Value, pointer: &str| -> Result<(), SetError> {
+        if let Value::String(r) = p {
+            let text = read(r, pointer).map_err(|message| SetError::Shape {
+                pointer: pointer.into(),
+                message,
+            })?;
+            *p = serde_json::from_str(&text).map_err(|e| SetError::Shape {
+                pointer: pointer.into(),
+                message: format!(
+                    "`{r}` is not a JSON policy document (line {}, column {}): {e}",
+                    e.line(),
+                    e.column()
+                ),
+            })?;
+        }
+        Ok(())
+    };
+    let mut out = v.clone();
+    let Some(obj) = out.as_object_mut() else {
+        return Ok(out);
+    };
+    for (key, depth) in [
+        ("identityPolicies", 1),
+        ("permissionsBoundary", 0),
+        ("serviceControlPolicies", 2),
+        ("sessionPolicies", 1),
+        ("resourceControlPolicies", 1),
+        ("resourcePolicy", 0),
+    ] {
+        let Some(field) = obj.get_mut(key) else {
+            continue;
+        };
+        match (depth, field) {
+            (0, p) => one(p, &format!("/{key}"))?,
+            (1, Value::Array(items)) => {
+                for (i, p) in items.iter_mut().enumerate() {
+                    one(p, &format!("/{key}/{i}"))?;
+                }
+            }
+            (_, Value::Array(levels)) => {
+                for (l, level) in levels.iter_mut().enumerate() {
+                    if let Value::Array(items) = level {
+                        for (i, p) in items.iter_mut().enumerate() {
+                            one(p, &format!("/{key}/{l}/{i}"))?;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a self-contained policy-set document as a proof bundle records it: every policy
+/// inline (a reference is an error), and an empty `identityPolicies` list stands for a
+/// principal without identity policies, which is allowed nothing.
+pub fn parse_bundle_set(text: &str) -> Result<PolicySet, SetError> {
+    let refuse = |r: &str, _: &str| {
+        Err(format!(
+            "`{r}` is a reference; a bundle's policy set holds its policies inline"
+        ))
+    };
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| SetError::Shape {
+        pointer: "/".into(),
+        message: format!("not JSON: {e}"),
+    })?;
+    let empty = v
+        .get("identityPolicies")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(Vec::is_empty);
+    if !empty {
+        return parse_set(text, &refuse);
+    }
+    let mut with_one = v.clone();
+    with_one["identityPolicies"] = serde_json::json!([{"Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}]);
+    let mut set = parse_set(&with_one.to_string(), &refuse)?;
+    set.identity.clear();
+    Ok(set)
 }
 
 /// Reads a policy-set document: `{"identityPolicies": [P, ...], "permissionsBoundary": P,
@@ -479,10 +775,11 @@ pub fn parse_set(
                     ),
                 ));
             };
-            let pin = principal_pin(arn, account, relation).map_err(|source| SetError::Policy {
-                pointer: "/principal".into(),
-                source,
-            })?;
+            let pin = principal_pin(arn, account, relation.unwrap_or(AccountRelation::Same))
+                .map_err(|source| SetError::Policy {
+                    pointer: "/principal".into(),
+                    source,
+                })?;
             Some((arn.clone(), pin))
         }
         Some(other) => {
@@ -492,10 +789,13 @@ pub fn parse_set(
             ));
         }
     };
-    if relation == Some(AccountRelation::Same) && (boundary.is_some() || !session.is_empty()) {
+    if let Some((r, AccountRelation::Same)) = &resource
+        && (boundary.is_some() || !session.is_empty())
+        && SameAccount::of(&r.policy).unnamed
+    {
         return Err(shape(
-            "/resourceAccount",
-            "within one account, whether a permissions boundary or session policy limits a resource policy's grant depends on the ARN the grant names (IAM User Guide, \"Policy evaluation logic\"), which hornbeam does not model; check the resource policy in a set without them".into(),
+            "/resourcePolicy",
+            "within one account a resource policy's Allow limits by the ARN it names (IAM User Guide, \"Policy evaluation logic\"), and AWS documents no rule for `\"*\"`, `{\"AWS\": \"*\"}` or `NotPrincipal` beside a permissions boundary or session policies; name the user, role or role session ARN, or check the resource policy in a set without them".into(),
         ));
     }
     Ok(PolicySet {

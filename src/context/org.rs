@@ -61,12 +61,19 @@ fn restrict(pattern: &str, prefix: &str) -> Vec<String> {
     rests.into_iter().map(|r| format!("{prefix}{r}")).collect()
 }
 
-/// `actions` (an `Action` element's patterns) cut to the services RCPs apply to.
+/// `actions` (an `Action` element's patterns) cut to the services RCPs apply to. An
+/// action name has one colon, so a cut whose rest after `svc:` holds a literal `:`
+/// (`*:Delete*` cut to `s3:` gives `s3:*:Delete*` besides `s3:Delete*`) matches no
+/// action and is left out.
 fn supported_actions(actions: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for a in actions {
         for s in services() {
-            for r in restrict(a, &format!("{s}:")) {
+            let prefix = format!("{s}:");
+            for r in restrict(a, &prefix) {
+                if r[prefix.len()..].contains(':') {
+                    continue;
+                }
                 if !out.contains(&r) {
                     out.push(r);
                 }
@@ -179,6 +186,20 @@ mod tests {
             &l,
             &req("arn:aws:iam::111122223333:role/Admin", "s3:GetObject")
         ));
+        // A wildcard service (issue 25): every cut is an action pattern the policy
+        // parser reads, and the Deny still takes `s3:DeleteBucket`.
+        let rcp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*:Delete*","Resource":"*"}]}"#;
+        let l = limit(&[rcp]).expect("the cut of `*:Delete*` parses");
+        assert!(!eval::allows(&l, &req(app, "s3:DeleteBucket")));
+        assert!(eval::allows(&l, &req(app, "s3:GetObject")));
+        assert!(eval::allows(&l, &req(app, "ec2:DeleteVolume")));
+        assert_eq!(
+            supported_actions(&["*:GetObject".into()])
+                .iter()
+                .filter(|a| a.starts_with("s3:"))
+                .collect::<Vec<_>>(),
+            vec!["s3:GetObject"]
+        );
         assert!(service_linked(
             "arn:aws:iam::111122223333:role/aws-service-role/ops.amazonaws.com/R"
         ));

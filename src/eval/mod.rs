@@ -267,6 +267,8 @@ impl Request {
             match self.context.get(key) {
                 None => self.context.add(key, [value]),
                 Some([given]) if *given == value => {}
+                // A session of a role with a path: the session ARN does not show it.
+                Some([given]) if key == "aws:PrincipalArn" && is_session_role(arn, given) => {}
                 Some(given) => {
                     return Err(RequestError::Conflict {
                         key: key.to_string(),
@@ -278,6 +280,42 @@ impl Request {
         }
         Ok(())
     }
+}
+
+impl Request {
+    /// The caller's `aws:PrincipalArn`: the context's value (a role with a path, for a
+    /// session of one, is given there: `link_principal_keys`), else the one the
+    /// principal implies.
+    pub fn principal_arn(&self) -> Option<String> {
+        let implied = self.principal.as_ref()?.principal_arn()?;
+        match (&self.principal, self.context.single("aws:PrincipalArn")) {
+            (Some(Principal::Aws(arn)), Some(given)) if is_session_role(arn, given) => {
+                Some(given.to_string())
+            }
+            _ => Some(implied),
+        }
+    }
+}
+
+/// Whether `role` (`arn:P:iam::A:role/PATH/R`) is the role of the session `session`
+/// (`arn:P:sts::A:assumed-role/R/S`) with a path: the session's ARN names the role
+/// without its path (IAM User Guide, "IAM identifiers": role session ARNs).
+pub fn is_session_role(session: &str, role: &str) -> bool {
+    let Some((bare, _)) = role_session(session) else {
+        return false;
+    };
+    let Some((base, name)) = bare.rsplit_once('/') else {
+        return false;
+    };
+    // `arn:P:iam::A:role` + `/PATH/` + `R`, PATH one or more segments.
+    role.strip_prefix(base)
+        .and_then(|rest| rest.strip_suffix(name))
+        .is_some_and(|path| {
+            path.len() > 2
+                && path.starts_with('/')
+                && path.ends_with('/')
+                && !path[1..path.len() - 1].split('/').any(str::is_empty)
+        })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -365,7 +403,13 @@ pub fn statement_outcome(s: &Statement, r: &Request) -> Outcome {
         // A request that names no caller (library use; the CLI requires one) is an
         // unknown caller: only `*` names it.
         let hit = match &r.principal {
-            Some(p) => principals.items.iter().any(|pp| principal_matches(pp, p)),
+            Some(p) => {
+                let arn = r.principal_arn();
+                principals
+                    .items
+                    .iter()
+                    .any(|pp| principal_matches(pp, p, arn.as_deref()))
+            }
             None => principals.items.contains(&PrincipalPattern::Everyone),
         };
         if hit == principals.negated {
@@ -402,8 +446,13 @@ pub fn statement_outcome(s: &Statement, r: &Request) -> Outcome {
     Outcome::Applies
 }
 
-/// Whether a policy principal names the request's caller.
-pub fn principal_matches(p: &PrincipalPattern, caller: &Principal) -> bool {
+/// Whether a policy principal names the request's caller, whose `aws:PrincipalArn` is
+/// `principal_arn` (`Request::principal_arn`).
+pub fn principal_matches(
+    p: &PrincipalPattern,
+    caller: &Principal,
+    principal_arn: Option<&str>,
+) -> bool {
     match p {
         PrincipalPattern::Everyone => true,
         PrincipalPattern::AnyOfKind(k) => caller.kind() == Some(*k),
@@ -411,7 +460,7 @@ pub fn principal_matches(p: &PrincipalPattern, caller: &Principal) -> bool {
         // A role's ARN names each of its sessions; a session ARN names that session.
         PrincipalPattern::Exact(PrincipalKind::Aws, v) => {
             caller.kind() == Some(PrincipalKind::Aws)
-                && (caller.value() == Some(v) || caller.principal_arn().as_deref() == Some(v))
+                && (caller.value() == Some(v) || principal_arn == Some(v))
         }
         PrincipalPattern::Exact(k, v) => caller.kind() == Some(*k) && caller.value() == Some(v),
     }

@@ -169,6 +169,38 @@ pub struct Statement {
     pub pointer: String,
 }
 
+impl Policy {
+    /// Whether two policies state the same rules: statement by statement, the same
+    /// effect, element texts, principals and conditions, read the same way (type and
+    /// policy variables). Positions, Sids and pointers may differ. Equal rules allow
+    /// the same requests.
+    pub fn same_rules(&self, other: &Policy) -> bool {
+        fn texts<T>(e: &ElementSet<T>, text: impl Fn(&T) -> &str) -> (bool, Vec<&str>) {
+            (e.negated, e.items.iter().map(text).collect())
+        }
+        let statement = |a: &Statement, b: &Statement| {
+            a.effect == b.effect
+                && texts(&a.actions, |x| &x.text) == texts(&b.actions, |x| &x.text)
+                && a.resources.as_ref().map(|r| texts(r, |x| &x.text))
+                    == b.resources.as_ref().map(|r| texts(r, |x| &x.text))
+                && a.principals.as_ref().map(|p| (p.negated, &p.items))
+                    == b.principals.as_ref().map(|p| (p.negated, &p.items))
+                && a.conditions.len() == b.conditions.len()
+                && a.conditions.iter().zip(&b.conditions).all(|(x, y)| {
+                    x.operator == y.operator && x.key == y.key && x.values == y.values
+                })
+        };
+        self.policy_type == other.policy_type
+            && self.variables == other.variables
+            && self.statements.len() == other.statements.len()
+            && self
+                .statements
+                .iter()
+                .zip(&other.statements)
+                .all(|(a, b)| statement(a, b))
+    }
+}
+
 impl Statement {
     /// How AWS names a statement in reasons: by Sid when it has one, else by index.
     pub fn label(&self) -> String {

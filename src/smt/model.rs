@@ -286,6 +286,37 @@ pub fn arn_atom(pattern: &str) -> Atom {
     }
 }
 
+/// The ARNs `arn:P:iam::A:role/PATH/R` of the role `arn:P:iam::A:role/R` with a path:
+/// the literal up to `role/`, a non-empty run, then `/R` (a role name holds no `/`). An
+/// `ArnLike` atom, which both encodings compare field by field; a name the ARN
+/// syntax would read otherwise (IAM allows none such) gets the same set as a whole-string
+/// pattern.
+fn role_with_path_atom(role: &str) -> Atom {
+    let (base, name) = role.rsplit_once('/').unwrap_or((role, ""));
+    let plain = |t: &str| {
+        t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-:/".contains(c))
+    };
+    if plain(base) && plain(name) {
+        return arn_atom(&format!("{base}/?*/{name}"));
+    }
+    let lit = |t: &str| {
+        t.chars()
+            .map(|c| Part::Tok(Tok::Lit(c)))
+            .collect::<Vec<_>>()
+    };
+    let mut parts = lit(base);
+    parts.push(Part::Tok(Tok::Lit('/')));
+    parts.push(Part::Tok(Tok::Any));
+    parts.push(Part::Tok(Tok::Star));
+    parts.extend(lit(&format!("/{name}")));
+    Atom {
+        op: BaseOp::StringLike,
+        value: CondValue::Pattern(Arc::new(Template::of_parts(parts, false))),
+        account: false,
+    }
+}
+
 /// The ARNs of role sessions, which are never an `aws:PrincipalArn`.
 pub fn session_arn_atom() -> Atom {
     arn_atom("arn:*:sts::*:assumed-role/*")
@@ -343,10 +374,11 @@ pub fn principal_matches<K: Sink>(sink: &mut K, p: &PrincipalPattern) -> F {
         PrincipalPattern::Exact(PrincipalKind::Aws, v)
             if let Some((role, session)) = eval::role_session(v) =>
         {
-            // The session's role, and the session's name (eval::principal_matches).
+            // The session's role, and the session's name (eval::principal_matches). The
+            // session ARN drops the role's path: `role/R` or `role/PATH/R`.
             let kind = sink.kind_is(Some(PrincipalKind::Aws));
             let role = Pred {
-                atoms: vec![literal_atom(&role, false)],
+                atoms: vec![literal_atom(&role, false), role_with_path_atom(&role)],
                 negated: false,
             };
             let name = Pred {

@@ -13,9 +13,12 @@
 //! Options (after `--`): `--encoding finite|strings|both` (default both),
 //! `--timeout-ms N` (strings encoding, default 60000), `--skip-corpus`,
 //! `--skip-large`, `--skip-batch`, `--skip-managed`, `--managed-only` (AWS's managed
-//! policies, managed.rs), `--write-cases DIR` (write the generated cases as
+//! policies, managed.rs), `--account-only` (whole contexts and a 5,000-principal
+//! account, account.rs), `--write-cases DIR` (write the generated cases as
 //! `--cli-input-json` files and stop).
 
+#[path = "account.rs"]
+mod account;
 #[path = "managed.rs"]
 mod managed;
 
@@ -405,6 +408,10 @@ fn main() {
     );
     if has("--managed-only") {
         managed::bench(&bin, &dir);
+        return;
+    }
+    if has("--account-only") {
+        account::bench(&bin, &dir);
         return;
     }
     if let Some(out) = flag("--write-cases") {

@@ -1,0 +1,302 @@
+//! `--authorization-details`: every user and role of an account, each with its whole
+//! context, from `aws iam get-account-authorization-details` output (src/context/account.rs);
+//! one finding per principal that fails, in parallel, with a tally line and a proof
+//! bundle per principal on request.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use serde_json::json;
+use tracing::info;
+
+use super::checks::CommonArgs;
+use super::{OutputFormat, batch, exit, input};
+use crate::checks::access_not_granted::Access;
+use crate::checks::{self, CheckResult, Options, Verdict};
+use crate::context::PolicySet;
+use crate::context::account::{self, Account, Member, Organization};
+use crate::proof::{self, Recipe};
+use crate::report::findings::{self, Code, Finding};
+
+/// `get-account-authorization-details` of a large account runs to tens of megabytes.
+const MAX_DETAILS_BYTES: usize = 512 << 20;
+
+#[derive(clap::Args, Debug)]
+pub struct AccountArgs {
+    /// A whole account: the output of `aws iam get-account-authorization-details`
+    /// (documents as JSON or URL-encoded). Every user and role is checked with its whole
+    /// context: inline, attached and group policies within its permissions boundary.
+    #[arg(long, value_name = "FILE")]
+    pub authorization_details: Option<PathBuf>,
+    /// The organization policies in force for that account, applied to every principal
+    /// but service-linked roles: `{"serviceControlPolicies": [[P, ...], ...],
+    /// "resourceControlPolicies": [P, ...]}`, each `P` a document or a reference
+    /// (`file://` relative to this file, `aws-managed:NAME`).
+    #[arg(long, value_name = "FILE", requires = "authorization_details")]
+    pub organization: Option<PathBuf>,
+}
+
+/// Which check runs on each principal.
+pub enum Check<'a> {
+    AccessNotGranted {
+        access: &'a [Access],
+    },
+    /// Against the same principal (by ARN) in an approved snapshot; a principal the
+    /// snapshot does not hold had no access.
+    NoNewAccess {
+        existing: &'a Path,
+    },
+}
+
+/// One principal's outcome.
+struct Outcome {
+    result: CheckResult,
+    /// The proof recipe, with --emit-proof.
+    recipe: Option<Recipe>,
+    ms: f64,
+    /// The names of its identity policies and boundary, for the finding.
+    identity: Vec<String>,
+    boundary: Option<String>,
+}
+
+fn read_account(path: &Path, flag: &str, org: &Organization) -> Result<Account> {
+    let shown = path.display();
+    let text = input::read_file_limited(path, flag, MAX_DETAILS_BYTES)?;
+    account::parse_details(&text, org).map_err(|e| anyhow!("{flag} `{shown}`: {e}"))
+}
+
+fn read_organization(path: &Path) -> Result<Organization> {
+    let flag = "--organization";
+    let text = input::read_file_limited(path, flag, 64 << 20)?;
+    let read = super::checks::reference_reader(path.parent().map(Path::to_path_buf), flag);
+    Organization::parse(&text, &read).map_err(|e| anyhow!("{flag} `{}`: {e}", path.display()))
+}
+
+/// The line of every `"Arn": "..."` member of the file, by value (the first wins), in
+/// one pass: where a principal's entry is.
+fn arn_lines(text: &str) -> HashMap<&str, usize> {
+    let mut out = HashMap::new();
+    let (mut line, mut counted) = (1, 0);
+    let mut from = 0;
+    while let Some(i) = text[from..].find("\"Arn\"") {
+        let at = from + i;
+        from = at + 5;
+        let rest = text[from..].trim_start();
+        let Some(rest) = rest.strip_prefix(':') else {
+            continue;
+        };
+        let Some(value) = rest.trim_start().strip_prefix('"') else {
+            continue;
+        };
+        let Some(end) = value.find('"') else { continue };
+        line += text[counted..at].bytes().filter(|&b| b == b'\n').count();
+        counted = at;
+        out.entry(&value[..end]).or_insert(line);
+    }
+    out
+}
+
+/// Checks every principal of the file; exit 0 when no finding blocks, 1 when one does.
+pub fn run(args: &AccountArgs, common: &CommonArgs, opts: &Options, check: Check) -> Result<u8> {
+    let Some(path) = &args.authorization_details else {
+        bail!("--authorization-details is required here");
+    };
+    let flag = "--authorization-details";
+    let shown = path.display().to_string();
+    let start = Instant::now();
+    let org = match &args.organization {
+        Some(p) => read_organization(p)?,
+        None => Organization::default(),
+    };
+    let text = input::read_file_limited(path, flag, MAX_DETAILS_BYTES)?;
+    let account =
+        account::parse_details(&text, &org).map_err(|e| anyhow!("{flag} `{shown}`: {e}"))?;
+    let existing = match &check {
+        Check::NoNewAccess { existing } => {
+            let a = read_account(existing, "--existing-authorization-details", &org)?;
+            Some(a)
+        }
+        Check::AccessNotGranted { .. } => None,
+    };
+    let snapshot: HashMap<&str, &Member> = existing
+        .iter()
+        .flat_map(|a| &a.members)
+        .map(|m| (m.arn.as_str(), m))
+        .collect();
+    info!(
+        elapsed_us = start.elapsed().as_micros() as u64,
+        principals = account.members.len(),
+        "read authorization details"
+    );
+    let members = &account.members;
+    let proofs = common.emit_proof.is_some();
+    let one = |m: &Member| -> Result<Outcome> {
+        let t0 = Instant::now();
+        let set = account.set(m);
+        let context = set.combined();
+        let (result, recipe) = match &check {
+            Check::AccessNotGranted { access } => (
+                checks::access_not_granted::check_context(&context, access, opts)
+                    .map_err(|e| anyhow!("--access: {e}"))??,
+                proofs.then(|| {
+                    Recipe::access_not_granted_set(access.to_vec(), account.document(m).to_string())
+                }),
+            ),
+            Check::NoNewAccess { .. } => {
+                let before = existing
+                    .as_ref()
+                    .zip(snapshot.get(m.arn.as_str()))
+                    .map(|(a, o)| (a.set(o), a.document(o)));
+                let (old, old_document) = before.unwrap_or_else(|| {
+                    (
+                        PolicySet {
+                            principal: set.principal.clone(),
+                            ..PolicySet::default()
+                        },
+                        json!({"principal": m.arn, "identityPolicies": []}),
+                    )
+                });
+                (
+                    checks::no_new_access::check_contexts(&context, &old.combined(), opts)?,
+                    proofs.then(|| {
+                        Recipe::no_new_access_sets(
+                            account.document(m).to_string(),
+                            old_document.to_string(),
+                        )
+                    }),
+                )
+            }
+        };
+        Ok(Outcome {
+            result,
+            recipe,
+            ms: t0.elapsed().as_secs_f64() * 1000.0,
+            identity: set.identity.iter().map(|p| p.name.clone()).collect(),
+            boundary: set.boundary.as_ref().map(|b| b.name.clone()),
+        })
+    };
+    let jobs = common
+        .jobs
+        .map(|n| n as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, members.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut outcomes: Vec<Option<Result<Outcome>>> = (0..members.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(m) = members.get(i) else { break };
+                        done.push((i, one(m)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for w in workers {
+            for (i, r) in w.join().unwrap_or_default() {
+                outcomes[i] = Some(r);
+            }
+        }
+    });
+    let lines = arn_lines(&text);
+    let mut found = Vec::new();
+    let (mut failed, mut inconclusive) = (0usize, 0usize);
+    for (i, (m, outcome)) in members.iter().zip(outcomes).enumerate() {
+        let Some(outcome) = outcome else {
+            bail!("internal error: the check of `{}` did not finish", m.arn);
+        };
+        let o = outcome?;
+        let mut details = crate::report::check_value(&o.result);
+        details["principalArn"] = json!(m.arn);
+        details["pointer"] = json!(m.pointer);
+        details["identityPolicies"] = json!(o.identity);
+        if let Some(b) = &o.boundary {
+            details["permissionsBoundary"] = json!(b);
+        }
+        if let (Some(dir), Some(recipe)) = (&common.emit_proof, &o.recipe) {
+            let sub = dir.join(batch::bundle_name(i, &m.arn.replace(':', "_")));
+            proof::write_bundle(&sub, recipe, &o.result, o.ms).context("--emit-proof")?;
+            details["proof"] = json!(sub.display().to_string());
+        }
+        let code = match (o.result.result, &o.result.inconclusive, &check) {
+            (Verdict::Pass, _, _) => continue,
+            (Verdict::Fail, Some(_), _) => {
+                inconclusive += 1;
+                Code::Inconclusive
+            }
+            (Verdict::Fail, None, Check::AccessNotGranted { .. }) => {
+                failed += 1;
+                Code::AccessGranted
+            }
+            (Verdict::Fail, None, Check::NoNewAccess { .. }) => {
+                failed += 1;
+                Code::NewAccess
+            }
+        };
+        let message = match &o.result.inconclusive {
+            Some(why) => format!("The check could not decide: {why}"),
+            None => {
+                let reasons: Vec<&str> = o
+                    .result
+                    .reasons
+                    .iter()
+                    .map(|r| r.description.as_str())
+                    .collect();
+                format!("{} {}", o.result.message, reasons.join(" "))
+                    .trim_end()
+                    .to_string()
+            }
+        };
+        found.push(Finding {
+            code,
+            message,
+            resource_name: m.name.clone(),
+            resource_type: m.kind.resource_type().into(),
+            policy_name: super::template::PRINCIPAL_POLICY_NAME.into(),
+            line: lines.get(m.arn.as_str()).copied().unwrap_or(1),
+            details,
+            blocking: code.blocks(),
+        });
+    }
+    let users = members
+        .iter()
+        .filter(|m| m.kind == account::MemberKind::User)
+        .count();
+    let what = match check {
+        Check::AccessNotGranted { .. } => "granted a listed action",
+        Check::NoNewAccess { .. } => "with new access",
+    };
+    let mut summary = format!(
+        "{} principals in {shown} ({users} users, {} roles; {} groups, {} managed policies): {} checked, {failed} {what}, {inconclusive} inconclusive",
+        members.len(),
+        members.len() - users,
+        account.groups,
+        account.policies,
+        members.len(),
+    );
+    if org.is_empty() {
+        summary.push_str("; no organization policies given (--organization)");
+    }
+    summary.push_str(
+        "; resource policies, session policies and service-specific grants are not in the file",
+    );
+    let out = match common.output {
+        OutputFormat::Json => findings::to_json(&found),
+        OutputFormat::Sarif => findings::to_sarif(&found, &shown),
+        OutputFormat::Text => findings::to_text(&found, &shown, &summary),
+    };
+    super::print(&out);
+    info!(elapsed_us = start.elapsed().as_micros() as u64, "{summary}");
+    Ok(if found.iter().any(|f| f.blocking) {
+        exit::NEGATIVE
+    } else {
+        exit::OK
+    })
+}
