@@ -19,16 +19,12 @@ use crate::smt::backend::{self, Solver};
 
 #[derive(Debug, Error)]
 pub enum ProofError {
-    #[error("cannot write `{path}`: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("cannot read `{path}`: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    // The I/O error is part of the message, not a source: the CLI prints a chain of
+    // sources, which said "No such file or directory" twice.
+    #[error("cannot write `{path}`: {error}")]
+    Write { path: String, error: std::io::Error },
+    #[error("cannot read `{path}`: {error}")]
+    Read { path: String, error: std::io::Error },
     #[error("`{path}` is not a proof bundle report: {why}")]
     BadReport { path: String, why: String },
     #[error("the inputs of the bundle cannot be analysed: {0}")]
@@ -270,7 +266,7 @@ const DIVERGENCES: &[&str] = &[
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ProofError> {
     std::fs::write(path, bytes).map_err(|source| ProofError::Write {
         path: path.display().to_string(),
-        source,
+        error: source,
     })
 }
 
@@ -284,7 +280,7 @@ pub fn write_bundle(
     let policies = dir.join("policies");
     std::fs::create_dir_all(&policies).map_err(|source| ProofError::Write {
         path: policies.display().to_string(),
-        source,
+        error: source,
     })?;
     let mut inputs = Vec::new();
     for (name, text) in &recipe.inputs {
@@ -412,7 +408,7 @@ pub enum Finding {
 fn read(path: &Path) -> Result<String, ProofError> {
     std::fs::read_to_string(path).map_err(|source| ProofError::Read {
         path: path.display().to_string(),
-        source,
+        error: source,
     })
 }
 

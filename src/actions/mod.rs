@@ -103,6 +103,72 @@ pub fn lookup(action: &str) -> Option<KnownAction> {
         })
 }
 
+/// Why an action of an access list names no known action, with the closest known
+/// names; `None` when it names one. A name without wildcards must be a known action
+/// (compared ignoring case, as AWS does); a pattern must match at least one. A typo
+/// would otherwise make the check answer for an action no request has: always PASS.
+pub fn unknown(action: &str) -> Option<String> {
+    if action == "*" {
+        return None;
+    }
+    let known = if action.contains(['*', '?']) {
+        let glob = crate::pattern::Glob::action(action);
+        all()
+            .iter()
+            .any(|a| glob.matches(&crate::pattern::fold(&a.to_string())))
+    } else {
+        lookup(action).is_some()
+    };
+    if known {
+        return None;
+    }
+    let folded = action.to_ascii_lowercase();
+    let (service, name) = folded.split_once(':').unwrap_or((folded.as_str(), ""));
+    let distance = |a: &str, b: &str| strsim::damerau_levenshtein(a, b);
+    let in_service: Vec<&KnownAction> = all().iter().filter(|a| a.service == service).collect();
+    let mut near: Vec<(usize, String)> = if in_service.is_empty() {
+        // An unknown service: the closest services, with the action's name.
+        let mut services: Vec<&str> = all().iter().map(|a| a.service).collect();
+        services.dedup();
+        services
+            .into_iter()
+            .map(|s| (distance(service, s), s.to_string()))
+            .filter(|(d, _)| *d <= 2)
+            .filter_map(|(d, s)| Some((d, lookup(&format!("{s}:{name}"))?.to_string())))
+            .collect()
+    } else {
+        let bound = (name.len() / 3).max(2);
+        in_service
+            .iter()
+            .map(|a| (distance(name, &a.name.to_ascii_lowercase()), a.to_string()))
+            .filter(|(d, _)| *d <= bound)
+            .collect()
+    };
+    near.sort();
+    near.truncate(3);
+    let hint = match near.as_slice() {
+        [] => String::new(),
+        [(_, one)] => format!(" (did you mean `{one}`?)"),
+        more => format!(
+            " (did you mean {}?)",
+            more.iter()
+                .map(|(_, a)| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let what = if action.contains(['*', '?']) {
+        "matches no known IAM action"
+    } else {
+        "is not a known IAM action"
+    };
+    Some(format!(
+        "`{action}` {what}{hint}; the list is {} ({} actions); an action newer than the list needs --allow-unknown-actions",
+        source(),
+        all().len()
+    ))
+}
+
 /// The data lines by service prefix (services are in order in the file).
 fn service_index() -> &'static [(&'static str, &'static str)] {
     static INDEX: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();

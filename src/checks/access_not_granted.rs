@@ -255,6 +255,25 @@ impl Spec for AccessNotGranted<'_> {
 }
 
 /// Validates an access list on its own (the errors `check` would give for it).
+/// Refuses an access list naming an action that is not a known IAM action (or a
+/// pattern matching none): a misspelt action is granted by no policy, so the check
+/// would pass whatever the policy (`actions::unknown`).
+pub fn validate_known(access: &[Access]) -> Result<(), AccessError> {
+    for (i, a) in access.iter().enumerate() {
+        for action in &a.actions {
+            if let Some(why) = crate::actions::unknown(action) {
+                let at = if access.len() > 1 {
+                    format!("access entry {}: ", i + 1)
+                } else {
+                    String::new()
+                };
+                return Err(AccessError(format!("{at}{why}")));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn validate(access: &[Access]) -> Result<(), AccessError> {
     let empty = Policy {
         version: None,

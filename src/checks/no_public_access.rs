@@ -477,9 +477,10 @@ impl std::fmt::Display for ResourceTypeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "unknown resource type `{}`; use one of the {} types of the AWS API, e.g. `AWS::S3::Bucket` (`hornbeam check-no-public-access --help` lists them)",
+            "unknown resource type `{}`; use one of the {} types of the AWS API: {}",
             self.0,
-            RESOURCE_TYPES.len()
+            RESOURCE_TYPES.len(),
+            RESOURCE_TYPES.join(", ")
         )
     }
 }

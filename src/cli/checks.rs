@@ -102,6 +102,8 @@ pub struct NoNewAccessArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct AccessNotGrantedArgs {
+    /// The policy: `file://path`, a path, a directory or glob of files (batch mode), `-`
+    /// for stdin, inline JSON, `aws-managed:NAME` or `builtin:NAME`.
     #[arg(long)]
     pub policy_document: Option<String>,
     /// The analysed principal's authorization context: a policy-set document (README).
@@ -118,6 +120,12 @@ pub struct AccessNotGrantedArgs {
     /// Listed resource ARNs, comma-separated (one access entry, with --actions if given).
     #[arg(long, value_delimiter = ',')]
     pub resources: Vec<String>,
+    /// Accept listed actions that are not in hornbeam's list of known IAM actions
+    /// (actions newer than the list); without it such an action is an error, since no
+    /// policy grants a misspelt action and the check would pass.
+    #[arg(long)]
+    pub allow_unknown_actions: bool,
+    /// IDENTITY_POLICY or RESOURCE_POLICY (also `identity` / `resource`).
     #[arg(long)]
     pub policy_type: Option<String>,
     #[command(flatten)]
@@ -130,15 +138,27 @@ pub struct AccessNotGrantedArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct NoPublicAccessArgs {
+    /// The resource policy: `file://path`, a path, a directory or glob of files (batch
+    /// mode), `-` for stdin or inline JSON.
     #[arg(long)]
     pub policy_document: Option<String>,
-    /// One of the 26 resource types of the AWS API, e.g. AWS::S3::Bucket.
-    #[arg(long)]
+    /// The resource type the policy is attached to, one of the 26 of the AWS API.
+    #[arg(long, long_help = resource_types_help())]
     pub resource_type: Option<String>,
     #[command(flatten)]
     pub template: TemplateArgs,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `--resource-type`'s long help: the types, one per line.
+fn resource_types_help() -> String {
+    let types = checks::no_public_access::RESOURCE_TYPES;
+    format!(
+        "The resource type the policy is attached to, one of the {} of the AWS API:\n{}",
+        types.len(),
+        types.join("\n")
+    )
 }
 
 /// A request body from `--cli-input-json`: its fields by name.
@@ -797,6 +817,10 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         }
     }
     checks::access_not_granted::validate(&access).map_err(|e| anyhow!("--access: {e}"))?;
+    if !args.allow_unknown_actions {
+        checks::access_not_granted::validate_known(&access)
+            .map_err(|e| anyhow!("--access: {e}"))?;
+    }
     let opts = options(&args.common);
     if args.account.authorization_details.is_some() {
         no_other_input(&[

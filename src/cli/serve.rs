@@ -21,6 +21,11 @@ pub struct ServeArgs {
     /// request must then carry a valid SigV4 signature by one of these keys.
     #[arg(long, value_name = "FILE")]
     pub credentials: Option<std::path::PathBuf>,
+    /// Accept CheckAccessNotGranted actions that are not in hornbeam's list of known IAM
+    /// actions; without it such a request is a 400 ValidationException (a misspelt
+    /// action is granted by no policy, and the check would pass).
+    #[arg(long)]
+    pub allow_unknown_actions: bool,
     /// Each check's deadline; reaching it answers FAIL with an inconclusive reason.
     #[arg(long, default_value_t = 10_000)]
     pub timeout_ms: u32,
@@ -54,6 +59,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
     }
     let mut config = Config::new(args.listen);
     config.account_id = args.account_id;
+    config.allow_unknown_actions = args.allow_unknown_actions;
     config.options.timeout_ms = args.timeout_ms;
     config.options.max_memory_mb = args.max_memory_mb;
     config.max_body_bytes = args.max_body_bytes;

@@ -176,7 +176,7 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
             Check::NoPublicAccess => false,
         };
     let mut covered = std::collections::BTreeSet::new();
-    let mut supplied: Vec<(String, NamedPolicy)> = Vec::new();
+    let mut supplied: Vec<(String, NamedPolicy, String)> = Vec::new();
     for p in &targs.policies {
         let Some((arn, file)) = p.split_once('=') else {
             bail!(
@@ -191,23 +191,113 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
         let text = input::read_document(file, &format!("--policy {arn}"))?;
         let member = context_member(arn.to_string(), &text)
             .map_err(|why| anyhow!("--policy {arn}: {why}"))?;
-        supplied.push((arn.to_string(), member));
+        supplied.push((arn.to_string(), member, text));
     }
     if by_principal && !extraction.principals.is_empty() {
-        if common.emit_proof.is_some() {
-            bail!(
-                "--emit-proof writes one bundle per policy document; add --per-document to check the template's identity policies one by one"
-            );
-        }
-        for p in &extraction.principals {
+        for (n, p) in extraction.principals.iter().enumerate() {
             covered.extend(p.policies.iter().copied());
             if let Some(template::Boundary::Policy(i)) = &p.boundary {
                 covered.insert(*i);
             }
-            if let Some(f) = principal_finding(p, extracted, &supplied, &check, opts)? {
+            let proof = common.emit_proof.as_ref().map(|dir| {
+                let label = format!("{}.{PRINCIPAL_POLICY_NAME}", p.resource);
+                dir.join(batch::bundle_name(n, &label))
+            });
+            if let Some(f) = principal_finding(p, extracted, &supplied, &check, opts, proof)? {
                 found.push(f);
             }
             checked += 1;
+        }
+    }
+    // Document by document, the policies a principal has by attachment are documents
+    // too: each AWS managed policy, each customer managed policy given with --policy;
+    // one the template does not define and nobody gave is not checked, and says so.
+    let identity_check = match &check {
+        Check::NoNewAccess { policy_type, .. } => *policy_type == PolicyType::Identity,
+        Check::AccessNotGranted { .. } => true,
+        Check::NoPublicAccess => false,
+    };
+    if !by_principal && identity_check {
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &extraction.principals {
+            let unit = |name: &str, text: &str| Extracted {
+                resource: p.resource.clone(),
+                resource_type: p.resource_type.clone(),
+                policy_name: name.to_string(),
+                kind: Kind::Identity,
+                line: p.line,
+                assumptions: Vec::new(),
+                policy: Ok(text.to_string()),
+                notes: Vec::new(),
+            };
+            // (ARN, its name and document or why it is unknown)
+            let mut attached: Vec<(String, Attached)> = Vec::new();
+            for arn in &p.managed {
+                let doc = match crate::managed::get(arn) {
+                    Some(Ok(m)) => Ok((m.name.clone(), m.document.clone())),
+                    Some(Err(e)) => Err(e.to_string()),
+                    None => Err(format!("`{arn}` is not an AWS managed policy ARN")),
+                };
+                attached.push((arn.clone(), doc));
+            }
+            for arn in &p.customer {
+                let doc = supplied
+                    .iter()
+                    .find(|(a, _, _)| a == arn)
+                    .map(|(_, m, text)| (m.name.clone(), text.clone()))
+                    .ok_or_else(|| {
+                        format!(
+                            "`{arn}` is a customer managed policy the template does not define, so its document is unknown offline (give it with --policy {arn}=FILE)"
+                        )
+                    });
+                attached.push((arn.clone(), doc));
+            }
+            for (arn, doc) in attached {
+                if !seen.insert((p.resource.clone(), arn.clone())) {
+                    continue;
+                }
+                let (name, text) = match doc {
+                    Ok(d) => d,
+                    Err(why) => {
+                        let name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
+                        found.push(finding(
+                            &unit(&name, ""),
+                            Code::NotChecked,
+                            format!(
+                                "The policy attached to `{}` was not checked: {why}.",
+                                p.resource
+                            ),
+                            json!({"policyArn": arn}),
+                        ));
+                        continue;
+                    }
+                };
+                let e = unit(&name, &text);
+                let policy = policy::parse(&text, PolicyType::Identity)
+                    .map_err(|err| invalid_in_template(&shown, &e, err))?;
+                let t0 = Instant::now();
+                let (result, recipe) =
+                    one(&check, &policy, &text, PolicyType::Identity, None, opts)?;
+                checked += 1;
+                if let Some(dir) = &common.emit_proof {
+                    let label = format!("{}.{name}", p.resource);
+                    let sub = dir.join(batch::bundle_name(extracted.len() + checked, &label));
+                    let ms = t0.elapsed().as_secs_f64() * 1000.0;
+                    proof::write_bundle(&sub, &recipe, &result, ms).context("--emit-proof")?;
+                }
+                if let Some(mut f) = result_finding(&e, &check, &result, "") {
+                    f.details["policyArn"] = json!(arn);
+                    found.push(f);
+                }
+            }
+            for (what, why) in &p.unknown {
+                found.push(finding(
+                    &unit(what, ""),
+                    Code::NotChecked,
+                    format!("{what} of `{}` was not checked: it is {why}.", p.resource),
+                    json!({}),
+                ));
+            }
         }
     }
     for (index, e) in extracted.iter().enumerate() {
@@ -287,17 +377,27 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
     }
     let blocking = found.iter().filter(|f| f.blocking).count();
     let mut summary = format!(
-        "{} {} policies in {shown}: {checked} checked, {blocking} blocking, {} non-blocking, {ignored} ignored",
+        "{} {} {} in {shown}: {checked} checked, {blocking} blocking, {} non-blocking, {ignored} ignored",
         extracted.len(),
         format.name(),
+        if extracted.len() == 1 {
+            "policy"
+        } else {
+            "policies"
+        },
         found.len() - blocking,
     );
     if other_type > 0
         && let Check::NoNewAccess { policy_type, .. } = &check
     {
         summary.push_str(&format!(
-                "; {other_type} policies of the other type not compared (the reference is {policy_type})"
-            ));
+            "; {other_type} {} of the other type not compared (the reference is {policy_type})",
+            if other_type == 1 {
+                "policy"
+            } else {
+                "policies"
+            }
+        ));
     }
     if organization > 0 {
         summary.push_str(&format!(
@@ -326,10 +426,10 @@ fn context_member(name: String, text: &str) -> std::result::Result<NamedPolicy, 
         .map_err(|e| e.to_string())
 }
 
-/// An AWS managed policy of a principal's context.
-fn managed_member(arn: &str) -> std::result::Result<NamedPolicy, String> {
+/// An AWS managed policy of a principal's context, and its document.
+fn managed_member(arn: &str) -> std::result::Result<(NamedPolicy, String), String> {
     match crate::managed::get(arn) {
-        Some(Ok(m)) => context_member(m.name.clone(), &m.document),
+        Some(Ok(m)) => context_member(m.name.clone(), &m.document).map(|p| (p, m.document.clone())),
         Some(Err(e)) => Err(e.to_string()),
         None => Err(format!("`{arn}` is not an AWS managed policy ARN")),
     }
@@ -339,15 +439,16 @@ fn managed_member(arn: &str) -> std::result::Result<NamedPolicy, String> {
 fn principal_finding(
     p: &template::Principal,
     extracted: &[Extracted],
-    supplied: &[(String, NamedPolicy)],
+    supplied: &[(String, NamedPolicy, String)],
     check: &Check,
     opts: &Options,
+    proof: Option<PathBuf>,
 ) -> Result<Option<Finding>> {
-    let customer = |arn: &str| -> std::result::Result<NamedPolicy, String> {
+    let customer = |arn: &str| -> std::result::Result<(NamedPolicy, String), String> {
         supplied
             .iter()
-            .find(|(a, _)| a == arn)
-            .map(|(_, m)| m.clone())
+            .find(|(a, _, _)| a == arn)
+            .map(|(_, m, text)| (m.clone(), text.clone()))
             .ok_or_else(|| {
                 format!(
                     "`{arn}` is a customer managed policy the template does not define, so its document is unknown offline (give it with --policy {arn}=FILE)"
@@ -361,7 +462,7 @@ fn principal_finding(
         .iter()
         .map(|(what, why)| format!("{what} is {why}"))
         .collect();
-    let mut member = |i: usize| -> Option<NamedPolicy> {
+    let mut member = |i: usize| -> Option<(NamedPolicy, String)> {
         let e = extracted.get(i)?;
         notes.extend(e.notes.iter().cloned());
         for a in &e.assumptions {
@@ -372,7 +473,7 @@ fn principal_finding(
         let name = format!("{}.{}", e.resource, e.policy_name);
         match &e.policy {
             Ok(text) => match context_member(name.clone(), text) {
-                Ok(m) => Some(m),
+                Ok(m) => Some((m, text.clone())),
                 Err(why) => {
                     problems.push(format!("`{name}` is invalid: {why}"));
                     None
@@ -384,11 +485,16 @@ fn principal_finding(
             }
         }
     };
+    // The context, and the same as a self-contained policy-set document (proofs).
     let mut set = PolicySet::default();
+    let mut documents: Vec<String> = Vec::new();
     for &i in &p.policies {
-        set.identity.extend(member(i));
+        if let Some((m, text)) = member(i) {
+            set.identity.push(m);
+            documents.push(text);
+        }
     }
-    set.boundary = match &p.boundary {
+    let boundary = match &p.boundary {
         Some(template::Boundary::Policy(i)) => member(*i),
         Some(template::Boundary::Managed(arn)) => match managed_member(arn) {
             Ok(m) => Some(m),
@@ -406,15 +512,23 @@ fn principal_finding(
         },
         None => None,
     };
+    let boundary_document = boundary.as_ref().map(|(_, text)| text.clone());
+    set.boundary = boundary.map(|(m, _)| m);
     for arn in &p.managed {
         match managed_member(arn) {
-            Ok(m) => set.identity.push(m),
+            Ok((m, text)) => {
+                set.identity.push(m);
+                documents.push(text);
+            }
             Err(why) => problems.push(why),
         }
     }
     for arn in &p.customer {
         match customer(arn) {
-            Ok(m) => set.identity.push(m),
+            Ok((m, text)) => {
+                set.identity.push(m);
+                documents.push(text);
+            }
             Err(why) => problems.push(why),
         }
     }
@@ -450,17 +564,37 @@ fn principal_finding(
         return Ok(None);
     }
     let context = set.combined();
-    let result = match check {
-        Check::NoNewAccess { reference, .. } => {
+    let t0 = Instant::now();
+    let as_json = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
+    let mut document =
+        json!({"identityPolicies": documents.iter().map(|t| as_json(t)).collect::<Vec<_>>()});
+    if let Some(b) = &boundary_document {
+        document["permissionsBoundary"] = as_json(b);
+    }
+    let (result, recipe) = match check {
+        Check::NoNewAccess {
+            reference,
+            reference_text,
+            ..
+        } => {
             let existing = PolicySet::single("reference", (*reference).clone()).combined();
-            checks::no_new_access::check_contexts(&context, &existing, opts)?
+            let existing_document = json!({"identityPolicies": [as_json(reference_text)]});
+            (
+                checks::no_new_access::check_contexts(&context, &existing, opts)?,
+                Recipe::no_new_access_sets(document.to_string(), existing_document.to_string()),
+            )
         }
-        Check::AccessNotGranted { access } => {
+        Check::AccessNotGranted { access } => (
             checks::access_not_granted::check_context(&context, access, opts)
-                .map_err(|e| anyhow!("--access: {e}"))??
-        }
+                .map_err(|e| anyhow!("--access: {e}"))??,
+            Recipe::access_not_granted_set(access.to_vec(), document.to_string()),
+        ),
         Check::NoPublicAccess => return Ok(None),
     };
+    if let Some(dir) = &proof {
+        let ms = t0.elapsed().as_secs_f64() * 1000.0;
+        proof::write_bundle(dir, &recipe, &result, ms).context("--emit-proof")?;
+    }
     Ok(result_finding(&unit, check, &result, "").map(|mut f| {
         if let Value::Object(m) = &mut f.details
             && let Value::Object(extra) = details
@@ -470,6 +604,9 @@ fn principal_finding(
         f
     }))
 }
+
+/// A policy attached to a principal: its name and document, or why it is unknown.
+type Attached = std::result::Result<(String, String), String>;
 
 /// The policy name of a finding about a principal's whole context.
 pub const PRINCIPAL_POLICY_NAME: &str = "EffectivePermissions";

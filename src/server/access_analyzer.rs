@@ -83,7 +83,14 @@ const LOCALES: &[&str] = &[
 ];
 
 /// Runs one operation on a request body and query string.
-pub fn call(op: Operation, body: &[u8], query: &str, opts: &Options) -> Result<Value, ApiError> {
+/// `allow_unknown`: accept access lists naming actions hornbeam does not know.
+pub fn call(
+    op: Operation,
+    body: &[u8],
+    query: &str,
+    opts: &Options,
+    allow_unknown: bool,
+) -> Result<Value, ApiError> {
     let fields = Fields::read(body)?;
     match op {
         Operation::CheckNoNewAccess => {
@@ -96,6 +103,10 @@ pub fn call(op: Operation, body: &[u8], query: &str, opts: &Options) -> Result<V
         Operation::CheckAccessNotGranted => {
             let policy_type = access_type(fields.one_of("policyType", ACCESS_CHECK_TYPES)?);
             let access = fields.access()?;
+            if !allow_unknown {
+                checks::access_not_granted::validate_known(&access)
+                    .map_err(|e| ApiError::field("access", e.0))?;
+            }
             let policy = fields.policy("policyDocument", policy_type)?;
             let result = checks::access_not_granted::check(&policy, &access, opts)
                 .map_err(|e| ApiError::field("access", e.0))?;
@@ -325,7 +336,13 @@ mod tests {
     use super::*;
 
     fn call_json(op: Operation, body: Value) -> Result<Value, ApiError> {
-        call(op, body.to_string().as_bytes(), "", &Options::default())
+        call(
+            op,
+            body.to_string().as_bytes(),
+            "",
+            &Options::default(),
+            false,
+        )
     }
 
     const ADMIN: &str =
@@ -389,7 +406,14 @@ mod tests {
             matches!(e, ApiError::Validation { field: Some(ref f), .. } if f == "access"),
             "{e:?}"
         );
-        let e = call(Operation::CheckNoNewAccess, b"[1]", "", &Options::default()).unwrap_err();
+        let e = call(
+            Operation::CheckNoNewAccess,
+            b"[1]",
+            "",
+            &Options::default(),
+            false,
+        )
+        .unwrap_err();
         assert!(matches!(
             e,
             ApiError::Validation {
@@ -414,6 +438,7 @@ mod tests {
                 .as_bytes(),
             "nextToken=abc",
             &Options::default(),
+            false,
         )
         .unwrap_err();
         assert!(matches!(e, ApiError::Validation { field: Some(ref f), .. } if f == "nextToken"));

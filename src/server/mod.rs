@@ -55,6 +55,9 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Stop after this long (tests and CI: a server that outlives its test stops).
     pub max_lifetime: Option<Duration>,
+    /// Accept CheckAccessNotGranted actions hornbeam does not know (`serve
+    /// --allow-unknown-actions`); otherwise such a request is a ValidationException.
+    pub allow_unknown_actions: bool,
 }
 
 impl Config {
@@ -70,6 +73,7 @@ impl Config {
             read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
             max_lifetime: None,
+            allow_unknown_actions: false,
         }
     }
 }
@@ -136,7 +140,13 @@ pub fn route(config: &Config, req: &Request) -> (Response, &'static str) {
             if let Err(e) = json_content(req) {
                 return (e.response(), op.name());
             }
-            let answer = access_analyzer::call(op, &req.body, &req.query, &config.options);
+            let answer = access_analyzer::call(
+                op,
+                &req.body,
+                &req.query,
+                &config.options,
+                config.allow_unknown_actions,
+            );
             let response = match answer {
                 Ok(v) => Response::json(200, &v),
                 Err(e) => e.response(),

@@ -516,12 +516,62 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
         })
         .collect();
     let principals = principals_of(&principals, &out);
+    if format == Format::CloudFormation {
+        gaps.extend(unread_documents(&root, &out));
+    }
     Ok(Extraction {
         format,
         policies: out,
         principals,
         gaps,
     })
+}
+
+/// Resources that hold a policy document (an object with `Statement`, anywhere in their
+/// properties) of which nothing was extracted: a type hornbeam does not read, or a
+/// property it does not know. Each is a gap, a blocking POLICY_NOT_CHECKED finding,
+/// never silence.
+fn unread_documents(root: &node::Node, extracted: &[Extracted]) -> Vec<Gap> {
+    fn statement_at(n: &node::Node, path: &str) -> Option<(String, usize)> {
+        match &n.kind {
+            node::Kind::Map(members) => {
+                if members.iter().any(|(k, _)| k == "Statement") {
+                    return Some((path.to_string(), n.line));
+                }
+                members
+                    .iter()
+                    .find_map(|(k, v)| statement_at(v, &format!("{path}.{k}")))
+            }
+            node::Kind::Seq(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| statement_at(v, &format!("{path}[{i}]"))),
+            _ => None,
+        }
+    }
+    let Some(node::Kind::Map(resources)) = root.get("Resources").map(|r| &r.kind) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, resource) in resources {
+        if extracted.iter().any(|e| e.resource == *name) {
+            continue;
+        }
+        let Some(properties) = resource.get("Properties") else {
+            continue;
+        };
+        if let Some((path, line)) = statement_at(properties, "Properties") {
+            let kind = resource.get("Type").and_then(|t| t.as_str()).unwrap_or("?");
+            out.push(Gap {
+                what: name.clone(),
+                line,
+                why: format!(
+                    "`{name}` (`{kind}`) holds a policy document at `{path}` that hornbeam does not read, so it was not checked"
+                ),
+            });
+        }
+    }
+    out
 }
 
 /// The condition each Lambda permission field becomes, in [`lambda_policy`]'s order:
