@@ -114,7 +114,15 @@ fn a_glob_selects_files_and_an_invalid_file_is_a_line_not_an_abort() {
     let pattern = format!("{}/p*.json", dir.display());
     let out = run_batch(&pattern, "2", &["--output", "text"]);
     assert_eq!(out.code, 2);
-    assert_eq!(out.stdout.lines().count(), 41);
+    // A line per file, then the tally (issue 24).
+    assert_eq!(out.stdout.lines().count(), 42);
+    let tally = out.stdout.lines().last().unwrap_or_default();
+    assert!(
+        tally.starts_with("41 files checked: ")
+            && tally.contains(" fail, 0 inconclusive, 1 error in ")
+            && tally.ends_with(" checks/s)"),
+        "{tally}"
+    );
     assert!(
         out.stdout.lines().any(|l| l.contains("p03.json: FAIL")),
         "{}",

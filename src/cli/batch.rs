@@ -96,9 +96,17 @@ pub fn run(
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, files.len().max(1));
     info!(files = files.len(), jobs, "batch");
+    let start = std::time::Instant::now();
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, u8, String)>();
     let mut worst = exit::OK;
+    // A progress bar on stderr when a person watches it (indicatif draws nothing when
+    // stderr is not a terminal).
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(files.len() as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    let mut tally = Tally::default();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let tx = tx.clone();
@@ -124,7 +132,9 @@ pub fn run(
         for (i, code, line) in rx {
             pending.insert(i, (code, line));
             while let Some((code, line)) = pending.remove(&printed) {
-                super::print(&line);
+                bar.suspend(|| super::print(&line));
+                bar.inc(1);
+                tally.add(code);
                 if severity(code) > severity(worst) {
                     worst = code;
                 }
@@ -132,7 +142,49 @@ pub fn run(
             }
         }
     });
+    bar.finish_and_clear();
+    let line = tally.line(start.elapsed());
+    match common.output {
+        // JSON lines stay JSON: the tally goes to stderr.
+        OutputFormat::Json | OutputFormat::Sarif => eprintln!("{line}"),
+        OutputFormat::Text => super::print(&line),
+    }
     Ok(worst)
+}
+
+/// How a batch went, by exit code.
+#[derive(Default)]
+struct Tally {
+    pass: usize,
+    fail: usize,
+    inconclusive: usize,
+    errors: usize,
+}
+
+impl Tally {
+    fn add(&mut self, code: u8) {
+        match code {
+            exit::OK => self.pass += 1,
+            exit::NEGATIVE => self.fail += 1,
+            exit::INCONCLUSIVE => self.inconclusive += 1,
+            _ => self.errors += 1,
+        }
+    }
+
+    fn line(&self, elapsed: std::time::Duration) -> String {
+        let checked = self.pass + self.fail + self.inconclusive + self.errors;
+        let secs = elapsed.as_secs_f64();
+        format!(
+            "{checked} {} checked: {} pass, {} fail, {} inconclusive, {} {} in {secs:.1} s ({:.0} checks/s)",
+            if checked == 1 { "file" } else { "files" },
+            self.pass,
+            self.fail,
+            self.inconclusive,
+            self.errors,
+            if self.errors == 1 { "error" } else { "errors" },
+            checked as f64 / secs.max(1e-9),
+        )
+    }
 }
 
 /// One file's exit code and output line.

@@ -286,6 +286,24 @@ pub fn arn_atom(pattern: &str) -> Atom {
     }
 }
 
+/// Whether the caller is the session `session` of the role `role` (a Principal entry
+/// naming a session ARN; eval::principal_matches). The session ARN drops the role's
+/// path: the caller's role is `role/R` or `role/PATH/R`.
+fn session_matches<K: Sink>(sink: &mut K, role: &str, session: &str) -> F {
+    let kind = sink.kind_is(Some(PrincipalKind::Aws));
+    let role = Pred {
+        atoms: vec![literal_atom(role, false), role_with_path_atom(role)],
+        negated: false,
+    };
+    let name = Pred {
+        atoms: vec![literal_atom(session, false)],
+        negated: false,
+    };
+    let is_role = sink.exists(&Slot::of(Var::Principal), &role);
+    let is_session = sink.exists(&Slot::of(Var::Key(ROLE_SESSION.into())), &name);
+    and([kind, is_role, is_session])
+}
+
 /// The ARNs `arn:P:iam::A:role/PATH/R` of the role `arn:P:iam::A:role/R` with a path:
 /// the literal up to `role/`, a non-empty run, then `/R` (a role name holds no `/`). An
 /// `ArnLike` atom, which both encodings compare field by field; a name the ARN
@@ -371,25 +389,12 @@ pub fn principal_matches<K: Sink>(sink: &mut K, p: &PrincipalPattern) -> F {
             };
             and([kind, sink.exists(&Slot::of(Var::Principal), &pred)])
         }
-        PrincipalPattern::Exact(PrincipalKind::Aws, v)
-            if let Some((role, session)) = eval::role_session(v) =>
-        {
-            // The session's role, and the session's name (eval::principal_matches). The
-            // session ARN drops the role's path: `role/R` or `role/PATH/R`.
-            let kind = sink.kind_is(Some(PrincipalKind::Aws));
-            let role = Pred {
-                atoms: vec![literal_atom(&role, false), role_with_path_atom(&role)],
-                negated: false,
-            };
-            let name = Pred {
-                atoms: vec![literal_atom(session, false)],
-                negated: false,
-            };
-            let is_role = sink.exists(&Slot::of(Var::Principal), &role);
-            let is_session = sink.exists(&Slot::of(Var::Key(ROLE_SESSION.into())), &name);
-            and([kind, is_role, is_session])
-        }
         PrincipalPattern::Exact(k, v) => {
+            if *k == PrincipalKind::Aws
+                && let Some((role, session)) = eval::role_session(v)
+            {
+                return session_matches(sink, &role, session);
+            }
             let kind = sink.kind_is(Some(*k));
             let pred = Pred {
                 atoms: vec![literal_atom(v, false)],
