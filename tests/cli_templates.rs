@@ -560,5 +560,28 @@ fn a_policy_hornbeam_does_not_read_blocks() {
             r.stdout
         );
     }
+    // The same in a Terraform plan; a data source building a document is not one.
+    let plan = serde_json::json!({"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+        {"address": "aws_acme_feed.f", "mode": "managed", "type": "aws_acme_feed", "name": "f",
+         "values": {"policy": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"acme:Read","Resource":"*"}]}"#}},
+        {"address": "data.aws_iam_policy_document.d", "mode": "data", "type": "aws_iam_policy_document", "name": "d",
+         "values": {"json": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#}}
+    ]}}});
+    let file = dir.join("plan.json");
+    std::fs::write(&file, plan.to_string()).expect("write");
+    let r = hornbeam(&[
+        "check-no-public-access",
+        "--template-path",
+        file.to_str().expect("a path"),
+        "--output",
+        "text",
+    ]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("POLICY_NOT_CHECKED aws_acme_feed.f")
+            && !r.stdout.contains("aws_iam_policy_document.d"),
+        "{}",
+        r.stdout
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -645,3 +645,65 @@ fn the_script_is_the_exact_query() {
     };
     assert_eq!(script(false), script(true));
 }
+
+/// Counterexample values no request carries (issue 24): a variable filled with `""`
+/// (`b/${aws:username}/*` as `b//`), an organization ID that is not `o-` and 10 to 32
+/// lowercase letters or digits, a VPC ID without `vpc-`, an IAM ARN without account.
+#[test]
+fn counterexample_values_have_aws_formats() {
+    use hornbeam::checks::access_not_granted::{self, Access};
+    let granted = |statements: Value, action: &str| {
+        let p = parse(statements, PolicyType::Identity);
+        let access = [Access {
+            actions: vec![action.into()],
+            resources: Vec::new(),
+        }];
+        [Encoding::Finite, Encoding::Strings].map(|encoding| {
+            let opts = Options {
+                encoding,
+                ..Options::default()
+            };
+            let r = access_not_granted::check(&p, &access, &opts)
+                .expect("a valid access list")
+                .expect("no internal error");
+            let c = r.counterexample.expect("a counterexample");
+            assert!(eval::allows(&p, &c), "{c:?}");
+            c
+        })
+    };
+    for c in granted(
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}/*"}]),
+        "s3:GetObject",
+    ) {
+        let user = c.context.single("aws:username").expect("a user name");
+        assert!(!user.is_empty() && !c.resource.contains("//"), "{c:?}");
+    }
+    for c in granted(
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"StringLike": {"aws:PrincipalOrgID": "*"},
+                          "StringEquals": {"aws:SourceVpc": "${aws:SourceVpc}"}}}]),
+        "s3:GetObject",
+    ) {
+        let org = c
+            .context
+            .single("aws:PrincipalOrgID")
+            .expect("an organization");
+        assert!(
+            org.starts_with("o-") && (12..=34).contains(&org.len()),
+            "{c:?}"
+        );
+        if let Some(vpc) = c.context.single("aws:SourceVpc") {
+            assert!(vpc.starts_with("vpc-"), "{c:?}");
+        }
+    }
+    for c in granted(
+        json!([{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/app-*"}]),
+        "iam:PassRole",
+    ) {
+        let account = c.resource.split(':').nth(4).unwrap_or_default();
+        assert!(
+            account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()),
+            "{c:?}"
+        );
+    }
+}

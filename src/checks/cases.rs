@@ -126,6 +126,11 @@ fn preferred(keys: &[&String]) -> Vec<&'static str> {
     let mut out = Vec::new();
     for k in keys {
         let k = k.as_str();
+        // Keys with a format of AWS's own (organization, VPC IDs).
+        if let Some(e) = super::realize::example_for(k) {
+            out.push(e);
+            continue;
+        }
         out.extend(match k {
             PRINCIPAL_ACCOUNT => &["444455556666", "111122223333"][..],
             "aws:username" => &["example-user"][..],

@@ -52,10 +52,9 @@ pub(crate) fn realize_in(r: Request, spec: &impl Spec, same: Option<SameRegion<'
     if principal_ok
         && spelled(&fold(&r.action)).as_deref() == Some(r.action.as_str())
         && well_formed_arn(&r.resource, false)
-        && !r
-            .context
+        && r.context
             .iter()
-            .any(|(_, vs)| vs.iter().any(|v| truncated(v)))
+            .all(|(k, vs)| vs.iter().all(|v| realistic(&fold(k), v)))
     {
         return r;
     }
@@ -77,7 +76,7 @@ pub(crate) fn realize_in(r: Request, spec: &impl Spec, same: Option<SameRegion<'
     };
     let r = action(r, spec, &policies, same);
     let r = resource(r, spec, &policies, &fresh);
-    context(r, spec, &policies)
+    context(r, spec, &policies, &fresh)
 }
 
 /// The request with every key that AWS always sends and the policies read: a query
@@ -158,9 +157,15 @@ fn well_formed_arn(arn: &str, account_required: bool) -> bool {
         && f[0] == "arn"
         && !f[1].is_empty()
         && !f[2].is_empty()
-        && (is_account_id(f[4]) || (!account_required && f[4].is_empty()))
+        // IAM and STS ARNs always name their account (`aws` for AWS managed policies).
+        && (is_account_id(f[4])
+            || (!account_required && f[4].is_empty() && !["iam", "sts"].contains(&f[2]))
+            || (f[2] == "iam" && f[4] == "aws"))
         && !f[5].is_empty()
         && !f[5].ends_with(['/', ':'])
+        // An empty path segment is what a policy variable filled with "" leaves
+        // (`b/${aws:username}/*` as `b//`).
+        && !f[5].contains("//")
 }
 
 /// Realistic callers to try in place of the witness's, best first (none when it is
@@ -410,6 +415,7 @@ fn resource(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) 
     if well_formed_arn(&r.resource, false) {
         return r;
     }
+
     let tries = resource_candidates(&r, policies, fresh)
         .into_iter()
         .map(|resource| Request {
@@ -442,14 +448,12 @@ fn resource_candidates(r: &Request, policies: &[&Policy], fresh: &[&str]) -> Vec
                     .flat_map(|e| &e.items)
                 {
                     // Policy variables filled with the request's values, as the
-                    // evaluator resolves them.
-                    let text = if res.template.has_variables() {
-                        res.template
-                            .resolve(|k| r.context.single(k))
-                            .map(|g| g.to_string())
-                    } else {
-                        Some(res.text.clone())
-                    };
+                    // evaluator resolves them. The pattern as read, not as written: a
+                    // variable a check widened to `*` is `*` here.
+                    let text = res
+                        .template
+                        .resolve(|k| r.context.single(k))
+                        .map(|g| g.to_string());
                     if let Some(arn) = text.and_then(|t| filled_arn(&t, account, partition))
                         && !candidates.contains(&arn)
                     {
@@ -489,6 +493,7 @@ fn resource_candidates(r: &Request, policies: &[&Policy], fresh: &[&str]) -> Vec
 fn filler(key: &str) -> &'static str {
     match key {
         "aws:principalorgid" | "aws:resourceorgid" | "aws:sourceorgid" => "a1b2c3d4e5",
+        "aws:sourcevpc" | "aws:sourcevpce" => "0a1b2c3d4e5f67890",
         _ => "example",
     }
 }
@@ -498,7 +503,76 @@ fn truncated(value: &str) -> bool {
     value.is_empty() || value.ends_with([':', '/', '-'])
 }
 
-fn context(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
+/// Whether a value of a global key has the format AWS gives it (IAM User Guide, "AWS
+/// global condition context keys"): organization IDs `o-` and 10 to 32 lowercase
+/// letters or digits, organization paths of such IDs, user IDs with their prefixes, VPC
+/// and VPC endpoint IDs. Other keys: any value that is not cut short.
+fn realistic(key: &str, value: &str) -> bool {
+    let org = |v: &str| {
+        v.strip_prefix("o-").is_some_and(|rest| {
+            (10..=32).contains(&rest.len())
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+    };
+    let hex_id = |v: &str, prefix: &str| {
+        v.strip_prefix(prefix).is_some_and(|rest| {
+            (8..=17).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+    };
+    !truncated(value)
+        && match key {
+            "aws:principalorgid" | "aws:resourceorgid" | "aws:sourceorgid" => org(value),
+            "aws:principalorgpaths" | "aws:resourceorgpaths" | "aws:sourceorgpaths" => {
+                value.split('/').next().is_some_and(org)
+            }
+            "aws:userid" => {
+                value.len() >= 16 && value.bytes().take(4).all(|b| b.is_ascii_uppercase())
+            }
+            "aws:sourcevpc" => hex_id(value, "vpc-"),
+            "aws:sourcevpce" => hex_id(value, "vpce-"),
+            _ => true,
+        }
+}
+
+/// A value in AWS's format for a key whose format does not depend on the caller.
+pub(crate) fn example_for(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "aws:principalorgid" | "aws:resourceorgid" | "aws:sourceorgid" => "o-a1b2c3d4e5",
+        "aws:principalorgpaths" | "aws:resourceorgpaths" | "aws:sourceorgpaths" => {
+            "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"
+        }
+        "aws:sourcevpc" => "vpc-0a1b2c3d4e5f67890",
+        "aws:sourcevpce" => "vpce-0a1b2c3d4e5f67890",
+        _ => return None,
+    })
+}
+
+/// A value of the key in AWS's format, tried after the policies' own patterns.
+fn example_value(key: &str, r: &Request) -> Option<String> {
+    if let Some(e) = example_for(key) {
+        return Some(e.to_string());
+    }
+    Some(match key {
+        "aws:userid" => match &r.principal {
+            Some(Principal::Aws(arn)) if arn.contains(":assumed-role/") => {
+                let session = arn.rsplit('/').next().unwrap_or("session");
+                format!("AROAEXAMPLEROLEID0001:{session}")
+            }
+            _ => "AIDAEXAMPLEUSERID00001".into(),
+        },
+        "aws:username" => match &r.principal {
+            Some(Principal::Aws(arn)) if arn.contains(":user/") => {
+                arn.rsplit('/').next().unwrap_or("example-user").to_string()
+            }
+            _ => "example-user".into(),
+        },
+        _ => return None,
+    })
+}
+
+fn context(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) -> Request {
     let mut r = r;
     let keys: Vec<String> = r.context.iter().map(|(k, _)| k.to_string()).collect();
     for key in keys {
@@ -509,7 +583,7 @@ fn context(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
         let Some(values) = r.context.get(&key).map(<[String]>::to_vec) else {
             continue;
         };
-        if !values.iter().any(|v| truncated(v)) {
+        if values.iter().all(|v| realistic(&folded, v)) {
             continue;
         }
         let mut fills: Vec<String> = Vec::new();
@@ -528,21 +602,39 @@ fn context(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
                 }
             }
         }
+        fills.retain(|f| realistic(&folded, f));
+        if let Some(e) = example_value(&folded, &r)
+            && !fills.contains(&e)
+        {
+            fills.push(e);
+        }
         let tries = fills.into_iter().map(|fill| {
             let mut c = r.clone();
             let replaced: Vec<String> = values
                 .iter()
                 .map(|v| {
-                    if truncated(v) {
-                        fill.clone()
-                    } else {
+                    if realistic(&folded, v) {
                         v.clone()
+                    } else {
+                        fill.clone()
                     }
                 })
                 .collect();
             c.context.remove(&key);
             c.context.add(&key, replaced);
             c
+        });
+        // A resource built from the key (`b/${aws:username}/*`) is built again with the
+        // new value.
+        let tries = tries.flat_map(|c| {
+            let again: Vec<Request> = resource_candidates(&c, policies, fresh)
+                .into_iter()
+                .map(|resource| Request {
+                    resource,
+                    ..c.clone()
+                })
+                .collect();
+            std::iter::once(c).chain(again)
         });
         r = first_confirmed(r.clone(), spec, tries);
     }

@@ -141,8 +141,16 @@ struct SimulateArgs {
     /// The whole context as a JSON object (`file://path`, path or inline).
     #[arg(long)]
     context_json: Option<String>,
+    /// json (the decision and each statement's outcome) or text.
     #[arg(long, value_enum, default_value = "json")]
-    output: OutputFormat,
+    output: SimulateOutput,
+}
+
+/// What simulate prints: a decision has no findings, so no SARIF.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum SimulateOutput {
+    Json,
+    Text,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -372,7 +380,7 @@ fn simulate_context(args: &SimulateArgs, set: &str) -> Result<u8> {
         eval::Decision::ImplicitDeny
     };
     let out = match args.output {
-        OutputFormat::Json => {
+        SimulateOutput::Json => {
             let policies: Vec<serde_json::Value> = parts
                 .iter()
                 .zip(&evaluations)
@@ -390,7 +398,7 @@ fn simulate_context(args: &SimulateArgs, set: &str) -> Result<u8> {
             }))
             .unwrap_or_default()
         }
-        OutputFormat::Text => {
+        SimulateOutput::Text => {
             let mut out = format!("{decision}\n");
             for ((what, p), e) in parts.iter().zip(&evaluations) {
                 out += &format!("{what}: {}\n", e.decision);
@@ -398,9 +406,6 @@ fn simulate_context(args: &SimulateArgs, set: &str) -> Result<u8> {
             }
             out.trim_end().to_string()
         }
-        OutputFormat::Sarif => anyhow::bail!(
-            "--output sarif reports findings of a --template-path check; use json or text"
-        ),
     };
     print(&out);
     Ok(match decision {
@@ -445,13 +450,8 @@ fn simulate(args: SimulateArgs) -> Result<u8> {
     );
 
     let out = match args.output {
-        OutputFormat::Json => report::simulation_json(&policy, &request, &evaluation),
-        OutputFormat::Text => report::simulation_text(&policy, &request, &evaluation),
-        OutputFormat::Sarif => {
-            anyhow::bail!(
-                "--output sarif reports findings of a --template-path check; use json or text"
-            )
-        }
+        SimulateOutput::Json => report::simulation_json(&policy, &request, &evaluation),
+        SimulateOutput::Text => report::simulation_text(&policy, &request, &evaluation),
     };
     print(&out);
     Ok(match evaluation.decision {

@@ -516,8 +516,9 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
         })
         .collect();
     let principals = principals_of(&principals, &out);
-    if format == Format::CloudFormation {
-        gaps.extend(unread_documents(&root, &out));
+    match format {
+        Format::CloudFormation => gaps.extend(unread_documents(&root, &out)),
+        Format::TerraformPlan => gaps.extend(unread_plan_documents(&root, &out)),
     }
     Ok(Extraction {
         format,
@@ -525,6 +526,77 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
         principals,
         gaps,
     })
+}
+
+/// The same for a Terraform plan: a planned resource with an attribute holding a policy
+/// document (a JSON string or an object with `Statement`) of which nothing was extracted.
+fn unread_plan_documents(root: &node::Node, extracted: &[Extracted]) -> Vec<Gap> {
+    fn document_at(n: &node::Node, path: &str) -> Option<String> {
+        match &n.kind {
+            node::Kind::Str(text) => serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .filter(|v| v.get("Statement").is_some())
+                .map(|_| path.to_string()),
+            node::Kind::Map(members) => {
+                if members.iter().any(|(k, _)| k == "Statement") {
+                    return Some(path.to_string());
+                }
+                members.iter().find_map(|(k, v)| {
+                    let at = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    document_at(v, &at)
+                })
+            }
+            node::Kind::Seq(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| document_at(v, &format!("{path}[{i}]"))),
+            _ => None,
+        }
+    }
+    fn walk(module: &node::Node, extracted: &[Extracted], out: &mut Vec<Gap>, depth: usize) {
+        if depth > 64 {
+            return;
+        }
+        if let Some(node::Kind::Seq(resources)) = module.get("resources").map(|r| &r.kind) {
+            for r in resources {
+                let address = r.get("address").and_then(|a| a.as_str()).unwrap_or("?");
+                // A data source (`aws_iam_policy_document`) builds a document for a
+                // resource that uses it; the resource is what is checked.
+                let data = r.get("mode").and_then(|m| m.as_str()) == Some("data");
+                if data || extracted.iter().any(|e| e.resource == address) {
+                    continue;
+                }
+                let Some(at) = r.get("values").and_then(|v| document_at(v, "")) else {
+                    continue;
+                };
+                let kind = r.get("type").and_then(|t| t.as_str()).unwrap_or("?");
+                out.push(Gap {
+                    what: address.to_string(),
+                    line: r.line,
+                    why: format!(
+                        "`{address}` (`{kind}`) holds a policy document in `{at}` that hornbeam does not read, so it was not checked"
+                    ),
+                });
+            }
+        }
+        if let Some(node::Kind::Seq(children)) = module.get("child_modules").map(|c| &c.kind) {
+            for child in children {
+                walk(child, extracted, out, depth + 1);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(module) = root
+        .get("planned_values")
+        .and_then(|p| p.get("root_module"))
+    {
+        walk(module, extracted, &mut out, 0);
+    }
+    out
 }
 
 /// Resources that hold a policy document (an object with `Statement`, anywhere in their
