@@ -146,22 +146,10 @@ impl Organization {
             pointer: pointer.into(),
             message,
         };
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            shape(
-                "/",
-                format!(
-                    "not JSON (line {}, column {}): {e}; an organization document is an object with `serviceControlPolicies` and/or `resourceControlPolicies`",
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })?;
-        let Some(obj) = v.as_object() else {
-            return Err(shape(
-                "/",
-                "an organization document is a JSON object with `serviceControlPolicies` and/or `resourceControlPolicies`".into(),
-            ));
-        };
+        let obj = super::json_object(
+            text,
+            "an organization document is a JSON object with `serviceControlPolicies` and/or `resourceControlPolicies`",
+        )?;
         if let Some(k) = obj
             .keys()
             .find(|k| !ORGANIZATION_FIELDS.contains(&k.as_str()))
@@ -174,7 +162,7 @@ impl Organization {
                 ),
             ));
         }
-        let inline = super::inline_policies(&v, read)?;
+        let inline = super::inline_policies(&Value::Object(obj), read)?;
         let mut as_set = inline.clone();
         // Read with a set's rules; the identity policy only makes it a set.
         as_set["identityPolicies"] = json!([nothing()]);
@@ -228,22 +216,10 @@ pub fn parse_details(text: &str, org: &Organization) -> Result<Account, SetError
         },
         message,
     };
-    let v: Value = serde_json::from_str(text).map_err(|e| {
-        shape(
-            "",
-            format!(
-                "not JSON (line {}, column {}): {e}; give the output of `aws iam get-account-authorization-details`",
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
-    let Some(root) = v.as_object() else {
-        return Err(shape(
-            "",
-            "an authorization-details file is the JSON object `aws iam get-account-authorization-details` prints".into(),
-        ));
-    };
+    let root = &super::json_object(
+        text,
+        "an authorization-details file is the JSON object `aws iam get-account-authorization-details` prints",
+    )?;
     const LISTS: &[&str] = &[
         "UserDetailList",
         "GroupDetailList",
@@ -265,7 +241,10 @@ pub fn parse_details(text: &str, org: &Organization) -> Result<Account, SetError
             Some(Value::Array(items)) => Ok(items),
             Some(other) => Err(shape(
                 &format!("/{key}"),
-                format!("`{key}` is a list, found {}", kind_of(other)),
+                format!(
+                    "`{key}` is a list, found {}",
+                    crate::json::value_kind(other)
+                ),
             )),
         }
     };
@@ -518,7 +497,7 @@ fn part(name: String, doc: &Value, at: &str, managed: Option<String>) -> Result<
                 pointer: at.into(),
                 message: format!(
                     "a policy document is a JSON object or a URL-encoded string, found {}",
-                    kind_of(other)
+                    crate::json::value_kind(other)
                 ),
             });
         }
@@ -536,24 +515,16 @@ fn part(name: String, doc: &Value, at: &str, managed: Option<String>) -> Result<
     })
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// `entry[key]` as a string.
 fn string<'v>(entry: &'v Value, key: &str, pointer: &str) -> Result<&'v str, SetError> {
     match entry.get(key) {
         Some(Value::String(s)) => Ok(s),
         Some(other) => Err(SetError::Shape {
             pointer: format!("{pointer}/{key}"),
-            message: format!("`{key}` is a string, found {}", kind_of(other)),
+            message: format!(
+                "`{key}` is a string, found {}",
+                crate::json::value_kind(other)
+            ),
         }),
         None => Err(SetError::Shape {
             pointer: pointer.into(),
@@ -569,7 +540,10 @@ fn array<'v>(entry: &'v Value, key: &str, pointer: &str) -> Result<&'v [Value], 
         Some(Value::Array(items)) => Ok(items),
         Some(other) => Err(SetError::Shape {
             pointer: format!("{pointer}/{key}"),
-            message: format!("`{key}` is a list, found {}", kind_of(other)),
+            message: format!(
+                "`{key}` is a list, found {}",
+                crate::json::value_kind(other)
+            ),
         }),
     }
 }

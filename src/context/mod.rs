@@ -384,6 +384,28 @@ impl SameAccount {
     }
 }
 
+/// A document that must be a JSON object (a set, an organization document, an
+/// authorization-details file): its members, or an error at `/` saying what it should
+/// be (`what`, e.g. "a policy set is a JSON object with `identityPolicies`").
+fn json_object(
+    text: &str,
+    what: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, SetError> {
+    let shape = |message: String| SetError::Shape {
+        pointer: "/".into(),
+        message,
+    };
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(members)) => Ok(members),
+        Ok(_) => Err(shape(what.to_string())),
+        Err(e) => Err(shape(format!(
+            "not JSON (line {}, column {}): {e}; {what}",
+            e.line(),
+            e.column()
+        ))),
+    }
+}
+
 /// Why a policy-set document cannot be read.
 #[derive(Debug, Error)]
 pub enum SetError {
@@ -581,22 +603,10 @@ pub fn parse_set(
         },
         message,
     };
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        shape(
-            "",
-            format!(
-                "not JSON (line {}, column {}): {e}; a policy set is an object with `identityPolicies`",
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
-    let Some(obj) = v.as_object() else {
-        return Err(shape(
-            "",
-            "a policy set is a JSON object with `identityPolicies`".into(),
-        ));
-    };
+    let obj = &json_object(
+        text,
+        "a policy set is a JSON object with `identityPolicies`",
+    )?;
     for k in obj.keys() {
         if !FIELDS.contains(&k.as_str()) {
             return Err(shape(

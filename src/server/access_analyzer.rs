@@ -321,14 +321,7 @@ impl Fields {
 }
 
 fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
+    crate::json::value_kind(v)
 }
 
 #[cfg(test)]
