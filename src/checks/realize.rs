@@ -52,6 +52,7 @@ pub(crate) fn realize_in(r: Request, spec: &impl Spec, same: Option<SameRegion<'
     if principal_ok
         && spelled(&fold(&r.action)).as_deref() == Some(r.action.as_str())
         && well_formed_arn(&r.resource, false)
+        && in_action_format(&r.action, &r.resource)
         && r.context
             .iter()
             .all(|(k, vs)| vs.iter().all(|v| realistic(&fold(k), v)))
@@ -411,8 +412,18 @@ fn filled_arn(text: &str, account: &str, partition: &str) -> Option<String> {
     ))
 }
 
+/// Whether a resource is an ARN of a resource type the action applies to (any, for an
+/// action the data gives no types for).
+fn in_action_format(action: &str, resource: &str) -> bool {
+    let formats = actions::resource_arn_formats(action);
+    formats.is_empty()
+        || formats.iter().any(|f| {
+            pattern::Glob::action(&filled_format_with(f, "*", "*", "*")).matches(&fold(resource))
+        })
+}
+
 fn resource(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) -> Request {
-    if well_formed_arn(&r.resource, false) {
+    if well_formed_arn(&r.resource, false) && in_action_format(&r.action, &r.resource) {
         return r;
     }
 
@@ -477,6 +488,20 @@ fn resource_candidates(r: &Request, policies: &[&Policy], fresh: &[&str]) -> Vec
         };
         candidates.insert(0, format!("arn:aws:iam::{owner}:role/example-role"));
     }
+    // ARNs of the resource types the action applies to (the Service Authorization
+    // Reference's formats, src/actions), and any candidate in one of those formats
+    // before the others: `security-group/example` for ec2:CreateSecurityGroup, not
+    // `security-groupexample/example` from a policy's `security-group*/*`.
+    let formats = actions::resource_arn_formats(&r.action);
+    for f in &formats {
+        let arn = filled_format(f, account);
+        if !candidates.contains(&arn) {
+            candidates.push(arn);
+        }
+    }
+    if !formats.is_empty() {
+        candidates.sort_by_key(|c| !in_action_format(&r.action, c));
+    }
     // An ARN of the action's service.
     if let Some((service, _)) = r.action.split_once(':') {
         let service = fold(service);
@@ -487,6 +512,32 @@ fn resource_candidates(r: &Request, policies: &[&Policy], fresh: &[&str]) -> Vec
         });
     }
     candidates
+}
+
+/// An ARN format of the Service Authorization Reference with its placeholders filled:
+/// the partition `aws`, region `us-east-1`, the account, `example` for the rest.
+fn filled_format(format: &str, account: &str) -> String {
+    filled_format_with(format, "us-east-1", account, "example")
+}
+
+fn filled_format_with(format: &str, region: &str, account: &str, other: &str) -> String {
+    let mut out = String::with_capacity(format.len());
+    let mut rest = format;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        out.push_str(match &rest[start + 2..start + end] {
+            "Partition" if other != "*" => "aws",
+            "Region" => region,
+            "Account" => account,
+            _ => other,
+        });
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// What stands for a wildcard in a value of `key`.
