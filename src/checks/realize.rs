@@ -242,7 +242,7 @@ fn principal_with_resource(
         let Some(moved) = with_principal(&r, p) else {
             continue;
         };
-        let out = resource_candidates(&moved, policies, fresh)
+        let out = resource_candidates(&moved, policies, fresh, &action_formats(&moved.action))
             .into_iter()
             .map(|resource| Request {
                 resource,
@@ -412,34 +412,62 @@ fn filled_arn(text: &str, account: &str, partition: &str) -> Option<String> {
     ))
 }
 
-/// Whether a resource is an ARN of a resource type the action applies to (any, for an
-/// action the data gives no types for).
-fn in_action_format(action: &str, resource: &str) -> bool {
-    let formats = actions::resource_arn_formats(action);
-    formats.is_empty()
-        || formats.iter().any(|f| {
-            pattern::Glob::action(&filled_format_with(f, "*", "*", "*")).matches(&fold(resource))
-        })
+/// The ARN formats of the resource types an action applies to, as globs (`${...}` read
+/// as `*`); empty when the data gives it none.
+fn action_formats(action: &str) -> Vec<pattern::Glob> {
+    actions::resource_arn_formats(action)
+        .iter()
+        .map(|f| pattern::Glob::action(&filled_format_with(f, "*", "*", "*")))
+        .collect()
 }
 
+/// Whether a resource is in one of the formats (any, when there are none).
+fn in_formats(formats: &[pattern::Glob], resource: &str) -> bool {
+    formats.is_empty() || formats.iter().any(|g| g.matches(&fold(resource)))
+}
+
+/// Whether a resource is an ARN of a resource type the action applies to.
+fn in_action_format(action: &str, resource: &str) -> bool {
+    in_formats(&action_formats(action), resource)
+}
+
+/// At most this many rewrites of a well-formed resource into the action's formats:
+/// each is a replay, and the witness is a valid request already.
+const MAX_FORMAT_TRIES: usize = 4;
+
 fn resource(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) -> Request {
-    if well_formed_arn(&r.resource, false) && in_action_format(&r.action, &r.resource) {
+    let formats = action_formats(&r.action);
+    let well_formed = well_formed_arn(&r.resource, false);
+    if well_formed && in_formats(&formats, &r.resource) {
         return r;
     }
-
-    let tries = resource_candidates(&r, policies, fresh)
-        .into_iter()
-        .map(|resource| Request {
-            resource,
-            ..r.clone()
-        });
+    let candidates = resource_candidates(&r, policies, fresh, &formats);
+    // A well-formed witness in no format of the action: only candidates in one.
+    let limit = if well_formed {
+        candidates
+            .iter()
+            .take_while(|c| in_formats(&formats, c))
+            .count()
+            .min(MAX_FORMAT_TRIES)
+    } else {
+        candidates.len()
+    };
+    let tries = candidates.into_iter().take(limit).map(|resource| Request {
+        resource,
+        ..r.clone()
+    });
     first_confirmed(r.clone(), spec, tries)
 }
 
 /// Realistic resources for a request, best first: the policies' own patterns filled in
 /// (their policy variables with the request's values), in each partition, then an ARN
 /// of the action's service.
-fn resource_candidates(r: &Request, policies: &[&Policy], fresh: &[&str]) -> Vec<String> {
+fn resource_candidates(
+    r: &Request,
+    policies: &[&Policy],
+    fresh: &[&str],
+    formats: &[pattern::Glob],
+) -> Vec<String> {
     // The resource's owner when the request says it (`aws:ResourceAccount`, which a
     // policy set fixes), so that the ARN and the key agree.
     let account = r
@@ -492,15 +520,14 @@ fn resource_candidates(r: &Request, policies: &[&Policy], fresh: &[&str]) -> Vec
     // Reference's formats, src/actions), and any candidate in one of those formats
     // before the others: `security-group/example` for ec2:CreateSecurityGroup, not
     // `security-groupexample/example` from a policy's `security-group*/*`.
-    let formats = actions::resource_arn_formats(&r.action);
-    for f in &formats {
+    for f in actions::resource_arn_formats(&r.action) {
         let arn = filled_format(f, account);
         if !candidates.contains(&arn) {
             candidates.push(arn);
         }
     }
     if !formats.is_empty() {
-        candidates.sort_by_key(|c| !in_action_format(&r.action, c));
+        candidates.sort_by_key(|c| !in_formats(formats, c));
     }
     // An ARN of the action's service.
     if let Some((service, _)) = r.action.split_once(':') {
@@ -677,8 +704,9 @@ fn context(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) -
         });
         // A resource built from the key (`b/${aws:username}/*`) is built again with the
         // new value.
+        let formats = action_formats(&r.action);
         let tries = tries.flat_map(|c| {
-            let again: Vec<Request> = resource_candidates(&c, policies, fresh)
+            let again: Vec<Request> = resource_candidates(&c, policies, fresh, &formats)
                 .into_iter()
                 .map(|resource| Request {
                     resource,
