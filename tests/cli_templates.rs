@@ -386,18 +386,6 @@ fn bad_template_input_exits_2_with_the_place() {
         ),
         (
             vec![
-                "check-no-public-access",
-                "--policy-document",
-                "{}",
-                "--resource-type",
-                "AWS::S3::Bucket",
-                "--output",
-                "sarif",
-            ],
-            "--output sarif reports findings of a template",
-        ),
-        (
-            vec![
                 "check-no-new-access",
                 "--template-path",
                 APP,
@@ -584,4 +572,56 @@ fn a_policy_hornbeam_does_not_read_blocks() {
         r.stdout
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--output sarif` is offered by every check, so it works for single documents and
+/// batches too (it was refused outside templates; issue 24): a FAIL is one result
+/// located at the document, a batch is one log with a result per failing file.
+#[test]
+fn sarif_for_documents_and_batches() {
+    let fail = "reference-policies/bucket-from-one-account/candidates/fail-other-account.json";
+    let r = hornbeam(&[
+        "check-no-new-access",
+        "--new-policy-document",
+        &format!("file://{fail}"),
+        "--existing-policy-document",
+        "file://reference-policies/bucket-from-one-account/policy.json",
+        "--policy-type",
+        "RESOURCE_POLICY",
+        "--output",
+        "sarif",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{v}");
+    assert_eq!(results[0]["ruleId"], "NEW_ACCESS");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        fail
+    );
+    let r = hornbeam(&[
+        "check-access-not-granted",
+        "--policy-document",
+        "reference-policies/*/policy.json",
+        "--policy-type",
+        "IDENTITY_POLICY",
+        "--actions",
+        "iam:PassRole",
+        "--output",
+        "sarif",
+    ]);
+    let v = json(&r);
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    assert!(!results.is_empty(), "{v}");
+    for x in results {
+        let uri = x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            uri.starts_with("reference-policies/") && uri.ends_with("policy.json"),
+            "{x}"
+        );
+    }
+    assert!(r.stderr.contains("files checked:"), "{}", r.stderr);
 }

@@ -433,7 +433,7 @@ fn in_action_format(action: &str, resource: &str) -> bool {
 
 /// At most this many rewrites of a well-formed resource into the action's formats:
 /// each is a replay, and the witness is a valid request already.
-const MAX_FORMAT_TRIES: usize = 4;
+const MAX_FORMAT_TRIES: usize = 3;
 
 fn resource(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) -> Request {
     let formats = action_formats(&r.action);
@@ -441,22 +441,34 @@ fn resource(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) 
     if well_formed && in_formats(&formats, &r.resource) {
         return r;
     }
-    let candidates = resource_candidates(&r, policies, fresh, &formats);
-    // A well-formed witness in no format of the action: only candidates in one.
-    let limit = if well_formed {
-        candidates
-            .iter()
-            .take_while(|c| in_formats(&formats, c))
-            .count()
-            .min(MAX_FORMAT_TRIES)
+    // A well-formed witness in no format of the action: only the action's formats
+    // filled in (reading every pattern of a large policy for candidates cost more than
+    // the check).
+    let candidates = if well_formed {
+        let account = resource_account(&r, fresh);
+        actions::resource_arn_formats(&r.action)
+            .into_iter()
+            .map(|f| filled_format(f, account))
+            .take(MAX_FORMAT_TRIES)
+            .collect()
     } else {
-        candidates.len()
+        resource_candidates(&r, policies, fresh, &formats)
     };
-    let tries = candidates.into_iter().take(limit).map(|resource| Request {
+    let tries = candidates.into_iter().map(|resource| Request {
         resource,
         ..r.clone()
     });
     first_confirmed(r.clone(), spec, tries)
+}
+
+/// The account a rewritten resource is in: the request's `aws:ResourceAccount` (a
+/// policy set fixes it), else a fresh one.
+fn resource_account<'a>(r: &'a Request, fresh: &[&'a str]) -> &'a str {
+    r.context
+        .single("aws:ResourceAccount")
+        .filter(|a| is_account_id(a))
+        .or(fresh.first().copied())
+        .unwrap_or("444455556666")
 }
 
 /// Realistic resources for a request, best first: the policies' own patterns filled in
@@ -468,14 +480,8 @@ fn resource_candidates(
     fresh: &[&str],
     formats: &[pattern::Glob],
 ) -> Vec<String> {
-    // The resource's owner when the request says it (`aws:ResourceAccount`, which a
-    // policy set fixes), so that the ARN and the key agree.
-    let account = r
-        .context
-        .single("aws:ResourceAccount")
-        .filter(|a| is_account_id(a))
-        .or(fresh.first().copied())
-        .unwrap_or("444455556666");
+    // The resource's owner when the request says it, so that the ARN and the key agree.
+    let account = resource_account(r, fresh);
     let mut candidates: Vec<String> = Vec::new();
     for partition in ["aws", "aws-cn", "aws-us-gov"] {
         for p in policies {

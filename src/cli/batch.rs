@@ -16,6 +16,7 @@ use super::{OutputFormat, exit};
 use crate::checks::{CheckResult, Verdict};
 use crate::proof::{self, Recipe};
 use crate::report;
+use crate::report::findings::{self, Code, Finding};
 
 /// The files a document argument names when it is a directory (every `*.json` below
 /// it) or a glob; `None` for a single document (a file, `-` or inline JSON).
@@ -83,6 +84,40 @@ fn severity(code: u8) -> u8 {
 /// What one file's check gives.
 pub type One = Result<(CheckResult, Recipe)>;
 
+/// A check's result as a finding about the document `artifact` (for SARIF): none for a
+/// PASS.
+pub(super) fn result_finding(
+    r: &CheckResult,
+    check: proof::CheckKind,
+    artifact: &str,
+) -> Option<Finding> {
+    let code = match (r.result, &r.inconclusive, check) {
+        (Verdict::Pass, _, _) => return None,
+        (Verdict::Fail, Some(_), _) => Code::Inconclusive,
+        (Verdict::Fail, None, proof::CheckKind::NoNewAccess) => Code::NewAccess,
+        (Verdict::Fail, None, proof::CheckKind::AccessNotGranted) => Code::AccessGranted,
+        (Verdict::Fail, None, proof::CheckKind::NoPublicAccess) => Code::PublicAccess,
+    };
+    let mut message = match &r.inconclusive {
+        Some(why) => format!("The check could not decide: {why}"),
+        None => r.message.clone(),
+    };
+    for reason in &r.reasons {
+        message.push(' ');
+        message.push_str(&reason.description);
+    }
+    Some(Finding {
+        code,
+        message,
+        resource_name: artifact.to_string(),
+        resource_type: "PolicyDocument".into(),
+        policy_name: "PolicyDocument".into(),
+        line: 1,
+        details: report::check_value(r),
+        blocking: true,
+    })
+}
+
 /// Checks every file with `check` on `jobs` threads and prints a line per file in file
 /// order; returns the worst exit code.
 pub fn run(
@@ -107,6 +142,9 @@ pub fn run(
         indicatif::ProgressDrawTarget::stderr(),
     );
     let mut tally = Tally::default();
+    let sarif = common.output == OutputFormat::Sarif;
+    let found = std::sync::Mutex::new(Vec::<(usize, Finding)>::new());
+    let found_ref = &found;
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let tx = tx.clone();
@@ -118,6 +156,25 @@ pub fn run(
                     let start = std::time::Instant::now();
                     let one = check(file);
                     let ms = start.elapsed().as_secs_f64() * 1000.0;
+                    if sarif {
+                        let name = file.display().to_string();
+                        let f = match &one {
+                            Ok((r, recipe)) => result_finding(r, recipe.check, &name),
+                            Err(e) => Some(Finding {
+                                code: Code::NotChecked,
+                                message: format!("The policy was not checked: {e:#}."),
+                                resource_name: name.clone(),
+                                resource_type: "PolicyDocument".into(),
+                                policy_name: "PolicyDocument".into(),
+                                line: 1,
+                                details: json!({}),
+                                blocking: true,
+                            }),
+                        };
+                        if let (Some(f), Ok(mut all)) = (f, found_ref.lock()) {
+                            all.push((i, f));
+                        }
+                    }
                     let (code, line) = line(file, i, one, ms, common);
                     if tx.send((i, code, line)).is_err() {
                         break;
@@ -132,7 +189,9 @@ pub fn run(
         for (i, code, line) in rx {
             pending.insert(i, (code, line));
             while let Some((code, line)) = pending.remove(&printed) {
-                bar.suspend(|| super::print(&line));
+                if !sarif {
+                    bar.suspend(|| super::print(&line));
+                }
                 bar.inc(1);
                 tally.add(code);
                 if severity(code) > severity(worst) {
@@ -143,6 +202,13 @@ pub fn run(
         }
     });
     bar.finish_and_clear();
+    if sarif {
+        // One SARIF log for the run, findings in file order.
+        let mut all = found.into_inner().unwrap_or_default();
+        all.sort_by_key(|(i, _)| *i);
+        let all: Vec<Finding> = all.into_iter().map(|(_, f)| f).collect();
+        super::print(&findings::to_sarif(&all, ""));
+    }
     let line = tally.line(start.elapsed());
     match common.output {
         // JSON lines stay JSON: the tally goes to stderr.

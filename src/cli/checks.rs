@@ -366,12 +366,25 @@ fn exiting<T>(inputs: T) {
     std::mem::forget(inputs);
 }
 
+/// What a SARIF log names as the checked file: the document's path, or the request
+/// field it came from when it was inline or on stdin.
+fn artifact_of(arg: Option<&str>, field: &str) -> String {
+    match arg {
+        Some(a) if a != "-" && !a.trim_start().starts_with(['{', '[']) => {
+            a.strip_prefix("file://").unwrap_or(a).to_string()
+        }
+        _ => field.to_string(),
+    }
+}
+
 fn finish(
     result: CheckResult,
     common: &CommonArgs,
     policies: &[(&str, &Policy)],
     proof: Option<(Recipe, Instant)>,
+    artifact: &str,
 ) -> Result<u8> {
+    let proof_kind = proof.as_ref().map(|(r, _)| (r.check, artifact));
     if let (Some(dir), Some((recipe, start))) = (&common.emit_proof, proof) {
         let elapsed = start.elapsed().as_secs_f64() * 1000.0;
         proof::write_bundle(dir, &recipe, &result, elapsed).context("--emit-proof")?;
@@ -380,9 +393,15 @@ fn finish(
     if let Some(why) = &result.fallback {
         info!(reason = %why, "answered with the strings encoding");
     }
-    let out = match common.output {
-        OutputFormat::Json | OutputFormat::Sarif => report::check_json(&result),
-        OutputFormat::Text => report::check_text(&result, policies),
+    let out = match (common.output, &proof_kind) {
+        (OutputFormat::Sarif, Some((kind, artifact))) => {
+            let found: Vec<_> = batch::result_finding(&result, *kind, artifact)
+                .into_iter()
+                .collect();
+            report::findings::to_sarif(&found, artifact)
+        }
+        (OutputFormat::Json | OutputFormat::Sarif, _) => report::check_json(&result),
+        (OutputFormat::Text, _) => report::check_text(&result, policies),
     };
     super::print(&out);
     Ok(match (result.result, &result.inconclusive) {
@@ -549,7 +568,19 @@ fn no_new_access_contexts(args: &NoNewAccessArgs, body: &Body) -> Result<u8> {
     explained.extend(context_policies("existing", &existing));
     let named: Vec<(&str, &Policy)> = explained.iter().map(|(n, p)| (n.as_str(), *p)).collect();
     let recipe = Recipe::no_new_access_sets(new_text, existing_text);
-    finish(result, &args.common, &named, Some((recipe, start)))
+    let artifact = artifact_of(
+        args.new_policy_set
+            .as_deref()
+            .or(args.new_policy_document.as_deref()),
+        "newPolicyDocument",
+    );
+    finish(
+        result,
+        &args.common,
+        &named,
+        Some((recipe, start)),
+        &artifact,
+    )
 }
 
 pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
@@ -609,7 +640,6 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         };
         return tmpl::run(&args.template, &args.common, &opts, check);
     }
-    tmpl::reject_sarif(&args.common)?;
     let check = |new: &Policy, new_text: String| -> batch::One {
         let result = checks::no_new_access::check(new, &existing, &opts)?;
         let recipe = Recipe::no_new_access(policy_type, new_text, existing_text.clone());
@@ -634,6 +664,7 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         &args.common,
         &[("new", &new), ("existing", &existing)],
         Some((recipe, start)),
+        &artifact_of(args.new_policy_document.as_deref(), "newPolicyDocument"),
     );
     exiting((new, existing, body));
     code
@@ -788,7 +819,14 @@ fn one_document(
         policy_type,
     )?;
     let (result, recipe) = check(&policy, text)?;
-    let code = finish(result, common, &[(label, &policy)], Some((recipe, start)));
+    let artifact = artifact_of(arg, "policyDocument");
+    let code = finish(
+        result,
+        common,
+        &[(label, &policy)],
+        Some((recipe, start)),
+        &artifact,
+    );
     exiting(policy);
     code
 }
@@ -839,7 +877,6 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         let check = tmpl::Check::AccessNotGranted { access: &access };
         return tmpl::run(&args.template, &args.common, &opts, check);
     }
-    tmpl::reject_sarif(&args.common)?;
     if let Some(set) = &args.policy_set {
         sets_allow(args.policy_type.as_deref())?;
         let start = Instant::now();
@@ -851,7 +888,14 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         let explained = context_policies("analysed", &context);
         let named: Vec<(&str, &Policy)> = explained.iter().map(|(n, p)| (n.as_str(), *p)).collect();
         let recipe = Recipe::access_not_granted_set(access.clone(), inline);
-        return finish(result, &args.common, &named, Some((recipe, start)));
+        let artifact = artifact_of(args.policy_set.as_deref(), "policySet");
+        return finish(
+            result,
+            &args.common,
+            &named,
+            Some((recipe, start)),
+            &artifact,
+        );
     }
     let document_type = policy_type_in(args.policy_type, &body)?;
     let policy_type = document_type.0;
@@ -890,7 +934,6 @@ pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
             tmpl::Check::NoPublicAccess,
         );
     }
-    tmpl::reject_sarif(&args.common)?;
     let resource_type = pick(args.resource_type, &body, "resourceType", "--resource-type")?;
     checks::no_public_access::validate_resource_type(&resource_type).context("--resource-type")?;
     let check = |policy: &Policy, text: String| -> batch::One {

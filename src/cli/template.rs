@@ -122,16 +122,6 @@ impl TemplateArgs {
     }
 }
 
-/// `--output sarif` only describes findings of a template.
-pub fn reject_sarif(common: &CommonArgs) -> Result<()> {
-    if common.output == OutputFormat::Sarif {
-        bail!(
-            "--output sarif reports findings of a template; give --template-path, or use --output json|text"
-        );
-    }
-    Ok(())
-}
-
 /// Checks every policy of the template; exit 0 when nothing blocks, 1 when something does.
 pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Check) -> Result<u8> {
     let Some(path) = &targs.template_path else {

@@ -139,8 +139,19 @@ pub fn counterexample_line(details: &Value) -> Option<String> {
     Some(parts.join(", "))
 }
 
-/// SARIF 2.1.0: one rule per code, one result per finding with the template as location.
+/// SARIF 2.1.0: one rule per code, one result per finding with the template as location
+/// (an empty `artifact`: each finding's own file, its resource name, as in batch mode).
 pub fn to_sarif(findings: &[Finding], artifact: &str) -> String {
+    let mut files: Vec<&str> = if artifact.is_empty() {
+        findings.iter().map(|f| f.resource_name.as_str()).collect()
+    } else {
+        vec![artifact]
+    };
+    files.dedup();
+    let artifacts: Vec<Value> = files
+        .iter()
+        .map(|f| json!({"location": {"uri": f}}))
+        .collect();
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|c| {
@@ -168,7 +179,7 @@ pub fn to_sarif(findings: &[Finding], artifact: &str) -> String {
                 "message": {"text": text},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": artifact},
+                        "artifactLocation": {"uri": if artifact.is_empty() { &f.resource_name } else { artifact }},
                         "region": {"startLine": f.line.max(1)},
                     },
                     "logicalLocations": [{
@@ -194,7 +205,7 @@ pub fn to_sarif(findings: &[Finding], artifact: &str) -> String {
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
-            "artifacts": [{"location": {"uri": artifact}}],
+            "artifacts": artifacts,
             "results": results,
         }],
     });
