@@ -625,3 +625,38 @@ fn sarif_for_documents_and_batches() {
     }
     assert!(r.stderr.contains("files checked:"), "{}", r.stderr);
 }
+
+/// CloudFormation rejects a template whose `Ref` / `Fn::GetAtt` / `Fn::Sub` names
+/// nothing it defines, wherever the reference is; hornbeam accepted one outside a
+/// policy (issue 24). A template with a Transform may refer to what the transform
+/// creates, so it is not judged.
+#[test]
+fn undefined_references_anywhere_are_errors() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-refs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let file = dir.join("t.yaml");
+    let body = "  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: python3.12\n      Handler: x.y\n      Role: !GetAtt Missing.Arn\n      Code: {ZipFile: pass}\n";
+    std::fs::write(&file, format!("Resources:\n{body}")).expect("write");
+    let path = file.to_str().expect("a path");
+    let r = hornbeam(&["check-no-public-access", "--template-path", path]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("Resources/Fn/Properties/Role/Fn::GetAtt (line 7): `Fn::GetAtt Missing`: no resource is named `Missing`"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    std::fs::write(
+        &file,
+        format!("Transform: AWS::Serverless-2016-10-31\nResources:\n{body}"),
+    )
+    .expect("write");
+    let r = hornbeam(&["check-no-public-access", "--template-path", path]);
+    assert_eq!(
+        r.code, 1,
+        "a Transform is a blocking gap, not an error: {}",
+        r.stderr
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

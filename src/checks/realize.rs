@@ -526,14 +526,25 @@ fn resource_candidates(
     // Reference's formats, src/actions), and any candidate in one of those formats
     // before the others: `security-group/example` for ec2:CreateSecurityGroup, not
     // `security-groupexample/example` from a policy's `security-group*/*`.
-    for f in actions::resource_arn_formats(&r.action) {
-        let arn = filled_format(f, account);
-        if !candidates.contains(&arn) {
-            candidates.push(arn);
-        }
-    }
+    // The policies' own patterns in a format come first; the action's formats filled
+    // in only when none is (an action like ec2:CreateTags has dozens, and each failed
+    // try is a replay of both policies); the patterns in no format after them.
     if !formats.is_empty() {
-        candidates.sort_by_key(|c| !in_formats(formats, c));
+        let (mut ordered, others): (Vec<String>, Vec<String>) =
+            candidates.into_iter().partition(|c| in_formats(formats, c));
+        if ordered.is_empty() {
+            for f in actions::resource_arn_formats(&r.action)
+                .into_iter()
+                .take(MAX_FORMAT_TRIES)
+            {
+                let arn = filled_format(f, account);
+                if !ordered.contains(&arn) {
+                    ordered.push(arn);
+                }
+            }
+        }
+        ordered.extend(others);
+        candidates = ordered;
     }
     // An ARN of the action's service.
     if let Some((service, _)) = r.action.split_once(':') {
@@ -709,16 +720,27 @@ fn context(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) -
             c
         });
         // A resource built from the key (`b/${aws:username}/*`) is built again with the
-        // new value.
+        // new value; only then (each candidate is a replay of the whole policies).
         let formats = action_formats(&r.action);
+        let in_resources = policies.iter().flat_map(|p| &p.statements).any(|s| {
+            s.resources
+                .iter()
+                .flat_map(|e| &e.items)
+                .any(|p| p.template.vars.iter().any(|v| v.key == folded))
+        });
         let tries = tries.flat_map(|c| {
-            let again: Vec<Request> = resource_candidates(&c, policies, fresh, &formats)
-                .into_iter()
-                .map(|resource| Request {
-                    resource,
-                    ..c.clone()
-                })
-                .collect();
+            let again: Vec<Request> = if in_resources {
+                resource_candidates(&c, policies, fresh, &formats)
+                    .into_iter()
+                    .take(MAX_FORMAT_TRIES)
+                    .map(|resource| Request {
+                        resource,
+                        ..c.clone()
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             std::iter::once(c).chain(again)
         });
         r = first_confirmed(r.clone(), spec, tries);

@@ -39,10 +39,13 @@ pub struct CommonArgs {
     /// The AWS request body as JSON (`file://path`, path or inline); flags override it.
     #[arg(long)]
     pub cli_input_json: Option<String>,
+    /// How the answer is printed.
     #[arg(long, value_enum, default_value = "json")]
     pub output: OutputFormat,
+    /// How policies become formulas (both are exact; `strings` is the cross-check).
     #[arg(long, value_enum, default_value = "finite")]
     pub encoding: EncodingArg,
+    /// Which solver decides the formulas.
     #[arg(long, value_enum, default_value = "auto")]
     pub solver: SolverArg,
     /// Solving time limit per check, in milliseconds: the verdict, reasons, realistic

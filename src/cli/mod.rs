@@ -94,9 +94,11 @@ enum ReferencePoliciesCommand {
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
+    /// AWS's response shape plus the counterexample (findings for templates/accounts).
     Json,
+    /// For people: the verdict, the counterexample and why each statement applies.
     Text,
-    /// SARIF 2.1.0, for code-scanning upload (with --template-path).
+    /// SARIF 2.1.0, for code-scanning upload: a result per finding or FAIL.
     Sarif,
 }
 

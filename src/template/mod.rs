@@ -488,6 +488,11 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
             ),
         });
     }
+    // A Transform (SAM, macros) creates resources the template refers to before they
+    // exist in it (`MyFunctionRole`): only a template without one is complete.
+    if !terraform::is_plan(&root) && root.get("Transform").is_none() {
+        undefined_references(&root)?;
+    }
     let (format, (found, principals)) = if terraform::is_plan(&root) {
         (Format::TerraformPlan, terraform::find(&root, settings)?)
     } else {
@@ -597,6 +602,129 @@ fn unread_plan_documents(root: &node::Node, extracted: &[Extracted]) -> Vec<Gap>
         walk(module, extracted, &mut out, 0);
     }
     out
+}
+
+/// CloudFormation rejects a template whose `Ref`, `Fn::GetAtt` or `Fn::Sub` names
+/// something it does not define ("Unresolved resource dependencies"), wherever it is;
+/// so does hornbeam, with the place, not only where a policy reads it.
+fn undefined_references(root: &node::Node) -> Result<(), TemplateError> {
+    let names = |section: &str| -> Vec<String> {
+        match root.get(section).map(|s| &s.kind) {
+            Some(node::Kind::Map(members)) => members.iter().map(|(k, _)| k.clone()).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let (parameters, resources) = (names("Parameters"), names("Resources"));
+    let defined = |name: &str, local: &[String]| {
+        name.starts_with("AWS::")
+            || parameters.iter().any(|p| p == name)
+            || resources.iter().any(|r| r == name)
+            || local.iter().any(|l| l == name)
+    };
+    let fail = |path: &str, line: usize, message: String| TemplateError::Invalid {
+        path: path.to_string(),
+        line,
+        message,
+    };
+    fn walk(
+        n: &node::Node,
+        path: &str,
+        check: &dyn Fn(&str, &str, &str, usize, &[String]) -> Result<(), TemplateError>,
+        depth: usize,
+    ) -> Result<(), TemplateError> {
+        if depth > 64 {
+            return Ok(());
+        }
+        match &n.kind {
+            node::Kind::Map(members) => {
+                for (k, v) in members {
+                    let at = format!("{path}/{k}");
+                    match (k.as_str(), &v.kind) {
+                        ("Ref", node::Kind::Str(name)) => check(&at, "Ref", name, v.line, &[])?,
+                        ("Fn::GetAtt", node::Kind::Str(target)) => {
+                            let name = target.split('.').next().unwrap_or(target);
+                            check(&at, "Fn::GetAtt", name, v.line, &[])?;
+                        }
+                        ("Fn::GetAtt", node::Kind::Seq(items)) => {
+                            if let Some(name) = items.first().and_then(|i| i.as_str()) {
+                                check(&at, "Fn::GetAtt", name, v.line, &[])?;
+                            }
+                        }
+                        ("Fn::Sub", node::Kind::Str(text)) => {
+                            for name in sub_names(text) {
+                                check(&at, "Fn::Sub", &name, v.line, &[])?;
+                            }
+                        }
+                        ("Fn::Sub", node::Kind::Seq(items)) => {
+                            let local: Vec<String> = match items.get(1).map(|m| &m.kind) {
+                                Some(node::Kind::Map(vars)) => {
+                                    vars.iter().map(|(k, _)| k.clone()).collect()
+                                }
+                                _ => Vec::new(),
+                            };
+                            if let Some(text) = items.first().and_then(|i| i.as_str()) {
+                                for name in sub_names(text) {
+                                    check(&at, "Fn::Sub", &name, v.line, &local)?;
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                    walk(v, &at, check, depth + 1)?;
+                }
+            }
+            node::Kind::Seq(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, &format!("{path}/{i}"), check, depth + 1)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    /// The names `${Name}` / `${Name.Attr}` of a `Fn::Sub` string (`${!x}` is literal).
+    fn sub_names(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else { break };
+            let inner = &after[..end];
+            if !inner.starts_with('!') {
+                let name = inner.split('.').next().unwrap_or(inner).trim();
+                out.push(name.to_string());
+            }
+            rest = &after[end + 1..];
+        }
+        out
+    }
+    for section in ["Resources", "Outputs"] {
+        let Some(node) = root.get(section) else {
+            continue;
+        };
+        let check = |path: &str, how: &str, name: &str, line: usize, local: &[String]| {
+            if defined(name, local) {
+                Ok(())
+            } else {
+                // The messages the policy renderer gives for the same mistakes.
+                let message = match how {
+                    "Ref" => format!(
+                        "`Ref {name}`: no parameter, resource or pseudo parameter is named `{name}`"
+                    ),
+                    "Fn::GetAtt" => format!("`Fn::GetAtt {name}`: no resource is named `{name}`"),
+                    _ if name.contains(':') => format!(
+                        "`Fn::Sub` variable `{name}` is not a parameter, resource or pseudo parameter; an IAM policy variable is written `${{!{name}}}`"
+                    ),
+                    _ => format!(
+                        "`Fn::Sub` variable `{name}` is not a parameter, resource or pseudo parameter"
+                    ),
+                };
+                Err(fail(path, line, message))
+            }
+        };
+        walk(node, section, &check, 0)?;
+    }
+    Ok(())
 }
 
 /// Resources that hold a policy document (an object with `Statement`, anywhere in their
