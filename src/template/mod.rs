@@ -604,6 +604,10 @@ fn unread_plan_documents(root: &node::Node, extracted: &[Extracted]) -> Vec<Gap>
     out
 }
 
+/// Judges one reference: (its path, `Ref` / `Fn::GetAtt` / `Fn::Sub`, the name, its
+/// line, the names a `Fn::Sub` defines itself).
+type Check<'a> = dyn Fn(&str, &str, &str, usize, &[String]) -> Result<(), TemplateError> + 'a;
+
 /// CloudFormation rejects a template whose `Ref`, `Fn::GetAtt` or `Fn::Sub` names
 /// something it does not define ("Unresolved resource dependencies"), wherever it is;
 /// so does hornbeam, with the place, not only where a policy reads it.
@@ -629,7 +633,7 @@ fn undefined_references(root: &node::Node) -> Result<(), TemplateError> {
     fn walk(
         n: &node::Node,
         path: &str,
-        check: &dyn Fn(&str, &str, &str, usize, &[String]) -> Result<(), TemplateError>,
+        check: &Check<'_>,
         depth: usize,
     ) -> Result<(), TemplateError> {
         if depth > 64 {
