@@ -142,10 +142,7 @@ impl Organization {
         text: &str,
         read: &dyn Fn(&str, &str) -> Result<String, String>,
     ) -> Result<Organization, SetError> {
-        let shape = |pointer: &str, message: String| SetError::Shape {
-            pointer: pointer.into(),
-            message,
-        };
+        let shape = SetError::at;
         let obj = super::json_object(
             text,
             "an organization document is a JSON object with `serviceControlPolicies` and/or `resourceControlPolicies`",
@@ -165,7 +162,7 @@ impl Organization {
         let inline = super::inline_policies(&Value::Object(obj), read)?;
         let mut as_set = inline.clone();
         // Read with a set's rules; the identity policy only makes it a set.
-        as_set["identityPolicies"] = json!([nothing()]);
+        as_set["identityPolicies"] = json!([super::allows_nothing()]);
         let parsed = super::parse_set(&as_set.to_string(), &|r, _| {
             Err(format!("`{r}` was not read"))
         })?;
@@ -201,21 +198,9 @@ impl Organization {
     }
 }
 
-/// A document that allows nothing.
-fn nothing() -> Value {
-    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
-}
-
 /// Reads an authorization-details file; `org` applies to every principal.
 pub fn parse_details(text: &str, org: &Organization) -> Result<Account, SetError> {
-    let shape = |pointer: &str, message: String| SetError::Shape {
-        pointer: if pointer.is_empty() {
-            "/".into()
-        } else {
-            pointer.into()
-        },
-        message,
-    };
+    let shape = SetError::at;
     let root = &super::json_object(
         text,
         "an authorization-details file is the JSON object `aws iam get-account-authorization-details` prints",

@@ -406,6 +406,28 @@ fn json_object(
     }
 }
 
+/// A document that allows nothing: the identity policy that makes a document with
+/// none a set to read (organization documents; bundles of principals without
+/// policies), never a grant.
+fn allows_nothing() -> serde_json::Value {
+    serde_json::json!({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
+}
+
+impl SetError {
+    /// A shape error at `pointer` (`/` for the whole document).
+    fn at(pointer: &str, message: String) -> SetError {
+        SetError::Shape {
+            pointer: if pointer.is_empty() {
+                "/".into()
+            } else {
+                pointer.into()
+            },
+            message,
+        }
+    }
+}
+
 /// Why a policy-set document cannot be read.
 #[derive(Debug, Error)]
 pub enum SetError {
@@ -579,8 +601,7 @@ pub fn parse_bundle_set(text: &str) -> Result<PolicySet, SetError> {
         return parse_set(text, &refuse);
     }
     let mut with_one = v.clone();
-    with_one["identityPolicies"] = serde_json::json!([{"Version": "2012-10-17",
-        "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}]);
+    with_one["identityPolicies"] = serde_json::json!([allows_nothing()]);
     let mut set = parse_set(&with_one.to_string(), &refuse)?;
     set.identity.clear();
     Ok(set)
@@ -595,14 +616,7 @@ pub fn parse_set(
     text: &str,
     read: &dyn Fn(&str, &str) -> Result<String, String>,
 ) -> Result<PolicySet, SetError> {
-    let shape = |pointer: &str, message: String| SetError::Shape {
-        pointer: if pointer.is_empty() {
-            "/".into()
-        } else {
-            pointer.into()
-        },
-        message,
-    };
+    let shape = SetError::at;
     let obj = &json_object(
         text,
         "a policy set is a JSON object with `identityPolicies`",
