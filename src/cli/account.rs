@@ -62,10 +62,14 @@ struct Outcome {
     boundary: Option<String>,
 }
 
-fn read_account(path: &Path, flag: &str, org: &Organization) -> Result<Account> {
+/// Reads an authorization-details file: its text (findings give lines in it) and the
+/// account.
+fn read_account(path: &Path, flag: &str, org: &Organization) -> Result<(String, Account)> {
     let shown = path.display();
     let text = input::read_file_limited(path, flag, MAX_DETAILS_BYTES)?;
-    account::parse_details(&text, org).map_err(|e| anyhow!("{flag} `{shown}`: {e}"))
+    let account =
+        account::parse_details(&text, org).map_err(|e| anyhow!("{flag} `{shown}`: {e}"))?;
+    Ok((text, account))
 }
 
 fn read_organization(path: &Path) -> Result<Organization> {
@@ -111,12 +115,10 @@ pub fn run(args: &AccountArgs, common: &CommonArgs, opts: &Options, check: Check
         Some(p) => read_organization(p)?,
         None => Organization::default(),
     };
-    let text = input::read_file_limited(path, flag, MAX_DETAILS_BYTES)?;
-    let account =
-        account::parse_details(&text, &org).map_err(|e| anyhow!("{flag} `{shown}`: {e}"))?;
+    let (text, account) = read_account(path, flag, &org)?;
     let existing = match &check {
         Check::NoNewAccess { existing } => {
-            let a = read_account(existing, "--existing-authorization-details", &org)?;
+            let (_, a) = read_account(existing, "--existing-authorization-details", &org)?;
             Some(a)
         }
         Check::AccessNotGranted { .. } => None,

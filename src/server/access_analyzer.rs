@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::wire::{ApiError, Reason};
 use crate::checks::access_not_granted::Access;
 use crate::checks::{self, CheckError, CheckResult, Options, Verdict};
+use crate::json::value_kind;
 use crate::policy::{self, ControlKind, Policy, PolicyType};
 
 /// The operations this server answers, by method and path.
@@ -201,7 +202,7 @@ impl Fields {
                 Reason::CannotParse,
                 format!(
                     "the request body must be a JSON object, found {}",
-                    json_type(&other)
+                    value_kind(&other)
                 ),
             )),
             Err(e) => Err(ApiError::validation(
@@ -221,7 +222,7 @@ impl Fields {
             Some(Value::String(s)) => Ok(Some(s)),
             Some(other) => Err(ApiError::field(
                 name,
-                format!("`{name}` must be a string, found {}", json_type(other)),
+                format!("`{name}` must be a string, found {}", value_kind(other)),
             )),
         }
     }
@@ -278,7 +279,7 @@ impl Fields {
             Some(other) => {
                 return Err(bad(format!(
                     "`access` must be a list, found {}",
-                    json_type(other)
+                    value_kind(other)
                 )));
             }
         };
@@ -287,7 +288,7 @@ impl Fields {
             let Value::Object(members) = item else {
                 return Err(bad(format!(
                     "`access[{i}]` must be an object, found {}",
-                    json_type(item)
+                    value_kind(item)
                 )));
             };
             let mut entry = Access::default();
@@ -300,14 +301,14 @@ impl Fields {
                 let Value::Array(values) = v else {
                     return Err(bad(format!(
                         "`access[{i}].{k}` must be a list of strings, found {}",
-                        json_type(v)
+                        value_kind(v)
                     )));
                 };
                 for s in values {
                     let Value::String(s) = s else {
                         return Err(bad(format!(
                             "`access[{i}].{k}` must hold strings, found {}",
-                            json_type(s)
+                            value_kind(s)
                         )));
                     };
                     list.push(s.clone());
@@ -318,10 +319,6 @@ impl Fields {
         checks::access_not_granted::validate(&out).map_err(|e| bad(e.0))?;
         Ok(out)
     }
-}
-
-fn json_type(v: &Value) -> &'static str {
-    crate::json::value_kind(v)
 }
 
 #[cfg(test)]
