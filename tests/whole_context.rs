@@ -28,6 +28,19 @@ fn json_out(run: &common::Run) -> Value {
         .unwrap_or_else(|e| panic!("JSON output ({e}): {}\n{}", run.stdout, run.stderr))
 }
 
+/// `check-access-not-granted --policy-set SET --actions ACTIONS --encoding E`.
+fn granted(set: &str, actions: &str, encoding: &str) -> common::Run {
+    cli(&[
+        "check-access-not-granted",
+        "--policy-set",
+        set,
+        "--actions",
+        actions,
+        "--encoding",
+        encoding,
+    ])
+}
+
 fn encodings() -> [&'static str; 2] {
     ["finite", "strings"]
 }
@@ -42,15 +55,7 @@ fn without_a_resource_policy_the_resource_is_in_the_principals_account() {
         "Condition": {"StringNotEquals": {"aws:ResourceAccount": "111122223333"}}}]))]})
     .to_string();
     for e in encodings() {
-        let run = cli(&[
-            "check-access-not-granted",
-            "--policy-set",
-            &set,
-            "--actions",
-            "s3:GetObject",
-            "--encoding",
-            e,
-        ]);
+        let run = granted(&set, "s3:GetObject", e);
         assert_eq!(run.code, 0, "{e}: {}{}", run.stdout, run.stderr);
     }
     // A same-account grant still fails, and its counterexample says where the resource is.
@@ -58,15 +63,7 @@ fn without_a_resource_policy_the_resource_is_in_the_principals_account() {
         "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]))]})
     .to_string();
     for e in encodings() {
-        let run = cli(&[
-            "check-access-not-granted",
-            "--policy-set",
-            &set,
-            "--actions",
-            "s3:GetObject",
-            "--encoding",
-            e,
-        ]);
+        let run = granted(&set, "s3:GetObject", e);
         assert_eq!(run.code, 1, "{e}: {}{}", run.stdout, run.stderr);
         let c = &json_out(&run)["counterexample"];
         assert_eq!(
@@ -115,15 +112,7 @@ fn an_rcp_with_a_wildcard_service_reads() {
         run.stdout, run.stderr
     );
     for e in encodings() {
-        let run = cli(&[
-            "check-access-not-granted",
-            "--policy-set",
-            &set,
-            "--actions",
-            "s3:DeleteBucket,dynamodb:DeleteTable",
-            "--encoding",
-            e,
-        ]);
+        let run = granted(&set, "s3:DeleteBucket,dynamodb:DeleteTable", e);
         assert_eq!(run.code, 0, "{e}: {}{}", run.stdout, run.stderr);
     }
 }
@@ -176,15 +165,7 @@ fn sessions_of_a_role_with_a_path() {
             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]))})
     .to_string();
     for e in encodings() {
-        let run = cli(&[
-            "check-access-not-granted",
-            "--policy-set",
-            &set,
-            "--actions",
-            "s3:GetObject",
-            "--encoding",
-            e,
-        ]);
+        let run = granted(&set, "s3:GetObject", e);
         assert_eq!(run.code, 1, "{e}: {}{}", run.stdout, run.stderr);
         let c = &json_out(&run)["counterexample"];
         assert_eq!(c["principal"], format!("AWS:{SESSION}"), "{e}: {c}");

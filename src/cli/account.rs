@@ -180,11 +180,7 @@ pub fn run(args: &AccountArgs, common: &CommonArgs, opts: &Options, check: Check
             boundary: set.boundary.as_ref().map(|b| b.name.clone()),
         })
     };
-    let jobs = common
-        .jobs
-        .map(|n| n as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, members.len().max(1));
+    let jobs = batch::jobs(common, members.len());
     let next = AtomicUsize::new(0);
     let mut outcomes: Vec<Option<Result<Outcome>>> = (0..members.len()).map(|_| None).collect();
     std::thread::scope(|scope| {

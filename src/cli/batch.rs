@@ -81,6 +81,15 @@ fn severity(code: u8) -> u8 {
     }
 }
 
+/// Worker threads for `work` items: --jobs, else one per core, never more than items.
+pub(super) fn jobs(common: &CommonArgs, work: usize) -> usize {
+    common
+        .jobs
+        .map(|n| n as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, work.max(1))
+}
+
 /// What one file's check gives.
 pub type One = Result<(CheckResult, Recipe)>;
 
@@ -125,11 +134,7 @@ pub fn run(
     common: &CommonArgs,
     check: impl Fn(&Path) -> One + Sync,
 ) -> Result<u8> {
-    let jobs = common
-        .jobs
-        .map(|n| n as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, files.len().max(1));
+    let jobs = jobs(common, files.len());
     info!(files = files.len(), jobs, "batch");
     let start = std::time::Instant::now();
     let next = AtomicUsize::new(0);

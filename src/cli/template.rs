@@ -223,30 +223,16 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
             // (ARN, its name and document or why it is unknown)
             let mut attached: Vec<(String, Attached)> = Vec::new();
             for arn in &p.managed {
-                let doc = match crate::managed::get(arn) {
-                    Some(Ok(m)) => Ok((m.name.clone(), m.document.clone())),
-                    Some(Err(e)) => Err(e.to_string()),
-                    None => Err(format!("`{arn}` is not an AWS managed policy ARN")),
-                };
-                attached.push((arn.clone(), doc));
+                attached.push((arn.clone(), managed_member(arn)));
             }
             for arn in &p.customer {
-                let doc = supplied
-                    .iter()
-                    .find(|(a, _, _)| a == arn)
-                    .map(|(_, m, text)| (m.name.clone(), text.clone()))
-                    .ok_or_else(|| {
-                        format!(
-                            "`{arn}` is a customer managed policy the template does not define, so its document is unknown offline (give it with --policy {arn}=FILE)"
-                        )
-                    });
-                attached.push((arn.clone(), doc));
+                attached.push((arn.clone(), customer_member(&supplied, arn)));
             }
             for (arn, doc) in attached {
                 if !seen.insert((p.resource.clone(), arn.clone())) {
                     continue;
                 }
-                let (name, text) = match doc {
+                let (member, text) = match doc {
                     Ok(d) => d,
                     Err(why) => {
                         let name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
@@ -262,12 +248,18 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
                         continue;
                     }
                 };
-                let e = unit(&name, &text);
-                let policy = policy::parse(&text, PolicyType::Identity)
-                    .map_err(|err| invalid_in_template(&shown, &e, err))?;
+                // Read once, by the lookup (an embedded or --policy document).
+                let name = &member.name;
+                let e = unit(name, &text);
                 let t0 = Instant::now();
-                let (result, recipe) =
-                    one(&check, &policy, &text, PolicyType::Identity, None, opts)?;
+                let (result, recipe) = one(
+                    &check,
+                    &member.policy,
+                    &text,
+                    PolicyType::Identity,
+                    None,
+                    opts,
+                )?;
                 checked += 1;
                 if let Some(dir) = &common.emit_proof {
                     let label = format!("{}.{name}", p.resource);
@@ -417,7 +409,7 @@ fn context_member(name: String, text: &str) -> std::result::Result<NamedPolicy, 
 }
 
 /// An AWS managed policy of a principal's context, and its document.
-fn managed_member(arn: &str) -> std::result::Result<(NamedPolicy, String), String> {
+fn managed_member(arn: &str) -> Attached {
     match crate::managed::get(arn) {
         Some(Ok(m)) => context_member(m.name.clone(), &m.document).map(|p| (p, m.document.clone())),
         Some(Err(e)) => Err(e.to_string()),
@@ -434,17 +426,7 @@ fn principal_finding(
     opts: &Options,
     proof: Option<PathBuf>,
 ) -> Result<Option<Finding>> {
-    let customer = |arn: &str| -> std::result::Result<(NamedPolicy, String), String> {
-        supplied
-            .iter()
-            .find(|(a, _, _)| a == arn)
-            .map(|(_, m, text)| (m.clone(), text.clone()))
-            .ok_or_else(|| {
-                format!(
-                    "`{arn}` is a customer managed policy the template does not define, so its document is unknown offline (give it with --policy {arn}=FILE)"
-                )
-            })
-    };
+    let customer = |arn: &str| customer_member(supplied, arn);
     let mut notes = Vec::new();
     let mut assumptions = Vec::new();
     let mut problems: Vec<String> = p
@@ -595,8 +577,21 @@ fn principal_finding(
     }))
 }
 
-/// A policy attached to a principal: its name and document, or why it is unknown.
-type Attached = std::result::Result<(String, String), String>;
+/// A policy attached to a principal, parsed, and its document; or why it is unknown.
+type Attached = std::result::Result<(NamedPolicy, String), String>;
+
+/// A customer managed policy the template does not define, as given with --policy.
+fn customer_member(supplied: &[(String, NamedPolicy, String)], arn: &str) -> Attached {
+    supplied
+        .iter()
+        .find(|(a, _, _)| a == arn)
+        .map(|(_, m, text)| (m.clone(), text.clone()))
+        .ok_or_else(|| {
+            format!(
+                "`{arn}` is a customer managed policy the template does not define, so its document is unknown offline (give it with --policy {arn}=FILE)"
+            )
+        })
+}
 
 /// The policy name of a finding about a principal's whole context.
 pub const PRINCIPAL_POLICY_NAME: &str = "EffectivePermissions";

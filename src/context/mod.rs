@@ -324,10 +324,15 @@ fn grant_of(p: &policy::PrincipalPattern) -> Grant {
 
 impl SameAccount {
     pub fn of(q: &Policy) -> SameAccount {
-        let mut granting = q.clone();
-        let mut direct = q.clone();
-        granting.statements.clear();
-        direct.statements.clear();
+        // The resource policy's kind and version, none of its statements yet.
+        let empty = || Policy {
+            version: q.version.clone(),
+            id: q.id.clone(),
+            policy_type: q.policy_type,
+            variables: q.variables,
+            statements: Vec::new(),
+        };
+        let (mut granting, mut direct) = (empty(), empty());
         let mut unnamed = false;
         for s in &q.statements {
             let Some(principals) = s
