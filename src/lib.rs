@@ -4,6 +4,8 @@
 //! variables), [`eval`] (the concrete evaluator), [`report`] (output), [`cli`] and
 //! [`server`] (the same checks over AWS's HTTP API).
 
+pub use checks::{Check, CheckError, Encoding, Options, Outcome, run};
+
 pub mod actions;
 pub mod checks;
 pub mod cli;
@@ -17,6 +19,7 @@ pub mod policy;
 pub mod proof;
 pub mod references;
 pub mod report;
+pub mod request;
 pub mod server;
 pub mod smt;
 pub mod template;

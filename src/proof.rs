@@ -11,9 +11,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::checks::access_not_granted::{self, Access};
-use crate::checks::{CheckResult, Verdict, no_new_access, no_public_access};
+use crate::checks::{Access, Check, Kind, Outcome};
+use crate::context::Combined;
 use crate::policy::{self, PolicyType};
+use crate::request::{self, Body};
 use crate::smt::Answer;
 use crate::smt::backend::{self, Solver};
 
@@ -31,39 +32,11 @@ pub enum ProofError {
     Inputs(String),
 }
 
-/// The three checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckKind {
-    NoNewAccess,
-    AccessNotGranted,
-    NoPublicAccess,
-}
-
-impl CheckKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            CheckKind::NoNewAccess => "check-no-new-access",
-            CheckKind::AccessNotGranted => "check-access-not-granted",
-            CheckKind::NoPublicAccess => "check-no-public-access",
-        }
-    }
-
-    fn from_name(s: &str) -> Option<CheckKind> {
-        [
-            CheckKind::NoNewAccess,
-            CheckKind::AccessNotGranted,
-            CheckKind::NoPublicAccess,
-        ]
-        .into_iter()
-        .find(|k| k.name() == s)
-    }
-}
-
 /// Everything needed to state a check again: the check, its arguments and the input
 /// documents exactly as given (field name as in the AWS request, text).
 #[derive(Debug, Clone)]
 pub struct Recipe {
-    pub check: CheckKind,
+    pub check: Kind,
     pub policy_type: Option<PolicyType>,
     pub resource_type: Option<String>,
     pub access: Vec<Access>,
@@ -80,70 +53,34 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 impl Recipe {
-    /// check-no-new-access of `new` against `existing`.
-    pub fn no_new_access(policy_type: PolicyType, new: String, existing: String) -> Recipe {
+    /// The recipe of `check`, whose inputs were given as `texts` (in the order of
+    /// [`Check::input_names`]: policy documents, or self-contained policy-set documents
+    /// (`context::parse_bundle_set`) for the context checks).
+    pub fn of(check: &Check, texts: Vec<String>) -> Recipe {
+        let (policy_type, resource_type, access) = match *check {
+            Check::NoNewAccess { new, .. } => (Some(new.policy_type), None, Vec::new()),
+            Check::NoNewAccessContexts { .. } => (Some(PolicyType::Identity), None, Vec::new()),
+            Check::AccessNotGranted { policy, access } => {
+                (Some(policy.policy_type), None, access.to_vec())
+            }
+            Check::AccessNotGrantedContext { access, .. } => {
+                (Some(PolicyType::Identity), None, access.to_vec())
+            }
+            Check::NoPublicAccess { resource_type, .. } => {
+                (None, Some(resource_type.to_string()), Vec::new())
+            }
+        };
         Recipe {
-            check: CheckKind::NoNewAccess,
-            policy_type: Some(policy_type),
-            resource_type: None,
-            access: Vec::new(),
-            inputs: vec![
-                ("newPolicyDocument".into(), new),
-                ("existingPolicyDocument".into(), existing),
-            ],
-        }
-    }
-
-    /// check-access-not-granted of `policy` for `access`.
-    pub fn access_not_granted(
-        policy_type: PolicyType,
-        access: Vec<Access>,
-        policy: String,
-    ) -> Recipe {
-        Recipe {
-            check: CheckKind::AccessNotGranted,
-            policy_type: Some(policy_type),
-            resource_type: None,
+            check: check.kind(),
+            policy_type,
+            resource_type,
             access,
-            inputs: vec![("policyDocument".into(), policy)],
-        }
-    }
-
-    /// check-no-new-access of two authorization contexts, each a self-contained
-    /// policy-set document (`context::parse_bundle_set`).
-    pub fn no_new_access_sets(new: String, existing: String) -> Recipe {
-        Recipe {
-            check: CheckKind::NoNewAccess,
-            policy_type: Some(PolicyType::Identity),
-            resource_type: None,
-            access: Vec::new(),
-            inputs: vec![
-                ("newPolicySet".into(), new),
-                ("existingPolicySet".into(), existing),
-            ],
-        }
-    }
-
-    /// check-access-not-granted of an authorization context (a self-contained
-    /// policy-set document) for `access`.
-    pub fn access_not_granted_set(access: Vec<Access>, set: String) -> Recipe {
-        Recipe {
-            check: CheckKind::AccessNotGranted,
-            policy_type: Some(PolicyType::Identity),
-            resource_type: None,
-            access,
-            inputs: vec![("policySet".into(), set)],
-        }
-    }
-
-    /// check-no-public-access of `policy` as a policy of `resource_type`.
-    pub fn no_public_access(resource_type: String, policy: String) -> Recipe {
-        Recipe {
-            check: CheckKind::NoPublicAccess,
-            policy_type: None,
-            resource_type: Some(resource_type),
-            access: Vec::new(),
-            inputs: vec![("policyDocument".into(), policy)],
+            inputs: check
+                .input_names()
+                .iter()
+                .map(|n| n.to_string())
+                .zip(texts)
+                .collect(),
         }
     }
 
@@ -155,61 +92,72 @@ impl Recipe {
             .ok_or_else(|| ProofError::Inputs(format!("the input `{name}` is missing")))
     }
 
-    fn set(&self, name: &str) -> Option<Result<crate::context::Combined, ProofError>> {
-        let (_, text) = self.inputs.iter().find(|(n, _)| n == name)?;
-        Some(
-            crate::context::parse_bundle_set(text)
-                .map(|s| s.combined())
-                .map_err(|e| ProofError::Inputs(format!("{name}: {e}"))),
-        )
+    fn set(&self, name: &str) -> Result<Combined, ProofError> {
+        crate::context::parse_bundle_set(self.input(name)?)
+            .map(|s| s.combined())
+            .map_err(|e| ProofError::Inputs(format!("{name}: {e}")))
     }
 
     fn parse(&self, name: &str, t: PolicyType) -> Result<policy::Policy, ProofError> {
         policy::parse(self.input(name)?, t).map_err(|e| ProofError::Inputs(format!("{name}: {e}")))
     }
 
+    fn has(&self, name: &str) -> bool {
+        self.inputs.iter().any(|(n, _)| n == name)
+    }
+
     /// The proof query of this check.
     pub fn proof_script(&self) -> Result<String, ProofError> {
-        let unsupported = |e: crate::smt::Unsupported| ProofError::Inputs(e.to_string());
         let policy_type = || {
             self.policy_type
                 .ok_or_else(|| ProofError::Inputs("the policy type is missing".into()))
         };
+        let script = |check: Check| {
+            check
+                .proof_script()
+                .map_err(|e| ProofError::Inputs(e.to_string()))
+        };
         match self.check {
-            CheckKind::NoNewAccess if self.set("newPolicySet").is_some() => {
-                let new = self.set("newPolicySet").transpose()?;
-                let existing = self.set("existingPolicySet").transpose()?;
-                let (Some(new), Some(existing)) = (new, existing) else {
-                    return Err(ProofError::Inputs(
-                        "the input `existingPolicySet` is missing".into(),
-                    ));
-                };
-                no_new_access::proof_script_contexts(&new, &existing).map_err(unsupported)
+            Kind::NoNewAccess if self.has("newPolicySet") => {
+                let (new, existing) = (self.set("newPolicySet")?, self.set("existingPolicySet")?);
+                script(Check::NoNewAccessContexts {
+                    new: &new,
+                    existing: &existing,
+                })
             }
-            CheckKind::AccessNotGranted if self.set("policySet").is_some() => {
-                let context = self
-                    .set("policySet")
-                    .transpose()?
-                    .ok_or_else(|| ProofError::Inputs("the input `policySet` is missing".into()))?;
-                access_not_granted::proof_script_context(&context, &self.access)
-                    .map_err(|e| ProofError::Inputs(e.to_string()))?
-                    .map_err(unsupported)
+            Kind::AccessNotGranted if self.has("policySet") => {
+                let context = self.set("policySet")?;
+                script(Check::AccessNotGrantedContext {
+                    context: &context,
+                    access: &self.access,
+                })
             }
-            CheckKind::NoNewAccess => {
+            Kind::NoNewAccess => {
                 let t = policy_type()?;
                 let new = self.parse("newPolicyDocument", t)?;
                 let existing = self.parse("existingPolicyDocument", t)?;
-                no_new_access::proof_script(&new, &existing).map_err(unsupported)
+                script(Check::NoNewAccess {
+                    new: &new,
+                    existing: &existing,
+                })
             }
-            CheckKind::AccessNotGranted => {
-                let p = self.parse("policyDocument", policy_type()?)?;
-                access_not_granted::proof_script(&p, &self.access)
-                    .map_err(|e| ProofError::Inputs(e.to_string()))?
-                    .map_err(unsupported)
+            Kind::AccessNotGranted => {
+                let policy = self.parse("policyDocument", policy_type()?)?;
+                script(Check::AccessNotGranted {
+                    policy: &policy,
+                    access: &self.access,
+                })
             }
-            CheckKind::NoPublicAccess => {
-                let p = self.parse("policyDocument", PolicyType::Resource)?;
-                no_public_access::proof_script(&p).map_err(unsupported)
+            Kind::NoPublicAccess => {
+                let policy = self.parse("policyDocument", PolicyType::Resource)?;
+                let resource_type = self
+                    .resource_type
+                    .as_deref()
+                    .ok_or_else(|| ProofError::Inputs("the resource type is missing".into()))?;
+                script(Check::NoPublicAccess {
+                    policy: &policy,
+                    resource_type,
+                })
             }
         }
     }
@@ -222,7 +170,7 @@ impl Recipe {
         if let Some(r) = &self.resource_type {
             a["resourceType"] = json!(r);
         }
-        if self.check == CheckKind::AccessNotGranted {
+        if self.check == Kind::AccessNotGranted {
             a["access"] = self
                 .access
                 .iter()
@@ -234,11 +182,11 @@ impl Recipe {
 }
 
 /// What the query must answer for a result.
-fn expected_answer(r: &CheckResult) -> &'static str {
-    match (r.result, &r.inconclusive) {
-        (Verdict::Pass, _) => "unsat",
-        (Verdict::Fail, None) => "sat",
-        (Verdict::Fail, Some(_)) => "unknown",
+fn expected_answer(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Pass { .. } => "unsat",
+        Outcome::Fail(_) => "sat",
+        Outcome::Inconclusive { .. } => "unknown",
     }
 }
 
@@ -274,7 +222,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ProofError> {
 pub fn write_bundle(
     dir: &Path,
     recipe: &Recipe,
-    result: &CheckResult,
+    result: &Outcome,
     elapsed_ms: f64,
 ) -> Result<(), ProofError> {
     let policies = dir.join("policies");
@@ -319,7 +267,7 @@ pub fn write_bundle(
         },
         "verdict": verdict_word(result),
         "answer": result_json,
-        "decidedBy": result.encoding,
+        "decidedBy": result.encoding(),
         "timingsMs": {"check": (elapsed_ms * 1000.0).round() / 1000.0},
         "semantics": SEMANTICS,
         "divergences": DIVERGENCES,
@@ -330,25 +278,25 @@ pub fn write_bundle(
     write(&dir.join("report.md"), markdown(&report, result).as_bytes())
 }
 
-fn verdict_word(r: &CheckResult) -> &'static str {
-    match (r.result, &r.inconclusive) {
-        (Verdict::Pass, _) => "PASS",
-        (Verdict::Fail, None) => "FAIL",
-        (Verdict::Fail, Some(_)) => "INCONCLUSIVE",
+fn verdict_word(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Pass { .. } => "PASS",
+        Outcome::Fail(_) => "FAIL",
+        Outcome::Inconclusive { .. } => "INCONCLUSIVE",
     }
 }
 
-fn markdown(report: &Value, result: &CheckResult) -> String {
+fn markdown(report: &Value, result: &Outcome) -> String {
     let mut md = format!(
         "# hornbeam proof bundle: {}\n\n**Verdict: {}** — {}\n\n",
         report["check"].as_str().unwrap_or_default(),
         report["verdict"].as_str().unwrap_or_default(),
-        result.message
+        result.message()
     );
-    for r in &result.reasons {
+    for r in result.reasons() {
         md += &format!("- {}\n", r.description);
     }
-    if let Some(why) = &result.inconclusive {
+    if let Some(why) = result.inconclusive() {
         md += &format!("- {why}\n");
     }
     md += "\n## Inputs\n\n| input | file | SHA-256 |\n|---|---|---|\n";
@@ -366,10 +314,10 @@ fn markdown(report: &Value, result: &CheckResult) -> String {
         report["query"]["sha256"].as_str().unwrap_or_default(),
         report["query"]["expect"].as_str().unwrap_or_default()
     );
-    if let Some(c) = &result.counterexample {
+    if let Some(c) = result.counterexample() {
         md += &format!(
             "## Counterexample (confirmed by hornbeam's evaluator)\n\n```json\n{}\n```\n\n",
-            serde_json::to_string_pretty(&crate::report::request_json(c)).unwrap_or_default()
+            serde_json::to_string_pretty(&c.to_json()).unwrap_or_default()
         );
     }
     md += "## Re-check\n\n```sh\nz3 query.smt2\ncvc5 --strings-exp query.smt2\nhornbeam verify-proof .\n```\n\n## Semantics assumed\n\n";
@@ -380,7 +328,7 @@ fn markdown(report: &Value, result: &CheckResult) -> String {
     for s in DIVERGENCES {
         md += &format!("- {s}\n");
     }
-    let decided_by = match result.encoding {
+    let decided_by = match result.encoding() {
         "none" => "before any encoding".to_string(),
         e => format!("by the {e} encoding"),
     };
@@ -423,23 +371,26 @@ fn bad(path: &Path, why: impl Into<String>) -> ProofError {
 fn recipe_of(dir: &Path, report: &Value, report_path: &Path) -> Result<Recipe, ProofError> {
     let check = report["check"]
         .as_str()
-        .and_then(CheckKind::from_name)
+        .and_then(Kind::from_name)
         .ok_or_else(|| bad(report_path, "no known `check`"))?;
-    let args = &report["arguments"];
-    let policy_type = match args["policyType"].as_str() {
+    // The arguments are an AWS request body without its documents: read by the one
+    // reader of such bodies, as strictly as a request.
+    let args = serde_json::to_string(&report["arguments"]).unwrap_or_default();
+    let args = Body::parse(args, request::Operation::Check(check))
+        .map_err(|e| bad(report_path, format!("arguments: {e}")))?;
+    let argument = |name: &str| {
+        args.string(name)
+            .map(|s| s.map(str::to_string))
+            .map_err(|e| bad(report_path, format!("arguments: {e}")))
+    };
+    let policy_type = match argument("policyType")? {
         Some(t) => Some(t.parse().map_err(|e: String| bad(report_path, e))?),
         None => None,
     };
-    let access = args["access"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|a| Access {
-                    actions: strings(&a["actions"]),
-                    resources: strings(&a["resources"]),
-                })
-                .collect()
-        })
+    let resource_type = argument("resourceType")?;
+    let access = args
+        .access()
+        .map_err(|e| bad(report_path, format!("arguments: {e}")))?
         .unwrap_or_default();
     let mut inputs = Vec::new();
     for i in report["inputs"]
@@ -454,20 +405,10 @@ fn recipe_of(dir: &Path, report: &Value, report_path: &Path) -> Result<Recipe, P
     Ok(Recipe {
         check,
         policy_type,
-        resource_type: args["resourceType"].as_str().map(String::from),
+        resource_type,
         access,
         inputs,
     })
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The answer of an external solver binary, if it is on PATH.

@@ -22,7 +22,7 @@ fn identity_policy(operator: &str) -> String {
 /// evaluator allows, in both encodings.
 fn assert_grants_assume_role(text: &str, policy_type: PolicyType) {
     let p = policy::parse(text, policy_type).expect("valid policy");
-    let access = [checks::access_not_granted::Access {
+    let access = [checks::Access {
         actions: vec!["sts:AssumeRole".into()],
         resources: vec![],
     }];
@@ -31,17 +31,22 @@ fn assert_grants_assume_role(text: &str, policy_type: PolicyType) {
             encoding,
             ..Options::default()
         };
-        let r = checks::access_not_granted::check(&p, &access, &opts)
-            .expect("valid access")
-            .expect("no internal error");
-        assert_eq!(r.result, Verdict::Fail, "{encoding:?}: {text}");
+        let r = hornbeam::run(
+            &hornbeam::Check::AccessNotGranted {
+                policy: &p,
+                access: &access,
+            },
+            &opts,
+        )
+        .expect("no internal error");
+        assert_eq!(r.verdict(), Verdict::Fail, "{encoding:?}: {text}");
         assert!(
-            r.inconclusive.is_none(),
+            r.inconclusive().is_none(),
             "{encoding:?}: {:?}",
-            r.inconclusive
+            r.inconclusive()
         );
-        let cx = r.counterexample.expect("a counterexample");
-        assert!(eval::allows(&p, &cx), "{encoding:?}: replay of {cx:?}");
+        let cx = r.counterexample().expect("a counterexample");
+        assert!(eval::allows(&p, cx), "{encoding:?}: replay of {cx:?}");
         assert_eq!(
             cx.principal.as_ref().and_then(|p| p.account()),
             Some("111122223333"),
@@ -93,15 +98,22 @@ fn a_bucket_policy_with_the_condition_is_new_access_over_deny_all() {
             encoding,
             ..Options::default()
         };
-        let r = checks::no_new_access::check(&new, &existing, &opts).expect("no internal error");
-        assert_eq!(r.result, Verdict::Fail, "{encoding:?}");
+        let r = hornbeam::run(
+            &hornbeam::Check::NoNewAccess {
+                new: &new,
+                existing: &existing,
+            },
+            &opts,
+        )
+        .expect("no internal error");
+        assert_eq!(r.verdict(), Verdict::Fail, "{encoding:?}");
         assert!(
-            r.inconclusive.is_none(),
+            r.inconclusive().is_none(),
             "{encoding:?}: {:?}",
-            r.inconclusive
+            r.inconclusive()
         );
-        let cx = r.counterexample.expect("a counterexample");
-        assert!(eval::allows(&new, &cx) && !eval::allows(&existing, &cx));
+        let cx = r.counterexample().expect("a counterexample");
+        assert!(eval::allows(&new, cx) && !eval::allows(&existing, cx));
         assert_eq!(
             cx.principal.as_ref().and_then(|p| p.account()),
             Some("111122223333")
@@ -130,8 +142,8 @@ fn the_negated_case_insensitive_form_holds_for_every_other_caller() {
         )
         .0;
         assert_eq!(common::verdict(&r), "FAIL", "{operator}");
-        let cx = r.counterexample.expect("counterexample");
-        assert!(eval::allows(&p, &cx));
+        let cx = r.counterexample().expect("counterexample");
+        assert!(eval::allows(&p, cx));
         assert_ne!(
             cx.principal.as_ref().and_then(|p| p.account()),
             Some("111122223333")

@@ -18,10 +18,10 @@ fn cases() -> Vec<Value> {
 /// The evaluator's own confirmation of a counterexample, independent of the runner.
 fn confirmed(
     case: &Value,
-    r: &hornbeam::checks::CheckResult,
+    r: &hornbeam::checks::Outcome,
     policies: &[hornbeam::policy::Policy],
 ) -> Result<(), String> {
-    let Some(c) = &r.counterexample else {
+    let Some(c) = r.counterexample() else {
         return Err("FAIL without a counterexample".into());
     };
     let allows = |i: usize| eval::allows(&policies[i], c);
@@ -53,14 +53,15 @@ fn run_with(opts: &Options) {
         if got != case["expect"] {
             problems.push(format!(
                 "expected {}, got {got} {:?}",
-                case["expect"], r.inconclusive
+                case["expect"],
+                r.inconclusive()
             ));
         }
         if got == "FAIL" {
             if let Err(e) = confirmed(case, &r, &policies) {
                 problems.push(e);
             }
-            if r.reasons.is_empty() {
+            if r.reasons().is_empty() {
                 problems.push("FAIL without reasons".into());
             }
         }

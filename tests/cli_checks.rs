@@ -148,10 +148,10 @@ fn no_public_access_and_resource_types() {
         "{}",
         r.stderr
     );
-    for t in hornbeam::checks::no_public_access::RESOURCE_TYPES {
-        assert!(hornbeam::checks::no_public_access::validate_resource_type(t).is_ok());
+    for t in hornbeam::checks::RESOURCE_TYPES {
+        assert!(hornbeam::checks::validate_resource_type(t).is_ok());
     }
-    assert_eq!(hornbeam::checks::no_public_access::RESOURCE_TYPES.len(), 26);
+    assert_eq!(hornbeam::checks::RESOURCE_TYPES.len(), 26);
 }
 
 #[test]

@@ -199,7 +199,7 @@ fn agrees_in_process(what: &str, opts: &Options, undecided_ok: bool) {
     let known = disagreements();
     let results = common::parallel(&cases, 2, |(_, case)| {
         let (r, _) = common::run_check_with(case, opts);
-        let got = match &r.inconclusive {
+        let got = match r.inconclusive() {
             Some(why) => format!("INCONCLUSIVE ({why})"),
             None => common::verdict(&r).to_string(),
         };

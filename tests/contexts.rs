@@ -5,8 +5,8 @@
 
 mod common;
 
-use hornbeam::checks::access_not_granted::Access;
-use hornbeam::checks::{Encoding, Options, Verdict, access_not_granted, no_new_access};
+use hornbeam::checks::Access;
+use hornbeam::checks::{Encoding, Options, Verdict};
 use hornbeam::context::{NamedPolicy, PolicySet};
 use hornbeam::eval::{Context, Request};
 use hornbeam::policy::{self, PolicyType};
@@ -139,24 +139,36 @@ fn an_scp_change_is_new_access_for_a_role() {
         deny("iam:CreateUser")
     ]));
     for encoding in [Encoding::Finite, Encoding::Strings] {
-        let r = no_new_access::check_contexts(&removed, &old, &opts(encoding))
-            .expect("no internal error");
+        let r = hornbeam::run(
+            &hornbeam::Check::NoNewAccessContexts {
+                new: &removed,
+                existing: &old,
+            },
+            &opts(encoding),
+        )
+        .expect("no internal error");
         assert_eq!(
-            (r.result, r.inconclusive.as_deref()),
+            (r.verdict(), r.inconclusive()),
             (Verdict::Fail, None),
             "{encoding:?}"
         );
-        let c = r.counterexample.expect("a counterexample");
-        assert!(removed.allows(&c) && !old.allows(&c), "{c:?}");
+        let c = r.counterexample().expect("a counterexample");
+        assert!(removed.allows(c) && !old.allows(c), "{c:?}");
         assert_eq!(c.action, "cloudtrail:StopLogging");
         assert_eq!(
-            r.reasons[0].description,
+            r.reasons()[0].description,
             "New access in the statement with index: 0 of `AdministratorAccess`."
         );
-        let r = no_new_access::check_contexts(&added, &old, &opts(encoding))
-            .expect("no internal error");
+        let r = hornbeam::run(
+            &hornbeam::Check::NoNewAccessContexts {
+                new: &added,
+                existing: &old,
+            },
+            &opts(encoding),
+        )
+        .expect("no internal error");
         assert_eq!(
-            (r.result, r.inconclusive),
+            (r.verdict(), r.inconclusive()),
             (Verdict::Pass, None),
             "{encoding:?}"
         );
@@ -171,16 +183,26 @@ fn a_boundary_keeps_an_administrator_from_a_sensitive_action() {
         resources: Vec::new(),
     }];
     let open = set(vec![admin()]).combined();
-    let r = access_not_granted::check_context(&open, &access, &Options::default())
-        .unwrap()
-        .unwrap();
-    assert_eq!(r.result, Verdict::Fail);
+    let r = hornbeam::run(
+        &hornbeam::Check::AccessNotGrantedContext {
+            context: &open,
+            access: &access,
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(r.verdict(), Verdict::Fail);
     let mut bounded = set(vec![admin()]);
     bounded.boundary = Some(named("S3ReadOnly", json!([allow("s3:GetObject")])));
-    let r = access_not_granted::check_context(&bounded.combined(), &access, &Options::default())
-        .unwrap()
-        .unwrap();
-    assert_eq!((r.result, r.inconclusive), (Verdict::Pass, None));
+    let r = hornbeam::run(
+        &hornbeam::Check::AccessNotGrantedContext {
+            context: &bounded.combined(),
+            access: &access,
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!((r.verdict(), r.inconclusive()), (Verdict::Pass, None));
 }
 
 fn cli(args: &[&str]) -> common::Run {
@@ -423,13 +445,13 @@ proptest! {
     #[test]
     fn contexts_are_read_alike_by_the_check_and_the_evaluator(new in set_strategy(), existing in set_strategy()) {
         let (n, e) = (new.combined(), existing.combined());
-        let r = no_new_access::check_contexts(&n, &e, &opts(Encoding::Finite)).expect("no internal error");
+        let r = hornbeam::run(&hornbeam::Check::NoNewAccessContexts { new: &n, existing: &e }, &opts(Encoding::Finite)).expect("no internal error");
         let sampled = SAMPLED.iter().map(|a| request(a)).any(|r| n.allows(&r) && !e.allows(&r));
         if sampled {
-            prop_assert_eq!(r.result, Verdict::Fail);
+            prop_assert_eq!(r.verdict(), Verdict::Fail);
         }
-        if r.result == Verdict::Fail && r.inconclusive.is_none() {
-            let c = r.counterexample.as_ref().expect("a counterexample");
+        if r.verdict() == Verdict::Fail && r.inconclusive().is_none() {
+            let c = r.counterexample().expect("a counterexample");
             prop_assert!(n.allows(c) && !e.allows(c), "{:?}", c);
         }
     }
@@ -598,14 +620,19 @@ fn granted(set: &PolicySet, action: &str) -> Verdict {
         resources: Vec::new(),
     }];
     let c = set.combined();
-    let r = access_not_granted::check_context(&c, &access, &Options::default())
-        .expect("no internal error")
-        .expect("a check");
-    assert_eq!(r.inconclusive, None);
-    if let Some(cx) = &r.counterexample {
+    let r = hornbeam::run(
+        &hornbeam::Check::AccessNotGrantedContext {
+            context: &c,
+            access: &access,
+        },
+        &Options::default(),
+    )
+    .expect("a check");
+    assert_eq!(r.inconclusive(), None);
+    if let Some(cx) = r.counterexample() {
         assert!(c.allows(cx), "the counterexample replays: {cx:?}");
     }
-    r.result
+    r.verdict()
 }
 
 /// The IAM User Guide's cross-account rule: within one account a resource policy's
@@ -723,19 +750,31 @@ fn rcps_deny_where_they_apply() {
         "resourceControlPolicies": [doc(json!([{"Effect": "Deny", "Principal": "*", "Action": "ec2:TerminateInstances", "Resource": "*"}]))]}))
     .combined();
     for encoding in [Encoding::Finite, Encoding::Strings] {
-        let r =
-            no_new_access::check_contexts(&new, &old, &opts(encoding)).expect("no internal error");
+        let r = hornbeam::run(
+            &hornbeam::Check::NoNewAccessContexts {
+                new: &new,
+                existing: &old,
+            },
+            &opts(encoding),
+        )
+        .expect("no internal error");
         assert_eq!(
-            (r.result, r.inconclusive.as_deref()),
+            (r.verdict(), r.inconclusive()),
             (Verdict::Fail, None),
             "{encoding:?}"
         );
-        let c = r.counterexample.expect("a counterexample");
-        assert!(new.allows(&c) && !old.allows(&c), "{c:?}");
-        let r =
-            no_new_access::check_contexts(&old, &new, &opts(encoding)).expect("no internal error");
+        let c = r.counterexample().expect("a counterexample");
+        assert!(new.allows(c) && !old.allows(c), "{c:?}");
+        let r = hornbeam::run(
+            &hornbeam::Check::NoNewAccessContexts {
+                new: &old,
+                existing: &new,
+            },
+            &opts(encoding),
+        )
+        .expect("no internal error");
         assert_eq!(
-            (r.result, r.inconclusive),
+            (r.verdict(), r.inconclusive()),
             (Verdict::Pass, None),
             "{encoding:?}"
         );

@@ -4,8 +4,8 @@
 
 mod common;
 
-use hornbeam::checks::access_not_granted::Access;
-use hornbeam::checks::{self, Encoding, Options};
+use hornbeam::checks::Access;
+use hornbeam::checks::{Encoding, Options};
 use hornbeam::policy::{self, PolicyType};
 
 fn p(text: &str, t: PolicyType) -> policy::Policy {
@@ -29,7 +29,12 @@ const R: PolicyType = PolicyType::Resource;
 fn no_new_access(name: &str, new: &str, existing: &str, t: PolicyType, encodings: &[Encoding]) {
     let (new, existing) = (p(new, t), p(existing, t));
     for &e in encodings {
-        let text = checks::no_new_access::script(&new, &existing, &opts(e)).expect("encodable");
+        let text = hornbeam::Check::NoNewAccess {
+            new: &new,
+            existing: &existing,
+        }
+        .script(&opts(e))
+        .expect("encodable");
         let suffix = if e == Encoding::Finite {
             "finite"
         } else {
@@ -118,9 +123,12 @@ fn access_not_granted() {
         resources: vec![],
     }];
     for (e, suffix) in [(Encoding::Finite, "finite"), (Encoding::Strings, "strings")] {
-        let text = checks::access_not_granted::script(&policy, &access, &opts(e))
-            .unwrap()
-            .unwrap();
+        let text = hornbeam::Check::AccessNotGranted {
+            policy: &policy,
+            access: &access,
+        }
+        .script(&opts(e))
+        .unwrap();
         check_snapshot(&format!("access-not-granted.{suffix}"), &text);
     }
 }
@@ -132,7 +140,12 @@ fn no_public_access() {
         R,
     );
     for (e, suffix) in [(Encoding::Finite, "finite"), (Encoding::Strings, "strings")] {
-        let text = checks::no_public_access::script(&policy, &opts(e)).unwrap();
+        let text = hornbeam::Check::NoPublicAccess {
+            policy: &policy,
+            resource_type: "AWS::S3::Bucket",
+        }
+        .script(&opts(e))
+        .unwrap();
         check_snapshot(&format!("no-public-access.{suffix}"), &text);
     }
 }

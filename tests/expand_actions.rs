@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use hornbeam::actions;
-use hornbeam::checks::{Options, Verdict, access_not_granted, no_new_access, no_public_access};
+use hornbeam::checks::{Options, Verdict};
 use hornbeam::policy::{self, PolicyType};
 use serde_json::{Value, json};
 
@@ -20,8 +20,9 @@ fn expanding() -> Options {
 }
 
 /// The expansion of a FAIL, as `service:Action` strings.
-fn listed(r: hornbeam::checks::CheckResult) -> BTreeSet<String> {
-    r.expanded_actions
+fn listed(r: hornbeam::checks::Outcome) -> BTreeSet<String> {
+    r.expanded_actions()
+        .cloned()
         .expect("an expansion on FAIL")
         .actions
         .iter()
@@ -62,9 +63,16 @@ fn no_new_access_lists_exactly_the_actions_that_gain_access() {
         {"Effect": "Deny", "Action": "s3:Delete*", "Resource": "*"}]});
     let existing = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "iam:GetRole"], "Resource": "*"}]});
-    let r = no_new_access::check(&parse(&new, t), &parse(&existing, t), &expanding()).unwrap();
-    assert_eq!(r.result, Verdict::Fail);
-    let e = r.expanded_actions.expect("an expansion on FAIL");
+    let r = hornbeam::run(
+        &hornbeam::Check::NoNewAccess {
+            new: &parse(&new, t),
+            existing: &parse(&existing, t),
+        },
+        &expanding(),
+    )
+    .unwrap();
+    assert_eq!(r.verdict(), Verdict::Fail);
+    let e = r.expanded_actions().cloned().expect("an expansion on FAIL");
     assert_eq!(e.incomplete, None);
     let listed: BTreeSet<String> = e.actions.iter().map(|a| a.to_string()).collect();
     assert!(listed.contains("s3:PutBucketPolicy"));
@@ -73,17 +81,19 @@ fn no_new_access_lists_exactly_the_actions_that_gain_access() {
     assert!(!listed.contains("s3:DeleteBucket"));
     assert!(!listed.contains("iam:GetRole"));
     for action in sample(&["s3", "iam", "kms"]) {
-        let one = no_new_access::check(
-            &parse(&pinned(&new, &action), t),
-            &parse(&existing, t),
+        let one = hornbeam::run(
+            &hornbeam::Check::NoNewAccess {
+                new: &parse(&pinned(&new, &action), t),
+                existing: &parse(&existing, t),
+            },
             &Options::default(),
         )
         .unwrap();
         assert_eq!(
-            one.result == Verdict::Fail,
+            one.verdict() == Verdict::Fail,
             listed.contains(&action),
             "{action}: {:?}",
-            one.result
+            one.verdict()
         );
     }
 }
@@ -93,25 +103,31 @@ fn access_not_granted_lists_the_actions_that_reach_the_listed_resources() {
     let t = PolicyType::Identity;
     let policy = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["s3:*Object", "sqs:*"], "Resource": ["arn:aws:s3:::data/*", "*"]}]});
-    let access = vec![access_not_granted::Access {
+    let access = vec![hornbeam::checks::Access {
         actions: Vec::new(),
         resources: vec!["arn:aws:s3:::data/report.csv".into()],
     }];
-    let r = access_not_granted::check(&parse(&policy, t), &access, &expanding())
-        .unwrap()
-        .unwrap();
+    let r = hornbeam::run(
+        &hornbeam::Check::AccessNotGranted {
+            policy: &parse(&policy, t),
+            access: &access,
+        },
+        &expanding(),
+    )
+    .unwrap();
     let listed = listed(r);
     assert!(listed.contains("s3:GetObject") && listed.contains("sqs:SendMessage"));
     for action in sample(&["s3", "sqs"]) {
-        let one = access_not_granted::check(
-            &parse(&pinned(&policy, &action), t),
-            &access,
+        let one = hornbeam::run(
+            &hornbeam::Check::AccessNotGranted {
+                policy: &parse(&pinned(&policy, &action), t),
+                access: &access,
+            },
             &Options::default(),
         )
-        .unwrap()
         .unwrap();
         assert_eq!(
-            one.result == Verdict::Fail,
+            one.verdict() == Verdict::Fail,
             listed.contains(&action),
             "{action}"
         );
@@ -123,12 +139,13 @@ fn no_public_access_lists_the_publicly_granted_actions() {
     let policy = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject*", "s3:ListBucket"], "Resource": "*"},
         {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:*", "Resource": "*"}]});
-    let r = no_public_access::check(
-        &parse(&policy, PolicyType::Resource),
-        "AWS::S3::Bucket",
+    let r = hornbeam::run(
+        &hornbeam::Check::NoPublicAccess {
+            policy: &parse(&policy, PolicyType::Resource),
+            resource_type: "AWS::S3::Bucket",
+        },
         &expanding(),
     )
-    .unwrap()
     .unwrap();
     let listed = listed(r);
     let expected: BTreeSet<String> = actions::all()
@@ -146,16 +163,30 @@ fn a_pass_has_no_expansion_and_strings_say_why_there_is_none() {
     let t = PolicyType::Identity;
     let p = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]});
-    let r = no_new_access::check(&parse(&p, t), &parse(&p, t), &expanding()).unwrap();
-    assert_eq!((r.result, r.expanded_actions), (Verdict::Pass, None));
+    let r = hornbeam::run(
+        &hornbeam::Check::NoNewAccess {
+            new: &parse(&p, t),
+            existing: &parse(&p, t),
+        },
+        &expanding(),
+    )
+    .unwrap();
+    assert_eq!((r.verdict(), r.expanded_actions()), (Verdict::Pass, None));
     let wide = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
     let strings = Options {
         encoding: hornbeam::checks::Encoding::Strings,
         ..expanding()
     };
-    let r = no_new_access::check(&parse(&wide, t), &parse(&p, t), &strings).unwrap();
-    let e = r.expanded_actions.expect("an explanation");
+    let r = hornbeam::run(
+        &hornbeam::Check::NoNewAccess {
+            new: &parse(&wide, t),
+            existing: &parse(&p, t),
+        },
+        &strings,
+    )
+    .unwrap();
+    let e = r.expanded_actions().cloned().expect("an explanation");
     assert!(e.actions.is_empty());
     assert!(e.incomplete.unwrap().contains("finitized"));
 }

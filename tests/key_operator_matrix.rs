@@ -20,7 +20,7 @@
 
 mod common;
 
-use hornbeam::checks::access_not_granted::{self, Access};
+use hornbeam::checks::Access;
 use hornbeam::checks::{self, Options, Verdict};
 use hornbeam::eval::{self, Context, Principal, Request};
 use hornbeam::keys::{self, Scalar};
@@ -538,14 +538,14 @@ fn run(case: &Case, opts: &Options) -> (Option<String>, Tally) {
         actions: vec!["sts:AssumeRole".into()],
         resources: vec![],
     }];
-    let r = match access_not_granted::check(&p, &access, opts) {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => {
-            return (
-                Some(format!("{name}: internal error: {e}")),
-                Tally::default(),
-            );
-        }
+    let r = match hornbeam::run(
+        &hornbeam::Check::AccessNotGranted {
+            policy: &p,
+            access: &access,
+        },
+        opts,
+    ) {
+        Ok(r) => r,
         Err(e) => return (Some(format!("{name}: {e}")), Tally::default()),
     };
     let requests = sampled_requests(&case.key, &written, &p);
@@ -565,7 +565,7 @@ fn run(case: &Case, opts: &Options) -> (Option<String>, Tally) {
             );
         }
     }
-    match (r.result, &r.inconclusive) {
+    match (r.verdict(), r.inconclusive()) {
         (Verdict::Pass, _) => {
             tally.pass = 1;
             if let Some(q) = allowed {
@@ -583,7 +583,7 @@ fn run(case: &Case, opts: &Options) -> (Option<String>, Tally) {
         }
         (Verdict::Fail, None) => {
             tally.fail = 1;
-            let Some(cx) = &r.counterexample else {
+            let Some(cx) = r.counterexample() else {
                 return (
                     Some(format!("{name}: FAIL without a counterexample")),
                     tally,

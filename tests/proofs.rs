@@ -9,8 +9,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use hornbeam::checks::Encoding;
+use hornbeam::checks::Kind as CheckKind;
 use hornbeam::policy::PolicyType;
-use hornbeam::proof::{self, CheckKind, Finding, Recipe};
+use hornbeam::proof::{self, Finding, Recipe};
 use serde_json::Value;
 
 fn in_ci() -> bool {
@@ -35,7 +36,7 @@ fn recipe(case: &Value) -> Recipe {
             .as_array()
             .map(|list| {
                 list.iter()
-                    .map(|a| hornbeam::checks::access_not_granted::Access {
+                    .map(|a| hornbeam::checks::Access {
                         actions: common::strings(&a["actions"]),
                         resources: common::strings(&a["resources"]),
                     })

@@ -7,10 +7,8 @@
 
 mod common;
 
-use hornbeam::checks::access_not_granted::{self, Access};
-use hornbeam::checks::{
-    self, CheckResult, Encoding, Options, Verdict, no_new_access, no_public_access,
-};
+use hornbeam::checks::Access;
+use hornbeam::checks::{self, Encoding, Options, Outcome, Verdict};
 use hornbeam::eval::{self, Context, Principal, Request};
 use hornbeam::policy::{self, Policy, PolicyType};
 use hornbeam::smt::SolverChoice;
@@ -316,13 +314,16 @@ fn opts(encoding: Encoding) -> Options {
     }
 }
 
-fn nna(new: &Policy, existing: &Policy, encoding: Encoding) -> CheckResult {
-    no_new_access::check(new, existing, &opts(encoding))
-        .expect("no internal error: every counterexample replays")
+fn nna(new: &Policy, existing: &Policy, encoding: Encoding) -> Outcome {
+    hornbeam::run(
+        &hornbeam::Check::NoNewAccess { new, existing },
+        &opts(encoding),
+    )
+    .expect("no internal error: every counterexample replays")
 }
 
-fn decided(r: &CheckResult) -> Option<Verdict> {
-    r.inconclusive.is_none().then_some(r.result)
+fn decided(r: &Outcome) -> Option<Verdict> {
+    r.inconclusive().is_none().then_some(r.verdict())
 }
 
 fn policy_type() -> impl Strategy<Value = PolicyType> {
@@ -400,8 +401,8 @@ fn overlapping_pair() -> impl Strategy<Value = (PolicyType, String, String)> {
 }
 
 /// The statement indices of a result's reasons.
-fn reason_indices(r: &CheckResult) -> Vec<usize> {
-    r.reasons.iter().map(|r| r.statement_index).collect()
+fn reason_indices(r: &Outcome) -> Vec<usize> {
+    r.reasons().iter().map(|r| r.statement_index).collect()
 }
 
 /// Cases per property: `PROPTEST_CASES` (CI: 1,000 in a release build), else 64 so that a
@@ -425,11 +426,11 @@ proptest! {
     fn a_policy_grants_nothing_new_over_itself((t, a, _, _) in with_type()) {
         let p = parse(&a, t);
         let r = nna(&p, &p, Encoding::Finite);
-        prop_assert_eq!(decided(&r), Some(Verdict::Pass), "{:?}", r.counterexample);
+        prop_assert_eq!(decided(&r), Some(Verdict::Pass), "{:?}", r.counterexample());
         // Slicing leaves nothing of such a query: the encoding must prove it too.
-        let whole = no_new_access::check(&p, &p, &Options { slice: false, ..opts(Encoding::Finite) })
+        let whole = hornbeam::run(&hornbeam::Check::NoNewAccess { new: &p, existing: &p }, &Options { slice: false, ..opts(Encoding::Finite) })
             .expect("no internal error");
-        prop_assert_eq!(decided(&whole), Some(Verdict::Pass), "{:?}", whole.counterexample);
+        prop_assert_eq!(decided(&whole), Some(Verdict::Pass), "{:?}", whole.counterexample());
     }
 
     /// Slicing (slice.rs) changes no verdict and no reason: it keeps every request that
@@ -438,15 +439,14 @@ proptest! {
     fn slicing_changes_no_answer((t, new, existing) in overlapping_pair()) {
         let (n, e) = (parse(&new, t), parse(&existing, t));
         let with_reasons = |slice: bool| Options { slice, reasons: true, ..opts(Encoding::Finite) };
-        let sliced = no_new_access::check(&n, &e, &with_reasons(true)).expect("no internal error");
-        let whole = no_new_access::check(&n, &e, &with_reasons(false)).expect("no internal error");
+        let sliced = hornbeam::run(&hornbeam::Check::NoNewAccess { new: &n, existing: &e }, &with_reasons(true)).expect("no internal error");
+        let whole = hornbeam::run(&hornbeam::Check::NoNewAccess { new: &n, existing: &e }, &with_reasons(false)).expect("no internal error");
         prop_assume!(decided(&whole).is_some());
-        prop_assert_eq!(decided(&sliced), decided(&whole), "{:?}", sliced.inconclusive);
+        prop_assert_eq!(decided(&sliced), decided(&whole), "{:?}", sliced.inconclusive());
         prop_assert_eq!(reason_indices(&sliced), reason_indices(&whole));
         if t == PolicyType::Resource {
             let public = |p: &Policy, slice: bool| {
-                no_public_access::check(p, "AWS::S3::Bucket", &with_reasons(slice))
-                    .unwrap()
+                hornbeam::run(&hornbeam::Check::NoPublicAccess { policy: p, resource_type: "AWS::S3::Bucket" }, &with_reasons(slice))
                     .expect("no internal error")
             };
             for p in [&n, &e] {
@@ -530,7 +530,7 @@ proptest! {
         prop_assume!(decided(&finite).is_some() && decided(&strings).is_some());
         prop_assert_eq!(
             decided(&finite), decided(&strings),
-            "finite {:?} / strings {:?}", finite.inconclusive, strings.inconclusive
+            "finite {:?} / strings {:?}", finite.inconclusive(), strings.inconclusive()
         );
     }
 
@@ -539,7 +539,7 @@ proptest! {
     fn the_two_solvers_agree((t, new, existing) in small_pair()) {
         let (n, e) = (parse(&new, t), parse(&existing, t));
         let native = nna(&n, &e, Encoding::Finite);
-        let z3 = no_new_access::check(&n, &e, &Options { solver: SolverChoice::Z3, ..opts(Encoding::Finite) })
+        let z3 = hornbeam::run(&hornbeam::Check::NoNewAccess { new: &n, existing: &e }, &Options { solver: SolverChoice::Z3, ..opts(Encoding::Finite) })
             .expect("no internal error: every counterexample replays");
         prop_assume!(decided(&native).is_some() && decided(&z3).is_some());
         prop_assert_eq!(decided(&native), decided(&z3));
@@ -556,10 +556,10 @@ proptest! {
         });
         let r = nna(&n, &e, Encoding::Finite);
         if sampled {
-            prop_assert_eq!(r.result, Verdict::Fail);
+            prop_assert_eq!(r.verdict(), Verdict::Fail);
         }
         if decided(&r) == Some(Verdict::Fail) {
-            let c = r.counterexample.as_ref().expect("FAIL with counterexample");
+            let c = r.counterexample().expect("FAIL with counterexample");
             prop_assert!(eval::allows(&n, c) && !eval::allows(&e, c));
         }
     }
@@ -571,11 +571,11 @@ proptest! {
     #[test]
     fn every_counterexample_is_well_typed((t, new, existing) in plain_pair()) {
         let (n, e) = (parse(&new, t), parse(&existing, t));
-        let r = no_new_access::check(&n, &e, &Options { reasons: true, ..opts(Encoding::Finite) })
+        let r = hornbeam::run(&hornbeam::Check::NoNewAccess { new: &n, existing: &e }, &Options { reasons: true, ..opts(Encoding::Finite) })
             .expect("no internal error: every counterexample replays");
-        prop_assert!(!r.reasons.is_empty() || decided(&r) != Some(Verdict::Fail));
+        prop_assert!(!r.reasons().is_empty() || decided(&r) != Some(Verdict::Fail));
         if decided(&r) == Some(Verdict::Fail) {
-            let c = r.counterexample.as_ref().expect("FAIL with counterexample");
+            let c = r.counterexample().expect("FAIL with counterexample");
             prop_assert!(checks::within_model(&[&n, &e], c), "outside the model: {:?}", c);
             for (k, values) in c.context.iter() {
                 for v in values {
@@ -588,8 +588,8 @@ proptest! {
             }
             // An action AWS does not define only where no defined one fails the check
             // (`s3:?etObject` against `s3:GetObject`), and then the reasons say so.
-            let said = r.reasons.iter().all(|x| x.description.contains("No action AWS defines today"));
-            prop_assert!(checks::is_known_action(&c.action) || said, "{} {:?}", c.action, r.reasons);
+            let said = r.reasons().iter().all(|x| x.description.contains("No action AWS defines today"));
+            prop_assert!(checks::is_known_action(&c.action) || said, "{} {:?}", c.action, r.reasons());
         }
     }
 
@@ -621,22 +621,21 @@ proptest! {
         let sampled = requests.iter().any(|r| {
             checks::within_model(&[&p], r)
                 && eval::allows(&p, r)
-                && access_not_granted::is_listed(&p, &access, r).unwrap()
+                && hornbeam::checks::is_listed(&p, &access, r).unwrap()
         });
-        let r = access_not_granted::check(&p, &access, &opts(Encoding::Finite)).unwrap().expect("no internal error");
+        let r = hornbeam::run(&hornbeam::Check::AccessNotGranted { policy: &p, access: &access }, &opts(Encoding::Finite)).expect("no internal error");
         if sampled {
-            prop_assert_eq!(r.result, Verdict::Fail);
+            prop_assert_eq!(r.verdict(), Verdict::Fail);
         }
         // Slicing to the listed actions changes neither the verdict nor the reasons.
         let with_reasons = |slice: bool| Options { slice, reasons: true, ..opts(Encoding::Finite) };
         let run = |slice: bool| {
-            access_not_granted::check(&p, &access, &with_reasons(slice))
-                .unwrap()
+            hornbeam::run(&hornbeam::Check::AccessNotGranted { policy: &p, access: &access }, &with_reasons(slice))
                 .expect("no internal error")
         };
         let (sliced, whole) = (run(true), run(false));
         prop_assume!(decided(&whole).is_some());
-        prop_assert_eq!(decided(&sliced), decided(&whole), "{:?}", sliced.inconclusive);
+        prop_assert_eq!(decided(&sliced), decided(&whole), "{:?}", sliced.inconclusive());
         prop_assert_eq!(reason_indices(&sliced), reason_indices(&whole));
     }
 
@@ -648,14 +647,14 @@ proptest! {
         let p = parse(&text, PolicyType::Resource);
         let sampled = requests
             .iter()
-            .any(|r| checks::within_model(&[&p], r) && eval::allows(&p, r) && no_public_access::is_untrusted(&p, r));
-        let r = no_public_access::check(&p, "AWS::S3::Bucket", &opts(Encoding::Finite)).unwrap().expect("no internal error");
+            .any(|r| checks::within_model(&[&p], r) && eval::allows(&p, r) && hornbeam::checks::is_untrusted(&p, r));
+        let r = hornbeam::run(&hornbeam::Check::NoPublicAccess { policy: &p, resource_type: "AWS::S3::Bucket" }, &opts(Encoding::Finite)).expect("no internal error");
         if sampled {
-            prop_assert_eq!(r.result, Verdict::Fail);
+            prop_assert_eq!(r.verdict(), Verdict::Fail);
         }
         if decided(&r) == Some(Verdict::Fail) {
-            let c = r.counterexample.as_ref().expect("FAIL with counterexample");
-            prop_assert!(eval::allows(&p, c) && no_public_access::is_untrusted(&p, c));
+            let c = r.counterexample().expect("FAIL with counterexample");
+            prop_assert!(eval::allows(&p, c) && hornbeam::checks::is_untrusted(&p, c));
         }
     }
 
@@ -701,20 +700,30 @@ fn sampled_requests_outside_the_model_are_not_demanded() {
     r.link_principal_keys().unwrap();
     assert!(eval::allows(&p, &r), "the evaluator reads any value");
     assert!(!checks::within_model(&[&p], &r));
-    let pass = no_public_access::check(&p, "AWS::S3::Bucket", &opts(Encoding::Finite))
-        .unwrap()
-        .unwrap();
-    assert_eq!(pass.result, Verdict::Pass, "one value cannot be both");
+    let pass = hornbeam::run(
+        &hornbeam::Check::NoPublicAccess {
+            policy: &p,
+            resource_type: "AWS::S3::Bucket",
+        },
+        &opts(Encoding::Finite),
+    )
+    .unwrap();
+    assert_eq!(pass.verdict(), Verdict::Pass, "one value cannot be both");
 
     let set = contradictory.replace("\"BoolIfExists\"", "\"ForAnyValue:Bool\"");
     let q = parse(&set, PolicyType::Resource);
     assert!(eval::allows(&q, &r));
     assert!(checks::within_model(&[&q], &r));
-    let fail = no_public_access::check(&q, "AWS::S3::Bucket", &opts(Encoding::Finite))
-        .unwrap()
-        .unwrap();
+    let fail = hornbeam::run(
+        &hornbeam::Check::NoPublicAccess {
+            policy: &q,
+            resource_type: "AWS::S3::Bucket",
+        },
+        &opts(Encoding::Finite),
+    )
+    .unwrap();
     assert_eq!(
-        fail.result,
+        fail.verdict(),
         Verdict::Fail,
         "a multivalued key may hold both"
     );

@@ -5,8 +5,7 @@
 
 mod common;
 
-use hornbeam::checks::no_public_access;
-use hornbeam::checks::{CheckResult, Options, Verdict};
+use hornbeam::checks::{Options, Outcome, Verdict};
 use hornbeam::eval::{self, Context, Principal, Request};
 use hornbeam::policy::{self, Policy, PolicyType};
 use proptest::prelude::*;
@@ -17,16 +16,21 @@ fn parse(statements: Value) -> Policy {
     policy::parse(&text, PolicyType::Resource).expect("test policy parses")
 }
 
-fn check(p: &Policy, resource_type: &str) -> CheckResult {
-    no_public_access::check(p, resource_type, &Options::default())
-        .expect("a known resource type")
-        .expect("no internal error")
+fn check(p: &Policy, resource_type: &str) -> Outcome {
+    hornbeam::run(
+        &hornbeam::Check::NoPublicAccess {
+            policy: p,
+            resource_type,
+        },
+        &Options::default(),
+    )
+    .expect("no internal error")
 }
 
 /// The decided verdict (an inconclusive result counts as neither).
 fn verdict(p: &Policy, resource_type: &str) -> Option<Verdict> {
     let r = check(p, resource_type);
-    r.inconclusive.is_none().then_some(r.result)
+    r.inconclusive().is_none().then_some(r.verdict())
 }
 
 const TRUST: &str = "AWS::IAM::AssumeRolePolicyDocument";
@@ -262,13 +266,18 @@ fn the_resource_owner_variables_name_the_owner() {
         ] {
             let same = one(json!({"StringEquals": {key: variable}}));
             let r = check(&same, t);
-            assert!(r.inconclusive.is_none(), "{t} {key}: {:?}", r.inconclusive);
-            assert_eq!(r.result, Verdict::Pass, "{t} {key}");
+            assert!(
+                r.inconclusive().is_none(),
+                "{t} {key}: {:?}",
+                r.inconclusive()
+            );
+            assert_eq!(r.verdict(), Verdict::Pass, "{t} {key}");
             let other = one(json!({"StringNotEquals": {key: variable}}));
             let r = check(&other, t);
-            assert_eq!(r.result, Verdict::Fail, "{t} {key}");
+            assert_eq!(r.verdict(), Verdict::Fail, "{t} {key}");
             let c = r
-                .counterexample
+                .counterexample()
+                .cloned()
                 .expect("a decided FAIL has a counterexample");
             assert!(eval::allows(&other, &c));
         }
@@ -282,12 +291,12 @@ fn an_anonymous_counterexample_carries_no_identity_of_its_own() {
          "Condition": {"StringLike": {"aws:PrincipalOrgID": "o-*"}}}
     ]));
     let r = check(&p, "AWS::S3::Bucket");
-    let c = r.counterexample.expect("FAIL with a counterexample");
+    let c = r.counterexample().expect("FAIL with a counterexample");
     // A key AWS sets only for organization members: the caller is an IAM principal.
     let Some(Principal::Aws(arn)) = &c.principal else {
         panic!("an organization member is an IAM principal: {c:?}");
     };
-    assert_realistic(&c);
+    assert_realistic(c);
     assert!(arn.starts_with("arn:aws:iam::"), "{arn}");
     let org = c.context.get("aws:PrincipalOrgID").expect("the key is set");
     assert!(
@@ -307,7 +316,8 @@ fn counterexamples_name_an_account_a_known_action_and_a_resource() {
     for statements in cases {
         let p = parse(statements.clone());
         let c = check(&p, "AWS::S3::Bucket")
-            .counterexample
+            .counterexample()
+            .cloned()
             .expect("FAIL with a counterexample");
         assert_realistic(&c);
         assert!(eval::allows(&p, &c), "{statements}");
@@ -505,18 +515,18 @@ proptest! {
     ) {
         let p = parse(Value::Array(statements));
         let r = check(&p, "AWS::S3::Bucket");
-        match (r.result, r.inconclusive.is_some()) {
+        match (r.verdict(), r.inconclusive().is_some()) {
             (Verdict::Pass, _) => {
                 for s in strangers() {
                     prop_assert!(!eval::allows(&p, &s), "PASS, yet a stranger is allowed: {:?}", s);
                 }
             }
             (Verdict::Fail, false) => {
-                let c = r.counterexample.as_ref().expect("a decided FAIL has a counterexample");
+                let c = r.counterexample().expect("a decided FAIL has a counterexample");
                 prop_assert!(eval::allows(&p, c));
                 prop_assert!(names_none(c), "the counterexample's caller is a named one: {:?}", c);
             }
-            (Verdict::Fail, true) => prop_assert!(false, "inconclusive: {:?}", r.inconclusive),
+            (Verdict::Fail, true) => prop_assert!(false, "inconclusive: {:?}", r.inconclusive()),
         }
     }
 }

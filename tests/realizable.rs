@@ -6,7 +6,7 @@
 
 mod common;
 
-use hornbeam::checks::{CheckResult, Encoding, Options, Verdict, no_new_access};
+use hornbeam::checks::{Encoding, Options, Outcome, Verdict};
 use hornbeam::eval::{self, Principal};
 use hornbeam::keys;
 use hornbeam::policy::{self, Policy, PolicyType};
@@ -17,32 +17,34 @@ fn parse(statements: Value, t: PolicyType) -> Policy {
     policy::parse(&text, t).expect("test policy parses")
 }
 
-fn nna(new: &Policy, existing: &Policy, encoding: Encoding) -> CheckResult {
+fn nna(new: &Policy, existing: &Policy, encoding: Encoding) -> Outcome {
     let opts = Options {
         encoding,
         ..Options::default()
     };
-    no_new_access::check(new, existing, &opts).expect("no internal error")
+    hornbeam::run(&hornbeam::Check::NoNewAccess { new, existing }, &opts)
+        .expect("no internal error")
 }
 
 /// Both encodings answer `expected`; a FAIL's counterexample replays and every value
 /// in it has its key's type.
-fn expect(new: Value, existing: Value, t: PolicyType, expected: Verdict) -> Vec<CheckResult> {
+fn expect(new: Value, existing: Value, t: PolicyType, expected: Verdict) -> Vec<Outcome> {
     let (n, e) = (parse(new.clone(), t), parse(existing.clone(), t));
     [Encoding::Finite, Encoding::Strings]
         .into_iter()
         .map(|encoding| {
             let r = nna(&n, &e, encoding);
             assert!(
-                r.inconclusive.is_none(),
+                r.inconclusive().is_none(),
                 "{encoding:?}: {:?}",
-                r.inconclusive
+                r.inconclusive()
             );
             assert_eq!(
-                r.result, expected,
+                r.verdict(),
+                expected,
                 "{encoding:?}: new {new} existing {existing}"
             );
-            if let Some(c) = &r.counterexample {
+            if let Some(c) = r.counterexample() {
                 assert!(eval::allows(&n, c) && !eval::allows(&e, c), "{c:?}");
                 for (k, values) in c.context.iter() {
                     for v in values {
@@ -68,8 +70,8 @@ fn plain() -> Value {
 }
 
 /// The value of `key` in the counterexample.
-fn value(r: &CheckResult, key: &str) -> Option<String> {
-    let c = r.counterexample.as_ref()?;
+fn value(r: &Outcome, key: &str) -> Option<String> {
+    let c = r.counterexample()?;
     c.context.get(key).and_then(|v| v.first().cloned())
 }
 
@@ -138,10 +140,13 @@ fn numeric_keys_are_numbers() {
         ),
     );
     let r = nna(&n, &e, Encoding::Finite);
-    assert_eq!((r.result, r.inconclusive), (Verdict::Pass, None));
+    assert_eq!((r.verdict(), r.inconclusive()), (Verdict::Pass, None));
     let r = nna(&n, &e, Encoding::Strings);
-    assert_eq!(r.result, Verdict::Fail);
-    assert!(r.inconclusive.is_some_and(|w| w.contains("`s3:max-keys`")));
+    assert_eq!(r.verdict(), Verdict::Fail);
+    assert!(
+        r.inconclusive()
+            .is_some_and(|w| w.contains("`s3:max-keys`"))
+    );
 }
 
 #[test]
@@ -274,10 +279,7 @@ fn keys_every_iam_caller_carries_are_present_for_iam_callers_only() {
             Verdict::Fail,
         );
         for r in &rs {
-            let c = r
-                .counterexample
-                .as_ref()
-                .expect("a FAIL has a counterexample");
+            let c = r.counterexample().expect("a FAIL has a counterexample");
             assert!(
                 !matches!(c.principal, Some(Principal::Aws(_))),
                 "{key}: only a non-IAM caller lacks it: {c:?}"
@@ -294,7 +296,7 @@ fn a_null_test_on_the_principal_account_names_the_caller() {
         "Resource": "arn:aws:s3:::*/*", "Condition": {"Null": {"aws:PrincipalAccount": "false"}}}]);
     let existing = json!([{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}]);
     for r in expect(new, existing, ID, Verdict::Fail) {
-        let c = r.counterexample.expect("a counterexample");
+        let c = r.counterexample().expect("a counterexample");
         let Some(Principal::Aws(arn)) = &c.principal else {
             panic!("an IAM caller: {c:?}");
         };
@@ -317,7 +319,7 @@ fn a_federated_wildcard_gives_a_named_provider() {
         Verdict::Fail,
     );
     for r in rs {
-        let c = r.counterexample.expect("a counterexample");
+        let c = r.counterexample().expect("a counterexample");
         let Some(Principal::Federated(name)) = &c.principal else {
             panic!("a federated caller: {c:?}");
         };
@@ -405,18 +407,18 @@ fn access_only_undefined_names_gain_is_reported_as_such() {
     ]);
     for existing in [existing, existing_variable] {
         for r in expect(new.clone(), existing, ID, Verdict::Fail) {
-            let c = r.counterexample.as_ref().expect("a counterexample");
+            let c = r.counterexample().expect("a counterexample");
             assert!(
                 !hornbeam::checks::is_known_action(&c.action),
                 "{}",
                 c.action
             );
             assert!(
-                r.reasons
+                r.reasons()
                     .iter()
                     .all(|x| x.description.contains("No action AWS defines today")),
                 "{:?}",
-                r.reasons
+                r.reasons()
             );
         }
     }
@@ -425,10 +427,10 @@ fn access_only_undefined_names_gain_is_reported_as_such() {
         json!([{"Effect": "Allow", "Action": ["s3:?etObject", "s3:PutObject"], "Resource": "*"}]);
     let existing = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]);
     for r in expect(broader, existing, ID, Verdict::Fail) {
-        let c = r.counterexample.as_ref().expect("a counterexample");
+        let c = r.counterexample().expect("a counterexample");
         assert_eq!(c.action, "s3:PutObject");
         assert!(
-            r.reasons
+            r.reasons()
                 .iter()
                 .all(|x| !x.description.contains("No action"))
         );
@@ -455,7 +457,7 @@ fn a_role_session_is_its_role_with_a_session_name() {
         PolicyType::Resource,
         Verdict::Fail,
     ) {
-        let c = r.counterexample.expect("a counterexample");
+        let c = r.counterexample().expect("a counterexample");
         assert_eq!(c.principal, Some(Principal::Aws(session.into())), "{c:?}");
         let arn = c
             .context
@@ -483,7 +485,7 @@ fn a_role_session_is_its_role_with_a_session_name() {
         PolicyType::Resource,
         Verdict::Fail,
     ) {
-        let c = r.counterexample.expect("a counterexample");
+        let c = r.counterexample().expect("a counterexample");
         assert_ne!(c.principal, Some(Principal::Aws(session.into())), "{c:?}");
     }
     // The session's own key is its role's ARN: a policy reading it sees the role.
@@ -528,7 +530,6 @@ fn a_role_session_is_its_role_with_a_session_name() {
 /// partition, so the pattern matches nothing.
 #[test]
 fn an_arn_without_a_partition_names_no_resource() {
-    use hornbeam::checks::no_public_access;
     let lambda = |resource: &str| {
         parse(
             json!([{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "lambda:InvokeFunction", "Resource": resource}]),
@@ -541,14 +542,19 @@ fn an_arn_without_a_partition_names_no_resource() {
             ..Options::default()
         };
         let check = |p: &Policy| {
-            no_public_access::check(p, "AWS::Lambda::Function", &opts)
-                .expect("known type")
-                .expect("no internal error")
+            hornbeam::run(
+                &hornbeam::Check::NoPublicAccess {
+                    policy: p,
+                    resource_type: "AWS::Lambda::Function",
+                },
+                &opts,
+            )
+            .expect("no internal error")
         };
         let r = check(&lambda("arn::lambda:::function:called_from_sns"));
-        assert_eq!(r.result, Verdict::Pass, "{encoding:?}: {r:?}");
+        assert_eq!(r.verdict(), Verdict::Pass, "{encoding:?}: {r:?}");
         let r = check(&lambda("arn:aws:lambda:us-east-1:111122223333:function:f"));
-        assert_eq!(r.result, Verdict::Fail, "{encoding:?}");
+        assert_eq!(r.verdict(), Verdict::Fail, "{encoding:?}");
     }
     // A no-new-access check that only the empty partition separates passes too.
     expect(
@@ -585,8 +591,15 @@ fn too_many_action_regions_try_the_known_actions_first() {
                 parse(allow(new), PolicyType::Identity),
                 parse(allow(existing), PolicyType::Identity),
             );
-            let r = no_new_access::check(&n, &e, &opts).expect("no internal error");
-            if let Some(c) = &r.counterexample {
+            let r = hornbeam::run(
+                &hornbeam::Check::NoNewAccess {
+                    new: &n,
+                    existing: &e,
+                },
+                &opts,
+            )
+            .expect("no internal error");
+            if let Some(c) = r.counterexample() {
                 assert!(eval::allows(&n, c) && !eval::allows(&e, c), "{c:?}");
             }
             r
@@ -597,26 +610,22 @@ fn too_many_action_regions_try_the_known_actions_first() {
             infixes.clone(),
             strings(&["sagemaker:Describe*", "sagemaker:List*"]),
         );
-        assert_eq!(r.result, Verdict::Fail, "{n}");
-        assert_eq!(
-            (r.encoding, r.fallback.as_deref()),
-            ("finite", None),
-            "{n}: {r:?}"
-        );
-        let action = &r.counterexample.as_ref().unwrap().action;
+        assert_eq!(r.verdict(), Verdict::Fail, "{n}");
+        assert_eq!((r.encoding(), r.fallback()), ("finite", None), "{n}: {r:?}");
+        let action = &r.counterexample().unwrap().action;
         assert!(hornbeam::checks::is_known_action(action), "{action}");
         // Only a name AWS does not define fails: no known action shows it (a sampled
         // `unsat` must not read as PASS).
         let mut unknown = infixes.clone();
         unknown.push("sagemaker:*zzqnotaword*".into());
         let r = check(unknown, infixes.clone());
-        assert_eq!(r.result, Verdict::Fail, "{n}: {r:?}");
-        assert!(r.inconclusive.is_none(), "{n}: {r:?}");
-        assert_eq!(r.encoding, decides, "{n}: {r:?}");
+        assert_eq!(r.verdict(), Verdict::Fail, "{n}: {r:?}");
+        assert!(r.inconclusive().is_none(), "{n}: {r:?}");
+        assert_eq!(r.encoding(), decides, "{n}: {r:?}");
         // Nothing new: PASS.
         let r = check(infixes.clone(), strings(&["sagemaker:*"]));
-        assert_eq!(r.result, Verdict::Pass, "{n}: {r:?}");
-        assert_eq!(r.encoding, decides, "{n}: {r:?}");
+        assert_eq!(r.verdict(), Verdict::Pass, "{n}: {r:?}");
+        assert_eq!(r.encoding(), decides, "{n}: {r:?}");
     }
 }
 
@@ -641,7 +650,12 @@ fn the_script_is_the_exact_query() {
             expand_actions,
             ..Options::default()
         };
-        no_new_access::script(&new, &existing, &opts).expect("encodable")
+        hornbeam::Check::NoNewAccess {
+            new: &new,
+            existing: &existing,
+        }
+        .script(&opts)
+        .expect("encodable")
     };
     assert_eq!(script(false), script(true));
 }
@@ -651,7 +665,7 @@ fn the_script_is_the_exact_query() {
 /// lowercase letters or digits, a VPC ID without `vpc-`, an IAM ARN without account.
 #[test]
 fn counterexample_values_have_aws_formats() {
-    use hornbeam::checks::access_not_granted::{self, Access};
+    use hornbeam::checks::Access;
     let granted = |statements: Value, action: &str| {
         let p = parse(statements, PolicyType::Identity);
         let access = [Access {
@@ -663,10 +677,15 @@ fn counterexample_values_have_aws_formats() {
                 encoding,
                 ..Options::default()
             };
-            let r = access_not_granted::check(&p, &access, &opts)
-                .expect("a valid access list")
-                .expect("no internal error");
-            let c = r.counterexample.expect("a counterexample");
+            let r = hornbeam::run(
+                &hornbeam::Check::AccessNotGranted {
+                    policy: &p,
+                    access: &access,
+                },
+                &opts,
+            )
+            .expect("no internal error");
+            let c = r.counterexample().cloned().expect("a counterexample");
             assert!(eval::allows(&p, &c), "{c:?}");
             c
         })
@@ -712,7 +731,7 @@ fn counterexample_values_have_aws_formats() {
 /// policy's `security-group*` pattern gave `security-groupexample/example`.
 #[test]
 fn resources_follow_the_actions_arn_formats() {
-    use hornbeam::checks::access_not_granted::{self, Access};
+    use hornbeam::checks::Access;
     let p = parse(
         json!([{"Effect": "Allow", "Action": "ec2:CreateSecurityGroup",
             "Resource": "arn:aws:ec2:*:*:security-group*"}]),
@@ -727,10 +746,15 @@ fn resources_follow_the_actions_arn_formats() {
             encoding,
             ..Options::default()
         };
-        let r = access_not_granted::check(&p, &access, &opts)
-            .expect("a valid access list")
-            .expect("no internal error");
-        let c = r.counterexample.expect("a counterexample");
+        let r = hornbeam::run(
+            &hornbeam::Check::AccessNotGranted {
+                policy: &p,
+                access: &access,
+            },
+            &opts,
+        )
+        .expect("no internal error");
+        let c = r.counterexample().expect("a counterexample");
         assert!(
             c.resource.starts_with("arn:aws:ec2:us-east-1:")
                 && c.resource.contains(":security-group/"),
@@ -811,18 +835,17 @@ proptest::proptest! {
             json!({"StringLike": {"aws:SourceVpce": "*"}}),
         ]),
     ) {
-        use hornbeam::checks::access_not_granted::{self, Access};
+        use hornbeam::checks::Access;
         let mut statement = json!({"Effect": "Allow", "Action": action, "Resource": resource});
         if condition.as_object().is_some_and(|c| !c.is_empty()) {
             statement["Condition"] = condition;
         }
         let p = parse(json!([statement]), PolicyType::Identity);
         let access = [Access { actions: vec![action.into()], resources: Vec::new() }];
-        let r = access_not_granted::check(&p, &access, &Options::default())
-            .expect("a valid access list")
+        let r = hornbeam::run(&hornbeam::Check::AccessNotGranted { policy: &p, access: &access }, &Options::default())
             .expect("no internal error");
-        if let Some(c) = r.counterexample {
-            proptest::prop_assert!(eval::allows(&p, &c), "{:?}", c);
+        if let Some(c) = r.counterexample() {
+            proptest::prop_assert!(eval::allows(&p, c), "{:?}", c);
             proptest::prop_assert!(!c.resource.contains("//") && !c.resource.ends_with('/'), "{:?}", c);
             proptest::prop_assert!(in_a_format(&c.action, &c.resource), "{:?}", c);
             let f: Vec<&str> = c.resource.split(':').collect();

@@ -43,8 +43,7 @@ fn every_folder_is_a_documented_builtin() {
             Use::Access => {
                 let access = hornbeam::cli::checks::parse_access(&format!("builtin:{}", b.name))
                     .unwrap_or_else(|e| panic!("{}: {e}", b.name));
-                checks::access_not_granted::validate(&access)
-                    .unwrap_or_else(|e| panic!("{}: {e}", b.name));
+                checks::validate_access(&access).unwrap_or_else(|e| panic!("{}: {e}", b.name));
             }
         }
     }
@@ -83,7 +82,13 @@ fn every_candidate_behaves_as_labelled() {
                     let reference = policy::parse(b.text, t).unwrap_or_else(|e| panic!("{e}"));
                     let candidate =
                         policy::parse(&text, t).unwrap_or_else(|e| panic!("{name}: {e}"));
-                    checks::no_new_access::check(&candidate, &reference, &opts)
+                    hornbeam::run(
+                        &hornbeam::Check::NoNewAccess {
+                            new: &candidate,
+                            existing: &reference,
+                        },
+                        &opts,
+                    )
                 }
                 Use::Access => {
                     let access =
@@ -91,18 +96,29 @@ fn every_candidate_behaves_as_labelled() {
                             .unwrap_or_else(|e| panic!("{e}"));
                     let candidate = policy::parse(&text, PolicyType::Identity)
                         .unwrap_or_else(|e| panic!("{name}: {e}"));
-                    checks::access_not_granted::check(&candidate, &access, &opts)
-                        .unwrap_or_else(|e| panic!("{e}"))
+                    hornbeam::run(
+                        &hornbeam::Check::AccessNotGranted {
+                            policy: &candidate,
+                            access: &access,
+                        },
+                        &opts,
+                    )
                 }
             }
             .unwrap_or_else(|e| panic!("{}/{name}: {e}", b.name));
             assert!(
-                result.inconclusive.is_none(),
+                result.inconclusive().is_none(),
                 "{}/{name}: {:?}",
                 b.name,
-                result.inconclusive
+                result.inconclusive()
             );
-            assert_eq!(result.result, want, "{}/{name}: {}", b.name, result.message);
+            assert_eq!(
+                result.verdict(),
+                want,
+                "{}/{name}: {}",
+                b.name,
+                result.message()
+            );
             seen += 1;
         }
         assert!(

@@ -13,8 +13,8 @@
 
 mod common;
 
-use hornbeam::checks::access_not_granted::{self, Access};
-use hornbeam::checks::{Encoding, Options, Verdict, no_new_access};
+use hornbeam::checks::Access;
+use hornbeam::checks::{Encoding, Options, Verdict};
 use hornbeam::context::{PolicySet, parse_set};
 use hornbeam::eval::{self, Context, Principal, Request};
 use hornbeam::policy::{self, Effect, PolicyType, PrincipalKind, PrincipalPattern};
@@ -78,14 +78,19 @@ fn granted(set: &PolicySet, action: &str) -> (Verdict, Option<Request>) {
         resources: Vec::new(),
     }];
     let c = set.combined();
-    let r = access_not_granted::check_context(&c, &access, &Options::default())
-        .expect("no internal error")
-        .expect("a check");
-    assert_eq!(r.inconclusive, None);
-    if let Some(cx) = &r.counterexample {
+    let r = hornbeam::run(
+        &hornbeam::Check::AccessNotGrantedContext {
+            context: &c,
+            access: &access,
+        },
+        &Options::default(),
+    )
+    .expect("a check");
+    assert_eq!(r.inconclusive(), None);
+    if let Some(cx) = r.counterexample() {
         assert!(c.allows(cx), "the counterexample replays: {cx:?}");
     }
-    (r.result, r.counterexample)
+    (r.verdict(), r.counterexample().cloned())
 }
 
 #[test]
@@ -129,14 +134,21 @@ fn an_identity_grant_beside_an_account_grant_is_new_access() {
             encoding,
             ..Options::default()
         };
-        let r = no_new_access::check_contexts(&new, &existing, &opts).expect("no internal error");
+        let r = hornbeam::run(
+            &hornbeam::Check::NoNewAccessContexts {
+                new: &new,
+                existing: &existing,
+            },
+            &opts,
+        )
+        .expect("no internal error");
         assert_eq!(
-            (r.result, r.inconclusive.as_deref()),
+            (r.verdict(), r.inconclusive()),
             (Verdict::Fail, None),
             "{encoding:?}"
         );
-        let cx = r.counterexample.expect("a counterexample");
-        assert!(new.allows(&cx) && !existing.allows(&cx), "{cx:?}");
+        let cx = r.counterexample().expect("a counterexample");
+        assert!(new.allows(cx) && !existing.allows(cx), "{cx:?}");
         assert_eq!(cx.action, "s3:GetObject");
     }
 }

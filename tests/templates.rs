@@ -2,8 +2,8 @@
 //! type and intrinsic function the extractor supports, with the extracted policy text
 //! and the outcome of a check on it.
 
-use hornbeam::checks::access_not_granted::Access;
-use hornbeam::checks::{self, Options, Verdict};
+use hornbeam::checks::Access;
+use hornbeam::checks::{Options, Verdict};
 use hornbeam::policy::{self, PolicyType};
 use hornbeam::template::{self, Extracted, Format, Kind, Settings};
 use serde_json::{Value, json};
@@ -68,11 +68,16 @@ fn public(e: &Extracted) -> Verdict {
     else {
         panic!("{}.{} has no public-access type", e.resource, e.policy_name)
     };
-    let r = checks::no_public_access::check(&parsed(e), t, &Options::default())
-        .unwrap_or_else(|err| panic!("{err}"))
-        .unwrap_or_else(|err| panic!("{err}"));
-    assert!(r.inconclusive.is_none(), "{:?}", r.inconclusive);
-    r.result
+    let r = hornbeam::run(
+        &hornbeam::Check::NoPublicAccess {
+            policy: &parsed(e),
+            resource_type: t,
+        },
+        &Options::default(),
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
+    assert!(r.inconclusive().is_none(), "{:?}", r.inconclusive());
+    r.verdict()
 }
 
 /// Whether the policy grants one of the actions.
@@ -81,18 +86,29 @@ fn grants(e: &Extracted, actions: &[&str]) -> bool {
         actions: actions.iter().map(|a| a.to_string()).collect(),
         resources: Vec::new(),
     }];
-    let r = checks::access_not_granted::check(&parsed(e), &access, &Options::default())
-        .unwrap_or_else(|err| panic!("{err}"))
-        .unwrap_or_else(|err| panic!("{err}"));
-    assert!(r.inconclusive.is_none(), "{:?}", r.inconclusive);
-    r.result == Verdict::Fail
+    let r = hornbeam::run(
+        &hornbeam::Check::AccessNotGranted {
+            policy: &parsed(e),
+            access: &access,
+        },
+        &Options::default(),
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
+    assert!(r.inconclusive().is_none(), "{:?}", r.inconclusive());
+    r.verdict() == Verdict::Fail
 }
 
 fn new_access(e: &Extracted, reference: &str, t: PolicyType) -> bool {
     let reference = policy::parse(reference, t).unwrap_or_else(|err| panic!("{err}"));
-    let r = checks::no_new_access::check(&parsed(e), &reference, &Options::default())
-        .unwrap_or_else(|err| panic!("{err}"));
-    r.result == Verdict::Fail
+    let r = hornbeam::run(
+        &hornbeam::Check::NoNewAccess {
+            new: &parsed(e),
+            existing: &reference,
+        },
+        &Options::default(),
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
+    r.verdict() == Verdict::Fail
 }
 
 const IDENTITY_TEMPLATE: &str = r#"

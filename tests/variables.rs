@@ -4,8 +4,8 @@
 
 mod common;
 
-use hornbeam::checks::access_not_granted::{self, Access};
-use hornbeam::checks::{CheckResult, Encoding, Options, Verdict, no_new_access};
+use hornbeam::checks::Access;
+use hornbeam::checks::{Encoding, Options, Outcome, Verdict};
 use hornbeam::eval::{self, Context, Request};
 use hornbeam::policy::{self, Policy, PolicyType};
 use proptest::prelude::*;
@@ -23,12 +23,16 @@ fn opts(encoding: Encoding) -> Options {
     }
 }
 
-fn nna(new: &Policy, existing: &Policy, encoding: Encoding) -> CheckResult {
-    no_new_access::check(new, existing, &opts(encoding)).expect("no internal error")
+fn nna(new: &Policy, existing: &Policy, encoding: Encoding) -> Outcome {
+    hornbeam::run(
+        &hornbeam::Check::NoNewAccess { new, existing },
+        &opts(encoding),
+    )
+    .expect("no internal error")
 }
 
-fn decided(r: &CheckResult) -> Option<Verdict> {
-    r.inconclusive.is_none().then_some(r.result)
+fn decided(r: &Outcome) -> Option<Verdict> {
+    r.inconclusive().is_none().then_some(r.verdict())
 }
 
 fn abac(tag_key: &str) -> Policy {
@@ -51,13 +55,17 @@ fn the_abac_pair() {
         let r = nna(&b, &a, encoding);
         assert_eq!(decided(&r), Some(Verdict::Fail), "{encoding:?}");
         if encoding == Encoding::Finite {
-            assert_eq!(r.encoding, "finite", "decided without the strings encoding");
+            assert_eq!(
+                r.encoding(),
+                "finite",
+                "decided without the strings encoding"
+            );
         }
-        let c = r.counterexample.expect("a counterexample");
+        let c = r.counterexample().expect("a counterexample");
         let tag = c.context.single("aws:PrincipalTag/eks:eks-cluster-name");
         assert!(tag.is_some(), "{c:?}");
         assert_eq!(c.context.single("aws:RequestTag/eks:other"), tag, "{c:?}");
-        assert!(eval::allows(&b, &c) && !eval::allows(&a, &c));
+        assert!(eval::allows(&b, c) && !eval::allows(&a, c));
     }
 }
 
@@ -78,7 +86,7 @@ fn the_principal_account() {
         assert_eq!(decided(&nna(&own, &any, encoding)), Some(Verdict::Pass));
         let r = nna(&any, &own, encoding);
         assert_eq!(decided(&r), Some(Verdict::Fail));
-        let c = r.counterexample.expect("a counterexample");
+        let c = r.counterexample().expect("a counterexample");
         assert_ne!(
             c.context.single("aws:ResourceAccount"),
             c.context.single("aws:PrincipalAccount"),
@@ -87,7 +95,7 @@ fn the_principal_account() {
         // Another account than the one named: the caller's own account is new access.
         let r = nna(&own, &named, encoding);
         assert_eq!(decided(&r), Some(Verdict::Fail), "{encoding:?}");
-        let c = r.counterexample.expect("a counterexample");
+        let c = r.counterexample().expect("a counterexample");
         assert_eq!(
             c.context.single("aws:ResourceAccount"),
             c.context.single("aws:PrincipalAccount")
@@ -114,7 +122,7 @@ fn a_variable_with_a_default() {
     for encoding in [Encoding::Finite, Encoding::Strings] {
         let r = nna(&with_default, &without, encoding);
         assert_eq!(decided(&r), Some(Verdict::Fail), "{encoding:?}");
-        let c = r.counterexample.expect("a counterexample");
+        let c = r.counterexample().expect("a counterexample");
         assert_eq!(c.context.single("aws:PrincipalTag/team"), None, "{c:?}");
         assert_eq!(c.context.single("aws:RequestTag/team"), Some("none"));
         assert_eq!(
@@ -190,8 +198,8 @@ fn the_principal_account_in_every_arn_field() {
             );
             let fail = nna(&any, &p, encoding);
             assert_eq!(decided(&fail), Some(Verdict::Fail), "{r} {encoding:?}");
-            let c = fail.counterexample.expect("a counterexample");
-            assert!(eval::allows(&any, &c) && !eval::allows(&p, &c), "{c:?}");
+            let c = fail.counterexample().expect("a counterexample");
+            assert!(eval::allows(&any, c) && !eval::allows(&p, c), "{c:?}");
         }
     }
 }
@@ -314,29 +322,28 @@ proptest! {
     #[test]
     fn variables_are_decided_exactly(new in policy(), existing in policy(), samples in prop::collection::vec(request(), 8)) {
         let finite = nna(&new, &existing, Encoding::Finite);
-        prop_assert_eq!(finite.inconclusive.as_deref(), None);
-        prop_assert_eq!(finite.encoding, if finite.encoding == "none" { "none" } else { "finite" });
+        prop_assert_eq!(finite.inconclusive(), None);
+        prop_assert_eq!(finite.encoding(), if finite.encoding() == "none" { "none" } else { "finite" });
         let strings = nna(&new, &existing, Encoding::Strings);
         if let Some(v) = decided(&strings) {
-            prop_assert_eq!(finite.result, v, "strings: {:?}", strings.counterexample);
+            prop_assert_eq!(finite.verdict(), v, "strings: {:?}", strings.counterexample());
         }
-        if let Some(c) = &finite.counterexample {
+        if let Some(c) = finite.counterexample() {
             prop_assert!(eval::allows(&new, c) && !eval::allows(&existing, c));
         }
         for r in &samples {
             if eval::allows(&new, r) && !eval::allows(&existing, r) {
-                prop_assert_eq!(finite.result, Verdict::Fail, "missed {:?}", r);
+                prop_assert_eq!(finite.verdict(), Verdict::Fail, "missed {:?}", r);
             }
         }
         // The same for check-access-not-granted.
         let access = [Access { actions: vec!["s3:GetObject".into()], resources: Vec::new() }];
-        let granted = access_not_granted::check(&new, &access, &opts(Encoding::Finite))
-            .expect("a valid access list")
+        let granted = hornbeam::run(&hornbeam::Check::AccessNotGranted { policy: &new, access: &access }, &opts(Encoding::Finite))
             .expect("no internal error");
-        prop_assert_eq!(granted.inconclusive.as_deref(), None);
+        prop_assert_eq!(granted.inconclusive(), None);
         for r in &samples {
             if eval::allows(&new, r) {
-                prop_assert_eq!(granted.result, Verdict::Fail, "missed {:?}", r);
+                prop_assert_eq!(granted.verdict(), Verdict::Fail, "missed {:?}", r);
             }
         }
     }
@@ -358,7 +365,7 @@ fn two_variables_may_differ_within_a_region() {
     for encoding in [Encoding::Finite, Encoding::Strings] {
         let r = nna(&by_user, &by_account, encoding);
         assert_eq!(decided(&r), Some(Verdict::Fail), "{encoding:?}");
-        let c = r.counterexample.expect("a counterexample");
+        let c = r.counterexample().expect("a counterexample");
         assert_ne!(
             c.context.single("aws:userid"),
             c.context.single("aws:PrincipalAccount"),
@@ -431,11 +438,8 @@ fn a_wildcard_before_a_variable() {
         ] {
             let r = nna(new, existing, encoding);
             assert_eq!(decided(&r), Some(Verdict::Fail), "{encoding:?}");
-            let c = r.counterexample.expect("a counterexample");
-            assert!(
-                eval::allows(new, &c) && !eval::allows(existing, &c),
-                "{c:?}"
-            );
+            let c = r.counterexample().expect("a counterexample");
+            assert!(eval::allows(new, c) && !eval::allows(existing, c), "{c:?}");
         }
     }
     // The suffix form decides: a user's own path entry is covered by the pattern.
@@ -461,27 +465,29 @@ fn a_variable_only_in_allowed_resources() {
         actions: vec!["iam:ChangePassword".into()],
         resources: Vec::new(),
     }];
-    let r = access_not_granted::check(&own, &access, &opts(Encoding::Finite))
-        .expect("a valid access list")
-        .expect("no internal error");
+    let r = hornbeam::run(
+        &hornbeam::Check::AccessNotGranted {
+            policy: &own,
+            access: &access,
+        },
+        &opts(Encoding::Finite),
+    )
+    .expect("no internal error");
     assert_eq!(decided(&r), Some(Verdict::Fail));
-    let c = r.counterexample.expect("a counterexample");
+    let c = r.counterexample().expect("a counterexample");
     let user = c
         .context
         .single("aws:username")
         .expect("the user name is given");
     assert!(c.resource.ends_with(&format!(":user/{user}")), "{c:?}");
-    assert!(eval::allows(&own, &c));
+    assert!(eval::allows(&own, c));
     // Against a policy for other users only: still new access (some user's own name).
     let others = parse(json!([{"Effect": "Allow", "Action": "iam:ChangePassword",
         "Resource": "arn:aws:iam::*:user/admin-*"}]));
     let r = nna(&own, &others, Encoding::Finite);
     assert_eq!(decided(&r), Some(Verdict::Fail));
-    let c = r.counterexample.expect("a counterexample");
-    assert!(
-        eval::allows(&own, &c) && !eval::allows(&others, &c),
-        "{c:?}"
-    );
+    let c = r.counterexample().expect("a counterexample");
+    assert!(eval::allows(&own, c) && !eval::allows(&others, c), "{c:?}");
     // Against every user: nothing new.
     let every = parse(json!([{"Effect": "Allow", "Action": "iam:ChangePassword",
         "Resource": "arn:aws:iam::*:user/*"}]));
@@ -493,9 +499,14 @@ fn a_variable_only_in_allowed_resources() {
     let denied = parse(json!([
         {"Effect": "Allow", "Action": "iam:ChangePassword", "Resource": "arn:aws:iam::*:user/${aws:username}"},
         {"Effect": "Deny", "Action": "iam:ChangePassword", "Resource": "arn:aws:iam::*:user/${aws:username}"}]));
-    let r = access_not_granted::check(&denied, &access, &opts(Encoding::Finite))
-        .expect("a valid access list")
-        .expect("no internal error");
+    let r = hornbeam::run(
+        &hornbeam::Check::AccessNotGranted {
+            policy: &denied,
+            access: &access,
+        },
+        &opts(Encoding::Finite),
+    )
+    .expect("no internal error");
     assert_eq!(decided(&r), Some(Verdict::Pass));
 }
 
@@ -539,8 +550,8 @@ fn a_resource_variable_beside_the_principal_org() {
         parse(existing["Statement"].clone()),
     );
     let r = nna(&n, &e, Encoding::Finite);
-    let c = r.counterexample.expect("a counterexample");
-    assert!(eval::allows(&n, &c) && !eval::allows(&e, &c), "{c:?}");
+    let c = r.counterexample().expect("a counterexample");
+    assert!(eval::allows(&n, c) && !eval::allows(&e, c), "{c:?}");
 }
 
 /// A Resource or condition pattern with wildcards on both sides of its variables, as in
@@ -712,13 +723,14 @@ fn expect_verdicts(cases: &[(&Policy, &Policy, Verdict)]) {
                 },
                 ..Options::default()
             };
-            let r = no_new_access::check(new, existing, &opts).expect("no internal error");
+            let r = hornbeam::run(&hornbeam::Check::NoNewAccess { new, existing }, &opts)
+                .expect("no internal error");
             match (encoding, decided(&r)) {
                 (Encoding::Finite, got) => assert_eq!(got, Some(*want), "case {i}: {r:?}"),
                 (_, Some(got)) => assert_eq!(got, *want, "case {i}, strings: {r:?}"),
                 (_, None) => {}
             }
-            if let Some(c) = &r.counterexample {
+            if let Some(c) = r.counterexample() {
                 assert!(
                     eval::allows(new, c) && !eval::allows(existing, c),
                     "case {i}: {c:?}"
@@ -811,13 +823,13 @@ proptest! {
         samples in prop::collection::vec(secret_request(), 8),
     ) {
         let opts = Options { timeout_ms: 2_000, ..opts(Encoding::Finite) };
-        let r = no_new_access::check(&new, &existing, &opts).expect("no internal error");
-        if let Some(c) = &r.counterexample {
+        let r = hornbeam::run(&hornbeam::Check::NoNewAccess { new: &new, existing: &existing }, &opts).expect("no internal error");
+        if let Some(c) = r.counterexample() {
             prop_assert!(eval::allows(&new, c) && !eval::allows(&existing, c), "{:?}", c);
         }
         for s in &samples {
             if eval::allows(&new, s) && !eval::allows(&existing, s) {
-                prop_assert_eq!(r.result, Verdict::Fail, "missed {:?}", s);
+                prop_assert_eq!(r.verdict(), Verdict::Fail, "missed {:?}", s);
             }
         }
     }
@@ -845,11 +857,8 @@ fn the_principal_account_only_in_allowed_resources() {
     for existing in [&other, &parse(json!([]))] {
         let r = nna(&own, existing, Encoding::Finite);
         assert_eq!(decided(&r), Some(Verdict::Fail));
-        let c = r.counterexample.expect("a counterexample");
-        assert!(
-            eval::allows(&own, &c) && !eval::allows(existing, &c),
-            "{c:?}"
-        );
+        let c = r.counterexample().expect("a counterexample");
+        assert!(eval::allows(&own, c) && !eval::allows(existing, c), "{c:?}");
         let account = c
             .context
             .get("aws:PrincipalAccount")
@@ -875,9 +884,9 @@ fn the_principal_account_only_in_allowed_resources() {
     );
     let r = nna(&pinned, &other, Encoding::Finite);
     assert_eq!(decided(&r), Some(Verdict::Fail));
-    let c = r.counterexample.expect("a counterexample");
+    let c = r.counterexample().expect("a counterexample");
     assert!(
-        eval::allows(&pinned, &c) && !eval::allows(&other, &c),
+        eval::allows(&pinned, c) && !eval::allows(&other, c),
         "{c:?}"
     );
 }

@@ -11,10 +11,13 @@ use crate::policy::{Policy, PolicyType};
 use crate::smt::model::{self, Atom, Pred, Sink, Var};
 use crate::smt::term::{F, and, or};
 
+use super::ladder::Ladder;
 use super::{
-    Built, CheckError, CheckResult, Concrete, Options, Spec, concrete_truth, has_allow,
-    limited_allows, limits_allow, relabel, request_domain, run, run_timed, slice, sliced,
+    Built, CheckError, CheckResult, Concrete, Options, Run, Spec, concrete_truth, decide,
+    has_allow, limited_allows, proof_script_of, relabel, request_domain, script_of, slice, sliced,
 };
+use crate::context::Combined;
+use crate::smt::Unsupported;
 
 /// One entry of the `access` list: actions and/or resources.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,7 +43,7 @@ struct Entry {
     resources: Vec<Atom>,
 }
 
-pub struct AccessNotGranted<'a> {
+pub(super) struct AccessNotGranted<'a> {
     policy: &'a Policy,
     /// The policies that limit it in an authorization context (src/context).
     limits: Vec<&'a Policy>,
@@ -208,7 +211,7 @@ impl Spec for AccessNotGranted<'_> {
         }
     }
     fn confirm(&self, r: &Request) -> Result<(), String> {
-        if !limits_allow(self.policy, &self.limits, r) {
+        if !crate::eval::allows_within(self.policy, self.limits.iter().copied(), r) {
             return Err("the policy does not allow it".into());
         }
         if !concrete_truth(&self.listed(&mut Concrete { request: r })) {
@@ -285,112 +288,88 @@ pub fn validate(access: &[Access]) -> Result<(), AccessError> {
     AccessNotGranted::new(&empty, access).map(|_| ())
 }
 
-pub fn check(
+/// Runs the check on a policy.
+pub(super) fn check(
     policy: &Policy,
     access: &[Access],
-    opts: &Options,
-) -> Result<Result<CheckResult, CheckError>, AccessError> {
-    let mut spec = AccessNotGranted::new(policy, access)?;
-    spec.slice(opts);
-    Ok(run(opts, || {
-        let listed =
-            |r: &crate::eval::Request| concrete_truth(&spec.listed(&mut Concrete { request: r }));
-        if let Some(wider) = super::cases::eliminate(policy, &[]) {
-            // Exact: the same requests are allowed for some value of the variables.
-            let r =
-                check(&wider, access, opts).map_err(|e| CheckError::Internal(e.to_string()))??;
-            let replay = |x: &crate::eval::Request| crate::eval::allows(policy, x) && listed(x);
-            if let Some(r) = super::cases::widened(r, policy, &replay) {
-                return Ok(r);
-            }
-        }
-        if let Some(r) = super::cases::by_cases(
-            &[policy],
-            policy.policy_type,
-            &mut |sub, pin| {
-                let p = sub(policy);
-                let mut s = AccessNotGranted::new(&p, access)
-                    .map_err(|e| CheckError::Internal(e.to_string()))?;
-                s.limits = vec![pin];
-                s.slice(opts);
-                run_timed(&s, opts)
-            },
-            &|r| crate::eval::allows(policy, r) && listed(r),
-        ) {
-            return r;
-        }
-        run_timed(&spec, opts)
-    }))
+    run: Run,
+) -> Result<CheckResult, CheckError> {
+    limited(policy, &[], access, run, true)
 }
 
 /// Runs the check over an authorization context (src/context); reasons name the
 /// identity policy and statement.
-pub fn check_context(
-    context: &crate::context::Combined,
+pub(super) fn check_context(
+    context: &Combined,
     access: &[Access],
-    opts: &Options,
-) -> Result<Result<CheckResult, CheckError>, AccessError> {
-    let mut spec = AccessNotGranted::new(&context.policy, access)?;
-    spec.limits = context.limits.iter().map(|(_, p)| p).collect();
-    spec.slice(opts);
-    let mut all = vec![&context.policy];
-    all.extend(spec.limits.iter().copied());
-    Ok(run(opts, || {
-        let listed =
-            |r: &crate::eval::Request| concrete_truth(&spec.listed(&mut Concrete { request: r }));
-        if let Some(r) = super::cases::by_cases(
-            &all,
-            context.policy.policy_type,
-            &mut |sub, pin| {
-                let p = sub(&context.policy);
-                let limits: Vec<Policy> = spec.limits.iter().map(|l| sub(l)).collect();
-                let mut s = AccessNotGranted::new(&p, access)
-                    .map_err(|e| CheckError::Internal(e.to_string()))?;
-                s.limits = limits.iter().collect();
-                s.limits.push(pin);
-                s.slice(opts);
-                run_timed(&s, opts)
-            },
-            &|r| context.allows(r) && listed(r),
-        ) {
-            return r;
-        }
-        run_timed(&spec, opts)
-    })
-    .map(|mut r| {
-        relabel(&mut r, context);
-        r
-    }))
+    run: Run,
+) -> Result<CheckResult, CheckError> {
+    let limits: Vec<&Policy> = context.limits.iter().map(|(_, p)| p).collect();
+    let mut result = limited(&context.policy, &limits, access, run, false)?;
+    relabel(&mut result, context);
+    Ok(result)
+}
+
+/// The check of `policy` under `limits`; `widen`: read the policy's widening variables
+/// as `*` first (ladder.rs).
+fn limited(
+    policy: &Policy,
+    limits: &[&Policy],
+    access: &[Access],
+    run: Run,
+    widen: bool,
+) -> Result<CheckResult, CheckError> {
+    let mut spec = AccessNotGranted::new(policy, access)?;
+    spec.limits = limits.to_vec();
+    spec.slice(run.opts);
+    let listed = |r: &Request| concrete_truth(&spec.listed(&mut Concrete { request: r }));
+    let replay =
+        |r: &Request| crate::eval::allows_within(policy, limits.iter().copied(), r) && listed(r);
+    let mut all = vec![policy];
+    all.extend(limits.iter().copied());
+    let ladder = Ladder {
+        policies: all,
+        policy_type: policy.policy_type,
+        replay: &replay,
+    };
+    let mut wider = |wider: &Policy, run| check(wider, access, run);
+    ladder.climb(
+        run,
+        widen.then_some((policy, &[][..], &mut wider as _)),
+        &mut |sub, pin, run| {
+            let p = sub(policy);
+            let subbed: Vec<Policy> = limits.iter().map(|l| sub(l)).collect();
+            let mut s = AccessNotGranted::new(&p, access)?;
+            s.limits = subbed.iter().collect();
+            s.limits.push(pin);
+            s.slice(run.opts);
+            decide(&s, run)
+        },
+        |run| decide(&spec, run),
+    )
 }
 
 /// The SMT-LIB script the check solves.
-pub fn script(
+pub(super) fn script(
     policy: &Policy,
+    limits: &[&Policy],
     access: &[Access],
     opts: &Options,
-) -> Result<Result<String, crate::smt::Unsupported>, AccessError> {
-    let spec = AccessNotGranted::new(policy, access)?;
-    Ok(super::script_of(&spec, opts))
+) -> Result<Result<String, Unsupported>, AccessError> {
+    let mut spec = AccessNotGranted::new(policy, access)?;
+    spec.limits = limits.to_vec();
+    Ok(script_of(&spec, opts))
 }
 
 /// The self-contained proof script (`unsat` exactly when the check passes).
-pub fn proof_script(
+pub(super) fn proof_script(
     policy: &Policy,
+    limits: &[&Policy],
     access: &[Access],
-) -> Result<Result<String, crate::smt::Unsupported>, AccessError> {
-    let spec = AccessNotGranted::new(policy, access)?;
-    Ok(super::proof_script_of(&spec))
-}
-
-/// The self-contained proof script of [`check_context`] (`unsat` exactly when it
-/// passes).
-pub fn proof_script_context(
-    context: &crate::context::Combined,
-    access: &[Access],
-) -> Result<Result<String, crate::smt::Unsupported>, AccessError> {
-    let mut spec = AccessNotGranted::new(&context.policy, access)?;
-    spec.limits = context.limits.iter().map(|(_, p)| p).collect();
-    Ok(super::proof_script_of(&spec))
+) -> Result<Result<String, Unsupported>, AccessError> {
+    let mut spec = AccessNotGranted::new(policy, access)?;
+    spec.limits = limits.to_vec();
+    Ok(proof_script_of(&spec))
 }
 
 /// Whether a concrete request has a listed action and/or resource.

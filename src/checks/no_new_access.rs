@@ -1,22 +1,24 @@
 //! `check-no-new-access`: does the new policy allow any request the existing one does
 //! not? FAIL iff ∃r. allows(new, r) ∧ ¬allows(existing, r) (DESIGN.md §3).
 
+use super::ladder::Ladder;
+use super::{
+    Built, CheckError, CheckResult, Options, Run, Spec, decide, has_allow, limited_allows,
+    proof_script_of, relabel, request_domain, script_of, slice, sliced,
+};
+use crate::context::Combined;
 use crate::eval::Request;
 use crate::policy::{Policy, PolicyType};
+use crate::smt::Unsupported;
 use crate::smt::model::Sink;
 use crate::smt::term::{and, not};
-
-use super::{
-    Built, CheckError, CheckResult, Options, Spec, has_allow, limited_allows, limits_allow,
-    relabel, request_domain, run, run_timed, slice, sliced,
-};
 
 pub const FAIL_MESSAGE: &str =
     "The modified permissions grant new access compared to your existing policy.";
 pub const PASS_MESSAGE: &str =
     "The modified permissions do not grant new access compared to your existing policy.";
 
-pub struct NoNewAccess<'a> {
+pub(super) struct NoNewAccess<'a> {
     pub new: &'a Policy,
     pub existing: &'a Policy,
     /// What the query states: the policies themselves, or their slice (slice.rs).
@@ -47,8 +49,8 @@ impl Spec for NoNewAccess<'_> {
     }
     fn confirm(&self, r: &Request) -> Result<(), String> {
         match (
-            limits_allow(self.new, &self.limits.0, r),
-            limits_allow(self.existing, &self.limits.1, r),
+            crate::eval::allows_within(self.new, self.limits.0.iter().copied(), r),
+            crate::eval::allows_within(self.existing, self.limits.1.iter().copied(), r),
         ) {
             (true, false) => Ok(()),
             (false, _) => Err("the new policy does not allow it".into()),
@@ -70,28 +72,21 @@ impl Spec for NoNewAccess<'_> {
 }
 
 /// Runs the check. Both policies must have been parsed as the same policy type.
-pub fn check(new: &Policy, existing: &Policy, opts: &Options) -> Result<CheckResult, CheckError> {
-    run(opts, || {
-        if let Some(wider) = super::cases::eliminate(new, &[existing]) {
-            // Exact: the new policy allows the same requests for some value of them.
-            let r = check(&wider, existing, opts)?;
-            let replay = |x: &crate::eval::Request| {
-                crate::eval::allows(new, x) && !crate::eval::allows(existing, x)
-            };
-            if let Some(r) = super::cases::widened(r, new, &replay) {
-                return Ok(r);
-            }
-        }
-        if let Some(r) = super::cases::by_cases(
-            &[new, existing],
-            new.policy_type,
-            &mut |sub, pin| limited(&sub(new), &sub(existing), (vec![pin], Vec::new()), opts),
-            &|r| crate::eval::allows(new, r) && !crate::eval::allows(existing, r),
-        ) {
-            return r;
-        }
-        limited(new, existing, (Vec::new(), Vec::new()), opts)
-    })
+pub(super) fn check(new: &Policy, existing: &Policy, run: Run) -> Result<CheckResult, CheckError> {
+    let replay = |r: &Request| crate::eval::allows(new, r) && !crate::eval::allows(existing, r);
+    let ladder = Ladder {
+        policies: vec![new, existing],
+        policy_type: new.policy_type,
+        replay: &replay,
+    };
+    ladder.climb(
+        run,
+        Some((new, &[existing], &mut |wider, run| {
+            check(wider, existing, run)
+        })),
+        &mut |sub, pin, run| limited(&sub(new), &sub(existing), (vec![pin], Vec::new()), run),
+        |run| limited(new, existing, (Vec::new(), Vec::new()), run),
+    )
 }
 
 /// The check with limits on either side. Slicing keeps each request's answer, so it
@@ -101,9 +96,9 @@ fn limited(
     new: &Policy,
     existing: &Policy,
     limits: (Vec<&Policy>, Vec<&Policy>),
-    opts: &Options,
+    run: Run,
 ) -> Result<CheckResult, CheckError> {
-    let sliced = sliced(opts, || {
+    let sliced = sliced(run.opts, || {
         limits
             .1
             .is_empty()
@@ -112,76 +107,88 @@ fn limited(
             .map(|(n, e, dropped)| ((n, e), dropped))
     });
     let query = sliced.as_ref().map_or((new, existing), |(n, e)| (n, e));
-    run_timed(
+    decide(
         &NoNewAccess {
             new,
             existing,
             query,
             limits,
         },
-        opts,
+        run,
     )
 }
 
-/// Runs the check over two authorization contexts (src/context): does the new context
-/// allow any request the existing one does not? Reasons name the new context's identity
-/// policy and statement.
-pub fn check_contexts(
-    new: &crate::context::Combined,
-    existing: &crate::context::Combined,
-    opts: &Options,
-) -> Result<CheckResult, CheckError> {
+/// The limits of two contexts as the check states them: a limit both sides share can
+/// stay on the new side only (where the new side allows, it holds, so the existing
+/// side's copy changes nothing). Without limits on the existing side, slicing applies
+/// (`limited`); the same principal's context before and after a change shares its pin,
+/// SCPs and often its boundary.
+fn context_limits<'a>(
+    new: &'a Combined,
+    existing: &'a Combined,
+) -> (Vec<&'a Policy>, Vec<&'a Policy>) {
     let new_limits: Vec<&Policy> = new.limits.iter().map(|(_, p)| p).collect();
-    // A limit both sides share can stay on the new side only: where the new side
-    // allows, it holds, so the existing side's copy changes nothing. Without limits on
-    // the existing side, slicing applies (`limited`); the same principal's context
-    // before and after a change shares its pin, SCPs and often its boundary.
     let existing_limits: Vec<&Policy> = existing
         .limits
         .iter()
         .map(|(_, p)| p)
         .filter(|p| !new_limits.iter().any(|n| n.same_rules(p)))
         .collect();
+    (new_limits, existing_limits)
+}
+
+/// Runs the check over two authorization contexts (src/context): does the new context
+/// allow any request the existing one does not? Reasons name the new context's identity
+/// policy and statement.
+pub(super) fn check_contexts(
+    new: &Combined,
+    existing: &Combined,
+    run: Run,
+) -> Result<CheckResult, CheckError> {
+    let (new_limits, existing_limits) = context_limits(new, existing);
     let mut all = vec![&new.policy, &existing.policy];
     all.extend(new_limits.iter().chain(&existing_limits));
-    let mut result = run(opts, || {
-        if let Some(r) = super::cases::by_cases(
-            &all,
-            new.policy.policy_type,
-            &mut |sub, pin| {
-                let n: Vec<Policy> = new_limits.iter().map(|p| sub(p)).collect();
-                let e: Vec<Policy> = existing_limits.iter().map(|p| sub(p)).collect();
-                let mut nl: Vec<&Policy> = n.iter().collect();
-                nl.push(pin);
-                limited(
-                    &sub(&new.policy),
-                    &sub(&existing.policy),
-                    (nl, e.iter().collect()),
-                    opts,
-                )
-            },
-            &|r| new.allows(r) && !existing.allows(r),
-        ) {
-            return r;
-        }
-        limited(
-            &new.policy,
-            &existing.policy,
-            (new_limits.clone(), existing_limits.clone()),
-            opts,
-        )
-    })?;
+    let replay = |r: &Request| new.allows(r) && !existing.allows(r);
+    let ladder = Ladder {
+        policies: all,
+        policy_type: new.policy.policy_type,
+        replay: &replay,
+    };
+    let mut result = ladder.climb(
+        run,
+        None,
+        &mut |sub, pin, run| {
+            let n: Vec<Policy> = new_limits.iter().map(|p| sub(p)).collect();
+            let e: Vec<Policy> = existing_limits.iter().map(|p| sub(p)).collect();
+            let mut nl: Vec<&Policy> = n.iter().collect();
+            nl.push(pin);
+            limited(
+                &sub(&new.policy),
+                &sub(&existing.policy),
+                (nl, e.iter().collect()),
+                run,
+            )
+        },
+        |run| {
+            limited(
+                &new.policy,
+                &existing.policy,
+                (new_limits.clone(), existing_limits.clone()),
+                run,
+            )
+        },
+    )?;
     relabel(&mut result, new);
     Ok(result)
 }
 
 /// The SMT-LIB script the check solves.
-pub fn script(
+pub(super) fn script(
     new: &Policy,
     existing: &Policy,
     opts: &Options,
-) -> Result<String, crate::smt::Unsupported> {
-    super::script_of(
+) -> Result<String, Unsupported> {
+    script_of(
         &NoNewAccess {
             new,
             existing,
@@ -192,13 +199,27 @@ pub fn script(
     )
 }
 
+/// The SMT-LIB script of [`check_contexts`]'s whole query.
+pub(super) fn script_contexts(
+    new: &Combined,
+    existing: &Combined,
+    opts: &Options,
+) -> Result<String, Unsupported> {
+    script_of(&contexts_spec(new, existing), opts)
+}
+
 /// The self-contained proof script of [`check_contexts`] (`unsat` exactly when it
 /// passes).
-pub fn proof_script_contexts(
-    new: &crate::context::Combined,
-    existing: &crate::context::Combined,
-) -> Result<String, crate::smt::Unsupported> {
-    super::proof_script_of(&NoNewAccess {
+pub(super) fn proof_script_contexts(
+    new: &Combined,
+    existing: &Combined,
+) -> Result<String, Unsupported> {
+    proof_script_of(&contexts_spec(new, existing))
+}
+
+/// The whole query of two contexts, each side with all of its limits.
+fn contexts_spec<'a>(new: &'a Combined, existing: &'a Combined) -> NoNewAccess<'a> {
+    NoNewAccess {
         new: &new.policy,
         existing: &existing.policy,
         query: (&new.policy, &existing.policy),
@@ -206,12 +227,12 @@ pub fn proof_script_contexts(
             new.limits.iter().map(|(_, p)| p).collect(),
             existing.limits.iter().map(|(_, p)| p).collect(),
         ),
-    })
+    }
 }
 
 /// The self-contained proof script (`unsat` exactly when the check passes).
-pub fn proof_script(new: &Policy, existing: &Policy) -> Result<String, crate::smt::Unsupported> {
-    super::proof_script_of(&NoNewAccess {
+pub(super) fn proof_script(new: &Policy, existing: &Policy) -> Result<String, Unsupported> {
+    proof_script_of(&NoNewAccess {
         new,
         existing,
         query: (new, existing),

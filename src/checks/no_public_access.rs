@@ -23,9 +23,10 @@ use crate::smt::model::{Atom, Pred, Sink, Slot, Var, key_slot, literal_atom};
 use crate::smt::term::{F, and, not, or};
 
 use super::{
-    Built, CheckError, CheckResult, Concrete, Options, Spec, concrete_truth, has_allow,
-    policy_allows, request_domain, run, run_timed, slice, sliced,
+    Built, CheckError, CheckResult, Concrete, Options, Run, Spec, concrete_truth, decide,
+    has_allow, policy_allows, proof_script_of, request_domain, script_of, slice, sliced,
 };
+use crate::smt::Unsupported;
 
 /// The resource types of the AWS API.
 pub const RESOURCE_TYPES: &[&str] = &[
@@ -154,7 +155,7 @@ pub(crate) fn named_accounts(policy: &Policy) -> BTreeSet<String> {
     out
 }
 
-pub struct NoPublicAccess<'a> {
+pub(super) struct NoPublicAccess<'a> {
     /// The policy as written: counterexamples replay through it.
     policy: &'a Policy,
     /// What the query states: the policy with its owner variables given their values
@@ -496,25 +497,18 @@ pub fn validate_resource_type(t: &str) -> Result<(), ResourceTypeError> {
 }
 
 /// Runs the check on a resource policy (parsed as `RESOURCE_POLICY`).
-pub fn check(
-    policy: &Policy,
-    resource_type: &str,
-    opts: &Options,
-) -> Result<Result<CheckResult, CheckError>, ResourceTypeError> {
-    validate_resource_type(resource_type)?;
-    Ok(run(opts, || {
-        run_timed(&NoPublicAccess::prepare(policy, Some(opts)), opts)
-    }))
+pub(super) fn check(policy: &Policy, run: Run) -> Result<CheckResult, CheckError> {
+    decide(&NoPublicAccess::prepare(policy, Some(run.opts)), run)
 }
 
 /// The SMT-LIB script the check solves.
-pub fn script(policy: &Policy, opts: &Options) -> Result<String, crate::smt::Unsupported> {
-    super::script_of(&NoPublicAccess::new(policy), opts)
+pub(super) fn script(policy: &Policy, opts: &Options) -> Result<String, Unsupported> {
+    script_of(&NoPublicAccess::new(policy), opts)
 }
 
 /// The self-contained proof script (`unsat` exactly when the check passes).
-pub fn proof_script(policy: &Policy) -> Result<String, crate::smt::Unsupported> {
-    super::proof_script_of(&NoPublicAccess::new(policy))
+pub(super) fn proof_script(policy: &Policy) -> Result<String, Unsupported> {
+    proof_script_of(&NoPublicAccess::new(policy))
 }
 
 /// Whether a concrete request's caller is unknown in this check's sense (the caller and

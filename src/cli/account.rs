@@ -12,10 +12,9 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::json;
 use tracing::info;
 
-use super::checks::CommonArgs;
+use super::checks::{CommonArgs, decide};
 use super::{OutputFormat, batch, exit, input};
-use crate::checks::access_not_granted::Access;
-use crate::checks::{self, CheckResult, Options, Verdict};
+use crate::checks::{Access, Check, Kind, Options, Outcome};
 use crate::context::PolicySet;
 use crate::context::account::{self, Account, Member, Organization};
 use crate::proof::{self, Recipe};
@@ -40,7 +39,7 @@ pub struct AccountArgs {
 }
 
 /// Which check runs on each principal.
-pub enum Check<'a> {
+pub enum Question<'a> {
     AccessNotGranted {
         access: &'a [Access],
     },
@@ -51,9 +50,9 @@ pub enum Check<'a> {
     },
 }
 
-/// One principal's outcome.
-struct Outcome {
-    result: CheckResult,
+/// One principal's check.
+struct Checked {
+    result: Outcome,
     /// The proof recipe, with --emit-proof.
     recipe: Option<Recipe>,
     ms: f64,
@@ -104,7 +103,12 @@ fn arn_lines(text: &str) -> HashMap<&str, usize> {
 }
 
 /// Checks every principal of the file; exit 0 when no finding blocks, 1 when one does.
-pub fn run(args: &AccountArgs, common: &CommonArgs, opts: &Options, check: Check) -> Result<u8> {
+pub fn run(
+    args: &AccountArgs,
+    common: &CommonArgs,
+    opts: &Options,
+    question: Question,
+) -> Result<u8> {
     let Some(path) = &args.authorization_details else {
         bail!("--authorization-details is required here");
     };
@@ -116,12 +120,12 @@ pub fn run(args: &AccountArgs, common: &CommonArgs, opts: &Options, check: Check
         None => Organization::default(),
     };
     let (text, account) = read_account(path, flag, &org)?;
-    let existing = match &check {
-        Check::NoNewAccess { existing } => {
+    let existing = match &question {
+        Question::NoNewAccess { existing } => {
             let (_, a) = read_account(existing, "--existing-authorization-details", &org)?;
             Some(a)
         }
-        Check::AccessNotGranted { .. } => None,
+        Question::AccessNotGranted { .. } => None,
     };
     let snapshot: HashMap<&str, &Member> = existing
         .iter()
@@ -135,19 +139,23 @@ pub fn run(args: &AccountArgs, common: &CommonArgs, opts: &Options, check: Check
     );
     let members = &account.members;
     let proofs = common.emit_proof.is_some();
-    let one = |m: &Member| -> Result<Outcome> {
+    let one = |m: &Member| -> Result<Checked> {
         let t0 = Instant::now();
         let set = account.set(m);
         let context = set.combined();
-        let (result, recipe) = match &check {
-            Check::AccessNotGranted { access } => (
-                checks::access_not_granted::check_context(&context, access, opts)
-                    .map_err(|e| anyhow!("--access: {e}"))??,
-                proofs.then(|| {
-                    Recipe::access_not_granted_set(access.to_vec(), account.document(m).to_string())
-                }),
-            ),
-            Check::NoNewAccess { .. } => {
+        let (result, recipe) = match &question {
+            Question::AccessNotGranted { access } => {
+                let check = Check::AccessNotGrantedContext {
+                    context: &context,
+                    access,
+                };
+                let document = || vec![account.document(m).to_string()];
+                (
+                    decide(&check, opts)?,
+                    proofs.then(|| Recipe::of(&check, document())),
+                )
+            }
+            Question::NoNewAccess { .. } => {
                 let before = existing
                     .as_ref()
                     .zip(snapshot.get(m.arn.as_str()))
@@ -161,18 +169,19 @@ pub fn run(args: &AccountArgs, common: &CommonArgs, opts: &Options, check: Check
                         json!({"principal": m.arn, "identityPolicies": []}),
                     )
                 });
+                let old = old.combined();
+                let check = Check::NoNewAccessContexts {
+                    new: &context,
+                    existing: &old,
+                };
+                let documents = || vec![account.document(m).to_string(), old_document.to_string()];
                 (
-                    checks::no_new_access::check_contexts(&context, &old.combined(), opts)?,
-                    proofs.then(|| {
-                        Recipe::no_new_access_sets(
-                            account.document(m).to_string(),
-                            old_document.to_string(),
-                        )
-                    }),
+                    decide(&check, opts)?,
+                    proofs.then(|| Recipe::of(&check, documents())),
                 )
             }
         };
-        Ok(Outcome {
+        Ok(Checked {
             result,
             recipe,
             ms: t0.elapsed().as_secs_f64() * 1000.0,
@@ -182,7 +191,7 @@ pub fn run(args: &AccountArgs, common: &CommonArgs, opts: &Options, check: Check
     };
     let jobs = batch::jobs(common, members.len());
     let next = AtomicUsize::new(0);
-    let mut outcomes: Vec<Option<Result<Outcome>>> = (0..members.len()).map(|_| None).collect();
+    let mut outcomes: Vec<Option<Result<Checked>>> = (0..members.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..jobs)
             .map(|_| {
@@ -223,35 +232,18 @@ pub fn run(args: &AccountArgs, common: &CommonArgs, opts: &Options, check: Check
             proof::write_bundle(&sub, recipe, &o.result, o.ms).context("--emit-proof")?;
             details["proof"] = json!(sub.display().to_string());
         }
-        let code = match (o.result.result, &o.result.inconclusive, &check) {
-            (Verdict::Pass, _, _) => continue,
-            (Verdict::Fail, Some(_), _) => {
-                inconclusive += 1;
-                Code::Inconclusive
-            }
-            (Verdict::Fail, None, Check::AccessNotGranted { .. }) => {
-                failed += 1;
-                Code::AccessGranted
-            }
-            (Verdict::Fail, None, Check::NoNewAccess { .. }) => {
-                failed += 1;
-                Code::NewAccess
-            }
+        let kind = match question {
+            Question::AccessNotGranted { .. } => Kind::AccessNotGranted,
+            Question::NoNewAccess { .. } => Kind::NoNewAccess,
         };
-        let message = match &o.result.inconclusive {
-            Some(why) => format!("The check could not decide: {why}"),
-            None => {
-                let reasons: Vec<&str> = o
-                    .result
-                    .reasons
-                    .iter()
-                    .map(|r| r.description.as_str())
-                    .collect();
-                format!("{} {}", o.result.message, reasons.join(" "))
-                    .trim_end()
-                    .to_string()
-            }
+        let Some(code) = Code::of(&o.result, kind) else {
+            continue;
         };
+        match code {
+            Code::Inconclusive => inconclusive += 1,
+            _ => failed += 1,
+        }
+        let message = findings::outcome_message(&o.result, "");
         found.push(Finding {
             code,
             message,
@@ -267,9 +259,9 @@ pub fn run(args: &AccountArgs, common: &CommonArgs, opts: &Options, check: Check
         .iter()
         .filter(|m| m.kind == account::MemberKind::User)
         .count();
-    let what = match check {
-        Check::AccessNotGranted { .. } => "granted a listed action",
-        Check::NoNewAccess { .. } => "with new access",
+    let what = match question {
+        Question::AccessNotGranted { .. } => "granted a listed action",
+        Question::NoNewAccess { .. } => "with new access",
     };
     let mut summary = format!(
         "{} principals in {shown} ({users} users, {} roles; {} groups, {} managed policies): {} checked, {failed} {what}, {inconclusive} inconclusive",

@@ -13,7 +13,7 @@ use tracing::info;
 
 use super::checks::CommonArgs;
 use super::{OutputFormat, exit};
-use crate::checks::{CheckResult, Verdict};
+use crate::checks::{Kind, Outcome};
 use crate::proof::{self, Recipe};
 use crate::report;
 use crate::report::findings::{self, Code, Finding};
@@ -91,33 +91,15 @@ pub(super) fn jobs(common: &CommonArgs, work: usize) -> usize {
 }
 
 /// What one file's check gives.
-pub type One = Result<(CheckResult, Recipe)>;
+pub type One = Result<(Outcome, Recipe)>;
 
 /// A check's result as a finding about the document `artifact` (for SARIF): none for a
 /// PASS.
-pub(super) fn result_finding(
-    r: &CheckResult,
-    check: proof::CheckKind,
-    artifact: &str,
-) -> Option<Finding> {
-    let code = match (r.result, &r.inconclusive, check) {
-        (Verdict::Pass, _, _) => return None,
-        (Verdict::Fail, Some(_), _) => Code::Inconclusive,
-        (Verdict::Fail, None, proof::CheckKind::NoNewAccess) => Code::NewAccess,
-        (Verdict::Fail, None, proof::CheckKind::AccessNotGranted) => Code::AccessGranted,
-        (Verdict::Fail, None, proof::CheckKind::NoPublicAccess) => Code::PublicAccess,
-    };
-    let mut message = match &r.inconclusive {
-        Some(why) => format!("The check could not decide: {why}"),
-        None => r.message.clone(),
-    };
-    for reason in &r.reasons {
-        message.push(' ');
-        message.push_str(&reason.description);
-    }
+pub(super) fn result_finding(r: &Outcome, check: Kind, artifact: &str) -> Option<Finding> {
+    let code = Code::of(r, check)?;
     Some(Finding {
         code,
-        message,
+        message: findings::outcome_message(r, ""),
         resource_name: artifact.to_string(),
         resource_type: "PolicyDocument".into(),
         policy_name: "PolicyDocument".into(),
@@ -263,11 +245,7 @@ fn line(file: &Path, index: usize, one: One, ms: f64, common: &CommonArgs) -> (u
     let name = file.display().to_string();
     let (code, value, text) = match one {
         Ok((result, recipe)) => {
-            let code = match (result.result, &result.inconclusive) {
-                (Verdict::Pass, _) => exit::OK,
-                (Verdict::Fail, Some(_)) => exit::INCONCLUSIVE,
-                (Verdict::Fail, None) => exit::NEGATIVE,
-            };
+            let code = exit::of(&result);
             let mut value = report::check_value(&result);
             if let Some(dir) = &common.emit_proof {
                 let sub = dir.join(bundle_name(index, &file.display().to_string()));
@@ -311,18 +289,18 @@ fn render(name: &str, value: &Value, text: &str, common: &CommonArgs) -> String 
     }
 }
 
-fn summary(r: &CheckResult) -> String {
-    let verdict = match (r.result, &r.inconclusive) {
-        (Verdict::Pass, _) => "PASS".to_string(),
-        (Verdict::Fail, Some(why)) => format!("INCONCLUSIVE ({why})"),
-        (Verdict::Fail, None) => "FAIL".to_string(),
+fn summary(r: &Outcome) -> String {
+    let verdict = match r {
+        Outcome::Pass { .. } => "PASS".to_string(),
+        Outcome::Inconclusive { why, .. } => format!("INCONCLUSIVE ({why})"),
+        Outcome::Fail(_) => "FAIL".to_string(),
     };
     let mut out = verdict;
-    if !r.reasons.is_empty() {
-        let reasons: Vec<&str> = r.reasons.iter().map(|x| x.description.as_str()).collect();
+    if !r.reasons().is_empty() {
+        let reasons: Vec<&str> = r.reasons().iter().map(|x| x.description.as_str()).collect();
         out += &format!(" — {}", reasons.join(" "));
     }
-    if let Some(c) = &r.counterexample {
+    if let Some(c) = r.counterexample() {
         out += &format!(" (e.g. {} on {})", c.action, c.resource);
     }
     out

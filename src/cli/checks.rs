@@ -10,12 +10,12 @@ use tracing::info;
 use super::account::{self, AccountArgs};
 use super::template::{self as tmpl, TemplateArgs};
 use super::{OutputFormat, batch, exit, input};
-use crate::checks::access_not_granted::Access;
-use crate::checks::{self, CheckResult, Encoding, Options, Verdict};
-use crate::json::{self, Json, JsonKind};
+use crate::checks::{self, Access, Check, CheckError, Encoding, Kind, Options, Outcome};
+use crate::json;
 use crate::policy::{self, ControlKind, Policy, PolicyType};
 use crate::proof::{self, Recipe};
 use crate::report;
+use crate::request;
 use crate::smt::SolverChoice;
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +156,7 @@ pub struct NoPublicAccessArgs {
 
 /// `--resource-type`'s long help: the types, one per line.
 fn resource_types_help() -> String {
-    let types = checks::no_public_access::RESOURCE_TYPES;
+    let types = checks::RESOURCE_TYPES;
     format!(
         "The resource type the policy is attached to, one of the {} of the AWS API:\n{}",
         types.len(),
@@ -164,75 +164,26 @@ fn resource_types_help() -> String {
     )
 }
 
-/// A request body from `--cli-input-json`: its fields by name.
-struct Body {
-    fields: Vec<(String, Json)>,
-    text: String,
-}
+/// A request body from `--cli-input-json`, read by the one reader of AWS's bodies
+/// (src/request.rs).
+struct Body(request::Body);
 
 impl Body {
-    fn read(arg: Option<&str>, allowed: &[&str]) -> Result<Body> {
+    fn read(arg: Option<&str>, kind: Kind) -> Result<Body> {
         let Some(arg) = arg else {
-            return Ok(Body {
-                fields: Vec::new(),
-                text: String::new(),
-            });
+            return Ok(Body(request::Body::default()));
         };
         let text = input::read_bounded(arg, "--cli-input-json", input::MAX_REQUEST_BYTES)?;
-        let root = json::parse(&text).map_err(|e| {
-            anyhow!(
-                "--cli-input-json: line {}, column {}: invalid JSON: {}",
-                e.line,
-                e.column,
-                e.message
-            )
-        })?;
-        let JsonKind::Object(members) = root.kind else {
-            bail!(
-                "--cli-input-json: the request body must be a JSON object, found {}",
-                root.type_name()
-            );
-        };
-        for m in &members {
-            if !allowed.contains(&m.name.as_str()) {
-                let (line, column) = json::line_column(&text, m.name_offset);
-                bail!(
-                    "--cli-input-json: /{} (line {line}, column {column}): unknown request field `{}`; this command takes {}",
-                    json::pointer_token(&m.name),
-                    m.name,
-                    allowed
-                        .iter()
-                        .map(|a| format!("`{a}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-        }
-        Ok(Body {
-            fields: members.into_iter().map(|m| (m.name, m.value)).collect(),
-            text,
-        })
-    }
-
-    fn get(&self, name: &str) -> Option<&Json> {
-        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        request::Body::parse(text, request::Operation::Check(kind))
+            .map(Body)
+            .map_err(|e| anyhow!("--cli-input-json: {e}"))
     }
 
     fn string(&self, name: &str) -> Result<Option<String>> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Json {
-                kind: JsonKind::String(s),
-                ..
-            }) => Ok(Some(s.clone())),
-            Some(other) => {
-                let (line, column) = json::line_column(&self.text, other.offset);
-                bail!(
-                    "--cli-input-json: /{name} (line {line}, column {column}): expected a string, found {}",
-                    other.type_name()
-                )
-            }
-        }
+        self.0
+            .string(name)
+            .map(|s| s.map(str::to_string))
+            .map_err(|e| anyhow!("--cli-input-json: {e}"))
     }
 }
 
@@ -380,8 +331,17 @@ fn artifact_of(arg: Option<&str>, field: &str) -> String {
     }
 }
 
+/// Runs a check through the library's one entry; an input error names its flag.
+pub(super) fn decide(check: &Check, opts: &Options) -> Result<Outcome> {
+    checks::run(check, opts).map_err(|e| match e {
+        CheckError::Access(_) => anyhow!("--access: {e}"),
+        CheckError::ResourceType(_) => anyhow!("--resource-type: {e}"),
+        other => other.into(),
+    })
+}
+
 fn finish(
-    result: CheckResult,
+    result: Outcome,
     common: &CommonArgs,
     policies: &[(&str, &Policy)],
     proof: Option<(Recipe, Instant)>,
@@ -393,7 +353,7 @@ fn finish(
         proof::write_bundle(dir, &recipe, &result, elapsed).context("--emit-proof")?;
         info!(dir = %dir.display(), "wrote proof bundle");
     }
-    if let Some(why) = &result.fallback {
+    if let Some(why) = result.fallback() {
         info!(reason = %why, "answered with the strings encoding");
     }
     let out = match (common.output, &proof_kind) {
@@ -407,11 +367,7 @@ fn finish(
         (OutputFormat::Text, _) => report::check_text(&result, policies),
     };
     super::print(&out);
-    Ok(match (result.result, &result.inconclusive) {
-        (Verdict::Pass, _) => exit::OK,
-        (Verdict::Fail, Some(_)) => exit::INCONCLUSIVE,
-        (Verdict::Fail, None) => exit::NEGATIVE,
-    })
+    Ok(exit::of(&result))
 }
 
 /// Reads the policy references of a set (or organization) document: `file://` paths
@@ -566,11 +522,15 @@ fn no_new_access_contexts(args: &NoNewAccessArgs, body: &Body) -> Result<u8> {
     )?;
     let (new, existing) = (new.combined(), existing.combined());
     let opts = options(&args.common);
-    let result = checks::no_new_access::check_contexts(&new, &existing, &opts)?;
+    let check = Check::NoNewAccessContexts {
+        new: &new,
+        existing: &existing,
+    };
+    let result = decide(&check, &opts)?;
     let mut explained = context_policies("new", &new);
     explained.extend(context_policies("existing", &existing));
     let named: Vec<(&str, &Policy)> = explained.iter().map(|(n, p)| (n.as_str(), *p)).collect();
-    let recipe = Recipe::no_new_access_sets(new_text, existing_text);
+    let recipe = Recipe::of(&check, vec![new_text, existing_text]);
     let artifact = artifact_of(
         args.new_policy_set
             .as_deref()
@@ -606,20 +566,14 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         ])?;
         sets_allow(args.policy_type.as_deref())?;
         let opts = options(&args.common);
-        let check = account::Check::NoNewAccess { existing };
-        return account::run(&args.account, &args.common, &opts, check);
+        let question = account::Question::NoNewAccess { existing };
+        return account::run(&args.account, &args.common, &opts, question);
     }
     if args.new_policy_set.is_some() || args.existing_policy_set.is_some() {
-        let body = Body::read(
-            args.common.cli_input_json.as_deref(),
-            &["newPolicyDocument", "existingPolicyDocument", "policyType"],
-        )?;
+        let body = Body::read(args.common.cli_input_json.as_deref(), Kind::NoNewAccess)?;
         return no_new_access_contexts(&args, &body);
     }
-    let body = Body::read(
-        args.common.cli_input_json.as_deref(),
-        &["newPolicyDocument", "existingPolicyDocument", "policyType"],
-    )?;
+    let body = Body::read(args.common.cli_input_json.as_deref(), Kind::NoNewAccess)?;
     let document_type = policy_type_in(args.policy_type, &body)?;
     let policy_type = document_type.0;
     let batch_files = batch_of(args.new_policy_document.as_deref(), "--new-policy-document")?;
@@ -636,17 +590,20 @@ pub fn no_new_access(args: NoNewAccessArgs) -> Result<u8> {
         if args.new_policy_document.is_some() {
             bail!("give either --template-path or --new-policy-document, not both");
         }
-        let check = tmpl::Check::NoNewAccess {
+        let question = tmpl::Question::NoNewAccess {
             reference: &existing,
             reference_text: &existing_text,
             policy_type,
         };
-        return tmpl::run(&args.template, &args.common, &opts, check);
+        return tmpl::run(&args.template, &args.common, &opts, question);
     }
     let check = |new: &Policy, new_text: String| -> batch::One {
-        let result = checks::no_new_access::check(new, &existing, &opts)?;
-        let recipe = Recipe::no_new_access(policy_type, new_text, existing_text.clone());
-        Ok((result, recipe))
+        let check = Check::NoNewAccess {
+            new,
+            existing: &existing,
+        };
+        let texts = vec![new_text, existing_text.clone()];
+        Ok((decide(&check, &opts)?, Recipe::of(&check, texts)))
     };
     if let Some(files) = batch_files {
         return batch::run(&files, &args.common, |file| {
@@ -690,7 +647,7 @@ pub fn parse_access(arg: &str) -> Result<Vec<Access>> {
                 e.message
             )
         })?;
-        return access_from_json(&root, &text, "--access");
+        return request::access_list(&root, &text, "").map_err(|e| anyhow!("--access: {e}"));
     }
     let mut entry = Access::default();
     let mut current: Option<&str> = None;
@@ -717,83 +674,6 @@ pub fn parse_access(arg: &str) -> Result<Vec<Access>> {
         }
     }
     Ok(vec![entry])
-}
-
-fn access_from_json(root: &Json, text: &str, what: &str) -> Result<Vec<Access>> {
-    let at = |j: &Json, pointer: &str, msg: String| {
-        let (line, column) = json::line_column(text, j.offset);
-        anyhow!("{what}: {pointer} (line {line}, column {column}): {msg}")
-    };
-    let items: Vec<(&Json, String)> = match &root.kind {
-        JsonKind::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, j)| (j, format!("/{i}")))
-            .collect(),
-        JsonKind::Object(_) => vec![(root, String::new())],
-        _ => {
-            return Err(at(
-                root,
-                "/",
-                format!(
-                    "expected an array of access entries, found {}",
-                    root.type_name()
-                ),
-            ));
-        }
-    };
-    let mut out = Vec::new();
-    for (item, pointer) in items {
-        let JsonKind::Object(members) = &item.kind else {
-            return Err(at(
-                item,
-                &pointer,
-                format!(
-                    "an access entry must be an object, found {}",
-                    item.type_name()
-                ),
-            ));
-        };
-        let mut entry = Access::default();
-        for m in members {
-            let p = format!("{pointer}/{}", json::pointer_token(&m.name));
-            let list = match m.name.as_str() {
-                "actions" => &mut entry.actions,
-                "resources" => &mut entry.resources,
-                other => {
-                    return Err(at(
-                        &m.value,
-                        &p,
-                        format!("unknown access field `{other}`; use `actions` and/or `resources`"),
-                    ));
-                }
-            };
-            let JsonKind::Array(values) = &m.value.kind else {
-                return Err(at(
-                    &m.value,
-                    &p,
-                    format!(
-                        "expected an array of strings, found {}",
-                        m.value.type_name()
-                    ),
-                ));
-            };
-            for v in values {
-                match &v.kind {
-                    JsonKind::String(s) => list.push(s.clone()),
-                    _ => {
-                        return Err(at(
-                            v,
-                            &p,
-                            format!("expected a string, found {}", v.type_name()),
-                        ));
-                    }
-                }
-            }
-        }
-        out.push(entry);
-    }
-    Ok(out)
 }
 
 /// The tail of the one-document checks: `--policy-document` (or the body's
@@ -837,7 +717,7 @@ fn one_document(
 pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
     let body = Body::read(
         args.common.cli_input_json.as_deref(),
-        &["policyDocument", "access", "policyType"],
+        Kind::AccessNotGranted,
     )?;
     let mut access = Vec::new();
     for a in &args.access {
@@ -850,17 +730,20 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         });
     }
     if access.is_empty() {
-        match body.get("access") {
-            Some(j) => access = access_from_json(j, &body.text, "--cli-input-json: access")?,
+        match body
+            .0
+            .access()
+            .map_err(|e| anyhow!("--cli-input-json: {e}"))?
+        {
+            Some(a) => access = a,
             None => bail!(
                 "--access (or --actions / --resources, or `access` in --cli-input-json) is required, e.g. `--actions iam:PassRole`"
             ),
         }
     }
-    checks::access_not_granted::validate(&access).map_err(|e| anyhow!("--access: {e}"))?;
+    checks::validate_access(&access).map_err(|e| anyhow!("--access: {e}"))?;
     if !args.allow_unknown_actions {
-        checks::access_not_granted::validate_known(&access)
-            .map_err(|e| anyhow!("--access: {e}"))?;
+        checks::validate_known(&access).map_err(|e| anyhow!("--access: {e}"))?;
     }
     let opts = options(&args.common);
     if args.account.authorization_details.is_some() {
@@ -870,15 +753,15 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
             (args.template.template_path.is_some(), "--template-path"),
         ])?;
         sets_allow(args.policy_type.as_deref())?;
-        let check = account::Check::AccessNotGranted { access: &access };
-        return account::run(&args.account, &args.common, &opts, check);
+        let question = account::Question::AccessNotGranted { access: &access };
+        return account::run(&args.account, &args.common, &opts, question);
     }
     if args.template.template_path.is_some() {
         if args.policy_document.is_some() {
             bail!("give either --template-path or --policy-document, not both");
         }
-        let check = tmpl::Check::AccessNotGranted { access: &access };
-        return tmpl::run(&args.template, &args.common, &opts, check);
+        let question = tmpl::Question::AccessNotGranted { access: &access };
+        return tmpl::run(&args.template, &args.common, &opts, question);
     }
     if let Some(set) = &args.policy_set {
         sets_allow(args.policy_type.as_deref())?;
@@ -886,11 +769,14 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         let (set, inline) =
             read_policy_set_inline(set, "--policy-set", args.common.emit_proof.is_some())?;
         let context = set.combined();
-        let result = checks::access_not_granted::check_context(&context, &access, &opts)
-            .map_err(|e| anyhow!("--access: {e}"))??;
+        let check = Check::AccessNotGrantedContext {
+            context: &context,
+            access: &access,
+        };
+        let result = decide(&check, &opts)?;
         let explained = context_policies("analysed", &context);
         let named: Vec<(&str, &Policy)> = explained.iter().map(|(n, p)| (n.as_str(), *p)).collect();
-        let recipe = Recipe::access_not_granted_set(access.clone(), inline);
+        let recipe = Recipe::of(&check, vec![inline]);
         let artifact = artifact_of(args.policy_set.as_deref(), "policySet");
         return finish(
             result,
@@ -901,12 +787,12 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
         );
     }
     let document_type = policy_type_in(args.policy_type, &body)?;
-    let policy_type = document_type.0;
     let check = |policy: &Policy, text: String| -> batch::One {
-        let result = checks::access_not_granted::check(policy, &access, &opts)
-            .map_err(|e| anyhow!("--access: {e}"))??;
-        let recipe = Recipe::access_not_granted(policy_type, access.clone(), text);
-        Ok((result, recipe))
+        let check = Check::AccessNotGranted {
+            policy,
+            access: &access,
+        };
+        Ok((decide(&check, &opts)?, Recipe::of(&check, vec![text])))
     };
     one_document(
         args.policy_document.as_deref(),
@@ -919,10 +805,7 @@ pub fn access_not_granted(args: AccessNotGrantedArgs) -> Result<u8> {
 }
 
 pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
-    let body = Body::read(
-        args.common.cli_input_json.as_deref(),
-        &["policyDocument", "resourceType"],
-    )?;
+    let body = Body::read(args.common.cli_input_json.as_deref(), Kind::NoPublicAccess)?;
     let opts = options(&args.common);
     if args.template.template_path.is_some() {
         if args.policy_document.is_some() || args.resource_type.is_some() {
@@ -934,16 +817,17 @@ pub fn no_public_access(args: NoPublicAccessArgs) -> Result<u8> {
             &args.template,
             &args.common,
             &opts,
-            tmpl::Check::NoPublicAccess,
+            tmpl::Question::NoPublicAccess,
         );
     }
     let resource_type = pick(args.resource_type, &body, "resourceType", "--resource-type")?;
-    checks::no_public_access::validate_resource_type(&resource_type).context("--resource-type")?;
+    checks::validate_resource_type(&resource_type).context("--resource-type")?;
     let check = |policy: &Policy, text: String| -> batch::One {
-        let result = checks::no_public_access::check(policy, &resource_type, &opts)
-            .context("--resource-type")??;
-        let recipe = Recipe::no_public_access(resource_type.clone(), text);
-        Ok((result, recipe))
+        let check = Check::NoPublicAccess {
+            policy,
+            resource_type: &resource_type,
+        };
+        Ok((decide(&check, &opts)?, Recipe::of(&check, vec![text])))
     };
     one_document(
         args.policy_document.as_deref(),

@@ -31,6 +31,16 @@ pub mod exit {
     pub const INCONCLUSIVE: u8 = 3;
     /// A bug in hornbeam, e.g. a counterexample the evaluator does not confirm.
     pub const INTERNAL: u8 = 4;
+
+    /// A check's exit code: PASS 0, FAIL 1, inconclusive 3.
+    pub fn of(outcome: &crate::checks::Outcome) -> u8 {
+        use crate::checks::Outcome;
+        match outcome {
+            Outcome::Pass { .. } => OK,
+            Outcome::Fail(_) => NEGATIVE,
+            Outcome::Inconclusive { .. } => INCONCLUSIVE,
+        }
+    }
 }
 
 #[derive(Parser, Debug)]

@@ -8,10 +8,9 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::{Value, json};
 use tracing::info;
 
-use super::checks::CommonArgs;
+use super::checks::{CommonArgs, decide};
 use super::{OutputFormat, batch, exit, input};
-use crate::checks::access_not_granted::Access;
-use crate::checks::{self, CheckResult, Options, Verdict};
+use crate::checks::{self, Access, Check, Options, Outcome};
 use crate::context::{NamedPolicy, PolicySet};
 use crate::policy::{self, Policy, PolicyType};
 use crate::proof::{self, Recipe};
@@ -62,7 +61,7 @@ pub struct TemplateArgs {
 }
 
 /// Which check runs on each extracted policy.
-pub enum Check<'a> {
+pub enum Question<'a> {
     NoNewAccess {
         reference: &'a Policy,
         reference_text: &'a str,
@@ -72,6 +71,16 @@ pub enum Check<'a> {
         access: &'a [Access],
     },
     NoPublicAccess,
+}
+
+impl Question<'_> {
+    fn kind(&self) -> checks::Kind {
+        match self {
+            Question::NoNewAccess { .. } => checks::Kind::NoNewAccess,
+            Question::AccessNotGranted { .. } => checks::Kind::AccessNotGranted,
+            Question::NoPublicAccess => checks::Kind::NoPublicAccess,
+        }
+    }
 }
 
 impl TemplateArgs {
@@ -123,7 +132,12 @@ impl TemplateArgs {
 }
 
 /// Checks every policy of the template; exit 0 when nothing blocks, 1 when something does.
-pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Check) -> Result<u8> {
+pub fn run(
+    targs: &TemplateArgs,
+    common: &CommonArgs,
+    opts: &Options,
+    question: Question,
+) -> Result<u8> {
     let Some(path) = &targs.template_path else {
         bail!("--template-path is required here");
     };
@@ -160,10 +174,10 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
     // The identity checks read each principal's whole context; the documents attached
     // to a principal are covered by it.
     let by_principal = !targs.per_document
-        && match &check {
-            Check::NoNewAccess { policy_type, .. } => *policy_type == PolicyType::Identity,
-            Check::AccessNotGranted { .. } => true,
-            Check::NoPublicAccess => false,
+        && match &question {
+            Question::NoNewAccess { policy_type, .. } => *policy_type == PolicyType::Identity,
+            Question::AccessNotGranted { .. } => true,
+            Question::NoPublicAccess => false,
         };
     let mut covered = std::collections::BTreeSet::new();
     let mut supplied: Vec<(String, NamedPolicy, String)> = Vec::new();
@@ -193,7 +207,7 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
                 let label = format!("{}.{PRINCIPAL_POLICY_NAME}", p.resource);
                 dir.join(batch::bundle_name(n, &label))
             });
-            if let Some(f) = principal_finding(p, extracted, &supplied, &check, opts, proof)? {
+            if let Some(f) = principal_finding(p, extracted, &supplied, &question, opts, proof)? {
                 found.push(f);
             }
             checked += 1;
@@ -202,10 +216,10 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
     // Document by document, the policies a principal has by attachment are documents
     // too: each AWS managed policy, each customer managed policy given with --policy;
     // one the template does not define and nobody gave is not checked, and says so.
-    let identity_check = match &check {
-        Check::NoNewAccess { policy_type, .. } => *policy_type == PolicyType::Identity,
-        Check::AccessNotGranted { .. } => true,
-        Check::NoPublicAccess => false,
+    let identity_check = match &question {
+        Question::NoNewAccess { policy_type, .. } => *policy_type == PolicyType::Identity,
+        Question::AccessNotGranted { .. } => true,
+        Question::NoPublicAccess => false,
     };
     if !by_principal && identity_check {
         let mut seen = std::collections::BTreeSet::new();
@@ -252,14 +266,7 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
                 let name = &member.name;
                 let e = unit(name, &text);
                 let t0 = Instant::now();
-                let (result, recipe) = one(
-                    &check,
-                    &member.policy,
-                    &text,
-                    PolicyType::Identity,
-                    None,
-                    opts,
-                )?;
+                let (result, recipe) = one(&question, &member.policy, &text, None, opts)?;
                 checked += 1;
                 if let Some(dir) = &common.emit_proof {
                     let label = format!("{}.{name}", p.resource);
@@ -267,7 +274,7 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
                     let ms = t0.elapsed().as_secs_f64() * 1000.0;
                     proof::write_bundle(&sub, &recipe, &result, ms).context("--emit-proof")?;
                 }
-                if let Some(mut f) = result_finding(&e, &check, &result, "") {
+                if let Some(mut f) = result_finding(&e, question.kind(), &result, "") {
                     f.details["policyArn"] = json!(arn);
                     found.push(f);
                 }
@@ -297,13 +304,13 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
             continue;
         }
         let policy_type = e.kind.policy_type();
-        if let Check::NoNewAccess { policy_type: t, .. } = &check
+        if let Question::NoNewAccess { policy_type: t, .. } = &question
             && *t != policy_type
         {
             other_type += 1;
             continue;
         }
-        if matches!(check, Check::NoPublicAccess) && e.kind == Kind::Identity {
+        if matches!(question, Question::NoPublicAccess) && e.kind == Kind::Identity {
             continue;
         }
         let policy_text = match &e.policy {
@@ -318,8 +325,8 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
                 continue;
             }
         };
-        let public_type = match (&check, &e.kind) {
-            (Check::NoPublicAccess, Kind::Resource { public_type: None }) => {
+        let public_type = match (&question, &e.kind) {
+            (Question::NoPublicAccess, Kind::Resource { public_type: None }) => {
                 found.push(finding(
                     e,
                     Code::NotChecked,
@@ -337,7 +344,7 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
         let policy = policy::parse(policy_text, policy_type)
             .map_err(|err| invalid_in_template(&shown, e, err))?;
         let t0 = Instant::now();
-        let (result, recipe) = one(&check, &policy, policy_text, policy_type, public_type, opts)?;
+        let (result, recipe) = one(&question, &policy, policy_text, public_type, opts)?;
         checked += 1;
         if let Some(dir) = &common.emit_proof {
             let label = format!("{}.{}", e.resource, e.policy_name);
@@ -345,7 +352,7 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
             proof::write_bundle(&sub, &recipe, &result, ms).context("--emit-proof")?;
         }
-        if let Some(f) = result_finding(e, &check, &result, policy_text) {
+        if let Some(f) = result_finding(e, question.kind(), &result, policy_text) {
             found.push(f);
         }
     }
@@ -370,7 +377,7 @@ pub fn run(targs: &TemplateArgs, common: &CommonArgs, opts: &Options, check: Che
         found.len() - blocking,
     );
     if other_type > 0
-        && let Check::NoNewAccess { policy_type, .. } = &check
+        && let Question::NoNewAccess { policy_type, .. } = &question
     {
         summary.push_str(&format!(
             "; {other_type} {} of the other type not compared (the reference is {policy_type})",
@@ -422,7 +429,7 @@ fn principal_finding(
     p: &template::Principal,
     extracted: &[Extracted],
     supplied: &[(String, NamedPolicy, String)],
-    check: &Check,
+    question: &Question,
     opts: &Options,
     proof: Option<PathBuf>,
 ) -> Result<Option<Finding>> {
@@ -543,38 +550,48 @@ fn principal_finding(
     if let Some(b) = &boundary_document {
         document["permissionsBoundary"] = as_json(b);
     }
-    let (result, recipe) = match check {
-        Check::NoNewAccess {
+    let existing;
+    let (check, texts) = match question {
+        Question::NoNewAccess {
             reference,
             reference_text,
             ..
         } => {
-            let existing = PolicySet::single("reference", (*reference).clone()).combined();
+            existing = PolicySet::single("reference", (*reference).clone()).combined();
             let existing_document = json!({"identityPolicies": [as_json(reference_text)]});
             (
-                checks::no_new_access::check_contexts(&context, &existing, opts)?,
-                Recipe::no_new_access_sets(document.to_string(), existing_document.to_string()),
+                Check::NoNewAccessContexts {
+                    new: &context,
+                    existing: &existing,
+                },
+                vec![document.to_string(), existing_document.to_string()],
             )
         }
-        Check::AccessNotGranted { access } => (
-            checks::access_not_granted::check_context(&context, access, opts)
-                .map_err(|e| anyhow!("--access: {e}"))??,
-            Recipe::access_not_granted_set(access.to_vec(), document.to_string()),
+        Question::AccessNotGranted { access } => (
+            Check::AccessNotGrantedContext {
+                context: &context,
+                access,
+            },
+            vec![document.to_string()],
         ),
-        Check::NoPublicAccess => return Ok(None),
+        Question::NoPublicAccess => return Ok(None),
     };
+    let result = decide(&check, opts)?;
+    let recipe = Recipe::of(&check, texts);
     if let Some(dir) = &proof {
         let ms = t0.elapsed().as_secs_f64() * 1000.0;
         proof::write_bundle(dir, &recipe, &result, ms).context("--emit-proof")?;
     }
-    Ok(result_finding(&unit, check, &result, "").map(|mut f| {
-        if let Value::Object(m) = &mut f.details
-            && let Value::Object(extra) = details
-        {
-            m.extend(extra);
-        }
-        f
-    }))
+    Ok(
+        result_finding(&unit, check.kind(), &result, "").map(|mut f| {
+            if let Value::Object(m) = &mut f.details
+                && let Value::Object(extra) = details
+            {
+                m.extend(extra);
+            }
+            f
+        }),
+    )
 }
 
 /// A policy attached to a principal, parsed, and its document; or why it is unknown.
@@ -598,41 +615,46 @@ pub const PRINCIPAL_POLICY_NAME: &str = "EffectivePermissions";
 
 /// Runs the check on one policy.
 fn one(
-    check: &Check,
+    question: &Question,
     policy: &Policy,
     text: &str,
-    policy_type: PolicyType,
     public_type: Option<&'static str>,
     opts: &Options,
-) -> Result<(CheckResult, Recipe)> {
-    Ok(match check {
-        Check::NoNewAccess {
+) -> Result<(Outcome, Recipe)> {
+    let (check, texts) = match question {
+        Question::NoNewAccess {
             reference,
             reference_text,
             ..
         } => (
-            checks::no_new_access::check(policy, reference, opts)?,
-            Recipe::no_new_access(policy_type, text.into(), reference_text.to_string()),
+            Check::NoNewAccess {
+                new: policy,
+                existing: reference,
+            },
+            vec![text.to_string(), reference_text.to_string()],
         ),
-        Check::AccessNotGranted { access } => (
-            checks::access_not_granted::check(policy, access, opts)
-                .map_err(|e| anyhow!("--access: {e}"))??,
-            Recipe::access_not_granted(policy_type, access.to_vec(), text.into()),
+        Question::AccessNotGranted { access } => (
+            Check::AccessNotGranted { policy, access },
+            vec![text.to_string()],
         ),
-        Check::NoPublicAccess => {
+        Question::NoPublicAccess => {
             // The caller reports a policy without a type as not checked; reaching here
             // without one is a bug (exit 4), never a guessed type.
-            let t = public_type.ok_or_else(|| {
+            let resource_type = public_type.ok_or_else(|| {
                 checks::CheckError::Internal(
                     "a resource policy without a public-access type reached the check".into(),
                 )
             })?;
             (
-                checks::no_public_access::check(policy, t, opts).context("resource type")??,
-                Recipe::no_public_access(t.to_string(), text.into()),
+                Check::NoPublicAccess {
+                    policy,
+                    resource_type,
+                },
+                vec![text.to_string()],
             )
         }
-    })
+    };
+    Ok((decide(&check, opts)?, Recipe::of(&check, texts)))
 }
 
 fn finding(e: &Extracted, code: Code, message: String, details: Value) -> Finding {
@@ -665,7 +687,7 @@ fn finding(e: &Extracted, code: Code, message: String, details: Value) -> Findin
 }
 
 /// The finding a check result gives, if any.
-fn result_finding(e: &Extracted, check: &Check, r: &CheckResult, text: &str) -> Option<Finding> {
+fn result_finding(e: &Extracted, kind: checks::Kind, r: &Outcome, text: &str) -> Option<Finding> {
     let mut details = report::check_value(r);
     if let Ok(doc) = serde_json::from_str::<Value>(text) {
         details["policyDocument"] = doc;
@@ -682,37 +704,21 @@ fn result_finding(e: &Extracted, check: &Check, r: &CheckResult, text: &str) -> 
                 .join(" and ")
         )
     };
-    match (r.result, &r.inconclusive) {
-        (Verdict::Pass, _) if e.notes.is_empty() => None,
-        (Verdict::Pass, _) => Some(finding(
+    match Code::of(r, kind) {
+        None if e.notes.is_empty() => None,
+        None => Some(finding(
             e,
             Code::UnresolvedValues,
             format!(
                 "{} The policy has {} value(s) unknown offline; the check covered every value they could take{conditions}.",
-                r.message,
+                r.message(),
                 e.notes.len()
             ),
             details,
         )),
-        (Verdict::Fail, Some(why)) => Some(finding(
-            e,
-            Code::Inconclusive,
-            format!("The check could not decide{conditions}: {why}"),
-            details,
-        )),
-        (Verdict::Fail, None) => {
-            let code = match check {
-                Check::NoNewAccess { .. } => Code::NewAccess,
-                Check::AccessNotGranted { .. } => Code::AccessGranted,
-                Check::NoPublicAccess => Code::PublicAccess,
-            };
-            let reasons: Vec<&str> = r.reasons.iter().map(|x| x.description.as_str()).collect();
-            let mut message = format!("{}{conditions}", r.message);
-            if !reasons.is_empty() {
-                message.push(' ');
-                message.push_str(&reasons.join(" "));
-            }
-            if !e.notes.is_empty() {
+        Some(code) => {
+            let mut message = findings::outcome_message(r, &conditions);
+            if code != Code::Inconclusive && !e.notes.is_empty() {
                 message.push_str(" Some values are unknown offline and were taken at their most permissive; see details.unresolvedValues.");
             }
             Some(finding(e, code, message, details))

@@ -84,7 +84,7 @@ pub struct Combined {
 impl Combined {
     /// Whether the context allows a request: the evaluator's reading.
     pub fn allows(&self, r: &Request) -> bool {
-        eval::allows(&self.policy, r) && self.limits.iter().all(|(_, l)| eval::allows(l, r))
+        eval::allows_within(&self.policy, self.limits.iter().map(|(_, l)| l), r)
     }
 
     /// How AWS would name statement `i` of the combined policy in a reason.

@@ -391,8 +391,45 @@ pub fn evaluate(policy: &Policy, request: &Request) -> Evaluation {
     }
 }
 
+impl Request {
+    /// The request as JSON: principal (when set), action, resource and the context
+    /// keys (single values as strings, multi-valued keys as arrays); the shape
+    /// `--request` reads and every counterexample is printed in.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::{Value, json};
+        let mut out = serde_json::Map::new();
+        if let Some(p) = &self.principal {
+            out.insert("principal".into(), json!(p.to_string()));
+        }
+        out.insert("action".into(), json!(self.action));
+        out.insert("resource".into(), json!(self.resource));
+        let mut ctx = serde_json::Map::new();
+        for (k, v) in self.context.iter() {
+            match v {
+                [single] => ctx.insert(k.to_string(), json!(single)),
+                many => ctx.insert(k.to_string(), json!(many)),
+            };
+        }
+        if !ctx.is_empty() {
+            out.insert("context".into(), Value::Object(ctx));
+        }
+        Value::Object(out)
+    }
+}
+
 pub fn allows(policy: &Policy, request: &Request) -> bool {
     evaluate(policy, request).decision == Decision::Allowed
+}
+
+/// Whether a policy allows a request within its limits (a permissions boundary, each
+/// SCP or RCP level, the session policies): it allows, and so does every limit. The one
+/// statement of this rule: authorization contexts and the checks' replays use it.
+pub fn allows_within<'a>(
+    policy: &Policy,
+    limits: impl IntoIterator<Item = &'a Policy>,
+    request: &Request,
+) -> bool {
+    allows(policy, request) && limits.into_iter().all(|l| allows(l, request))
 }
 
 /// Whether, and if not why not, one statement applies to a request.

@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use crate::checks::{Kind, Outcome};
+
 /// What a finding is about; each code is one SARIF rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
@@ -34,6 +36,17 @@ impl Code {
             Code::NotChecked => "POLICY_NOT_CHECKED",
             Code::UnresolvedValues => "UNRESOLVED_VALUES",
         }
+    }
+
+    /// The finding a check's outcome is: none for a PASS.
+    pub fn of(outcome: &Outcome, kind: Kind) -> Option<Code> {
+        Some(match (outcome, kind) {
+            (Outcome::Pass { .. }, _) => return None,
+            (Outcome::Inconclusive { .. }, _) => Code::Inconclusive,
+            (Outcome::Fail(_), Kind::NoNewAccess) => Code::NewAccess,
+            (Outcome::Fail(_), Kind::AccessNotGranted) => Code::AccessGranted,
+            (Outcome::Fail(_), Kind::NoPublicAccess) => Code::PublicAccess,
+        })
     }
 
     /// cfn-policy-validator's finding type.
@@ -70,6 +83,21 @@ impl Code {
             }
         }
     }
+}
+
+/// A finding's message for a check's outcome: why it could not decide, or AWS's
+/// message followed by the reasons (`qualifier`, e.g. the template conditions assumed,
+/// follows the message).
+pub fn outcome_message(o: &Outcome, qualifier: &str) -> String {
+    if let Some(why) = o.inconclusive() {
+        return format!("The check could not decide{qualifier}: {why}");
+    }
+    let mut message = format!("{}{qualifier}", o.message());
+    for reason in o.reasons() {
+        message.push(' ');
+        message.push_str(&reason.description);
+    }
+    message
 }
 
 /// One finding about one policy of a template.

@@ -4,30 +4,9 @@ pub mod findings;
 
 use serde_json::{Value, json};
 
-use crate::eval::{Evaluation, Outcome, Request};
+use crate::checks::{Outcome, Verdict};
+use crate::eval::{self, Evaluation, Request};
 use crate::policy::{Effect, Policy, Statement};
-
-/// A request as JSON: principal (when set), action, resource and the context keys
-/// (single values as strings, multi-valued keys as arrays).
-pub fn request_json(r: &Request) -> Value {
-    let mut out = serde_json::Map::new();
-    if let Some(p) = &r.principal {
-        out.insert("principal".into(), json!(p.to_string()));
-    }
-    out.insert("action".into(), json!(r.action));
-    out.insert("resource".into(), json!(r.resource));
-    let mut ctx = serde_json::Map::new();
-    for (k, v) in r.context.iter() {
-        match v {
-            [single] => ctx.insert(k.to_string(), json!(single)),
-            many => ctx.insert(k.to_string(), json!(many)),
-        };
-    }
-    if !ctx.is_empty() {
-        out.insert("context".into(), Value::Object(ctx));
-    }
-    Value::Object(out)
-}
 
 fn effect_name(e: Effect) -> &'static str {
     match e {
@@ -46,13 +25,13 @@ pub fn statement_ref(s: &Statement) -> Value {
 }
 
 /// Words for why a statement does or does not apply.
-pub fn outcome_text(s: &Statement, o: &Outcome) -> String {
+pub fn outcome_text(s: &Statement, o: &eval::Outcome) -> String {
     match o {
-        Outcome::Applies => "applies".into(),
-        Outcome::PrincipalDiffers => "principal does not match".into(),
-        Outcome::ActionDiffers => "action does not match".into(),
-        Outcome::ResourceDiffers => "resource does not match".into(),
-        Outcome::ConditionFalse(i) => match s.conditions.get(*i) {
+        eval::Outcome::Applies => "applies".into(),
+        eval::Outcome::PrincipalDiffers => "principal does not match".into(),
+        eval::Outcome::ActionDiffers => "action does not match".into(),
+        eval::Outcome::ResourceDiffers => "resource does not match".into(),
+        eval::Outcome::ConditionFalse(i) => match s.conditions.get(*i) {
             Some(c) => format!("condition `{}` on `{}` is false", c.operator, c.key_text),
             None => "a condition is false".into(),
         },
@@ -73,7 +52,7 @@ pub fn simulation_json(policy: &Policy, r: &Request, e: &Evaluation) -> String {
     let out = json!({
         "decision": e.decision.to_string(),
         "policyType": policy.policy_type.to_string(),
-        "request": request_json(r),
+        "request": r.to_json(),
         "allowingStatements": e.allowing,
         "denyingStatements": e.denying,
         "statements": statements,
@@ -94,16 +73,16 @@ pub fn simulation_text(policy: &Policy, r: &Request, e: &Evaluation) -> String {
     out.trim_end().to_string()
 }
 
-/// A check result in AWS's response shape plus the counterexample.
-pub fn check_json(r: &crate::checks::CheckResult) -> String {
-    serde_json::to_string_pretty(&check_value(r)).unwrap_or_default()
+/// A check's outcome in AWS's response shape plus the counterexample.
+pub fn check_json(o: &Outcome) -> String {
+    serde_json::to_string_pretty(&check_value(o)).unwrap_or_default()
 }
 
-/// The JSON value of a check result (AWS's response shape plus counterexample).
-pub fn check_value(r: &crate::checks::CheckResult) -> Value {
-    use crate::checks::Verdict;
-    let mut reasons: Vec<Value> = r
-        .reasons
+/// The JSON value of a check's outcome: AWS's response shape (an inconclusive analysis
+/// is a FAIL whose last reason says why) plus the counterexample.
+pub fn check_value(o: &Outcome) -> Value {
+    let mut reasons: Vec<Value> = o
+        .reasons()
         .iter()
         .map(|x| {
             let mut v = json!({"description": x.description, "statementIndex": x.statement_index});
@@ -113,18 +92,18 @@ pub fn check_value(r: &crate::checks::CheckResult) -> Value {
             v
         })
         .collect();
-    if let Some(why) = &r.inconclusive {
+    if let Some(why) = o.inconclusive() {
         reasons.push(json!({"description": why}));
     }
     let mut out = json!({
-        "result": match r.result { Verdict::Pass => "PASS", Verdict::Fail => "FAIL" },
-        "message": r.message,
+        "result": match o.verdict() { Verdict::Pass => "PASS", Verdict::Fail => "FAIL" },
+        "message": o.message(),
         "reasons": reasons,
     });
-    if let Some(c) = &r.counterexample {
-        out["counterexample"] = request_json(c);
+    if let Some(c) = o.counterexample() {
+        out["counterexample"] = c.to_json();
     }
-    if let Some(e) = &r.expanded_actions {
+    if let Some(e) = o.expanded_actions() {
         out["expandedActions"] = expansion_json(e);
     }
     out
@@ -227,24 +206,23 @@ pub fn statement_lines(policy: &Policy, e: &Evaluation, indent: &str) -> String 
 
 /// A short human explanation: verdict, reasons, the request and why each policy decides
 /// as it does.
-pub fn check_text(r: &crate::checks::CheckResult, policies: &[(&str, &Policy)]) -> String {
-    use crate::checks::Verdict;
+pub fn check_text(o: &Outcome, policies: &[(&str, &Policy)]) -> String {
     let mut out = format!(
         "{}: {}\n",
-        match (r.result, &r.inconclusive) {
-            (Verdict::Pass, _) => "PASS",
-            (Verdict::Fail, Some(_)) => "INCONCLUSIVE (reported as FAIL)",
-            (Verdict::Fail, None) => "FAIL",
+        match o {
+            Outcome::Pass { .. } => "PASS",
+            Outcome::Inconclusive { .. } => "INCONCLUSIVE (reported as FAIL)",
+            Outcome::Fail(_) => "FAIL",
         },
-        r.message
+        o.message()
     );
-    if let Some(why) = &r.inconclusive {
+    if let Some(why) = o.inconclusive() {
         out += &format!("  {why}\n");
     }
-    for reason in &r.reasons {
+    for reason in o.reasons() {
         out += &format!("  reason: {}\n", reason.description);
     }
-    if let Some(c) = &r.counterexample {
+    if let Some(c) = o.counterexample() {
         out += "counterexample request:\n";
         if let Some(p) = &c.principal {
             out += &format!("  principal: {p}\n");
@@ -257,7 +235,7 @@ pub fn check_text(r: &crate::checks::CheckResult, policies: &[(&str, &Policy)]) 
             out += &explain(p, c, name);
         }
     }
-    if let Some(e) = &r.expanded_actions {
+    if let Some(e) = o.expanded_actions() {
         out += &expansion_text(e);
     }
     out.trim_end().to_string()

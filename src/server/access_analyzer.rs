@@ -3,13 +3,12 @@
 //! engine as the CLI, and the CLI's JSON answer (AWS's `result`, `message`, `reasons`
 //! plus `counterexample`).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::wire::{ApiError, Reason};
-use crate::checks::access_not_granted::Access;
-use crate::checks::{self, CheckError, CheckResult, Options, Verdict};
-use crate::json::value_kind;
+use crate::checks::{self, Access, Check, CheckError, How, Kind, Options, Outcome};
 use crate::policy::{self, ControlKind, Policy, PolicyType};
+use crate::request::{self, Body, RequestError};
 
 /// The operations this server answers, by method and path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,35 +91,48 @@ pub fn call(
     opts: &Options,
     allow_unknown: bool,
 ) -> Result<Value, ApiError> {
-    let fields = Fields::read(body)?;
+    let fields = Fields::read(body, op)?;
     match op {
         Operation::CheckNoNewAccess => {
             let policy_type = fields.one_of("policyType", ACCESS_CHECK_TYPES)?;
             let policy_type = access_type(policy_type);
             let new = fields.policy("newPolicyDocument", policy_type)?;
             let existing = fields.policy("existingPolicyDocument", policy_type)?;
-            answer(checks::no_new_access::check(&new, &existing, opts))
+            answer(
+                &Check::NoNewAccess {
+                    new: &new,
+                    existing: &existing,
+                },
+                opts,
+            )
         }
         Operation::CheckAccessNotGranted => {
             let policy_type = access_type(fields.one_of("policyType", ACCESS_CHECK_TYPES)?);
             let access = fields.access()?;
             if !allow_unknown {
-                checks::access_not_granted::validate_known(&access)
-                    .map_err(|e| ApiError::field("access", e.0))?;
+                checks::validate_known(&access).map_err(|e| ApiError::field("access", e.0))?;
             }
             let policy = fields.policy("policyDocument", policy_type)?;
-            let result = checks::access_not_granted::check(&policy, &access, opts)
-                .map_err(|e| ApiError::field("access", e.0))?;
-            answer(result)
+            answer(
+                &Check::AccessNotGranted {
+                    policy: &policy,
+                    access: &access,
+                },
+                opts,
+            )
         }
         Operation::CheckNoPublicAccess => {
             let resource_type = fields.string("resourceType")?;
-            checks::no_public_access::validate_resource_type(&resource_type)
+            checks::validate_resource_type(&resource_type)
                 .map_err(|e| ApiError::field("resourceType", e.to_string()))?;
             let policy = fields.policy("policyDocument", PolicyType::Resource)?;
-            let result = checks::no_public_access::check(&policy, &resource_type, opts)
-                .map_err(|e| ApiError::field("resourceType", e.to_string()))?;
-            answer(result)
+            answer(
+                &Check::NoPublicAccess {
+                    policy: &policy,
+                    resource_type: &resource_type,
+                },
+                opts,
+            )
         }
         Operation::ValidatePolicy => validate(&fields, query),
     }
@@ -137,21 +149,26 @@ fn access_type(name: &str) -> PolicyType {
 /// A check's answer; an internal error (a counterexample the evaluator rejects) is
 /// reported as an undecided FAIL rather than a 5xx, which the validators would retry
 /// for minutes.
-fn answer(result: Result<CheckResult, CheckError>) -> Result<Value, ApiError> {
-    let result = result.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "internal error in a check");
-        CheckResult {
-            result: Verdict::Fail,
-            message: "hornbeam could not decide this check.".to_string(),
-            reasons: Vec::new(),
-            counterexample: None,
-            inconclusive: Some(format!("{e}; please report it")),
-            encoding: "none",
-            fallback: None,
-            expanded_actions: None,
+fn answer(check: &Check, opts: &Options) -> Result<Value, ApiError> {
+    let outcome = match checks::run(check, opts) {
+        Ok(o) => o,
+        Err(e @ CheckError::Access(_)) => return Err(ApiError::field("access", e.to_string())),
+        Err(e @ CheckError::ResourceType(_)) => {
+            return Err(ApiError::field("resourceType", e.to_string()));
         }
-    });
-    Ok(crate::report::check_value(&result))
+        Err(e) => {
+            tracing::error!(error = %e, "internal error in a check");
+            Outcome::Inconclusive {
+                message: "hornbeam could not decide this check.".to_string(),
+                why: format!("{e}; please report it"),
+                how: How {
+                    encoding: "none",
+                    fallback: None,
+                },
+            }
+        }
+    };
+    Ok(crate::report::check_value(&outcome))
 }
 
 fn validate(fields: &Fields, query: &str) -> Result<Value, ApiError> {
@@ -188,54 +205,38 @@ fn validate(fields: &Fields, query: &str) -> Result<Value, ApiError> {
     }))
 }
 
-/// A request body's top-level fields. Unknown fields are ignored, as AWS does.
-struct Fields(Map<String, Value>);
+/// A request body read by the one reader of AWS's bodies (src/request.rs), with its
+/// errors in AWS's shape.
+struct Fields(Body);
 
 impl Fields {
-    fn read(body: &[u8]) -> Result<Fields, ApiError> {
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Fields(Map::new()));
-        }
-        match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(m)) => Ok(Fields(m)),
-            Ok(other) => Err(ApiError::validation(
+    fn read(body: &[u8], op: Operation) -> Result<Fields, ApiError> {
+        let text = String::from_utf8(body.to_vec()).map_err(|e| {
+            ApiError::validation(
                 Reason::CannotParse,
-                format!(
-                    "the request body must be a JSON object, found {}",
-                    value_kind(&other)
-                ),
-            )),
-            Err(e) => Err(ApiError::validation(
-                Reason::CannotParse,
-                format!(
-                    "the request body is not valid JSON: line {}, column {}: {e}",
-                    e.line(),
-                    e.column()
-                ),
-            )),
-        }
-    }
-
-    fn optional_string(&self, name: &str) -> Result<Option<&str>, ApiError> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(ApiError::field(
-                name,
-                format!("`{name}` must be a string, found {}", value_kind(other)),
-            )),
-        }
+                format!("the request body is not UTF-8: {e}"),
+            )
+        })?;
+        let operation = match op {
+            Operation::CheckNoNewAccess => request::Operation::Check(Kind::NoNewAccess),
+            Operation::CheckAccessNotGranted => request::Operation::Check(Kind::AccessNotGranted),
+            Operation::CheckNoPublicAccess => request::Operation::Check(Kind::NoPublicAccess),
+            Operation::ValidatePolicy => request::Operation::ValidatePolicy,
+        };
+        Body::parse(text, operation).map(Fields).map_err(api_error)
     }
 
     fn string(&self, name: &str) -> Result<String, ApiError> {
-        self.optional_string(name)?
+        self.0
+            .string(name)
+            .map_err(api_error)?
             .map(str::to_string)
-            .ok_or_else(|| ApiError::field(name, format!("missing required field `{name}`")))
+            .ok_or_else(|| missing(name))
     }
 
     fn one_of(&self, name: &str, allowed: &[&'static str]) -> Result<&'static str, ApiError> {
         self.optional_one_of(name, allowed)?
-            .ok_or_else(|| ApiError::field(name, format!("missing required field `{name}`")))
+            .ok_or_else(|| missing(name))
     }
 
     fn optional_one_of(
@@ -243,23 +244,7 @@ impl Fields {
         name: &str,
         allowed: &[&'static str],
     ) -> Result<Option<&'static str>, ApiError> {
-        let Some(v) = self.optional_string(name)? else {
-            return Ok(None);
-        };
-        match allowed.iter().find(|a| **a == v) {
-            Some(a) => Ok(Some(a)),
-            None => Err(ApiError::field(
-                name,
-                format!(
-                    "`{name}` `{v}` is not one of {}",
-                    allowed
-                        .iter()
-                        .map(|a| format!("`{a}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
-        }
+        self.0.one_of(name, allowed).map_err(api_error)
     }
 
     /// A policy document field: a string holding the policy's JSON.
@@ -270,54 +255,26 @@ impl Fields {
 
     /// `access`: a list of `{actions?, resources?}` objects.
     fn access(&self) -> Result<Vec<Access>, ApiError> {
-        let bad = |m: String| ApiError::field("access", m);
-        let items = match self.0.get("access") {
-            None | Some(Value::Null) => {
-                return Err(bad("missing required field `access`".to_string()));
-            }
-            Some(Value::Array(items)) => items,
-            Some(other) => {
-                return Err(bad(format!(
-                    "`access` must be a list, found {}",
-                    value_kind(other)
-                )));
-            }
-        };
-        let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let Value::Object(members) = item else {
-                return Err(bad(format!(
-                    "`access[{i}]` must be an object, found {}",
-                    value_kind(item)
-                )));
-            };
-            let mut entry = Access::default();
-            for (k, v) in members {
-                let list = match k.as_str() {
-                    "actions" => &mut entry.actions,
-                    "resources" => &mut entry.resources,
-                    _ => continue,
-                };
-                let Value::Array(values) = v else {
-                    return Err(bad(format!(
-                        "`access[{i}].{k}` must be a list of strings, found {}",
-                        value_kind(v)
-                    )));
-                };
-                for s in values {
-                    let Value::String(s) = s else {
-                        return Err(bad(format!(
-                            "`access[{i}].{k}` must hold strings, found {}",
-                            value_kind(s)
-                        )));
-                    };
-                    list.push(s.clone());
-                }
-            }
-            out.push(entry);
-        }
-        checks::access_not_granted::validate(&out).map_err(|e| bad(e.0))?;
-        Ok(out)
+        let access = self
+            .0
+            .access()
+            .map_err(api_error)?
+            .ok_or_else(|| missing("access"))?;
+        checks::validate_access(&access).map_err(|e| ApiError::field("access", e.0))?;
+        Ok(access)
+    }
+}
+
+fn missing(name: &str) -> ApiError {
+    ApiError::field(name, format!("missing required field `{name}`"))
+}
+
+/// A body error: the body itself cannot be parsed, or a field is not valid.
+fn api_error(e: RequestError) -> ApiError {
+    if e.field.is_empty() {
+        ApiError::validation(Reason::CannotParse, e.to_string())
+    } else {
+        ApiError::field(&e.field.clone(), e.to_string())
     }
 }
 

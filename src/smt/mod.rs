@@ -133,6 +133,8 @@ impl fmt::Display for Unsupported {
     }
 }
 
+impl std::error::Error for Unsupported {}
+
 /// A model that could not be turned into a concrete request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {

@@ -112,12 +112,12 @@ pub fn request_from_json(v: &Value) -> Request {
     r
 }
 
-use hornbeam::checks::access_not_granted::Access;
-use hornbeam::checks::{self, CheckResult, Encoding, Options};
+use hornbeam::checks::Access;
+use hornbeam::checks::{self, Encoding, Options, Outcome};
 use hornbeam::policy::{self, Policy, PolicyType};
 
 /// Runs one check case (`{"check", "request": <AWS request body>}`) in-process.
-pub fn run_check(case: &Value, encoding: Encoding, timeout_ms: u32) -> (CheckResult, Vec<Policy>) {
+pub fn run_check(case: &Value, encoding: Encoding, timeout_ms: u32) -> (Outcome, Vec<Policy>) {
     let opts = Options {
         encoding,
         timeout_ms,
@@ -127,7 +127,7 @@ pub fn run_check(case: &Value, encoding: Encoding, timeout_ms: u32) -> (CheckRes
 }
 
 /// Runs one check case with the given options.
-pub fn run_check_with(case: &Value, opts: &Options) -> (CheckResult, Vec<Policy>) {
+pub fn run_check_with(case: &Value, opts: &Options) -> (Outcome, Vec<Policy>) {
     let req = &case["request"];
     let doc = |k: &str, t: PolicyType| {
         policy::parse(req[k].as_str().expect("policy document string"), t)
@@ -140,7 +140,14 @@ pub fn run_check_with(case: &Value, opts: &Options) -> (CheckResult, Vec<Policy>
                 doc("newPolicyDocument", t),
                 doc("existingPolicyDocument", t),
             );
-            let r = checks::no_new_access::check(&new, &existing, opts).expect("no internal error");
+            let r = hornbeam::run(
+                &hornbeam::Check::NoNewAccess {
+                    new: &new,
+                    existing: &existing,
+                },
+                opts,
+            )
+            .expect("no internal error");
             (r, vec![new, existing])
         }
         "check-access-not-granted" => {
@@ -155,17 +162,26 @@ pub fn run_check_with(case: &Value, opts: &Options) -> (CheckResult, Vec<Policy>
                     resources: strings(&a["resources"]),
                 })
                 .collect();
-            let r = checks::access_not_granted::check(&p, &access, opts)
-                .expect("valid access")
-                .expect("no internal error");
+            let r = hornbeam::run(
+                &hornbeam::Check::AccessNotGranted {
+                    policy: &p,
+                    access: &access,
+                },
+                opts,
+            )
+            .expect("no internal error");
             (r, vec![p])
         }
         "check-no-public-access" => {
             let p = doc("policyDocument", PolicyType::Resource);
-            let r =
-                checks::no_public_access::check(&p, req["resourceType"].as_str().unwrap(), opts)
-                    .expect("valid resource type")
-                    .expect("no internal error");
+            let r = hornbeam::run(
+                &hornbeam::Check::NoPublicAccess {
+                    policy: &p,
+                    resource_type: req["resourceType"].as_str().unwrap(),
+                },
+                opts,
+            )
+            .expect("no internal error");
             (r, vec![p])
         }
         other => panic!("unknown check {other}"),
@@ -184,8 +200,8 @@ pub fn strings(v: &Value) -> Vec<String> {
 }
 
 /// The verdict as AWS writes it, with inconclusive results kept apart.
-pub fn verdict(r: &CheckResult) -> &'static str {
-    match (r.result, &r.inconclusive) {
+pub fn verdict(r: &Outcome) -> &'static str {
+    match (r.verdict(), r.inconclusive()) {
         (checks::Verdict::Pass, _) => "PASS",
         (_, Some(_)) => "INCONCLUSIVE",
         _ => "FAIL",

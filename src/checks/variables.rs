@@ -17,7 +17,7 @@
 //! substitutes the value into the policies and adds `K = c` (or `K` absent) as one more
 //! limit, and the query is variable-free.
 
-use crate::checks::{CheckError, CheckResult, Verdict};
+use crate::checks::{CheckError, CheckResult, Run, Verdict};
 use crate::policy::{BaseOp, CondValue, Condition, Family, Policy, PolicyType, Statement};
 use crate::smt::model::{Atom, type_pred};
 use crate::smt::model::{PRINCIPAL_ACCOUNT, PRINCIPAL_ARN};
@@ -470,17 +470,18 @@ fn pin(case: &[(String, Option<String>)]) -> Result<Policy, CheckError> {
 
 /// Runs the check on the substituted policies (by the first argument) with one more
 /// limit (the second) on the side that grants.
-pub(crate) type Case<'a> =
-    dyn FnMut(&dyn Fn(&Policy) -> Policy, &Policy) -> Result<CheckResult, CheckError> + 'a;
+pub(crate) type Case<'a, 'r> =
+    dyn FnMut(&dyn Fn(&Policy) -> Policy, &Policy, Run<'r>) -> Result<CheckResult, CheckError> + 'a;
 
 /// Decides a query with policy variables case by case, or `None` when it has none or
 /// they are not of the forms decided here (the caller then uses the strings encoding).
 /// `case` runs the check on the substituted policies (by `sub`) with one more limit on
 /// the side that grants; `replay` is the evaluator's reading of the original query.
-pub(crate) fn by_cases(
+pub(crate) fn by_cases<'r>(
     policies: &[&Policy],
     policy_type: PolicyType,
-    case: &mut Case<'_>,
+    run: Run<'r>,
+    case: &mut Case<'_, 'r>,
     replay: &dyn Fn(&crate::eval::Request) -> bool,
 ) -> Option<Result<CheckResult, CheckError>> {
     let (choices, exact) = match plan(policies, policy_type) {
@@ -507,12 +508,12 @@ pub(crate) fn by_cases(
     } else {
         // Only a replayed FAIL counts; anything else is decided by the strings encoding.
         for c in cases.iter().take(MAX_PROBES) {
-            if super::deadline().is_some_and(|d| std::time::Instant::now() >= d) {
+            if run.expired() {
                 break;
             }
             let Ok(limit) = pin(c) else { return None };
             let sub = |p: &Policy| substitute(p, c);
-            match super::finite_only(|| case(&sub, &limit)) {
+            match case(&sub, &limit, run.probe()) {
                 // The finitized encoding does not apply to these policies: no other
                 // value makes it apply.
                 Ok(r)
@@ -544,7 +545,7 @@ pub(crate) fn by_cases(
         for c in &cases {
             let limit = pin(c)?;
             let sub = |p: &Policy| substitute(p, c);
-            let r = super::finite_only(|| case(&sub, &limit))?;
+            let r = case(&sub, &limit, run.probe())?;
             if r.inconclusive
                 .as_deref()
                 .is_some_and(|w| w.contains("a probe"))
