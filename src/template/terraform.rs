@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::node::{Kind as NKind, Node};
-use super::{Found, Kind, Member, Part, PrincipalFound, Settings, TemplateError, Val, cfn};
+use super::{Found, Kind, Member, Part, PrincipalFound, Settings, TemplateError, Val};
 
 /// Resource types with policy attributes: (type, attribute, policy name, kind).
 const POLICIES: &[(&str, &str, &str, Option<Option<&str>>)] = &[
@@ -684,7 +684,7 @@ fn document(r: &Resource, path: &[&str], node: Option<&Node>) -> Result<Val, Str
         ));
     }
     match node.map(|n| &n.kind) {
-        Some(NKind::Str(text)) => cfn::json_with_unknowns(&[Part::Lit(text.clone())]),
+        Some(NKind::Str(text)) => super::json_with_unknowns(&[Part::Lit(text.clone())]),
         Some(other) => Err(format!(
             "`{}` is not policy JSON text ({other:?})",
             path.join(".")
