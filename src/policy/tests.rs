@@ -2,8 +2,6 @@
 
 use super::*;
 
-use super::*;
-
 fn identity(text: &str) -> Result<Policy, PolicyError> {
     parse(text, PolicyType::Identity)
 }
