@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::runner::{Lowered, Run, engine, lower};
+use super::lowering::{Lowered, Run, engine, lower};
 use super::{CheckError, Expansion, Spec, realize};
 use crate::eval::{Principal, Request};
 use crate::policy::{Effect, Policy};

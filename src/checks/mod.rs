@@ -14,6 +14,7 @@ pub mod callers;
 mod concrete;
 mod counterexample;
 mod ladder;
+mod lowering;
 mod no_new_access;
 mod no_public_access;
 mod query;
@@ -33,10 +34,11 @@ pub use no_public_access::{
 pub use realize::is_known_action;
 
 pub(crate) use concrete::{Concrete, concrete_truth, missing_keys};
+pub(crate) use lowering::Run;
 pub(crate) use query::{
     Built, has_allow, limited_allows, policy_allows, relabel, request_domain, sliced,
 };
-pub(crate) use runner::{Run, decide, proof_script_of, script_of};
+pub(crate) use runner::{decide, proof_script_of, script_of};
 
 use std::time::Instant;
 

@@ -76,7 +76,9 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
             credentials(&text).map_err(|e| anyhow!("--credentials `{}`: {e}", file.display()))?,
         );
     }
-    server::run(config)?;
+    server::run(config, |addr| {
+        super::print(&format!("hornbeam serve: listening on http://{addr}"));
+    })?;
     Ok(exit::OK)
 }
 

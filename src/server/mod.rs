@@ -236,9 +236,9 @@ fn authorize(
     Ok(Some(auth))
 }
 
-/// Runs the server until SIGTERM/SIGINT (or `max_lifetime`). Prints
-/// `listening on http://ADDR` on stdout once it accepts connections.
-pub fn run(config: Config) -> Result<(), ServeError> {
+/// Runs the server until SIGTERM/SIGINT (or `max_lifetime`); `listening` gets the bound
+/// address once it accepts connections (the CLI prints it).
+pub fn run(config: Config, listening: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     if !config.listen.ip().is_loopback() && config.credentials.is_none() {
         return Err(ServeError::Unsafe(config.listen));
     }
@@ -255,7 +255,7 @@ pub fn run(config: Config) -> Result<(), ServeError> {
         // The managed policies (IAM GetPolicy) are decompressed on first use: do it now,
         // beside the first requests rather than in one.
         std::thread::spawn(|| crate::managed::names().len());
-        crate::cli::print(&format!("hornbeam serve: listening on http://{addr}"));
+        listening(addr);
         info!(%addr, account = %config.account_id, signed = config.credentials.is_some(), "listening");
         let lifetime = config.max_lifetime;
         serve(Arc::new(config), listener, async move {
