@@ -212,6 +212,18 @@ impl Body {
     }
 }
 
+/// An access list given as its own JSON text (`--access`, the reference library).
+pub fn parse_access_list(text: &str) -> Result<Vec<Access>, RequestError> {
+    let root = json::parse(text).map_err(|e| RequestError {
+        field: String::new(),
+        pointer: String::new(),
+        line: e.line,
+        column: e.column,
+        message: format!("invalid JSON: {}", e.message),
+    })?;
+    access_list(&root, text, "")
+}
+
 /// An access list (`[{"actions": [...], "resources": [...]}, ...]`, or one such object)
 /// at `pointer` in `text`.
 pub fn access_list(root: &Json, text: &str, pointer: &str) -> Result<Vec<Access>, RequestError> {

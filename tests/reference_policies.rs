@@ -41,7 +41,7 @@ fn every_folder_is_a_documented_builtin() {
                 policy::parse(b.text, t).unwrap_or_else(|e| panic!("{}: {e}", b.name));
             }
             Use::Access => {
-                let access = hornbeam::cli::checks::parse_access(&format!("builtin:{}", b.name))
+                let access = hornbeam::request::parse_access_list(b.text)
                     .unwrap_or_else(|e| panic!("{}: {e}", b.name));
                 checks::validate_access(&access).unwrap_or_else(|e| panic!("{}: {e}", b.name));
             }
@@ -91,9 +91,8 @@ fn every_candidate_behaves_as_labelled() {
                     )
                 }
                 Use::Access => {
-                    let access =
-                        hornbeam::cli::checks::parse_access(&format!("builtin:{}", b.name))
-                            .unwrap_or_else(|e| panic!("{e}"));
+                    let access = hornbeam::request::parse_access_list(b.text)
+                        .unwrap_or_else(|e| panic!("{e}"));
                     let candidate = policy::parse(&text, PolicyType::Identity)
                         .unwrap_or_else(|e| panic!("{name}: {e}"));
                     hornbeam::run(

@@ -12,8 +12,8 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::json;
 use tracing::info;
 
-use super::checks::{CommonArgs, decide};
-use super::{OutputFormat, batch, exit, input};
+use super::args::{CommonArgs, decide};
+use super::{ExitStatus, OutputFormat, batch, input};
 use crate::checks::{Access, Check, Kind, Options, Outcome};
 use crate::context::PolicySet;
 use crate::context::account::{self, Account, Member, Organization};
@@ -24,7 +24,7 @@ use crate::report::findings::{self, Code, Finding};
 const MAX_DETAILS_BYTES: usize = 512 << 20;
 
 #[derive(clap::Args, Debug)]
-pub struct AccountArgs {
+pub(crate) struct AccountArgs {
     /// A whole account: the output of `aws iam get-account-authorization-details`
     /// (documents as JSON or URL-encoded). Every user and role is checked with its whole
     /// context: inline, attached and group policies within its permissions boundary.
@@ -39,7 +39,7 @@ pub struct AccountArgs {
 }
 
 /// Which check runs on each principal.
-pub enum Question<'a> {
+pub(crate) enum Question<'a> {
     AccessNotGranted {
         access: &'a [Access],
     },
@@ -74,7 +74,7 @@ fn read_account(path: &Path, flag: &str, org: &Organization) -> Result<(String, 
 fn read_organization(path: &Path) -> Result<Organization> {
     let flag = "--organization";
     let text = input::read_file_limited(path, flag, 64 << 20)?;
-    let read = super::checks::reference_reader(path.parent().map(Path::to_path_buf), flag);
+    let read = super::input::reference_reader(path.parent().map(Path::to_path_buf), flag);
     Organization::parse(&text, &read).map_err(|e| anyhow!("{flag} `{}`: {e}", path.display()))
 }
 
@@ -103,12 +103,12 @@ fn arn_lines(text: &str) -> HashMap<&str, usize> {
 }
 
 /// Checks every principal of the file; exit 0 when no finding blocks, 1 when one does.
-pub fn run(
+pub(crate) fn run(
     args: &AccountArgs,
     common: &CommonArgs,
     opts: &Options,
     question: Question,
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     let Some(path) = &args.authorization_details else {
         bail!("--authorization-details is required here");
     };
@@ -285,8 +285,8 @@ pub fn run(
     super::print(&out);
     info!(elapsed_us = start.elapsed().as_micros() as u64, "{summary}");
     Ok(if found.iter().any(|f| f.blocking) {
-        exit::NEGATIVE
+        ExitStatus::Negative
     } else {
-        exit::OK
+        ExitStatus::Ok
     })
 }

@@ -11,8 +11,8 @@ use anyhow::{Result, anyhow, bail};
 use serde_json::{Map, Value, json};
 use tracing::info;
 
-use super::checks::CommonArgs;
-use super::{OutputFormat, exit};
+use super::args::CommonArgs;
+use super::{ExitStatus, OutputFormat};
 use crate::checks::{Kind, Outcome};
 use crate::proof::{self, Recipe};
 use crate::report;
@@ -20,7 +20,7 @@ use crate::report::findings::{self, Code, Finding};
 
 /// The files a document argument names when it is a directory (every `*.json` below
 /// it) or a glob; `None` for a single document (a file, `-` or inline JSON).
-pub fn files(arg: &str, flag: &str) -> Result<Option<Vec<PathBuf>>> {
+pub(crate) fn files(arg: &str, flag: &str) -> Result<Option<Vec<PathBuf>>> {
     let trimmed = arg.trim_start();
     if arg == "-" || trimmed.starts_with('{') || trimmed.starts_with('[') {
         return Ok(None);
@@ -69,20 +69,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Severity for "exit code the worst result": internal > invalid > inconclusive >
-/// FAIL > PASS.
-fn severity(code: u8) -> u8 {
-    match code {
-        exit::OK => 0,
-        exit::NEGATIVE => 1,
-        exit::INCONCLUSIVE => 2,
-        exit::INVALID => 3,
-        _ => 4,
-    }
-}
-
 /// Worker threads for `work` items: --jobs, else one per core, never more than items.
-pub(super) fn jobs(common: &CommonArgs, work: usize) -> usize {
+pub(crate) fn jobs(common: &CommonArgs, work: usize) -> usize {
     common
         .jobs
         .map(|n| n as usize)
@@ -91,11 +79,11 @@ pub(super) fn jobs(common: &CommonArgs, work: usize) -> usize {
 }
 
 /// What one file's check gives.
-pub type One = Result<(Outcome, Recipe)>;
+pub(crate) type One = Result<(Outcome, Recipe)>;
 
 /// A check's result as a finding about the document `artifact` (for SARIF): none for a
 /// PASS.
-pub(super) fn result_finding(r: &Outcome, check: Kind, artifact: &str) -> Option<Finding> {
+pub(crate) fn result_finding(r: &Outcome, check: Kind, artifact: &str) -> Option<Finding> {
     let code = Code::of(r, check)?;
     Some(Finding {
         code,
@@ -111,17 +99,17 @@ pub(super) fn result_finding(r: &Outcome, check: Kind, artifact: &str) -> Option
 
 /// Checks every file with `check` on `jobs` threads and prints a line per file in file
 /// order; returns the worst exit code.
-pub fn run(
+pub(crate) fn run(
     files: &[PathBuf],
     common: &CommonArgs,
     check: impl Fn(&Path) -> One + Sync,
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     let jobs = jobs(common, files.len());
     info!(files = files.len(), jobs, "batch");
     let start = std::time::Instant::now();
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<(usize, u8, String)>();
-    let mut worst = exit::OK;
+    let (tx, rx) = mpsc::channel::<(usize, ExitStatus, String)>();
+    let mut worst = ExitStatus::Ok;
     // A progress bar on stderr when a person watches it (indicatif draws nothing when
     // stderr is not a terminal).
     let bar = indicatif::ProgressBar::with_draw_target(
@@ -181,9 +169,7 @@ pub fn run(
                 }
                 bar.inc(1);
                 tally.add(code);
-                if severity(code) > severity(worst) {
-                    worst = code;
-                }
+                worst = worst.worst(code);
                 printed += 1;
             }
         }
@@ -215,11 +201,11 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, code: u8) {
+    fn add(&mut self, code: ExitStatus) {
         match code {
-            exit::OK => self.pass += 1,
-            exit::NEGATIVE => self.fail += 1,
-            exit::INCONCLUSIVE => self.inconclusive += 1,
+            ExitStatus::Ok => self.pass += 1,
+            ExitStatus::Negative => self.fail += 1,
+            ExitStatus::Inconclusive => self.inconclusive += 1,
             _ => self.errors += 1,
         }
     }
@@ -241,18 +227,18 @@ impl Tally {
 }
 
 /// One file's exit code and output line.
-fn line(file: &Path, index: usize, one: One, ms: f64, common: &CommonArgs) -> (u8, String) {
+fn line(file: &Path, index: usize, one: One, ms: f64, common: &CommonArgs) -> (ExitStatus, String) {
     let name = file.display().to_string();
     let (code, value, text) = match one {
         Ok((result, recipe)) => {
-            let code = exit::of(&result);
+            let code = ExitStatus::of(&result);
             let mut value = report::check_value(&result);
             if let Some(dir) = &common.emit_proof {
                 let sub = dir.join(bundle_name(index, &file.display().to_string()));
                 if let Err(e) = proof::write_bundle(&sub, &recipe, &result, ms) {
                     let why = format!("--emit-proof: {e}");
                     return (
-                        exit::INVALID,
+                        ExitStatus::Invalid,
                         render(&name, &json!({ "error": why }), &why, common),
                     );
                 }
@@ -265,9 +251,9 @@ fn line(file: &Path, index: usize, one: One, ms: f64, common: &CommonArgs) -> (u
             let internal = e.downcast_ref::<crate::checks::CheckError>().is_some();
             let why = format!("{e:#}");
             let code = if internal {
-                exit::INTERNAL
+                ExitStatus::Internal
             } else {
-                exit::INVALID
+                ExitStatus::Invalid
             };
             (code, json!({ "error": why }), format!("ERROR {why}"))
         }
@@ -308,7 +294,7 @@ fn summary(r: &Outcome) -> String {
 
 /// A proof sub-folder per file (or policy): its index and a file-system-safe form of its
 /// path (or name).
-pub(super) fn bundle_name(index: usize, label: &str) -> String {
+pub(crate) fn bundle_name(index: usize, label: &str) -> String {
     let safe: String = label
         .chars()
         .map(|c| {

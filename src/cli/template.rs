@@ -8,8 +8,8 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::{Value, json};
 use tracing::info;
 
-use super::checks::{CommonArgs, decide};
-use super::{OutputFormat, batch, exit, input};
+use super::args::{CommonArgs, decide};
+use super::{ExitStatus, OutputFormat, batch, input};
 use crate::checks::{self, Access, Check, Options, Outcome};
 use crate::context::{NamedPolicy, PolicySet};
 use crate::policy::{self, Policy, PolicyType};
@@ -23,7 +23,7 @@ use crate::template::{self, Extracted, Kind, Settings};
 const MAX_TEMPLATE_BYTES: usize = 64 << 20;
 
 #[derive(clap::Args, Debug)]
-pub struct TemplateArgs {
+pub(crate) struct TemplateArgs {
     /// A CloudFormation template (YAML or JSON) or a Terraform plan
     /// (`terraform show -json PLAN`): every policy in it is checked.
     #[arg(long, value_name = "FILE")]
@@ -61,7 +61,7 @@ pub struct TemplateArgs {
 }
 
 /// Which check runs on each extracted policy.
-pub enum Question<'a> {
+pub(crate) enum Question<'a> {
     NoNewAccess {
         reference: &'a Policy,
         reference_text: &'a str,
@@ -132,12 +132,12 @@ impl TemplateArgs {
 }
 
 /// Checks every policy of the template; exit 0 when nothing blocks, 1 when something does.
-pub fn run(
+pub(crate) fn run(
     targs: &TemplateArgs,
     common: &CommonArgs,
     opts: &Options,
     question: Question,
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     let Some(path) = &targs.template_path else {
         bail!("--template-path is required here");
     };
@@ -401,9 +401,9 @@ pub fn run(
     super::print(&out);
     info!("{summary}");
     Ok(if blocking > 0 {
-        exit::NEGATIVE
+        ExitStatus::Negative
     } else {
-        exit::OK
+        ExitStatus::Ok
     })
 }
 
@@ -611,7 +611,7 @@ fn customer_member(supplied: &[(String, NamedPolicy, String)], arn: &str) -> Att
 }
 
 /// The policy name of a finding about a principal's whole context.
-pub const PRINCIPAL_POLICY_NAME: &str = "EffectivePermissions";
+pub(crate) const PRINCIPAL_POLICY_NAME: &str = "EffectivePermissions";
 
 /// Runs the check on one policy.
 fn one(

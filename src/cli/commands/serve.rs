@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 
-use super::exit;
+use crate::cli::ExitStatus;
 use crate::server::{self, Config};
 
 #[derive(clap::Args, Debug)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on. Anything but loopback needs --credentials.
     #[arg(long, default_value = "127.0.0.1:8383")]
     pub listen: SocketAddr,
@@ -50,7 +50,7 @@ pub struct ServeArgs {
     pub max_lifetime: Option<u64>,
 }
 
-pub fn serve(args: ServeArgs) -> Result<u8> {
+pub(crate) fn serve(args: ServeArgs) -> Result<ExitStatus> {
     if !crate::policy::is_account_id(&args.account_id) {
         bail!(
             "--account-id `{}`: an account id is 12 digits, e.g. `111122223333`",
@@ -77,9 +77,9 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         );
     }
     server::run(config, |addr| {
-        super::print(&format!("hornbeam serve: listening on http://{addr}"));
+        crate::cli::print(&format!("hornbeam serve: listening on http://{addr}"));
     })?;
-    Ok(exit::OK)
+    Ok(ExitStatus::Ok)
 }
 
 /// `ACCESS_KEY_ID SECRET_ACCESS_KEY` per line.
