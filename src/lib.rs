@@ -11,6 +11,7 @@ pub mod checks;
 pub mod cli;
 pub mod context;
 pub mod eval;
+pub mod findings;
 pub mod json;
 pub mod keys;
 pub mod managed;

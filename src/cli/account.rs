@@ -17,8 +17,9 @@ use super::{ExitStatus, OutputFormat, batch, input};
 use crate::checks::{Access, Check, Kind, Options, Outcome};
 use crate::context::PolicySet;
 use crate::context::account::{self, Account, Member, Organization};
+use crate::findings::{self, Code, Finding};
 use crate::proof::{self, Recipe};
-use crate::report::findings::{self, Code, Finding};
+use crate::report;
 
 /// `get-account-authorization-details` of a large account runs to tens of megabytes.
 const MAX_DETAILS_BYTES: usize = 512 << 20;
@@ -249,7 +250,7 @@ pub(crate) fn run(
             message,
             resource_name: m.name.clone(),
             resource_type: m.kind.resource_type().into(),
-            policy_name: super::template::PRINCIPAL_POLICY_NAME.into(),
+            policy_name: crate::findings::template::PRINCIPAL_POLICY_NAME.into(),
             line: lines.get(m.arn.as_str()).copied().unwrap_or(1),
             details,
             blocking: code.blocks(),
@@ -278,9 +279,9 @@ pub(crate) fn run(
         "; resource policies, session policies and service-specific grants are not in the file",
     );
     let out = match common.output {
-        OutputFormat::Json => findings::to_json(&found),
-        OutputFormat::Sarif => findings::to_sarif(&found, &shown),
-        OutputFormat::Text => findings::to_text(&found, &shown, &summary),
+        OutputFormat::Json => report::findings::to_json(&found),
+        OutputFormat::Sarif => report::findings::to_sarif(&found, &shown),
+        OutputFormat::Text => report::findings::to_text(&found, &shown, &summary),
     };
     super::print(&out);
     info!(elapsed_us = start.elapsed().as_micros() as u64, "{summary}");

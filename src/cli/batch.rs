@@ -14,9 +14,9 @@ use tracing::info;
 use super::args::CommonArgs;
 use super::{ExitStatus, OutputFormat};
 use crate::checks::{Kind, Outcome};
+use crate::findings::{self, Code, Finding};
 use crate::proof::{self, Recipe};
 use crate::report;
-use crate::report::findings::{self, Code, Finding};
 
 /// The files a document argument names when it is a directory (every `*.json` below
 /// it) or a glob; `None` for a single document (a file, `-` or inline JSON).
@@ -180,7 +180,7 @@ pub(crate) fn run(
         let mut all = found.into_inner().unwrap_or_default();
         all.sort_by_key(|(i, _)| *i);
         let all: Vec<Finding> = all.into_iter().map(|(_, f)| f).collect();
-        super::print(&findings::to_sarif(&all, ""));
+        super::print(&report::findings::to_sarif(&all, ""));
     }
     let line = tally.line(start.elapsed());
     match common.output {

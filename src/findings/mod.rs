@@ -1,0 +1,129 @@
+//! Findings: what a gate reports about each policy of a template or each principal of
+//! an account, in cfn-policy-validator's vocabulary (a code, a finding type, blocking
+//! or not). `template` turns an extracted template into findings; the report module
+//! prints them as JSON, SARIF or text.
+
+pub mod template;
+
+use serde_json::Value;
+
+use crate::checks::{Kind, Outcome};
+
+/// What a finding is about; each code is one SARIF rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    NewAccess,
+    AccessGranted,
+    PublicAccess,
+    Inconclusive,
+    NotChecked,
+    UnresolvedValues,
+}
+
+impl Code {
+    pub const ALL: [Code; 6] = [
+        Code::NewAccess,
+        Code::AccessGranted,
+        Code::PublicAccess,
+        Code::Inconclusive,
+        Code::NotChecked,
+        Code::UnresolvedValues,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::NewAccess => "NEW_ACCESS",
+            Code::AccessGranted => "ACCESS_GRANTED",
+            Code::PublicAccess => "PUBLIC_ACCESS",
+            Code::Inconclusive => "CHECK_INCONCLUSIVE",
+            Code::NotChecked => "POLICY_NOT_CHECKED",
+            Code::UnresolvedValues => "UNRESOLVED_VALUES",
+        }
+    }
+
+    /// The finding a check's outcome is: none for a PASS.
+    pub fn of(outcome: &Outcome, kind: Kind) -> Option<Code> {
+        Some(match (outcome, kind) {
+            (Outcome::Pass { .. }, _) => return None,
+            (Outcome::Inconclusive { .. }, _) => Code::Inconclusive,
+            (Outcome::Fail(_), Kind::NoNewAccess) => Code::NewAccess,
+            (Outcome::Fail(_), Kind::AccessNotGranted) => Code::AccessGranted,
+            (Outcome::Fail(_), Kind::NoPublicAccess) => Code::PublicAccess,
+        })
+    }
+
+    /// cfn-policy-validator's finding type.
+    pub fn finding_type(self) -> &'static str {
+        match self {
+            Code::NewAccess | Code::AccessGranted | Code::PublicAccess => "SECURITY_WARNING",
+            Code::Inconclusive | Code::NotChecked => "ERROR",
+            Code::UnresolvedValues => "WARNING",
+        }
+    }
+
+    /// Whether the finding blocks unless told otherwise.
+    pub fn blocks(self) -> bool {
+        !matches!(self, Code::UnresolvedValues)
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Code::NewAccess => "The policy grants access that the reference policy does not grant.",
+            Code::AccessGranted => {
+                "The policy grants at least one of the listed actions or resources."
+            }
+            Code::PublicAccess => {
+                "The resource policy allows access by callers outside any trusted account."
+            }
+            Code::Inconclusive => {
+                "The analysis could not decide the check (a time limit or an unsupported construct); it is not a pass."
+            }
+            Code::NotChecked => {
+                "The policy could not be checked (its document is unknown offline, or the check has no model of its resource type); it is not a pass."
+            }
+            Code::UnresolvedValues => {
+                "Some values of the policy are unknown offline; the check covered every value they could take, so a pass still holds."
+            }
+        }
+    }
+}
+
+/// A finding's message for a check's outcome: why it could not decide, or AWS's
+/// message followed by the reasons (`qualifier`, e.g. the template conditions assumed,
+/// follows the message).
+pub fn outcome_message(o: &Outcome, qualifier: &str) -> String {
+    if let Some(why) = o.inconclusive() {
+        return format!("The check could not decide{qualifier}: {why}");
+    }
+    let mut message = format!("{}{qualifier}", o.message());
+    for reason in o.reasons() {
+        message.push(' ');
+        message.push_str(&reason.description);
+    }
+    message
+}
+
+/// One finding about one policy of a template.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub code: Code,
+    pub message: String,
+    /// The logical id or Terraform address.
+    pub resource_name: String,
+    pub resource_type: String,
+    pub policy_name: String,
+    /// Line of the policy in the template.
+    pub line: usize,
+    /// The check's JSON result and the notes on unknown values.
+    pub details: Value,
+    pub blocking: bool,
+}
+
+impl Finding {
+    /// `--ignore-finding` matches a resource, `RESOURCE.POLICY`, or a code.
+    pub fn matches(&self, pattern: &str) -> bool {
+        pattern == self.resource_name
+            || pattern == format!("{}.{}", self.resource_name, self.policy_name)
+            || pattern == self.code.name()
+    }
+}
