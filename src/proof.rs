@@ -251,8 +251,7 @@ pub fn write_bundle(
         verdict_word(result),
     );
     write(&dir.join("query.smt2"), query.as_bytes())?;
-    let result_json: Value =
-        serde_json::from_str(&crate::report::check_json(result)).unwrap_or(Value::Null);
+    let result_json: Value = result.to_json();
     let report = json!({
         "hornbeam": env!("CARGO_PKG_VERSION"),
         "z3": backend::version(),

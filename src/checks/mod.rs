@@ -19,6 +19,7 @@ mod no_new_access;
 mod no_public_access;
 mod query;
 mod realize;
+mod response;
 mod runner;
 mod slice;
 mod variables;

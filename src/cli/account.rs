@@ -221,7 +221,7 @@ pub(crate) fn run(
             bail!("internal error: the check of `{}` did not finish", m.arn);
         };
         let o = outcome?;
-        let mut details = crate::report::check_value(&o.result);
+        let mut details = o.result.to_json();
         details["principalArn"] = json!(m.arn);
         details["pointer"] = json!(m.pointer);
         details["identityPolicies"] = json!(o.identity);
@@ -279,9 +279,9 @@ pub(crate) fn run(
         "; resource policies, session policies and service-specific grants are not in the file",
     );
     let out = match common.output {
-        OutputFormat::Json => report::findings::to_json(&found),
-        OutputFormat::Sarif => report::findings::to_sarif(&found, &shown),
-        OutputFormat::Text => report::findings::to_text(&found, &shown, &summary),
+        OutputFormat::Json => report::json::findings(&found),
+        OutputFormat::Sarif => report::sarif::findings(&found, &shown),
+        OutputFormat::Text => report::text::findings(&found, &shown, &summary),
     };
     super::print(&out);
     info!(elapsed_us = start.elapsed().as_micros() as u64, "{summary}");

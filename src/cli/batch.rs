@@ -92,7 +92,7 @@ pub(crate) fn result_finding(r: &Outcome, check: Kind, artifact: &str) -> Option
         resource_type: "PolicyDocument".into(),
         policy_name: "PolicyDocument".into(),
         line: 1,
-        details: report::check_value(r),
+        details: r.to_json(),
         blocking: true,
     })
 }
@@ -180,7 +180,7 @@ pub(crate) fn run(
         let mut all = found.into_inner().unwrap_or_default();
         all.sort_by_key(|(i, _)| *i);
         let all: Vec<Finding> = all.into_iter().map(|(_, f)| f).collect();
-        super::print(&report::findings::to_sarif(&all, ""));
+        super::print(&report::sarif::findings(&all, ""));
     }
     let line = tally.line(start.elapsed());
     match common.output {
@@ -232,7 +232,7 @@ fn line(file: &Path, index: usize, one: One, ms: f64, common: &CommonArgs) -> (E
     let (code, value, text) = match one {
         Ok((result, recipe)) => {
             let code = ExitStatus::of(&result);
-            let mut value = report::check_value(&result);
+            let mut value = result.to_json();
             if let Some(dir) = &common.emit_proof {
                 let sub = dir.join(bundle_name(index, &file.display().to_string()));
                 if let Err(e) = proof::write_bundle(&sub, &recipe, &result, ms) {

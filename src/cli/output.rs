@@ -52,10 +52,10 @@ pub(crate) fn finish(
             let found: Vec<_> = batch::result_finding(&result, *kind, artifact)
                 .into_iter()
                 .collect();
-            report::findings::to_sarif(&found, artifact)
+            report::sarif::findings(&found, artifact)
         }
-        (OutputFormat::Json | OutputFormat::Sarif, _) => report::check_json(&result),
-        (OutputFormat::Text, _) => report::check_text(&result, policies),
+        (OutputFormat::Json | OutputFormat::Sarif, _) => report::json::check(&result),
+        (OutputFormat::Text, _) => report::text::check(&result, policies),
     };
     super::print(&out);
     Ok(ExitStatus::of(&result))

@@ -207,9 +207,9 @@ pub(crate) fn run(
         ));
     }
     let out = match common.output {
-        OutputFormat::Json => report::findings::to_json(&found),
-        OutputFormat::Sarif => report::findings::to_sarif(&found, &shown),
-        OutputFormat::Text => report::findings::to_text(&found, &shown, &summary),
+        OutputFormat::Json => report::json::findings(&found),
+        OutputFormat::Sarif => report::sarif::findings(&found, &shown),
+        OutputFormat::Text => report::text::findings(&found, &shown, &summary),
     };
     super::print(&out);
     info!("{summary}");

@@ -14,7 +14,6 @@ use crate::checks::{self, Access, Check, CheckError, Options, Outcome};
 use crate::context::{NamedPolicy, PolicySet};
 use crate::policy::{self, Policy, PolicyType};
 use crate::proof::Recipe;
-use crate::report;
 use crate::template::{self, Extracted, Extraction, Kind};
 
 /// Which check runs on each extracted policy.
@@ -583,7 +582,7 @@ fn finding(e: &Extracted, code: Code, message: String, details: Value) -> Findin
 
 /// The finding a check result gives, if any.
 fn result_finding(e: &Extracted, kind: checks::Kind, r: &Outcome, text: &str) -> Option<Finding> {
-    let mut details = report::check_value(r);
+    let mut details = r.to_json();
     if let Ok(doc) = serde_json::from_str::<Value>(text) {
         details["policyDocument"] = doc;
     }

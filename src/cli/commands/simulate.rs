@@ -147,7 +147,7 @@ pub(crate) fn simulate_context(args: &SimulateArgs, set: &str) -> Result<ExitSta
                 .zip(&evaluations)
                 .map(|((what, p), e)| {
                     let mut v: serde_json::Value =
-                        serde_json::from_str(&report::simulation_json(p, &request, e))
+                        serde_json::from_str(&report::json::simulation(p, &request, e))
                             .unwrap_or_default();
                     v["policy"] = serde_json::json!(what);
                     v
@@ -163,7 +163,7 @@ pub(crate) fn simulate_context(args: &SimulateArgs, set: &str) -> Result<ExitSta
             let mut out = format!("{decision}\n");
             for ((what, p), e) in parts.iter().zip(&evaluations) {
                 out += &format!("{what}: {}\n", e.decision);
-                out += &report::statement_lines(p, e, "  ");
+                out += &report::text::statement_lines(p, e, "  ");
             }
             out.trim_end().to_string()
         }
@@ -211,8 +211,8 @@ pub(crate) fn simulate(args: SimulateArgs) -> Result<ExitStatus> {
     );
 
     let out = match args.output {
-        SimulateOutput::Json => report::simulation_json(&policy, &request, &evaluation),
-        SimulateOutput::Text => report::simulation_text(&policy, &request, &evaluation),
+        SimulateOutput::Json => report::json::simulation(&policy, &request, &evaluation),
+        SimulateOutput::Text => report::text::simulation(&policy, &request, &evaluation),
     };
     print(&out);
     Ok(match evaluation.decision {

@@ -1,57 +1,13 @@
-//! Findings about the policies of a template: the JSON shape of cfn-policy-validator
-//! (`{"BlockingFindings": [...], "NonBlockingFindings": [...]}`), SARIF 2.1.0 for code
-//! scanning, and text.
+//! SARIF 2.1.0 for code scanning: one rule per finding code, one result per finding.
 
 use serde_json::{Value, json};
 
+use super::text::counterexample_line;
 use crate::findings::{Code, Finding};
-
-/// One finding in cfn-policy-validator's shape.
-fn finding_json(f: &Finding) -> Value {
-    json!({
-        "findingType": f.code.finding_type(),
-        "code": f.code.name(),
-        "message": f.message,
-        "resourceName": f.resource_name,
-        "policyName": f.policy_name,
-        "details": f.details,
-    })
-}
-
-/// cfn-policy-validator's shape.
-pub fn to_json(findings: &[Finding]) -> String {
-    let (blocking, non): (Vec<&Finding>, Vec<&Finding>) = findings.iter().partition(|f| f.blocking);
-    let out = json!({
-        "BlockingFindings": blocking.iter().map(|f| finding_json(f)).collect::<Vec<_>>(),
-        "NonBlockingFindings": non.iter().map(|f| finding_json(f)).collect::<Vec<_>>(),
-    });
-    serde_json::to_string_pretty(&out).unwrap_or_default()
-}
-
-/// A one-line summary of a counterexample, for messages.
-pub fn counterexample_line(details: &Value) -> Option<String> {
-    let c = details.get("counterexample")?;
-    let mut parts = Vec::new();
-    for key in ["principal", "action", "resource"] {
-        if let Some(v) = c.get(key) {
-            let shown = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            parts.push(format!("{key} {shown}"));
-        }
-    }
-    if let Some(Value::Object(ctx)) = c.get("context")
-        && !ctx.is_empty()
-    {
-        parts.push(format!("context {}", Value::Object(ctx.clone())));
-    }
-    Some(parts.join(", "))
-}
 
 /// SARIF 2.1.0: one rule per code, one result per finding with the template as location
 /// (an empty `artifact`: each finding's own file, its resource name, as in batch mode).
-pub fn to_sarif(findings: &[Finding], artifact: &str) -> String {
+pub fn findings(findings: &[Finding], artifact: &str) -> String {
     let mut files: Vec<&str> = if artifact.is_empty() {
         findings.iter().map(|f| f.resource_name.as_str()).collect()
     } else {
@@ -120,39 +76,4 @@ pub fn to_sarif(findings: &[Finding], artifact: &str) -> String {
         }],
     });
     serde_json::to_string_pretty(&out).unwrap_or_default()
-}
-
-/// One line per finding, details indented, and a summary.
-pub fn to_text(findings: &[Finding], artifact: &str, summary: &str) -> String {
-    let mut out = String::new();
-    for f in findings {
-        out.push_str(&format!(
-            "{} {} {}.{} ({}, {}:{}): {}\n",
-            if f.blocking {
-                "BLOCKING    "
-            } else {
-                "NON-BLOCKING"
-            },
-            f.code.name(),
-            f.resource_name,
-            f.policy_name,
-            f.resource_type,
-            artifact,
-            f.line,
-            f.message
-        ));
-        if let Some(c) = counterexample_line(&f.details) {
-            out.push_str(&format!("    counterexample: {c}\n"));
-        }
-        if let Some(Value::Array(notes)) = f.details.get("unresolvedValues") {
-            for n in notes {
-                out.push_str(&format!(
-                    "    unknown: {}\n",
-                    n.as_str().unwrap_or_default()
-                ));
-            }
-        }
-    }
-    out.push_str(summary);
-    out
 }
