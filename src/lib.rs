@@ -1,8 +1,20 @@
 //! hornbeam: offline proofs about AWS IAM policies.
 //!
-//! Layers, top to bottom: [`policy`] (JSON → AST), [`pattern`] (wildcards, ARNs,
-//! variables), [`eval`] (the concrete evaluator), [`report`] (output), [`cli`] and
-//! [`server`] (the same checks over AWS's HTTP API).
+//! The surface is one call: a [`Check`] names one of Access Analyzer's three custom
+//! policy checks with its inputs, [`run`] decides it under [`Options`], and the
+//! [`Outcome`] is a PASS (a proof), a FAIL with a counterexample the concrete evaluator
+//! confirmed, or inconclusive (never a PASS). Around it:
+//!
+//! - inputs: [`policy`] parses documents, [`context`] a principal's whole
+//!   authorization context (or a whole account), [`template`] CloudFormation templates
+//!   and Terraform plans, [`request`] AWS's request bodies;
+//! - [`eval`], the concrete evaluator every counterexample is replayed through;
+//! - [`findings`] turns a template into findings; [`proof`] writes and verifies proof
+//!   bundles;
+//! - [`server`] answers the Access Analyzer API over HTTP, [`cli`] the command line.
+//!
+//! The stages in between (patterns, the encoders, the solvers, the report emitters)
+//! are private: `checks` is their only way in, as the one module that runs them.
 
 pub use checks::{Check, CheckError, Encoding, Options, Outcome, run};
 
@@ -12,15 +24,15 @@ pub mod cli;
 pub mod context;
 pub mod eval;
 pub mod findings;
-pub mod json;
+mod json;
 pub mod keys;
-pub mod managed;
-pub mod pattern;
+mod managed;
+mod pattern;
 pub mod policy;
 pub mod proof;
 pub mod references;
-pub mod report;
+mod report;
 pub mod request;
 pub mod server;
-pub mod smt;
+mod smt;
 pub mod template;

@@ -5,9 +5,9 @@
 
 mod common;
 
+use hornbeam::checks::SolverChoice;
 use hornbeam::checks::{Encoding, Options};
 use hornbeam::eval;
-use hornbeam::smt::SolverChoice;
 use serde_json::Value;
 
 fn cases() -> Vec<Value> {

@@ -12,9 +12,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use hornbeam::checks::SolverChoice;
 use hornbeam::checks::{Encoding, Options};
 use hornbeam::policy::{self, PolicyType};
-use hornbeam::smt::SolverChoice;
 use serde_json::Value;
 
 /// All cases of every corpus file, with the file name. The tests are `#[ignore]`d

@@ -8,10 +8,10 @@
 mod common;
 
 use hornbeam::checks::Access;
+use hornbeam::checks::SolverChoice;
 use hornbeam::checks::{self, Encoding, Options, Outcome, Verdict};
 use hornbeam::eval::{self, Context, Principal, Request};
 use hornbeam::policy::{self, Policy, PolicyType};
-use hornbeam::smt::SolverChoice;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -8,7 +8,7 @@ use crate::eval::Request;
 use crate::pattern::{Glob, Syntax, Template};
 use crate::policy::{BaseOp, CondValue};
 use crate::policy::{Policy, PolicyType};
-use crate::smt::model::{self, Atom, Pred, Sink, Var};
+use crate::smt::encode::{self, Atom, Pred, Sink, Var};
 use crate::smt::term::{F, and, or};
 
 use super::ladder::Ladder;
@@ -91,7 +91,7 @@ impl<'a> AccessNotGranted<'a> {
                     .ok()
                     .and_then(|t| t.glob());
                 match (ok, glob) {
-                    (true, Some(g)) => actions.push(model::action_atom(&g)),
+                    (true, Some(g)) => actions.push(encode::action_atom(&g)),
                     _ => {
                         return Err(AccessError(format!(
                             "access entry {i}: action `{text}` is not of the form `service:action` (e.g. `s3:GetObject`) or `*`"
@@ -159,7 +159,7 @@ impl<'a> AccessNotGranted<'a> {
         for e in &self.entries {
             let mut parts = Vec::new();
             if !e.actions.is_empty() {
-                parts.push(model::var_matches(
+                parts.push(encode::var_matches(
                     sink,
                     Var::Action,
                     &Pred {
@@ -169,7 +169,7 @@ impl<'a> AccessNotGranted<'a> {
                 ));
             }
             if !e.resources.is_empty() {
-                parts.push(model::var_matches(
+                parts.push(encode::var_matches(
                     sink,
                     Var::Resource,
                     &Pred {

@@ -5,7 +5,7 @@
 use super::query::policy_allows;
 use crate::eval::{Principal, Request};
 use crate::policy::{Policy, PolicyType, PrincipalKind};
-use crate::smt::model::{self, Atom, Collector, Pred, Sink, Slot, Var};
+use crate::smt::encode::{self, Atom, Collector, Pred, Sink, Slot, Var};
 use crate::smt::term::F;
 
 /// Evaluates the encoder's formulas on one concrete request: the check-specific parts
@@ -26,7 +26,7 @@ impl Concrete<'_> {
                 Some(p) if !slot.aws_only => p.value().map(str::to_string).into_iter().collect(),
                 _ => Vec::new(),
             },
-            Var::Key(k) if k == model::ROLE_SESSION => match &r.principal {
+            Var::Key(k) if k == encode::ROLE_SESSION => match &r.principal {
                 Some(Principal::Aws(arn)) => crate::eval::role_session(arn)
                     .map(|(_, session)| vec![session.to_string()])
                     .unwrap_or_default(),

@@ -8,16 +8,16 @@ use super::lowering::{Lowered, Run, engine, lower};
 use super::{CheckError, Expansion, Spec, realize};
 use crate::eval::{Principal, Request};
 use crate::policy::{Effect, Policy};
+use crate::smt::encode::{self, Var};
 use crate::smt::finite::Finite;
-use crate::smt::model::{self, Var};
 use crate::smt::term::{self, or};
-use crate::smt::{Answer, DecodeError, Engine, ModelView};
+use crate::smt::{Answer, Assignment, DecodeError, Engine};
 
 /// A model's concrete request: decoded, spelled as the policies write it, with the
 /// principal's derived keys linked.
 pub(super) fn concrete(
     lowered: &Lowered,
-    model: &dyn ModelView,
+    model: &dyn Assignment,
     spec: &impl Spec,
 ) -> Result<Request, DecodeError> {
     let request = with_session(lowered.decode(model)?);
@@ -246,7 +246,7 @@ pub(super) fn readable_principal(r: &Request, spec: &impl Spec) -> Option<Reques
     spec.confirm(&candidate).ok().map(|()| candidate)
 }
 
-/// A model's role session name (model::ROLE_SESSION) made part of the caller: a role
+/// A model's role session name (encode::ROLE_SESSION) made part of the caller: a role
 /// `arn:P:iam::A:role/PATH/R` with session `S` is the caller
 /// `arn:P:sts::A:assumed-role/R/S` (the session ARN drops the path; the context's
 /// `aws:PrincipalArn` keeps it). The name never stays in the context; beside any other
@@ -254,12 +254,12 @@ pub(super) fn readable_principal(r: &Request, spec: &impl Spec) -> Option<Reques
 fn with_session(mut r: Request) -> Request {
     let Some(session) = r
         .context
-        .get(model::ROLE_SESSION)
+        .get(encode::ROLE_SESSION)
         .and_then(|v| v.first().cloned())
     else {
         return r;
     };
-    r.context.remove(model::ROLE_SESSION);
+    r.context.remove(encode::ROLE_SESSION);
     if let Some(Principal::Aws(arn)) = &r.principal {
         let f: Vec<&str> = arn.splitn(6, ':').collect();
         if let [_, partition, "iam", "", account, resource] = f.as_slice()
@@ -308,7 +308,7 @@ fn spelled_as_written(mut r: Request, policies: &[&Policy]) -> Request {
             .find(|w| crate::pattern::fold(w) == crate::pattern::fold(k))
             .copied()
             .or_else(|| {
-                model::GLOBAL_KEY_SPELLINGS
+                encode::GLOBAL_KEY_SPELLINGS
                     .iter()
                     .find(|w| crate::pattern::fold(w) == crate::pattern::fold(k))
                     .copied()

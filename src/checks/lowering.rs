@@ -9,10 +9,10 @@ use tracing::info;
 
 use super::{Built, Encoding, Options, Spec};
 use crate::eval::Request;
+use crate::smt::encode::{Collector, Var};
 use crate::smt::finite::{Fallback, Finite};
-use crate::smt::model::{Collector, Var};
 use crate::smt::strings::Strings;
-use crate::smt::{DecodeError, Engine, ModelView, Unsupported};
+use crate::smt::{Assignment, DecodeError, Engine, Unsupported};
 
 /// One check's run, passed down explicitly to every step: its options, the deadline all
 /// of its solving shares, the encoding this attempt uses, and the two switches the
@@ -72,7 +72,7 @@ pub(super) enum Lowered {
 }
 
 impl Lowered {
-    pub(super) fn decode(&self, m: &dyn ModelView) -> Result<Request, DecodeError> {
+    pub(super) fn decode(&self, m: &dyn Assignment) -> Result<Request, DecodeError> {
         match self {
             Lowered::Finite(f) => f.decode(m),
             Lowered::Strings(s) => s.decode(m),

@@ -50,7 +50,7 @@ use crate::context::Combined;
 use crate::eval::Request;
 use crate::policy::{Policy, PolicyType};
 use crate::smt::Unsupported;
-use crate::smt::model::Sink;
+use crate::smt::encode::Sink;
 
 /// A check with its inputs: what the CLI, batch runs, templates, account runs, the
 /// server and proof bundles ask.

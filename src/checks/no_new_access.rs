@@ -10,7 +10,7 @@ use crate::context::Combined;
 use crate::eval::Request;
 use crate::policy::{Policy, PolicyType};
 use crate::smt::Unsupported;
-use crate::smt::model::Sink;
+use crate::smt::encode::Sink;
 use crate::smt::term::{and, not};
 
 pub const FAIL_MESSAGE: &str =

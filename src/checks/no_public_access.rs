@@ -19,7 +19,7 @@ use crate::policy::{
 };
 
 use super::callers::{self, KeyRule, Values};
-use crate::smt::model::{Atom, Pred, Sink, Slot, Var, key_slot, literal_atom};
+use crate::smt::encode::{Atom, Pred, Sink, Slot, Var, key_slot, literal_atom};
 use crate::smt::term::{F, and, not, or};
 
 use super::{
@@ -120,7 +120,7 @@ fn numeric_account(n: &rust_decimal::Decimal) -> Option<String> {
 
 /// Whether a condition key holds account ids.
 fn holds_accounts(key: &str) -> bool {
-    key == crate::smt::model::PRINCIPAL_ACCOUNT
+    key == crate::smt::encode::PRINCIPAL_ACCOUNT
         || callers::key_rule(key).is_some_and(|r| r.values == Values::Account)
 }
 

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::{CheckResult, Options, slice};
 use crate::policy::{Effect, Policy, PolicyType, PrincipalKind};
-use crate::smt::model::{self, Pred, Sink, Slot, Var};
+use crate::smt::encode::{self, Pred, Sink, Slot, Var};
 use crate::smt::term::{self, F, and, not, or};
 
 /// The slice of a query (slice.rs) when `opts.slice` asks for one and something goes;
@@ -53,7 +53,7 @@ pub(crate) fn policy_allows<K: Sink>(
     let mut deny = Vec::new();
     let mut names = Vec::new();
     for s in &policy.statements {
-        let applies = model::statement_applies(sink, s);
+        let applies = encode::statement_applies(sink, s);
         let name = format!("{tag}_s{}", s.index);
         let effect = match s.effect {
             Effect::Allow => "Allow",
@@ -134,7 +134,7 @@ pub(crate) fn request_domain<K: Sink>(
     policies: &[&Policy],
 ) -> F {
     let shape = Pred {
-        atoms: vec![model::arn_atom("arn:*:*:*:*:*")],
+        atoms: vec![encode::arn_atom("arn:*:*:*:*:*")],
         negated: false,
     };
     let arn = sink.forall(
@@ -148,12 +148,12 @@ pub(crate) fn request_domain<K: Sink>(
         PolicyType::Identity => sink.kind_is(Some(PrincipalKind::Aws)),
         PolicyType::Resource => term::t(),
     };
-    let keys = model::key_facts(sink, policies);
+    let keys = encode::key_facts(sink, policies);
     // Where a policy names a role session, the caller's value is its role's ARN and the
     // session's name is held apart: no `aws:PrincipalArn` is a session ARN.
-    let sessions = if model::names_sessions(policies) {
+    let sessions = if encode::names_sessions(policies) {
         let not_session = Pred {
-            atoms: vec![model::session_arn_atom()],
+            atoms: vec![encode::session_arn_atom()],
             negated: true,
         };
         sink.forall(
@@ -180,7 +180,7 @@ pub(crate) fn request_domain<K: Sink>(
         sink.forall(
             &Slot::of(Var::Resource),
             &Pred {
-                atoms: vec![model::glob_atom("arn::*")],
+                atoms: vec![encode::glob_atom("arn::*")],
                 negated: true,
             },
         )

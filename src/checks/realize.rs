@@ -12,7 +12,7 @@ use crate::actions;
 use crate::eval::{Principal, Request};
 use crate::pattern::{self, Part, Tok, fold};
 use crate::policy::{CondValue, Policy, is_account_id};
-use crate::smt::model;
+use crate::smt::encode;
 
 use super::Spec;
 
@@ -107,7 +107,7 @@ fn complete(r: Request, spec: &impl Spec, policies: &[&Policy]) -> Request {
             },
             _ => continue,
         };
-        let name = model::GLOBAL_KEY_SPELLINGS
+        let name = encode::GLOBAL_KEY_SPELLINGS
             .iter()
             .find(|k| fold(k) == c.key)
             .map_or(c.key_text.as_str(), |k| k);
@@ -144,8 +144,8 @@ fn confirmed(spec: &impl Spec, c: &Request) -> bool {
 pub(crate) fn with_principal(r: &Request, principal: Principal) -> Option<Request> {
     let mut out = r.clone();
     out.principal = Some(principal);
-    out.context.remove(model::PRINCIPAL_ARN);
-    out.context.remove(model::PRINCIPAL_ACCOUNT);
+    out.context.remove(encode::PRINCIPAL_ARN);
+    out.context.remove(encode::PRINCIPAL_ACCOUNT);
     out.link_principal_keys().ok()?;
     Some(out)
 }
@@ -672,7 +672,7 @@ fn context(r: Request, spec: &impl Spec, policies: &[&Policy], fresh: &[&str]) -
     let keys: Vec<String> = r.context.iter().map(|(k, _)| k.to_string()).collect();
     for key in keys {
         let folded = fold(&key);
-        if [model::PRINCIPAL_ARN, model::PRINCIPAL_ACCOUNT].contains(&folded.as_str()) {
+        if [encode::PRINCIPAL_ARN, encode::PRINCIPAL_ACCOUNT].contains(&folded.as_str()) {
             continue;
         }
         let Some(values) = r.context.get(&key).map(<[String]>::to_vec) else {

@@ -12,7 +12,7 @@ use super::counterexample::{
 use super::lowering::{Lowered, Run, SAMPLED_FIRST, collect, engine, lower, lower_strings};
 use super::realize::{self, is_known_action};
 use super::{CheckError, CheckResult, Encoding, Expansion, Options, Reason, Spec, Verdict};
-use crate::smt::model::Var;
+use crate::smt::encode::Var;
 use crate::smt::{Answer, DecodeError, Unsupported};
 /// Only the SMT-LIB script of a query (for snapshots): the exact query, never one
 /// whose action regions are sampled.

@@ -19,8 +19,8 @@
 
 use crate::checks::{CheckError, CheckResult, Run, Verdict};
 use crate::policy::{BaseOp, CondValue, Condition, Family, Policy, PolicyType, Statement};
-use crate::smt::model::{Atom, type_pred};
-use crate::smt::model::{PRINCIPAL_ACCOUNT, PRINCIPAL_ARN};
+use crate::smt::encode::{Atom, type_pred};
+use crate::smt::encode::{PRINCIPAL_ACCOUNT, PRINCIPAL_ARN};
 
 /// The most cases one check is split into.
 const MAX_CASES: usize = 256;
@@ -255,11 +255,11 @@ fn plan(policies: &[&Policy], policy_type: PolicyType) -> Result<Option<Vec<Choi
             own_atoms(policies, k, &mut atoms)?;
         }
         for (_, d) in defaults.iter().filter(|(dk, _)| vars.contains(&dk)) {
-            atoms.push(crate::smt::model::literal_atom(d, false));
+            atoms.push(crate::smt::encode::literal_atom(d, false));
         }
         if vars.iter().any(|k| k.as_str() == PRINCIPAL_ACCOUNT) {
             // An account field holds no `:`.
-            atoms.push(crate::smt::model::glob_atom("*:*"));
+            atoms.push(crate::smt::encode::glob_atom("*:*"));
         }
         // Each variable may take a value of its own in a region, so a region that is
         // not one literal needs as many values as there are variables.
@@ -337,7 +337,7 @@ fn probe_plan(policies: &[&Policy], policy_type: PolicyType) -> Option<Vec<Choic
             atoms.clear();
         }
         if k == PRINCIPAL_ACCOUNT {
-            atoms.push(crate::smt::model::glob_atom("*:*"));
+            atoms.push(crate::smt::encode::glob_atom("*:*"));
         }
         let values =
             crate::smt::finite::value_candidates(&atoms, &preferred(&[&k]), 1, 4096).ok()?;
@@ -425,7 +425,7 @@ fn substitute(p: &Policy, case: &[(String, Option<String>)]) -> Policy {
 /// counterexample names it so).
 fn spelled(key: &str) -> String {
     const PREFIXES: &[&str] = &["aws:PrincipalTag/", "aws:RequestTag/", "aws:ResourceTag/"];
-    if let Some(s) = crate::smt::model::GLOBAL_KEY_SPELLINGS
+    if let Some(s) = crate::smt::encode::GLOBAL_KEY_SPELLINGS
         .iter()
         .chain(&[
             "aws:PrincipalAccount",

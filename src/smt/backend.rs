@@ -13,7 +13,7 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use super::term::decode_model_string;
-use super::{Answer, ModelView};
+use super::{Answer, Assignment};
 
 type Ptr = *mut c_void;
 type ErrorHandler = Option<unsafe extern "C" fn(Ptr, c_int)>;
@@ -442,7 +442,7 @@ impl Model {
     }
 }
 
-impl ModelView for Model {
+impl Assignment for Model {
     fn int(&self, name: &str) -> Option<i64> {
         let v = self.value(name, |api, c| unsafe { (api.mk_int_sort)(c) })?;
         self.int64(&v)

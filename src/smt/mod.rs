@@ -1,12 +1,12 @@
 //! SMT: solver-agnostic terms, the encoder, two lowerings and the Z3 backend.
 //!
-//! `model` turns policies into formulas over an abstract symbolic request; `finite`
+//! `encode` turns policies into formulas over an abstract symbolic request; `finite`
 //! (default) and `strings` lower them to SMT-LIB; `backend` alone talks to Z3, and `sat`
 //! decides finitized scripts natively. `Engine` picks between the two.
 
 pub mod backend;
+pub mod encode;
 pub mod finite;
-pub mod model;
 pub mod regions;
 pub mod sat;
 pub mod strings;
@@ -17,8 +17,8 @@ use std::time::Instant;
 
 use crate::policy::PrincipalKind;
 
-/// Reading back a model's values by constant name.
-pub trait ModelView {
+/// A satisfying assignment (the solver's model) read back by constant name.
+pub trait Assignment {
     fn int(&self, name: &str) -> Option<i64>;
     fn bool(&self, name: &str) -> Option<bool>;
     fn string(&self, name: &str) -> Option<String>;
@@ -30,7 +30,7 @@ pub trait ModelView {
 
 /// A solver's answer.
 pub enum Answer {
-    Sat(Box<dyn ModelView>),
+    Sat(Box<dyn Assignment>),
     Unsat,
     /// Timeout, resource limit or incompleteness: never a proof.
     Unknown(String),

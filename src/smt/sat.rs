@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use batsat::{BasicCallbacks, BasicSolver, Lit, SolverInterface, SolverOpts, lbool};
 
 use super::term::{F, Script, Sort};
-use super::{Answer, ModelView};
+use super::{Answer, Assignment};
 use crate::policy::Cmp;
 
 /// The largest integer domain translated (larger ones go to Z3).
@@ -359,7 +359,7 @@ struct Model {
     ints: HashMap<String, i64>,
 }
 
-impl ModelView for Model {
+impl Assignment for Model {
     fn int(&self, name: &str) -> Option<i64> {
         self.ints.get(name).copied()
     }

@@ -621,10 +621,6 @@ impl Script {
         &self.body
     }
 
-    pub fn is_declared(&self, name: &str) -> bool {
-        self.decls.iter().any(|(n, _)| n == name)
-    }
-
     /// Asserts a term, with a comment saying where it comes from.
     pub fn assert(&mut self, comment: impl Into<String>, term: F) {
         self.body.push((comment.into(), term));

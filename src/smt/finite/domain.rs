@@ -8,7 +8,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::policy::CondValue;
 
-use crate::smt::model::{self, Atom, Matcher, ValueFamily};
+use crate::smt::encode::{self, Atom, Matcher, ValueFamily};
 use crate::smt::regions;
 
 use super::Fallback;
@@ -34,8 +34,8 @@ pub(super) struct Class {
 pub(super) struct Domain {
     pub(super) name: String,
     pub(super) atoms: Vec<Atom>,
-    /// Positions in `atoms` by [`model::atom_hash`].
-    pub(super) index: FxHashMap<u64, model::Positions>,
+    /// Positions in `atoms` by [`encode::atom_hash`].
+    pub(super) index: FxHashMap<u64, encode::Positions>,
     pub(super) regions: Vec<Class>,
     /// Each predicate's index by its sorted atom positions.
     pub(super) pred_index: FxHashMap<Vec<u32>, u32>,
@@ -130,7 +130,7 @@ pub(super) fn constant_account(a: &Atom) -> bool {
 /// Bool and an IP address are never a number or a date (neither `parse_number` nor
 /// `parse_date` reads one), and a number, a date or an ARN is never an IP address.
 /// Such an atom is false on every value the domain admits (the type is a domain fact,
-/// model::key_facts), so it splits nothing.
+/// encode::key_facts), so it splits nothing.
 pub fn never_holds(scalar: crate::keys::Scalar, family: ValueFamily) -> bool {
     use crate::keys::Scalar;
     use ValueFamily::{Date, Ip, Number};
@@ -689,7 +689,7 @@ impl Domain {
     /// The position of an atom of this variable.
     pub(super) fn position(&self, a: &Atom) -> Option<usize> {
         self.index
-            .get(&model::atom_hash(a))?
+            .get(&encode::atom_hash(a))?
             .iter()
             .map(|i| i as usize)
             .find(|&i| self.atoms[i] == *a)
@@ -700,8 +700,8 @@ impl Domain {
 mod tests {
     use super::*;
     use crate::policy::PolicyType;
+    use crate::smt::encode::{Collector, Pred, Sink, Slot, Var};
     use crate::smt::finite::Finite;
-    use crate::smt::model::{Collector, Pred, Sink, Slot, Var};
 
     #[test]
     fn a_family_that_never_holds_reads_no_value_of_the_type() {
@@ -755,7 +755,7 @@ mod tests {
 
     #[test]
     fn regions_no_predicate_tells_apart_are_merged() {
-        let atom = |p: &str| model::action_atom(&crate::pattern::Glob::action(p));
+        let atom = |p: &str| encode::action_atom(&crate::pattern::Glob::action(p));
         let pred = |ps: &[&str]| Pred {
             atoms: ps.iter().map(|p| atom(p)).collect(),
             negated: false,
@@ -792,11 +792,11 @@ mod tests {
     #[test]
     fn account_atoms_hold_where_the_regions_say() {
         let atoms = vec![
-            model::literal_atom("111122223333", true),
-            model::literal_atom("arn:aws:iam::111122223333:role/x", false),
-            model::arn_atom("arn:*:*:*:*:*"),
-            model::literal_atom("444455556666", true),
-            model::arn_atom("arn:aws:iam::4444*"),
+            encode::literal_atom("111122223333", true),
+            encode::literal_atom("arn:aws:iam::111122223333:role/x", false),
+            encode::arn_atom("arn:*:*:*:*:*"),
+            encode::literal_atom("444455556666", true),
+            encode::arn_atom("arn:aws:iam::4444*"),
         ];
         let regions = regions_of(&atoms, 10_000, None).unwrap();
         let mut accounts = 0;
@@ -816,7 +816,7 @@ mod tests {
     fn regions_are_numbered_in_truth_order() {
         let atoms: Vec<Atom> = ["s3:get*", "s3:getobject", "s3:list*", "ec2:describe*"]
             .iter()
-            .map(|p| model::action_atom(&crate::pattern::Glob::action(p)))
+            .map(|p| encode::action_atom(&crate::pattern::Glob::action(p)))
             .collect();
         let regions = regions_of(&atoms, 10_000, None).unwrap();
         let truths: Vec<&Vec<u32>> = regions.iter().map(|r| &r.truth).collect();

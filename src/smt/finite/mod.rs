@@ -13,13 +13,13 @@ use rustc_hash::FxHashMap;
 use crate::eval::{Context, Principal, Request};
 use crate::policy::{Cmp, PolicyType, PrincipalKind};
 
-use super::model::{Atom, Collector, Matcher, Pred, Sink, Slot, Var};
+use super::encode::{Atom, Collector, Matcher, Pred, Sink, Slot, Var};
 use super::term::{self, F, Script, Sort, and, int_eq, not, or};
-use super::{DecodeError, ModelView, Unsupported, kind_code, kind_from_code};
+use super::{Assignment, DecodeError, Unsupported, kind_code, kind_from_code};
 
 mod domain;
 
-pub use domain::{Classifier, never_holds, value_candidates};
+pub use domain::{Classifier, value_candidates};
 use domain::{Domain, literal_prefix, merge, regions_of, runs, typed_regions, without_dead_atoms};
 
 /// Why the finitized encoding does not apply; the strings encoding takes over.
@@ -405,13 +405,13 @@ impl Finite {
         }
     }
 
-    fn int(&self, m: &dyn ModelView, name: &str) -> Result<i64, DecodeError> {
+    fn int(&self, m: &dyn Assignment, name: &str) -> Result<i64, DecodeError> {
         m.int(name)
             .ok_or_else(|| DecodeError::Internal(format!("no model value for `{name}`")))
     }
 
     /// The counterexample request of a model.
-    pub fn decode(&self, m: &dyn ModelView) -> Result<Request, DecodeError> {
+    pub fn decode(&self, m: &dyn Assignment) -> Result<Request, DecodeError> {
         let action = self
             .witness(&Var::Action, self.int(m, "action")?)?
             .unwrap_or_default();

@@ -9,7 +9,7 @@ use ipnet::IpNet;
 use crate::pattern::{Part, Tok, literal_text};
 use crate::policy::{BaseOp, Cmp, CondValue};
 
-use crate::smt::model::{Atom, Pred, Var};
+use crate::smt::encode::{Atom, Pred, Var};
 use crate::smt::regions::{self, case_variants};
 use crate::smt::term::{self, F, I, Re, S, Sort, and, concat, implies, int_eq, not, or};
 
@@ -66,12 +66,12 @@ pub(super) fn owner(v: &Var) -> String {
 
 /// An IAM caller's value: an ARN of six fields.
 pub(super) fn caller_shape() -> Atom {
-    crate::smt::model::arn_atom("arn:*:*:*:*:*")
+    crate::smt::encode::arn_atom("arn:*:*:*:*:*")
 }
 
 /// Six fields: at least five colons (the first five split the fields).
 pub(super) fn six_fields() -> Atom {
-    crate::smt::model::arn_atom("*:*:*:*:*:*")
+    crate::smt::encode::arn_atom("*:*:*:*:*:*")
 }
 
 /// Whether a pattern has six fields: it then holds five literal colons, so it matches

@@ -20,13 +20,13 @@ use crate::eval::{Context, Request};
 use crate::pattern::{Part, Tok};
 use crate::policy::{Cmp, CondValue, PolicyType, PrincipalKind};
 
-use super::finite::make_principal;
-use super::model::{
+use super::encode::{
     Atom, Collector, PRINCIPAL_ACCOUNT, PRINCIPAL_ARN, Pred, Sink, Slot, ValueFamily, Var,
 };
+use super::finite::make_principal;
 use super::regions::{self};
 use super::term::{self, F, Re, S, Script, Sort, and, implies, int_eq, not, or};
-use super::{DecodeError, ModelView, Unsupported, kind_code, kind_from_code};
+use super::{Assignment, DecodeError, Unsupported, kind_code, kind_from_code};
 
 mod atoms;
 
@@ -498,7 +498,7 @@ impl Sink for Strings {
             Scalar::Date => &["isd"],
             Scalar::Ip => &["is4", "is6"],
             _ => {
-                return match super::model::type_pred(scalar) {
+                return match super::encode::type_pred(scalar) {
                     Some(pred) => self.forall(slot, &pred),
                     None => term::t(),
                 };
@@ -534,13 +534,18 @@ fn compare_rational(num: i64, den: i64, c: &rust_decimal::Decimal) -> Option<std
 }
 
 impl Strings {
-    fn text(&self, m: &dyn ModelView, name: &str) -> Result<String, DecodeError> {
+    fn text(&self, m: &dyn Assignment, name: &str) -> Result<String, DecodeError> {
         m.string(name)
             .ok_or_else(|| DecodeError::Internal(format!("no model value for `{name}`")))
     }
 
     /// Renders one value slot: a typed view when the value reads as that type, else text.
-    fn slot_value(&self, m: &dyn ModelView, kv: &KeyVars, j: usize) -> Result<String, DecodeError> {
+    fn slot_value(
+        &self,
+        m: &dyn Assignment,
+        kv: &KeyVars,
+        j: usize,
+    ) -> Result<String, DecodeError> {
         let base = format!("{}_{j}", kv.name);
         let flag = |f: &str| m.bool(&format!("{base}_{f}")).unwrap_or(false);
         if kv.families.contains(&ValueFamily::Number) && flag("isn") {
@@ -600,7 +605,7 @@ impl Strings {
         self.text(m, &format!("{base}_s"))
     }
 
-    pub fn decode(&self, m: &dyn ModelView) -> Result<Request, DecodeError> {
+    pub fn decode(&self, m: &dyn Assignment) -> Result<Request, DecodeError> {
         let kind = kind_from_code(
             m.int("pkind")
                 .ok_or_else(|| DecodeError::Internal("no principal kind".into()))?,

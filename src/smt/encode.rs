@@ -139,10 +139,6 @@ impl Atom {
         }
     }
 
-    pub fn has_variables(&self) -> bool {
-        matches!(&self.value, CondValue::Pattern(t) if t.has_variables())
-    }
-
     /// Whether the atom holds for a concrete value of a variable-free atom: exactly
     /// the evaluator's per-value test.
     pub fn holds(&self, value: &str) -> bool {
