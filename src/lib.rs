@@ -1,3 +1,7 @@
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 //! hornbeam: offline proofs about AWS IAM policies.
 //!
 //! The surface is one call: a [`Check`] names one of Access Analyzer's three custom

@@ -6,6 +6,9 @@
 //! start-up cost every process about 2.5–4 ms, most of a small check's wall time. When
 //! the library cannot be opened, every Z3 query answers unknown (never a proof) with the
 //! reason, and the report shows it.
+//!
+//! The crate denies `unsafe`; this module allows it for the C API calls alone.
+#![allow(unsafe_code)]
 
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char, c_int, c_uint, c_void};
