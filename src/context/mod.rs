@@ -127,7 +127,56 @@ fn merge(policies: &[&NamedPolicy]) -> (Policy, Vec<Origin>) {
     (policy, origins)
 }
 
+/// The evaluator's decision on a whole context, with each of its parts' own
+/// evaluation: an explicit Deny in any part denies; otherwise the context allows when
+/// [`Combined::allows`] does.
+pub struct ContextEvaluation<'a> {
+    pub decision: eval::Decision,
+    /// (what it is, e.g. ``identity policy `App` ``, the policy, its evaluation).
+    pub parts: Vec<(String, &'a Policy, eval::Evaluation)>,
+}
+
 impl PolicySet {
+    /// Evaluates a request on the whole context (`combined` is [`PolicySet::combined`]).
+    pub fn evaluate<'a>(
+        &'a self,
+        combined: &'a Combined,
+        request: &Request,
+    ) -> ContextEvaluation<'a> {
+        let mut parts: Vec<(String, &Policy)> = self
+            .identity
+            .iter()
+            .map(|p| (format!("identity policy `{}`", p.name), &p.policy))
+            .collect();
+        // A same-account resource policy grants beside the identity policies (a Deny in
+        // it denies): it is a part of its own, whole.
+        if let Some((r, AccountRelation::Same)) = &self.resource {
+            parts.push((
+                format!("resource policy `{}` (same account)", r.name),
+                &r.policy,
+            ));
+        }
+        parts.extend(combined.limits.iter().map(|(what, p)| (what.clone(), p)));
+        let parts: Vec<(String, &Policy, eval::Evaluation)> = parts
+            .into_iter()
+            .map(|(what, p)| {
+                let e = eval::evaluate(p, request);
+                (what, p, e)
+            })
+            .collect();
+        let decision = if parts
+            .iter()
+            .any(|(_, _, e)| e.decision == eval::Decision::ExplicitDeny)
+        {
+            eval::Decision::ExplicitDeny
+        } else if combined.allows(request) {
+            eval::Decision::Allowed
+        } else {
+            eval::Decision::ImplicitDeny
+        };
+        ContextEvaluation { decision, parts }
+    }
+
     /// A context of one identity policy and nothing else.
     pub fn single(name: &str, policy: Policy) -> PolicySet {
         PolicySet {

@@ -24,7 +24,7 @@ pub fn statement_ref(s: &Statement) -> Value {
     v
 }
 
-pub fn simulation(policy: &Policy, r: &Request, e: &Evaluation) -> String {
+pub fn simulation(policy: &Policy, r: &Request, e: &Evaluation) -> Value {
     let statements: Vec<Value> = policy
         .statements
         .iter()
@@ -35,15 +35,14 @@ pub fn simulation(policy: &Policy, r: &Request, e: &Evaluation) -> String {
             v
         })
         .collect();
-    let out = json!({
+    json!({
         "decision": e.decision.to_string(),
         "policyType": policy.policy_type.to_string(),
         "request": r.to_json(),
         "allowingStatements": e.allowing,
         "denyingStatements": e.denying,
         "statements": statements,
-    });
-    serde_json::to_string_pretty(&out).unwrap_or_default()
+    })
 }
 
 /// One finding in cfn-policy-validator's shape.

@@ -112,43 +112,15 @@ pub(crate) fn simulate_context(args: &SimulateArgs, set: &str) -> Result<ExitSta
     let set = input::read_policy_set(set, "--policy-set")?;
     let request = simulated_request(args, Some(&set))?;
     let combined = set.combined();
-    let mut parts: Vec<(String, &crate::policy::Policy)> = set
-        .identity
-        .iter()
-        .map(|p| (format!("identity policy `{}`", p.name), &p.policy))
-        .collect();
-    // A same-account resource policy grants beside the identity policies (a Deny in it
-    // denies): it is a part of its own, whole.
-    if let Some((r, context::AccountRelation::Same)) = &set.resource {
-        parts.push((
-            format!("resource policy `{}` (same account)", r.name),
-            &r.policy,
-        ));
-    }
-    parts.extend(combined.limits.iter().map(|(what, p)| (what.clone(), p)));
-    let evaluations: Vec<eval::Evaluation> = parts
-        .iter()
-        .map(|(_, p)| eval::evaluate(p, &request))
-        .collect();
-    let denied = evaluations
-        .iter()
-        .any(|e| e.decision == eval::Decision::ExplicitDeny);
-    let decision = if denied {
-        eval::Decision::ExplicitDeny
-    } else if combined.allows(&request) {
-        eval::Decision::Allowed
-    } else {
-        eval::Decision::ImplicitDeny
-    };
+    let evaluated = set.evaluate(&combined, &request);
+    let decision = evaluated.decision;
     let out = match args.output {
         SimulateOutput::Json => {
-            let policies: Vec<serde_json::Value> = parts
+            let policies: Vec<serde_json::Value> = evaluated
+                .parts
                 .iter()
-                .zip(&evaluations)
-                .map(|((what, p), e)| {
-                    let mut v: serde_json::Value =
-                        serde_json::from_str(&report::json::simulation(p, &request, e))
-                            .unwrap_or_default();
+                .map(|(what, p, e)| {
+                    let mut v: serde_json::Value = report::json::simulation(p, &request, e);
                     v["policy"] = serde_json::json!(what);
                     v
                 })
@@ -161,7 +133,7 @@ pub(crate) fn simulate_context(args: &SimulateArgs, set: &str) -> Result<ExitSta
         }
         SimulateOutput::Text => {
             let mut out = format!("{decision}\n");
-            for ((what, p), e) in parts.iter().zip(&evaluations) {
+            for (what, p, e) in &evaluated.parts {
                 out += &format!("{what}: {}\n", e.decision);
                 out += &report::text::statement_lines(p, e, "  ");
             }
@@ -211,7 +183,10 @@ pub(crate) fn simulate(args: SimulateArgs) -> Result<ExitStatus> {
     );
 
     let out = match args.output {
-        SimulateOutput::Json => report::json::simulation(&policy, &request, &evaluation),
+        SimulateOutput::Json => {
+            serde_json::to_string_pretty(&report::json::simulation(&policy, &request, &evaluation))
+                .unwrap_or_default()
+        }
         SimulateOutput::Text => report::text::simulation(&policy, &request, &evaluation),
     };
     print(&out);
