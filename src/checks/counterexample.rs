@@ -82,7 +82,7 @@ pub(super) fn expand(
     Ok(Expansion {
         actions,
         incomplete: (undecided > 0).then(|| {
-            format!("{undecided} known actions could not be decided (raise --timeout-ms)")
+            format!("{undecided} known actions could not be decided (raise the time limit, `timeout_ms`)")
         }),
     })
 }

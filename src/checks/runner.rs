@@ -168,9 +168,9 @@ fn attempt<'o>(spec: &impl Spec, run: Run<'o>) -> Result<Attempt<'o>, CheckError
         Answer::Unsat => return Ok(pass(encoding, fallback)),
         Answer::Unknown(why) => {
             let hint = if why.contains("memory") {
-                "raise --max-memory-mb or simplify the policy"
+                "raise the memory limit (`max_memory_mb`) or simplify the policy"
             } else {
-                "raise --timeout-ms or simplify the policy"
+                "raise the time limit (`timeout_ms`) or simplify the policy"
             };
             return Ok(inconclusive(
                 format!("the analysis is inconclusive: the solver gave no answer ({why}); {hint}"),
