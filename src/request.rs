@@ -66,6 +66,19 @@ impl fmt::Display for RequestError {
 
 impl std::error::Error for RequestError {}
 
+impl RequestError {
+    /// The body is not JSON.
+    fn syntax(e: json::SyntaxError) -> RequestError {
+        RequestError {
+            field: String::new(),
+            pointer: String::new(),
+            line: e.line,
+            column: e.column,
+            message: format!("invalid JSON: {}", e.message),
+        }
+    }
+}
+
 /// A request body: its text and its fields by name.
 #[derive(Debug, Clone, Default)]
 pub struct Body {
@@ -79,13 +92,7 @@ impl Body {
         if text.trim().is_empty() {
             return Ok(Body::default());
         }
-        let root = json::parse(&text).map_err(|e| RequestError {
-            field: String::new(),
-            pointer: String::new(),
-            line: e.line,
-            column: e.column,
-            message: format!("invalid JSON: {}", e.message),
-        })?;
+        let root = json::parse(&text).map_err(RequestError::syntax)?;
         let JsonKind::Object(members) = root.kind else {
             return Err(RequestError {
                 field: String::new(),
@@ -214,13 +221,7 @@ impl Body {
 
 /// An access list given as its own JSON text (`--access`, the reference library).
 pub fn parse_access_list(text: &str) -> Result<Vec<Access>, RequestError> {
-    let root = json::parse(text).map_err(|e| RequestError {
-        field: String::new(),
-        pointer: String::new(),
-        line: e.line,
-        column: e.column,
-        message: format!("invalid JSON: {}", e.message),
-    })?;
+    let root = json::parse(text).map_err(RequestError::syntax)?;
     access_list(&root, text, "")
 }
 
