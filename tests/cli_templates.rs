@@ -660,3 +660,104 @@ fn undefined_references_anywhere_are_errors() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `AWS::LanguageExtensions` (issue 29): the loops are expanded offline, so every bucket
+/// policy they make is checked under the name CloudFormation gives it; the `Rules`
+/// section's functions are read and left alone; a repeated Sid in a bucket policy is
+/// accepted, as S3 accepts it.
+#[test]
+fn language_extensions_are_expanded_and_checked() {
+    let path = "tests/templates/language-extensions.yaml";
+    let r = hornbeam(&["check-no-public-access", "--template-path", path]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let all: Vec<&Value> = v["BlockingFindings"]
+        .as_array()
+        .into_iter()
+        .chain(v["NonBlockingFindings"].as_array())
+        .flatten()
+        .collect();
+    let named: Vec<(&str, &str)> = all
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default(),
+                f["resourceName"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(named, [("PUBLIC_ACCESS", "PublicBucketPolicy")], "{v}");
+    // Both loop-made policies were read and checked (and pass).
+    let r = hornbeam(&[
+        "check-no-public-access",
+        "--template-path",
+        path,
+        "--output",
+        "text",
+    ]);
+    assert!(
+        r.stdout.contains("3 CloudFormation template policies") && r.stdout.contains("3 checked"),
+        "{}",
+        r.stdout
+    );
+    // Where a Sid is repeated, the reason names the statement by index.
+    let doc = r#"{"Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"},{"Sid":"Open","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:PutObject","Resource":"*"}]}"#;
+    let r = hornbeam(&[
+        "check-no-public-access",
+        "--policy-document",
+        doc,
+        "--resource-type",
+        "AWS::S3::Bucket",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    assert_eq!(
+        v["reasons"][0]["description"],
+        "Public access granted in the following statement with index: 0.",
+        "{v}"
+    );
+}
+
+/// A loop whose collection is unknown offline is not expanded, and says so; with the
+/// parameter given, it is.
+#[test]
+fn a_loop_over_an_unknown_collection_is_not_checked_and_says_so() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-foreach-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("t.yaml");
+    std::fs::write(
+        &path,
+        "Transform: AWS::LanguageExtensions\nParameters:\n  Names: {Type: CommaDelimitedList}\nResources:\n  'Fn::ForEach::Q':\n    - N\n    - !Ref Names\n    - 'Queue${N}Policy':\n        Type: AWS::SQS::QueuePolicy\n        Properties:\n          Queues: [q]\n          PolicyDocument:\n            Statement: [{Effect: Allow, Principal: '*', Action: 'sqs:SendMessage', Resource: '*'}]\n",
+    )
+    .unwrap();
+    let shown = path.display().to_string();
+    let r = hornbeam(&["check-no-public-access", "--template-path", &shown]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let f = &v["BlockingFindings"][0];
+    assert_eq!(f["code"], "POLICY_NOT_CHECKED", "{v}");
+    assert_eq!(f["resourceName"], "Fn::ForEach::Q", "{v}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("--parameters Names="),
+        "{v}"
+    );
+    let r = hornbeam(&[
+        "check-no-public-access",
+        "--template-path",
+        &shown,
+        "--parameters",
+        "Names=a,b",
+    ]);
+    let v = json(&r);
+    let names: Vec<&str> = v["BlockingFindings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| f["resourceName"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["QueueaPolicy", "QueuebPolicy"], "{v}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -435,6 +435,7 @@ fn rebuild(p: &Policy, kept: &[Kept], dropped: &mut Dropped) -> Sliced {
                     principals: s.principals.clone(),
                     conditions: s.conditions.clone(),
                     pointer: s.pointer.clone(),
+                    shared_sid: s.shared_sid,
                 });
             }
         }

@@ -174,6 +174,9 @@ pub struct Statement {
     pub principals: Option<ElementSet<PrincipalPattern>>,
     pub conditions: Vec<Condition>,
     pub pointer: String,
+    /// Another statement of the policy has the same Sid (resource policies allow it;
+    /// IAM does not): the statement is then named by its index.
+    pub shared_sid: bool,
 }
 
 impl Policy {
@@ -212,8 +215,8 @@ impl Statement {
     /// How AWS names a statement in reasons: by Sid when it has one, else by index.
     pub fn label(&self) -> String {
         match &self.sid {
-            Some(sid) => format!("sid: {sid}"),
-            None => format!("index: {}", self.index),
+            Some(sid) if !self.shared_sid => format!("sid: {sid}"),
+            _ => format!("index: {}", self.index),
         }
     }
 }

@@ -133,21 +133,30 @@ impl Parser<'_> {
                 ));
             }
         }
+        // IAM requires unique Sids; the services that hold resource policies (S3, SQS,
+        // SNS, ...) accept a repeated one, whose statements are then named by index.
         let mut seen: Vec<(&str, &str)> = Vec::new();
+        let mut shared: Vec<String> = Vec::new();
         for s in &statements {
             if let Some(sid) = &s.sid {
                 if let Some((_, first)) = seen.iter().find(|(x, _)| *x == sid) {
-                    let offset = self.offset_of_sid(statement, s.index);
-                    return Err(self.err(
-                        offset,
-                        &child(&s.pointer, "Sid"),
-                        format!(
-                            "duplicate Sid `{sid}` (also at `{first}`); statement ids must be unique within a policy"
-                        ),
-                    ));
+                    if self.policy_type == PolicyType::Identity {
+                        let offset = self.offset_of_sid(statement, s.index);
+                        return Err(self.err(
+                            offset,
+                            &child(&s.pointer, "Sid"),
+                            format!(
+                                "duplicate Sid `{sid}` (also at `{first}`); statement ids must be unique within an identity policy"
+                            ),
+                        ));
+                    }
+                    shared.push(sid.clone());
                 }
                 seen.push((sid, &s.pointer));
             }
+        }
+        for s in &mut statements {
+            s.shared_sid = s.sid.as_ref().is_some_and(|sid| shared.contains(sid));
         }
         Ok(Policy {
             version,
@@ -373,6 +382,7 @@ impl Parser<'_> {
             principals,
             conditions,
             pointer: pointer.to_string(),
+            shared_sid: false,
         })
     }
 

@@ -213,6 +213,15 @@ fn rejects_each_invalid_class() {
         ),
         (r#"[]"#, PolicyType::Identity, "must be a JSON object"),
     ];
+    // A resource policy may repeat a Sid (S3 accepts it); its statements are then named
+    // by index.
+    let p = parse(
+        r#"{"Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"},{"Sid":"A","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"},{"Sid":"B","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#,
+        PolicyType::Resource,
+    )
+    .unwrap();
+    let labels: Vec<String> = p.statements.iter().map(|s| s.label()).collect();
+    assert_eq!(labels, ["index: 0", "index: 1", "sid: B"]);
     for (text, policy_type, expected) in cases {
         let (_, message) = invalid(text, *policy_type);
         assert!(message.contains(expected), "{text}: {message}");

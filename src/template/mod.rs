@@ -38,6 +38,10 @@ pub enum TemplateError {
     Shape(String),
 }
 
+/// The transform whose language extensions (`Fn::ForEach`, `Fn::Length`,
+/// `Fn::ToJsonString`, `Fn::FindInMap` defaults) hornbeam expands itself.
+const LANGUAGE_EXTENSIONS: &str = "AWS::LanguageExtensions";
+
 /// Offline stand-ins for what CloudFormation knows at deploy time.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -346,33 +350,63 @@ pub struct Extraction {
 pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateError> {
     let root = node::load(text)?;
     let mut gaps = Vec::new();
-    if !terraform::is_plan(&root)
-        && let Some(t) = root.get("Transform")
-    {
-        let names = match &t.kind {
-            node::Kind::Str(s) => s.clone(),
-            node::Kind::Seq(items) => items
+    let plan = terraform::is_plan(&root);
+    // The transforms other than AWS::LanguageExtensions (SAM, macros), which hornbeam
+    // does not run offline; the language extensions it expands itself.
+    let mut complete = true;
+    let root = match root.get("Transform").filter(|_| !plan) {
+        None => root,
+        Some(t) => {
+            let names: Vec<String> = match &t.kind {
+                node::Kind::Str(s) => vec![s.clone()],
+                node::Kind::Seq(items) => items
+                    .iter()
+                    .map(|i| {
+                        i.as_str()
+                            .unwrap_or("(a macro with parameters)")
+                            .to_string()
+                    })
+                    .collect(),
+                _ => vec!["(a macro with parameters)".into()],
+            };
+            let others: Vec<&String> = names
                 .iter()
-                .map(|i| {
-                    i.as_str()
-                        .unwrap_or("(a macro with parameters)")
-                        .to_string()
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            _ => "(a macro with parameters)".into(),
-        };
-        gaps.push(Gap {
-            what: "Transform".into(),
-            line: t.line,
-            why: format!(
-                "the template declares Transform `{names}`, whose resources and policies exist only after CloudFormation runs it; check the processed template (`aws cloudformation get-template --template-stage Processed`, or `sam validate`/`sam build` output) to cover them"
-            ),
-        });
-    }
-    // A Transform (SAM, macros) creates resources the template refers to before they
-    // exist in it (`MyFunctionRole`): only a template without one is complete.
-    if !terraform::is_plan(&root) && root.get("Transform").is_none() {
+                .filter(|n| n.as_str() != LANGUAGE_EXTENSIONS)
+                .collect();
+            if !others.is_empty() {
+                complete = false;
+                gaps.push(Gap {
+                    what: "Transform".into(),
+                    line: t.line,
+                    why: format!(
+                        "the template declares Transform `{}`, whose resources and policies exist only after CloudFormation runs it; check the processed template (`aws cloudformation get-template --template-stage Processed`, or `sam validate`/`sam build` output) to cover them",
+                        names.join(", ")
+                    ),
+                });
+            }
+            if names.iter().any(|n| n == LANGUAGE_EXTENSIONS) {
+                let (expanded, unexpanded) = cfn::foreach::expand(&root, settings)?;
+                for u in unexpanded {
+                    complete = false;
+                    gaps.push(Gap {
+                        what: format!("Fn::ForEach::{}", u.name),
+                        line: u.line,
+                        why: format!(
+                            "the loop `Fn::ForEach::{}` was not expanded: {}; what it makes is not checked",
+                            u.name, u.why
+                        ),
+                    });
+                }
+                expanded
+            } else {
+                root
+            }
+        }
+    };
+    // A transform hornbeam does not run (SAM, macros) creates resources the template
+    // refers to before they exist in it (`MyFunctionRole`): only a complete template's
+    // references are judged.
+    if !plan && complete {
         undefined_references(&root)?;
     }
     let (format, (found, principals)) = if terraform::is_plan(&root) {

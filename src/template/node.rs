@@ -85,6 +85,14 @@ const SHORT_TAGS: &[&str] = &[
     "Or",
     "Length",
     "ToJsonString",
+    // The rule functions of the `Rules` section: they constrain parameter values, not
+    // policies, and are read and left alone.
+    "Contains",
+    "EachMemberEquals",
+    "EachMemberIn",
+    "RefAll",
+    "ValueOf",
+    "ValueOfAll",
 ];
 
 /// Loads a template: JSON when the first non-blank character is `{`, YAML otherwise.
@@ -266,6 +274,15 @@ fn apply_tag(tag: Option<String>, node: Node, column: usize) -> Result<Node, Tem
     if name.starts_with('!') || name.starts_with("tag:yaml.org") {
         // Standard YAML tags (`!!str`): the scalar was already read as written.
         return Ok(node);
+    }
+    if let Some(directive) = name.strip_prefix("Rain::") {
+        return Err(TemplateError::Syntax {
+            line: node.line,
+            column,
+            message: format!(
+                "`!Rain::{directive}` is Rain's pre-processor syntax, which CloudFormation does not accept; check the template `rain pkg` writes"
+            ),
+        });
     }
     if !SHORT_TAGS.contains(&name) {
         return Err(TemplateError::Syntax {
@@ -514,6 +531,16 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("unknown tag `!Bogus`"), "{e}");
+        let e = load("A: !Rain::Embed file.txt\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("line 1") && e.contains("rain pkg"), "{e}");
+        // The rule functions of `Rules` are CloudFormation's own.
+        let rules = load(
+            "Rules:\n  R:\n    Assertions:\n      - Assert: !Contains [[a, b], !ValueOf [P, Tag]]\n",
+        );
+        assert!(rules.is_ok(), "{rules:?}");
         let e = load("A: [1,\n")
             .err()
             .map(|e| e.to_string())

@@ -34,6 +34,7 @@ macro_rules! known_or_return {
 mod catalog;
 mod conditions;
 mod extract;
+pub(crate) mod foreach;
 mod intrinsics;
 
 struct Template<'a> {
