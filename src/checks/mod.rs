@@ -3,11 +3,12 @@
 //! proof), a FAIL with a counterexample the evaluator confirmed, or inconclusive.
 //!
 //! Inside, each check is a `Spec` (its query, its concrete reading, its reasons); the
-//! ladder (ladder.rs) reads policy variables away or splits them into cases; the runner
-//! (runner.rs) lowers each query (finitized by default, strings where that does not
-//! apply), solves it, turns a model into a concrete counterexample (counterexample.rs,
-//! realize.rs), replays that through the evaluator, and computes AWS-style reasons. A
-//! [`runner::Run`] carries the deadline and the runner's switches down explicitly.
+//! ladder (ladder.rs) reads policy variables away or splits them into cases; lowering.rs
+//! states each query in SMT (finitized by default, strings where that does not apply);
+//! the runner (runner.rs) solves it, turns an assignment into a concrete counterexample
+//! (counterexample.rs, realize.rs), replays that through the evaluator, and computes
+//! AWS-style reasons. A `Run` (lowering.rs) carries the deadline and the runner's
+//! switches down explicitly.
 
 mod access_not_granted;
 pub mod callers;
