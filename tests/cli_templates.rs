@@ -761,3 +761,89 @@ fn a_loop_over_an_unknown_collection_is_not_checked_and_says_so() {
     assert_eq!(names, ["QueueaPolicy", "QueuebPolicy"], "{v}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A nested stack's policies are another template's: before, a parent template whose
+/// nested stack creates an admin role passed the gate without a word about it.
+#[test]
+fn a_nested_stack_is_not_checked_and_says_so() {
+    let dir = std::env::temp_dir().join(format!("hornbeam-nested-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("parent.json");
+    std::fs::write(
+        &path,
+        r#"{"Resources": {
+  "Child": {"Type": "AWS::CloudFormation::Stack",
+            "Properties": {"TemplateURL": "https://example.s3.amazonaws.com/child.template.json"}},
+  "Queue": {"Type": "AWS::SQS::Queue"}
+}}"#,
+    )
+    .unwrap();
+    let shown = path.display().to_string();
+    let r = hornbeam(&[
+        "check-access-not-granted",
+        "--template-path",
+        &shown,
+        "--actions",
+        "iam:PassRole",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let f = &v["BlockingFindings"][0];
+    assert_eq!(f["code"], "POLICY_NOT_CHECKED", "{v}");
+    assert_eq!(f["resourceName"], "Child", "{v}");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("nested stack") && message.contains("child.template.json"),
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `cdk synth` output as CDK writes it (tests/templates/cdk, aws-cdk-lib 2.278.0): asset
+/// references, the bootstrap-version rule and parameter, and a nested stack. The parent
+/// template's policies are checked and its nested stack is reported as not checked; the
+/// nested template is gated on its own.
+#[test]
+fn cdk_synth_output_is_gated() {
+    let parent = "tests/templates/cdk/HornbeamExample.template.json";
+    let r = hornbeam(&[
+        "check-access-not-granted",
+        "--template-path",
+        parent,
+        "--actions",
+        "iam:PassRole",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let found: Vec<(&str, &str)> = v["BlockingFindings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default(),
+                f["resourceName"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("ACCESS_GRANTED", "WorkerServiceRole8543584E")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(code, name)| *code == "POLICY_NOT_CHECKED"
+                && name.starts_with("AuditNestedStack")),
+        "{found:?}"
+    );
+    let nested = "tests/templates/cdk/HornbeamExampleAudit93E82B7E.nested.template.json";
+    let r = hornbeam(&[
+        "check-access-not-granted",
+        "--template-path",
+        nested,
+        "--actions",
+        "iam:PassRole",
+    ]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+}

@@ -42,6 +42,13 @@ pub enum TemplateError {
 /// `Fn::ToJsonString`, `Fn::FindInMap` defaults) hornbeam expands itself.
 const LANGUAGE_EXTENSIONS: &str = "AWS::LanguageExtensions";
 
+/// Resource types whose resources and policies are another template's.
+const NESTED_STACKS: &[&str] = &[
+    "AWS::CloudFormation::Stack",
+    "AWS::CloudFormation::StackSet",
+    "AWS::Serverless::Application",
+];
+
 /// Offline stand-ins for what CloudFormation knows at deploy time.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -677,11 +684,29 @@ fn unread_documents(root: &node::Node, extracted: &[Extracted]) -> Vec<Gap> {
         if extracted.iter().any(|e| e.resource == *name) {
             continue;
         }
+        let kind = resource.get("Type").and_then(|t| t.as_str()).unwrap_or("?");
+        // A nested stack's resources and policies are another template's: a gate that
+        // passes this one has not seen them.
+        if NESTED_STACKS.contains(&kind) {
+            let location = resource
+                .get("Properties")
+                .and_then(|p| p.get("TemplateURL").or_else(|| p.get("Location")))
+                .and_then(|u| u.as_str())
+                .map(|u| format!(", template `{u}`"))
+                .unwrap_or_default();
+            out.push(Gap {
+                what: name.clone(),
+                line: resource.line,
+                why: format!(
+                    "`{name}` is a nested stack (`{kind}`{location}): its resources and policies are in another template, which was not checked; gate that template too (`cdk synth` writes nested stacks as `*.nested.template.json`)"
+                ),
+            });
+            continue;
+        }
         let Some(properties) = resource.get("Properties") else {
             continue;
         };
         if let Some((path, line)) = statement_at(properties, "Properties") {
-            let kind = resource.get("Type").and_then(|t| t.as_str()).unwrap_or("?");
             out.push(Gap {
                 what: name.clone(),
                 line,
