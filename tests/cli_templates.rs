@@ -847,3 +847,47 @@ fn cdk_synth_output_is_gated() {
     ]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }
+
+/// Conditions over many unknown parameters (issue 29): 2^7 combinations for the whole
+/// template was exit 2; each policy depends on its own condition only, so each is
+/// checked under it.
+#[test]
+fn many_unknown_conditions_are_checked_policy_by_policy() {
+    let mut text = String::from("Parameters:\n");
+    for i in 0..7 {
+        text += &format!("  P{i}: {{Type: String}}\n");
+    }
+    text += "Conditions:\n";
+    for i in 0..7 {
+        text += &format!("  C{i}: !Equals [!Ref P{i}, public]\n");
+    }
+    text += "Resources:\n";
+    for i in 0..7 {
+        text += &format!(
+            "  Q{i}Policy:\n    Type: AWS::SQS::QueuePolicy\n    Condition: C{i}\n    Properties:\n      Queues: [q]\n      PolicyDocument:\n        Statement: [{{Effect: Allow, Principal: '*', Action: 'sqs:SendMessage', Resource: '*'}}]\n"
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("hornbeam-conds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("t.yaml");
+    std::fs::write(&path, text).unwrap();
+    let shown = path.display().to_string();
+    let r = hornbeam(&["check-no-public-access", "--template-path", &shown]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let findings = v["BlockingFindings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(findings.len(), 7, "{v}");
+    for (i, f) in findings.iter().enumerate() {
+        assert_eq!(f["code"], "PUBLIC_ACCESS");
+        assert_eq!(f["resourceName"], format!("Q{i}Policy"));
+        assert_eq!(
+            f["details"]["assumedConditions"][format!("C{i}")],
+            true,
+            "{f}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -21,6 +21,9 @@ impl Resolver<'_, '_> {
             let Some(ty) = res.get("Type").and_then(Node::as_str) else {
                 return Err(invalid(&path, res, "the resource has no `Type`"));
             };
+            if !self.focus.reads(id, ty) {
+                continue;
+            }
             if let Some(cond) = res.get("Condition") {
                 let Some(name) = cond.as_str() else {
                     return Err(invalid(

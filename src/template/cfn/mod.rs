@@ -48,6 +48,8 @@ struct Template<'a> {
 /// One resolution of the template under assumptions on undecidable conditions.
 struct Resolver<'t, 'a> {
     t: &'t Template<'a>,
+    /// The resources this resolution reads.
+    focus: Focus<'a>,
     assume: &'t BTreeMap<String, bool>,
     /// Undecidable conditions read without an assumption (taken as false), in order.
     defaulted: RefCell<Vec<String>>,
@@ -68,32 +70,75 @@ fn invalid(path: &str, node: &Node, message: impl Into<String>) -> TemplateError
 /// One resolution: the condition values it assumed and the policies it found.
 type Resolution = (Vec<(String, bool)>, Vec<Found>);
 
-/// Every policy of a CloudFormation template, and its principals.
-pub fn find(
-    root: &Node,
-    settings: &Settings,
-) -> Result<(Vec<Found>, Vec<PrincipalFound>), TemplateError> {
-    let t = Template::new(root, settings)?;
+/// Which resources a resolution reads. A resolution reads a template condition only
+/// when it needs it (lazily), so reading fewer resources branches on fewer conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Focus<'a> {
+    /// Every resource: its policies and its principals.
+    All,
+    /// One resource's policies.
+    Resource(&'a str),
+    /// The principals: the IAM resources that make up their contexts.
+    Principals,
+}
+
+/// The resource types the principals' contexts are made of (`Resolver::principals`).
+const PRINCIPAL_PARTS: &[&str] = &[
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::Policy",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::UserPolicy",
+    "AWS::IAM::GroupPolicy",
+    "AWS::IAM::UserToGroupAddition",
+    "AWS::SSO::PermissionSet",
+];
+
+impl Focus<'_> {
+    fn reads(&self, id: &str, ty: &str) -> bool {
+        match self {
+            Focus::All => true,
+            Focus::Resource(r) => *r == id,
+            Focus::Principals => PRINCIPAL_PARTS.contains(&ty),
+        }
+    }
+}
+
+/// The resolutions of one focus: the policies of each, and the principals of each.
+struct Resolutions {
+    runs: Vec<Resolution>,
+    principals: Vec<Vec<PrincipalFound>>,
+}
+
+/// Every resolution of what `focus` reads: one per combination of the undecidable
+/// conditions it reads (each defaulted condition is tried true, the earlier ones false);
+/// `None` when they are more than [`MAX_VARIANTS`].
+fn resolve<'a>(t: &Template<'a>, focus: Focus<'a>) -> Result<Option<Resolutions>, TemplateError> {
     let mut runs: Vec<Resolution> = Vec::new();
     let mut principal_runs: Vec<Vec<PrincipalFound>> = Vec::new();
     let mut pending = vec![BTreeMap::new()];
     while let Some(assume) = pending.pop() {
         if runs.len() >= MAX_VARIANTS {
-            return Err(TemplateError::Shape(format!(
-                "the template's conditions depend on unknown parameters in more than {MAX_VARIANTS} combinations; give their values with --parameters"
-            )));
+            return Ok(None);
         }
         let run = Resolver {
-            t: &t,
+            t,
+            focus,
             assume: &assume,
             defaulted: RefCell::new(Vec::new()),
             evaluating: RefCell::new(Vec::new()),
             naming: RefCell::new(Vec::new()),
         };
-        let found = run.policies()?;
-        principal_runs.push(run.principals()?);
+        let found = match focus {
+            Focus::Principals => Vec::new(),
+            _ => run.policies()?,
+        };
+        if !matches!(focus, Focus::Resource(_)) {
+            principal_runs.push(run.principals()?);
+        }
         let defaulted = run.defaulted.into_inner();
-        // Branch: each defaulted condition true, with the earlier ones false.
         for (i, c) in defaulted.iter().enumerate() {
             let mut next = assume.clone();
             for earlier in &defaulted[..i] {
@@ -107,10 +152,49 @@ pub fn find(
         full.sort();
         runs.push((full, found));
     }
-    Ok((merge_runs(runs), super::merge_principals(principal_runs)))
+    Ok(Some(Resolutions {
+        runs,
+        principals: principal_runs,
+    }))
 }
 
-/// Policies identical in every run need no assumptions; others keep their run's.
+/// Every policy of a CloudFormation template, and its principals.
+///
+/// The whole template is resolved once per combination of the undecidable conditions
+/// it reads. When those are more than [`MAX_VARIANTS`], each resource is resolved on its
+/// own (its policies depend only on the conditions it reads), and the principals once
+/// over the IAM resources their contexts are made of (encodings/templates.md).
+pub fn find(
+    root: &Node,
+    settings: &Settings,
+) -> Result<(Vec<Found>, Vec<PrincipalFound>), TemplateError> {
+    let t = Template::new(root, settings)?;
+    if let Some(all) = resolve(&t, Focus::All)? {
+        return Ok((
+            merge_runs(all.runs),
+            super::merge_principals(all.principals),
+        ));
+    }
+    let too_many = |what: String| {
+        TemplateError::Shape(format!(
+            "{what} depend on unknown parameters in more than {MAX_VARIANTS} combinations; give their values with --parameters"
+        ))
+    };
+    let mut found = Vec::new();
+    for &(id, _) in &t.resources {
+        let Some(one) = resolve(&t, Focus::Resource(id))? else {
+            return Err(too_many(format!("the conditions of resource `{id}`")));
+        };
+        found.extend(merge_runs(one.runs));
+    }
+    let Some(iam) = resolve(&t, Focus::Principals)? else {
+        return Err(too_many(
+            "the conditions of the template's IAM roles, users, groups and policies".into(),
+        ));
+    };
+    Ok((found, super::merge_principals(iam.principals)))
+}
+
 fn merge_runs(runs: Vec<Resolution>) -> Vec<Found> {
     let total = runs.len();
     let mut out: Vec<(Found, usize)> = Vec::new();
@@ -282,6 +366,7 @@ fn with_resolver<T>(template: &str, f: impl FnOnce(&Resolver) -> T) -> T {
     let assume = BTreeMap::new();
     let resolver = Resolver {
         t: &t,
+        focus: Focus::All,
         assume: &assume,
         defaulted: RefCell::new(Vec::new()),
         evaluating: RefCell::new(Vec::new()),
@@ -318,8 +403,9 @@ Resources:
         assert_eq!(found[0].assumptions, [("Prod".to_string(), true)]);
     }
 
-    #[test]
-    fn too_many_condition_combinations_are_refused() {
+    /// Seven resources, each with its own condition on an unknown parameter: 128
+    /// combinations for the whole template, two for each resource (issue 29).
+    fn seven_conditions(shared: bool) -> String {
         let mut text = String::from("Parameters:\n");
         for i in 0..7 {
             text += &format!("  P{i}: {{Type: String}}\n");
@@ -330,12 +416,51 @@ Resources:
         }
         text += "Resources:\n";
         for i in 0..7 {
+            // `shared`: every policy reads every condition, one statement each.
+            let effects: Vec<String> = if shared {
+                (0..7).map(|j| format!("!If [C{j}, Allow, Deny]")).collect()
+            } else {
+                vec!["Allow".into()]
+            };
+            let statements: Vec<String> = effects
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{{Effect: {e}, Principal: '*', Action: 'sqs:SendMessage', Resource: '*'}}"
+                    )
+                })
+                .collect();
             text += &format!(
-                "  R{i}:\n    Type: AWS::SQS::QueuePolicy\n    Condition: C{i}\n    Properties:\n      Queues: [q]\n      PolicyDocument: {{Statement: []}}\n"
+                "  R{i}:\n    Type: AWS::SQS::QueuePolicy\n    Condition: C{i}\n    Properties:\n      Queues: [q]\n      PolicyDocument: {{Statement: [{}]}}\n",
+                statements.join(", ")
             );
         }
+        text
+    }
+
+    #[test]
+    fn many_conditions_are_resolved_resource_by_resource() {
+        let mut text = seven_conditions(false);
+        text += "  Worker:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: {Statement: []}\n      Policies: [{PolicyName: inline, PolicyDocument: {Statement: []}}]\n";
         let root = super::super::node::load(&text).unwrap();
-        let e = find(&root, &Settings::default()).unwrap_err();
-        assert!(e.to_string().contains("--parameters"), "{e}");
+        let (found, principals) = find(&root, &Settings::default()).unwrap();
+        assert_eq!(found.len(), 9);
+        for (i, f) in found.iter().take(7).enumerate() {
+            assert_eq!(f.resource, format!("R{i}"));
+            assert_eq!(f.assumptions, [(format!("C{i}"), true)], "{f:?}");
+        }
+        // The principals are resolved over the IAM resources alone.
+        let names: Vec<&str> = principals.iter().map(|p| p.resource.as_str()).collect();
+        assert_eq!(names, ["Worker"]);
+    }
+
+    #[test]
+    fn a_resource_that_reads_too_many_conditions_is_refused_by_name() {
+        let root = super::super::node::load(&seven_conditions(true)).unwrap();
+        let e = find(&root, &Settings::default()).unwrap_err().to_string();
+        assert!(
+            e.contains("resource `R0`") && e.contains("--parameters"),
+            "{e}"
+        );
     }
 }
