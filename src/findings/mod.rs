@@ -3,6 +3,7 @@
 //! or not). `template` turns an extracted template into findings; the report module
 //! prints them as JSON, SARIF or text.
 
+pub mod account;
 pub mod template;
 
 use serde_json::Value;
