@@ -20,6 +20,16 @@ fn public(extra: &[&str]) -> Run {
     hornbeam(&args)
 }
 
+/// A template written to a fresh temporary folder: (the folder, the file's path).
+fn template_file(tag: &str, text: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("hornbeam-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("template.yaml");
+    std::fs::write(&path, text).unwrap();
+    let shown = path.display().to_string();
+    (dir, shown)
+}
+
 fn json(r: &Run) -> Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
 }
@@ -722,15 +732,10 @@ fn language_extensions_are_expanded_and_checked() {
 /// parameter given, it is.
 #[test]
 fn a_loop_over_an_unknown_collection_is_not_checked_and_says_so() {
-    let dir = std::env::temp_dir().join(format!("hornbeam-foreach-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("t.yaml");
-    std::fs::write(
-        &path,
+    let (dir, shown) = template_file(
+        "foreach",
         "Transform: AWS::LanguageExtensions\nParameters:\n  Names: {Type: CommaDelimitedList}\nResources:\n  'Fn::ForEach::Q':\n    - N\n    - !Ref Names\n    - 'Queue${N}Policy':\n        Type: AWS::SQS::QueuePolicy\n        Properties:\n          Queues: [q]\n          PolicyDocument:\n            Statement: [{Effect: Allow, Principal: '*', Action: 'sqs:SendMessage', Resource: '*'}]\n",
-    )
-    .unwrap();
-    let shown = path.display().to_string();
+    );
     let r = hornbeam(&["check-no-public-access", "--template-path", &shown]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v = json(&r);
@@ -766,19 +771,14 @@ fn a_loop_over_an_unknown_collection_is_not_checked_and_says_so() {
 /// nested stack creates an admin role passed the gate without a word about it.
 #[test]
 fn a_nested_stack_is_not_checked_and_says_so() {
-    let dir = std::env::temp_dir().join(format!("hornbeam-nested-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("parent.json");
-    std::fs::write(
-        &path,
+    let (dir, shown) = template_file(
+        "nested",
         r#"{"Resources": {
   "Child": {"Type": "AWS::CloudFormation::Stack",
             "Properties": {"TemplateURL": "https://example.s3.amazonaws.com/child.template.json"}},
   "Queue": {"Type": "AWS::SQS::Queue"}
 }}"#,
-    )
-    .unwrap();
-    let shown = path.display().to_string();
+    );
     let r = hornbeam(&[
         "check-access-not-granted",
         "--template-path",
@@ -867,11 +867,7 @@ fn many_unknown_conditions_are_checked_policy_by_policy() {
             "  Q{i}Policy:\n    Type: AWS::SQS::QueuePolicy\n    Condition: C{i}\n    Properties:\n      Queues: [q]\n      PolicyDocument:\n        Statement: [{{Effect: Allow, Principal: '*', Action: 'sqs:SendMessage', Resource: '*'}}]\n"
         );
     }
-    let dir = std::env::temp_dir().join(format!("hornbeam-conds-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("t.yaml");
-    std::fs::write(&path, text).unwrap();
-    let shown = path.display().to_string();
+    let (dir, shown) = template_file("conds", &text);
     let r = hornbeam(&["check-no-public-access", "--template-path", &shown]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v = json(&r);
