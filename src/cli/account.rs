@@ -10,9 +10,9 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::json;
 use tracing::info;
 
-use super::args::CommonArgs;
+use super::args::{CommonArgs, flagged};
 use super::{ExitStatus, OutputFormat, batch, input};
-use crate::checks::{Access, CheckError, Options};
+use crate::checks::{Access, Options};
 use crate::context::account::{self, Account, Organization};
 use crate::findings::{self, account::AccountCheck};
 use crate::proof;
@@ -84,11 +84,17 @@ pub(crate) fn run(
         None => Organization::default(),
     };
     let (text, account) = read_account(path, flag, &org)?;
-    let existing = match &question {
-        Question::NoNewAccess { existing } => {
-            Some(read_account(existing, "--existing-authorization-details", &org)?.1)
+    let approved;
+    let asked = match &question {
+        Question::AccessNotGranted { access } => {
+            findings::account::Question::AccessNotGranted { access }
         }
-        Question::AccessNotGranted { .. } => None,
+        Question::NoNewAccess { existing } => {
+            approved = read_account(existing, "--existing-authorization-details", &org)?.1;
+            findings::account::Question::NoNewAccess {
+                existing: &approved,
+            }
+        }
     };
     info!(
         elapsed_us = start.elapsed().as_micros() as u64,
@@ -97,25 +103,12 @@ pub(crate) fn run(
     );
     let members = &account.members;
     let job = AccountCheck {
-        question: match (&question, &existing) {
-            (Question::AccessNotGranted { access }, _) => {
-                findings::account::Question::AccessNotGranted { access }
-            }
-            (Question::NoNewAccess { .. }, Some(existing)) => {
-                findings::account::Question::NoNewAccess { existing }
-            }
-            (Question::NoNewAccess { .. }, None) => {
-                bail!("internal error: no approved snapshot was read")
-            }
-        },
+        question: asked,
         options: opts,
         jobs: batch::jobs(common, members.len()),
         keep_proofs: common.emit_proof.is_some(),
     };
-    let checked = findings::account::check(&account, &text, &job).map_err(|e| match e {
-        CheckError::Access(_) => anyhow!("--access: {e}"),
-        other => other.into(),
-    })?;
+    let checked = findings::account::check(&account, &text, &job).map_err(flagged)?;
     let mut found = checked.findings;
     if let Some(dir) = &common.emit_proof {
         for (i, (m, c)) in members.iter().zip(&checked.checked).enumerate() {

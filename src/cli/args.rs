@@ -81,9 +81,15 @@ pub(crate) fn options(common: &CommonArgs) -> Options {
 
 /// Runs a check through the library's one entry; an input error names its flag.
 pub(crate) fn decide(check: &Check, opts: &Options) -> Result<Outcome> {
-    checks::run(check, opts).map_err(|e| match e {
+    checks::run(check, opts).map_err(flagged)
+}
+
+/// A check's error for the command line: bad input names its flag (exit 2); anything
+/// else stays a `CheckError`, which the CLI reports as internal (exit 4).
+pub(crate) fn flagged(e: CheckError) -> anyhow::Error {
+    match e {
         CheckError::Access(_) => anyhow!("--access: {e}"),
         CheckError::ResourceType(_) => anyhow!("--resource-type: {e}"),
         other => other.into(),
-    })
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, anyhow, bail};
 use tracing::info;
 
-use super::args::CommonArgs;
+use super::args::{CommonArgs, flagged};
 use super::{ExitStatus, OutputFormat, batch, input};
 use crate::checks::Options;
 use crate::context::NamedPolicy;
@@ -157,7 +157,7 @@ pub(crate) fn run(
     };
     let checked = findings::template::check(&extraction, &job).map_err(|e| match e {
         TemplateCheckError::InvalidPolicy { .. } => anyhow!("--template-path `{shown}`, {e}"),
-        TemplateCheckError::Check(e) => e.into(),
+        TemplateCheckError::Check(e) => flagged(e),
     })?;
     if let Some(dir) = &common.emit_proof {
         for c in &checked.proofs {
