@@ -887,3 +887,43 @@ fn many_unknown_conditions_are_checked_policy_by_policy() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What a transform or a module creates, a template refers to before it exists in it:
+/// such a template is incomplete, so an undefined name is an unknown value and the
+/// transform or module a POLICY_NOT_CHECKED finding, not exit 2 (found on cfn-lint's
+/// fixture templates: a SAM policy attached to `!Ref myFunctionRole`, an output of a
+/// module's resource).
+#[test]
+fn references_to_what_a_transform_or_module_creates_are_unknown() {
+    let (dir, sam) = template_file(
+        "sam-ref",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: index.handler, Runtime: nodejs20.x, InlineCode: x}\n  Extra:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: extra\n      Roles: [!Ref FnRole]\n      PolicyDocument: {Statement: [{Effect: Allow, Action: 's3:GetObject', Resource: '*'}]}\n",
+    );
+    let r = hornbeam(&["check-no-public-access", "--template-path", &sam]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    assert_eq!(
+        v["BlockingFindings"][0]["code"], "POLICY_NOT_CHECKED",
+        "{v}"
+    );
+    assert_eq!(v["BlockingFindings"][0]["resourceName"], "Transform", "{v}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (dir, module) = template_file(
+        "module",
+        "Resources:\n  Storage:\n    Type: My::S3::Bucket::MODULE\n    Properties: {BucketName: b}\nOutputs:\n  Name:\n    Value: !Ref StorageBucket\n",
+    );
+    let r = hornbeam(&["check-no-public-access", "--template-path", &module]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let f = &v["BlockingFindings"][0];
+    assert_eq!(
+        (f["code"].as_str(), f["resourceName"].as_str()),
+        (Some("POLICY_NOT_CHECKED"), Some("Storage")),
+        "{v}"
+    );
+    assert!(
+        f["message"].as_str().unwrap_or_default().contains("module"),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -42,6 +42,21 @@ pub enum TemplateError {
 /// `Fn::ToJsonString`, `Fn::FindInMap` defaults) hornbeam expands itself.
 const LANGUAGE_EXTENSIONS: &str = "AWS::LanguageExtensions";
 
+/// The module resources of a template (id, type): CloudFormation expands each from the
+/// registry into resources this file does not define.
+fn modules(root: &node::Node) -> Vec<(&str, &str)> {
+    let Some(node::Kind::Map(resources)) = root.get("Resources").map(|r| &r.kind) else {
+        return Vec::new();
+    };
+    resources
+        .iter()
+        .filter_map(|(id, r)| {
+            let ty = r.get("Type").and_then(|t| t.as_str())?;
+            ty.ends_with("::MODULE").then_some((id.as_str(), ty))
+        })
+        .collect()
+}
+
 /// Resource types whose resources and policies are another template's.
 const NESTED_STACKS: &[&str] = &[
     "AWS::CloudFormation::Stack",
@@ -360,7 +375,9 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
     let plan = terraform::is_plan(&root);
     // The transforms other than AWS::LanguageExtensions (SAM, macros), which hornbeam
     // does not run offline; the language extensions it expands itself.
-    let mut complete = true;
+    // What creates resources the template does not define (a transform hornbeam does
+    // not run, a loop it could not expand, a module): the template is then incomplete.
+    let mut creator: Option<String> = None;
     let root = match root.get("Transform").filter(|_| !plan) {
         None => root,
         Some(t) => {
@@ -381,7 +398,8 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
                 .filter(|n| n.as_str() != LANGUAGE_EXTENSIONS)
                 .collect();
             if !others.is_empty() {
-                complete = false;
+                let others: Vec<&str> = others.iter().map(|o| o.as_str()).collect();
+                creator = Some(format!("the transform `{}`", others.join(", ")));
                 gaps.push(Gap {
                     what: "Transform".into(),
                     line: t.line,
@@ -394,7 +412,7 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
             if names.iter().any(|n| n == LANGUAGE_EXTENSIONS) {
                 let (expanded, unexpanded) = cfn::foreach::expand(&root, settings)?;
                 for u in unexpanded {
-                    complete = false;
+                    creator.get_or_insert_with(|| format!("the loop `Fn::ForEach::{}`", u.name));
                     gaps.push(Gap {
                         what: format!("Fn::ForEach::{}", u.name),
                         line: u.line,
@@ -410,16 +428,24 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
             }
         }
     };
-    // A transform hornbeam does not run (SAM, macros) creates resources the template
-    // refers to before they exist in it (`MyFunctionRole`): only a complete template's
-    // references are judged.
-    if !plan && complete {
+    if !plan && creator.is_none() {
+        creator = modules(&root)
+            .first()
+            .map(|(_, ty)| format!("the module `{ty}`"));
+    }
+    // What a transform, a loop or a module creates, the template refers to before it
+    // exists in it (`MyFunctionRole`): only a complete template's references are judged;
+    // in an incomplete one an undefined name is an unknown value.
+    if !plan && creator.is_none() {
         undefined_references(&root)?;
     }
     let (format, (found, principals)) = if terraform::is_plan(&root) {
         (Format::TerraformPlan, terraform::find(&root, settings)?)
     } else {
-        (Format::CloudFormation, cfn::find(&root, settings)?)
+        (
+            Format::CloudFormation,
+            cfn::find(&root, settings, creator.as_deref())?,
+        )
     };
     let out: Vec<Extracted> = found
         .into_iter()
@@ -685,6 +711,18 @@ fn unread_documents(root: &node::Node, extracted: &[Extracted]) -> Vec<Gap> {
             continue;
         }
         let kind = resource.get("Type").and_then(|t| t.as_str()).unwrap_or("?");
+        // A module's resources are the module's (CloudFormation registry), not this
+        // file's.
+        if kind.ends_with("::MODULE") {
+            out.push(Gap {
+                what: name.clone(),
+                line: resource.line,
+                why: format!(
+                    "`{name}` is a module (`{kind}`): the resources and policies it makes are defined in the CloudFormation registry, not in this file, and were not checked; check the processed template (`aws cloudformation get-template --template-stage Processed`)"
+                ),
+            });
+            continue;
+        }
         // A nested stack's resources and policies are another template's: a gate that
         // passes this one has not seen them.
         if NESTED_STACKS.contains(&kind) {

@@ -271,7 +271,9 @@ fn apply_tag(tag: Option<String>, node: Node, column: usize) -> Result<Node, Tem
     let Some(name) = tag.strip_prefix('!') else {
         return Ok(node);
     };
-    if name.starts_with('!') || name.starts_with("tag:yaml.org") {
+    // `!` alone is YAML's non-specific tag (a quoted scalar stays a string); `!!str` and
+    // the other standard tags were read as written.
+    if name.is_empty() || name.starts_with('!') || name.starts_with("tag:yaml.org") {
         // Standard YAML tags (`!!str`): the scalar was already read as written.
         return Ok(node);
     }
@@ -536,6 +538,9 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("line 1") && e.contains("rain pkg"), "{e}");
+        // YAML's non-specific tag `!` leaves the value as written.
+        let plain = load("A: [x, ! \"Ref\": y]\n").expect("the non-specific tag");
+        assert!(format!("{plain:?}").contains("Ref"), "{plain:?}");
         // The rule functions of `Rules` are CloudFormation's own.
         let rules = load(
             "Rules:\n  R:\n    Assertions:\n      - Assert: !Contains [[a, b], !ValueOf [P, Tag]]\n",

@@ -214,12 +214,88 @@ impl Expander<'_> {
                     };
                     self.list_parameter(param)
                 }
+                [(k, v)] if k == "Fn::FindInMap" => self.find_in_map(v, bound),
                 _ => Err(
-                    "its collection is an intrinsic function hornbeam does not evaluate before the transform (give a list or a Ref to a CommaDelimitedList parameter)"
+                    "its collection is an intrinsic function hornbeam does not evaluate before the transform (give a list, a Ref to a CommaDelimitedList parameter or an Fn::FindInMap)"
                         .into(),
                 ),
             },
             _ => Err(format!("its collection is {}", c.type_name())),
+        }
+    }
+
+    /// A collection from `Fn::FindInMap [Map, TopKey, SecondKey, {DefaultValue}?]`,
+    /// each key a string or a `Ref` to a parameter with a value.
+    fn find_in_map(&self, args: &Node, bound: &[(String, String)]) -> Result<Vec<String>, String> {
+        let Kind::Seq(args) = &args.kind else {
+            return Err("its collection is an `Fn::FindInMap` without a list of arguments".into());
+        };
+        let key = |n: &Node| -> Result<String, String> {
+            match &n.kind {
+                Kind::Str(s) => Ok(substitute(s, bound)),
+                Kind::Map(m) => match m.as_slice() {
+                    [(k, v)] if k == "Ref" => {
+                        let param = v.as_str().unwrap_or_default();
+                        if let Some((_, value)) = bound.iter().rev().find(|(b, _)| b == param) {
+                            return Ok(value.clone());
+                        }
+                        self.scalar_parameter(param)
+                    }
+                    _ => Err("a key of its `Fn::FindInMap` collection is not known offline".into()),
+                },
+                _ => Err(format!(
+                    "a key of its `Fn::FindInMap` collection is {}",
+                    n.type_name()
+                )),
+            }
+        };
+        let (map, top, second, default) = match args.as_slice() {
+            [m, t, s] => (m, t, s, None),
+            [m, t, s, d] => (m, t, s, d.get("DefaultValue")),
+            _ => {
+                return Err("its `Fn::FindInMap` collection does not have 3 or 4 arguments".into());
+            }
+        };
+        let (map, top, second) = (key(map)?, key(top)?, key(second)?);
+        let found = self
+            .root
+            .get("Mappings")
+            .and_then(|m| m.get(&map))
+            .and_then(|m| m.get(&top))
+            .and_then(|m| m.get(&second))
+            .or(default);
+        match found.map(|n| &n.kind) {
+            Some(Kind::Seq(items)) => items
+                .iter()
+                .map(|i| {
+                    i.as_str().map(|s| substitute(s, bound)).ok_or_else(|| {
+                        format!("its mapping `{map}` holds {} in the list", i.type_name())
+                    })
+                })
+                .collect(),
+            Some(Kind::Str(s)) => Ok(s.split(',').map(|x| x.trim().to_string()).collect()),
+            _ => Err(format!(
+                "its collection `Fn::FindInMap [{map}, {top}, {second}]` names no list of the template's mappings"
+            )),
+        }
+    }
+
+    /// A parameter's single value: `--parameters`, else its `Default`.
+    fn scalar_parameter(&self, param: &str) -> Result<String, String> {
+        if let Some((_, v)) = self.settings.parameters.iter().find(|(k, _)| k == param) {
+            return Ok(v.clone());
+        }
+        match self
+            .root
+            .get("Parameters")
+            .and_then(|ps| ps.get(param))
+            .and_then(|p| p.get("Default"))
+            .map(|d| &d.kind)
+        {
+            Some(Kind::Str(s) | Kind::Number(s)) => Ok(s.clone()),
+            _ => Err(format!(
+                "its collection depends on parameter `{param}`, which has no value offline (give it with --parameters {param}=VALUE)"
+            )),
         }
     }
 
@@ -379,6 +455,33 @@ Resources:
         let resources = root.get("Resources").unwrap();
         assert!(resources.get("Queuec").is_some() && resources.get("Freex").is_some());
         assert!(resources.get("Queuea").is_none());
+    }
+
+    #[test]
+    fn a_collection_from_a_mapping() {
+        let text = r#"
+Parameters:
+  Environment: {Type: String}
+Mappings:
+  Buckets: {Production: {Ids: [A, B]}}
+Resources:
+  'Fn::ForEach::B':
+    - Id
+    - !FindInMap [Buckets, !Ref Environment, Ids]
+    - 'Bucket${Id}': {Type: AWS::S3::Bucket}
+"#;
+        let unknown = expanded(text, &Settings::default()).unwrap_err();
+        assert!(
+            unknown[0].why.contains("--parameters Environment="),
+            "{unknown:?}"
+        );
+        let settings = Settings {
+            parameters: vec![("Environment".into(), "Production".into())],
+            ..Settings::default()
+        };
+        let root = expanded(text, &settings).unwrap();
+        let resources = root.get("Resources").unwrap();
+        assert!(resources.get("BucketA").is_some() && resources.get("BucketB").is_some());
     }
 
     #[test]

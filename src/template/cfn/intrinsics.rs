@@ -399,6 +399,11 @@ impl Resolver<'_, '_> {
                 if let Some(res) = self.t.resource(name) {
                     return self.resource_value(name, res, "Ref", path);
                 }
+                if let Some(creator) = self.t.open {
+                    return Ok(Val::Str(vec![Part::Unknown(format!(
+                        "`{name}` is not defined in the template; {creator} may create it"
+                    ))]));
+                }
                 return Err(invalid(
                     path,
                     at,
@@ -418,6 +423,11 @@ impl Resolver<'_, '_> {
         at: &Node,
     ) -> Result<Val, TemplateError> {
         let Some(res) = self.t.resource(id) else {
+            if let Some(creator) = self.t.open {
+                return Ok(Val::Str(vec![Part::Unknown(format!(
+                    "`{id}` is not defined in the template; {creator} may create it"
+                ))]));
+            }
             return Err(invalid(
                 path,
                 at,

@@ -39,6 +39,10 @@ mod intrinsics;
 
 struct Template<'a> {
     settings: &'a Settings,
+    /// What creates resources the template refers to but does not define (a transform
+    /// hornbeam does not run, a module): a reference to an undefined name is then an
+    /// unknown value, not an error.
+    open: Option<&'a str>,
     params: HashMap<&'a str, Val>,
     mappings: Option<&'a Node>,
     conditions: HashMap<&'a str, &'a Node>,
@@ -167,8 +171,10 @@ fn resolve<'a>(t: &Template<'a>, focus: Focus<'a>) -> Result<Option<Resolutions>
 pub fn find(
     root: &Node,
     settings: &Settings,
+    open: Option<&str>,
 ) -> Result<(Vec<Found>, Vec<PrincipalFound>), TemplateError> {
-    let t = Template::new(root, settings)?;
+    let mut t = Template::new(root, settings)?;
+    t.open = open;
     if let Some(all) = resolve(&t, Focus::All)? {
         return Ok((
             merge_runs(all.runs),
@@ -342,6 +348,7 @@ impl<'a> Template<'a> {
         let resources = resource_list.iter().map(|(n, v)| (n.as_str(), v)).collect();
         Ok(Template {
             settings,
+            open: None,
             params,
             mappings: root.get("Mappings"),
             conditions,
@@ -398,7 +405,7 @@ Resources:
 "#,
         )
         .unwrap();
-        let (found, _) = find(&root, &Settings::default()).unwrap();
+        let (found, _) = find(&root, &Settings::default(), None).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].assumptions, [("Prod".to_string(), true)]);
     }
@@ -443,7 +450,7 @@ Resources:
         let mut text = seven_conditions(false);
         text += "  Worker:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: {Statement: []}\n      Policies: [{PolicyName: inline, PolicyDocument: {Statement: []}}]\n";
         let root = super::super::node::load(&text).unwrap();
-        let (found, principals) = find(&root, &Settings::default()).unwrap();
+        let (found, principals) = find(&root, &Settings::default(), None).unwrap();
         assert_eq!(found.len(), 9);
         for (i, f) in found.iter().take(7).enumerate() {
             assert_eq!(f.resource, format!("R{i}"));
@@ -457,7 +464,9 @@ Resources:
     #[test]
     fn a_resource_that_reads_too_many_conditions_is_refused_by_name() {
         let root = super::super::node::load(&seven_conditions(true)).unwrap();
-        let e = find(&root, &Settings::default()).unwrap_err().to_string();
+        let e = find(&root, &Settings::default(), None)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("resource `R0`") && e.contains("--parameters"),
             "{e}"
