@@ -117,11 +117,7 @@ impl Body {
                     message: format!(
                         "unknown request field `{}`; this operation takes {}",
                         m.name,
-                        allowed
-                            .iter()
-                            .map(|a| format!("`{a}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        quoted(allowed)
                     ),
                 });
             }
@@ -192,14 +188,7 @@ impl Body {
                 name,
                 format!("/{}", json::pointer_token(name)),
                 at,
-                format!(
-                    "`{name}` `{v}` is not one of {}",
-                    allowed
-                        .iter()
-                        .map(|a| format!("`{a}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                format!("`{name}` `{v}` is not one of {}", quoted(allowed)),
             )),
         }
     }
@@ -217,6 +206,15 @@ impl Body {
                 e
             })
     }
+}
+
+/// `` `a`, `b`, `c` ``: the names a field may take, for messages.
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An access list given as its own JSON text (`--access`, the reference library).

@@ -14,10 +14,9 @@ use crate::smt::term::{F, and, or};
 use super::ladder::Ladder;
 use super::{
     Built, CheckError, CheckResult, Concrete, Options, Run, Spec, concrete_truth, decide,
-    has_allow, limited_allows, proof_script_of, relabel, request_domain, script_of, slice, sliced,
+    has_allow, limited_allows, relabel, request_domain, slice, sliced,
 };
 use crate::context::Combined;
-use crate::smt::Unsupported;
 
 /// One entry of the `access` list: actions and/or resources.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -319,8 +318,7 @@ fn limited(
     run: Run,
     widen: bool,
 ) -> Result<CheckResult, CheckError> {
-    let mut spec = AccessNotGranted::new(policy, access)?;
-    spec.limits = limits.to_vec();
+    let mut spec = whole(policy, limits, access)?;
     spec.slice(run.opts);
     let listed = |r: &Request| concrete_truth(&spec.listed(&mut Concrete { request: r }));
     let replay =
@@ -349,27 +347,15 @@ fn limited(
     )
 }
 
-/// The SMT-LIB script the check solves.
-pub(super) fn script(
-    policy: &Policy,
-    limits: &[&Policy],
+/// The whole query under `limits` (scripts and proof bundles).
+pub(super) fn whole<'a>(
+    policy: &'a Policy,
+    limits: &[&'a Policy],
     access: &[Access],
-    opts: &Options,
-) -> Result<Result<String, Unsupported>, AccessError> {
+) -> Result<AccessNotGranted<'a>, AccessError> {
     let mut spec = AccessNotGranted::new(policy, access)?;
     spec.limits = limits.to_vec();
-    Ok(script_of(&spec, opts))
-}
-
-/// The self-contained proof script (`unsat` exactly when the check passes).
-pub(super) fn proof_script(
-    policy: &Policy,
-    limits: &[&Policy],
-    access: &[Access],
-) -> Result<Result<String, Unsupported>, AccessError> {
-    let mut spec = AccessNotGranted::new(policy, access)?;
-    spec.limits = limits.to_vec();
-    Ok(proof_script_of(&spec))
+    Ok(spec)
 }
 
 /// Whether a concrete request has a listed action and/or resource.

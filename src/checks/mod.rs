@@ -138,51 +138,56 @@ impl Check<'_> {
     /// The SMT-LIB script the check solves first (never one whose action regions are
     /// sampled).
     pub fn script(&self, opts: &Options) -> Result<String, CheckError> {
-        Ok(match *self {
-            Check::NoNewAccess { new, existing } => no_new_access::script(new, existing, opts)?,
-            Check::NoNewAccessContexts { new, existing } => {
-                no_new_access::script_contexts(new, existing, opts)?
-            }
-            Check::AccessNotGranted { policy, access } => {
-                access_not_granted::script(policy, &[], access, opts)??
-            }
-            Check::AccessNotGrantedContext { context, access } => {
-                let limits: Vec<&Policy> = context.limits.iter().map(|(_, p)| p).collect();
-                access_not_granted::script(&context.policy, &limits, access, opts)??
-            }
-            Check::NoPublicAccess {
-                policy,
-                resource_type,
-            } => {
-                validate_resource_type(resource_type)?;
-                no_public_access::script(policy, opts)?
-            }
-        })
+        self.whole_query(Some(opts))
     }
 
     /// The self-contained proof script: the plain strings encoding ending in
     /// `(check-sat)`, which answers `unsat` exactly when the check passes.
     pub fn proof_script(&self) -> Result<String, CheckError> {
-        Ok(match *self {
-            Check::NoNewAccess { new, existing } => no_new_access::proof_script(new, existing)?,
+        self.whole_query(None)
+    }
+
+    /// The whole query (no slicing, no case split) as a script: the lowering `opts`
+    /// asks for, or the proof script without them.
+    fn whole_query(&self, opts: Option<&Options>) -> Result<String, CheckError> {
+        fn emit(spec: &impl Spec, opts: Option<&Options>) -> Result<String, CheckError> {
+            Ok(match opts {
+                Some(opts) => script_of(spec, opts)?,
+                None => proof_script_of(spec)?,
+            })
+        }
+        match *self {
+            Check::NoNewAccess { new, existing } => emit(
+                &no_new_access::whole(new, existing, Vec::new(), Vec::new()),
+                opts,
+            ),
             Check::NoNewAccessContexts { new, existing } => {
-                no_new_access::proof_script_contexts(new, existing)?
+                let spec = no_new_access::whole(
+                    &new.policy,
+                    &existing.policy,
+                    new.limits.iter().map(|(_, p)| p).collect(),
+                    existing.limits.iter().map(|(_, p)| p).collect(),
+                );
+                emit(&spec, opts)
             }
             Check::AccessNotGranted { policy, access } => {
-                access_not_granted::proof_script(policy, &[], access)??
+                emit(&access_not_granted::whole(policy, &[], access)?, opts)
             }
             Check::AccessNotGrantedContext { context, access } => {
                 let limits: Vec<&Policy> = context.limits.iter().map(|(_, p)| p).collect();
-                access_not_granted::proof_script(&context.policy, &limits, access)??
+                emit(
+                    &access_not_granted::whole(&context.policy, &limits, access)?,
+                    opts,
+                )
             }
             Check::NoPublicAccess {
                 policy,
                 resource_type,
             } => {
                 validate_resource_type(resource_type)?;
-                no_public_access::proof_script(policy)?
+                emit(&no_public_access::NoPublicAccess::new(policy), opts)
             }
-        })
+        }
     }
 }
 

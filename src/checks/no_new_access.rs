@@ -3,13 +3,12 @@
 
 use super::ladder::Ladder;
 use super::{
-    Built, CheckError, CheckResult, Options, Run, Spec, decide, has_allow, limited_allows,
-    proof_script_of, relabel, request_domain, script_of, slice, sliced,
+    Built, CheckError, CheckResult, Run, Spec, decide, has_allow, limited_allows, relabel,
+    request_domain, slice, sliced,
 };
 use crate::context::Combined;
 use crate::eval::Request;
 use crate::policy::{Policy, PolicyType};
-use crate::smt::Unsupported;
 use crate::smt::encode::Sink;
 use crate::smt::term::{and, not};
 
@@ -182,60 +181,17 @@ pub(super) fn check_contexts(
     Ok(result)
 }
 
-/// The SMT-LIB script the check solves.
-pub(super) fn script(
-    new: &Policy,
-    existing: &Policy,
-    opts: &Options,
-) -> Result<String, Unsupported> {
-    script_of(
-        &NoNewAccess {
-            new,
-            existing,
-            query: (new, existing),
-            limits: (Vec::new(), Vec::new()),
-        },
-        opts,
-    )
-}
-
-/// The SMT-LIB script of [`check_contexts`]'s whole query.
-pub(super) fn script_contexts(
-    new: &Combined,
-    existing: &Combined,
-    opts: &Options,
-) -> Result<String, Unsupported> {
-    script_of(&contexts_spec(new, existing), opts)
-}
-
-/// The self-contained proof script of [`check_contexts`] (`unsat` exactly when it
-/// passes).
-pub(super) fn proof_script_contexts(
-    new: &Combined,
-    existing: &Combined,
-) -> Result<String, Unsupported> {
-    proof_script_of(&contexts_spec(new, existing))
-}
-
-/// The whole query of two contexts, each side with all of its limits.
-fn contexts_spec<'a>(new: &'a Combined, existing: &'a Combined) -> NoNewAccess<'a> {
+/// The whole query, each side with all of its limits (scripts and proof bundles).
+pub(super) fn whole<'a>(
+    new: &'a Policy,
+    existing: &'a Policy,
+    new_limits: Vec<&'a Policy>,
+    existing_limits: Vec<&'a Policy>,
+) -> NoNewAccess<'a> {
     NoNewAccess {
-        new: &new.policy,
-        existing: &existing.policy,
-        query: (&new.policy, &existing.policy),
-        limits: (
-            new.limits.iter().map(|(_, p)| p).collect(),
-            existing.limits.iter().map(|(_, p)| p).collect(),
-        ),
-    }
-}
-
-/// The self-contained proof script (`unsat` exactly when the check passes).
-pub(super) fn proof_script(new: &Policy, existing: &Policy) -> Result<String, Unsupported> {
-    proof_script_of(&NoNewAccess {
         new,
         existing,
         query: (new, existing),
-        limits: (Vec::new(), Vec::new()),
-    })
+        limits: (new_limits, existing_limits),
+    }
 }

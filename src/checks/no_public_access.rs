@@ -24,9 +24,8 @@ use crate::smt::term::{F, and, not, or};
 
 use super::{
     Built, CheckError, CheckResult, Concrete, Options, Run, Spec, concrete_truth, decide,
-    has_allow, policy_allows, proof_script_of, request_domain, script_of, slice, sliced,
+    has_allow, policy_allows, request_domain, slice, sliced,
 };
-use crate::smt::Unsupported;
 
 /// The resource types of the AWS API.
 pub const RESOURCE_TYPES: &[&str] = &[
@@ -499,16 +498,6 @@ pub fn validate_resource_type(t: &str) -> Result<(), ResourceTypeError> {
 /// Runs the check on a resource policy (parsed as `RESOURCE_POLICY`).
 pub(super) fn check(policy: &Policy, run: Run) -> Result<CheckResult, CheckError> {
     decide(&NoPublicAccess::prepare(policy, Some(run.opts)), run)
-}
-
-/// The SMT-LIB script the check solves.
-pub(super) fn script(policy: &Policy, opts: &Options) -> Result<String, Unsupported> {
-    script_of(&NoPublicAccess::new(policy), opts)
-}
-
-/// The self-contained proof script (`unsat` exactly when the check passes).
-pub(super) fn proof_script(policy: &Policy) -> Result<String, Unsupported> {
-    proof_script_of(&NoPublicAccess::new(policy))
 }
 
 /// Whether a concrete request's caller is unknown in this check's sense (the caller and
