@@ -18,8 +18,10 @@
 //! a value) leaves its loop unexpanded: the template's policies are then not all known,
 //! and the caller reports it as not checked.
 
+use std::collections::HashMap;
+
 use super::super::node::{Kind, Node};
-use super::super::{Settings, TemplateError};
+use super::super::{Settings, TemplateError, Val};
 
 /// The sections a loop may sit in.
 const SECTIONS: &[&str] = &["Conditions", "Outputs", "Resources"];
@@ -47,7 +49,7 @@ pub fn expand(root: &Node, settings: &Settings) -> Result<(Node, Vec<Unexpanded>
     };
     let mut x = Expander {
         root,
-        settings,
+        params: super::parameters(root, settings)?,
         produced: 0,
         unexpanded: Vec::new(),
     };
@@ -69,7 +71,8 @@ pub fn expand(root: &Node, settings: &Settings) -> Result<(Node, Vec<Unexpanded>
 
 struct Expander<'a> {
     root: &'a Node,
-    settings: &'a Settings,
+    /// The template's parameter values (`--parameters`, else defaults).
+    params: HashMap<&'a str, Val>,
     produced: usize,
     unexpanded: Vec<Unexpanded>,
 }
@@ -280,49 +283,42 @@ impl Expander<'_> {
         }
     }
 
-    /// A parameter's single value: `--parameters`, else its `Default`.
+    /// A parameter's single value.
     fn scalar_parameter(&self, param: &str) -> Result<String, String> {
-        if let Some((_, v)) = self.settings.parameters.iter().find(|(k, _)| k == param) {
-            return Ok(v.clone());
-        }
-        match self
-            .root
-            .get("Parameters")
-            .and_then(|ps| ps.get(param))
-            .and_then(|p| p.get("Default"))
-            .map(|d| &d.kind)
-        {
-            Some(Kind::Str(s) | Kind::Number(s)) => Ok(s.clone()),
-            _ => Err(format!(
-                "its collection depends on parameter `{param}`, which has no value offline (give it with --parameters {param}=VALUE)"
-            )),
-        }
+        self.params
+            .get(param)
+            .and_then(Val::known_str)
+            .ok_or_else(|| {
+                format!(
+                    "its collection depends on parameter `{param}`, which has no value offline (give it with --parameters {param}=VALUE)"
+                )
+            })
     }
 
+    /// A list parameter's values (a string parameter's, split at commas).
     fn list_parameter(&self, param: &str) -> Result<Vec<String>, String> {
-        let split = |s: &str| -> Vec<String> {
-            s.split(',')
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect()
-        };
-        if let Some((_, v)) = self.settings.parameters.iter().find(|(k, _)| k == param) {
-            return Ok(split(v));
-        }
-        let Some(p) = self.root.get("Parameters").and_then(|ps| ps.get(param)) else {
-            return Err(format!(
-                "its collection is `Ref {param}`, which is not a parameter of the template"
-            ));
-        };
-        match p.get("Default").map(|d| &d.kind) {
-            Some(Kind::Str(s)) => Ok(split(s)),
-            Some(Kind::Seq(items)) => Ok(items
-                .iter()
-                .filter_map(|i| i.as_str().map(str::to_string))
-                .collect()),
-            _ => Err(format!(
+        let unknown = || {
+            format!(
                 "its collection is parameter `{param}`, which has no value offline (give it with --parameters {param}=a,b)"
+            )
+        };
+        match self.params.get(param) {
+            None => Err(format!(
+                "its collection is `Ref {param}`, which is not a parameter of the template"
             )),
+            Some(Val::List(items)) => items
+                .iter()
+                .map(|i| i.known_str().ok_or_else(unknown))
+                .collect(),
+            Some(v) => v
+                .known_str()
+                .map(|s| {
+                    s.split(',')
+                        .map(|x| x.trim().to_string())
+                        .filter(|x| !x.is_empty())
+                        .collect()
+                })
+                .ok_or_else(unknown),
         }
     }
 }
@@ -455,6 +451,18 @@ Resources:
         let resources = root.get("Resources").unwrap();
         assert!(resources.get("Queuec").is_some() && resources.get("Freex").is_some());
         assert!(resources.get("Queuea").is_none());
+        // The last value given for a name wins, as everywhere in the template.
+        let settings = Settings {
+            parameters: vec![
+                ("Free".into(), "x".into()),
+                ("Queues".into(), "c".into()),
+                ("Queues".into(), "d".into()),
+            ],
+            ..Settings::default()
+        };
+        let root = expanded(text, &settings).unwrap();
+        let resources = root.get("Resources").unwrap();
+        assert!(resources.get("Queued").is_some() && resources.get("Queuec").is_none());
     }
 
     #[test]

@@ -230,6 +230,104 @@ fn merge_runs(runs: Vec<Resolution>) -> Vec<Found> {
         .collect()
 }
 
+/// The value of every parameter the template declares: `--parameters` (the last one
+/// given for a name wins), else its `Default`, else unknown; a `CommaDelimitedList` or
+/// `List<...>` parameter is a list. A `--parameters` name the template does not declare,
+/// or a value outside `AllowedValues`, is an error.
+pub(super) fn parameters<'a>(
+    root: &'a Node,
+    settings: &Settings,
+) -> Result<HashMap<&'a str, Val>, TemplateError> {
+    let mut params = HashMap::new();
+    let declared: Vec<(&str, &Node)> = match root.get("Parameters").map(|p| &p.kind) {
+        Some(NKind::Map(ps)) => ps.iter().map(|(n, v)| (n.as_str(), v)).collect(),
+        _ => Vec::new(),
+    };
+    for (given, _) in &settings.parameters {
+        if !declared.iter().any(|(n, _)| n == given) {
+            return Err(TemplateError::Shape(format!(
+                "--parameters `{given}`: the template has no parameter `{given}`; it declares {}",
+                if declared.is_empty() {
+                    "none".to_string()
+                } else {
+                    declared
+                        .iter()
+                        .map(|(n, _)| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            )));
+        }
+    }
+    for (name, spec) in declared {
+        let ty = spec.get("Type").and_then(Node::as_str).unwrap_or("String");
+        let list = ty == "CommaDelimitedList" || ty.starts_with("List<");
+        let given = settings
+            .parameters
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone());
+        if let (Some(v), Some(NKind::Seq(allowed))) =
+            (&given, spec.get("AllowedValues").map(|a| &a.kind))
+        {
+            let allowed: Vec<String> = allowed
+                .iter()
+                .filter_map(|a| match &a.kind {
+                    NKind::Str(s) | NKind::Number(s) => Some(s.clone()),
+                    NKind::Bool(b) => Some(b.to_string()),
+                    _ => None,
+                })
+                .collect();
+            let values: Vec<&str> = if list {
+                v.split(',').map(str::trim).collect()
+            } else {
+                vec![v.as_str()]
+            };
+            if let Some(bad) = values.iter().find(|x| !allowed.iter().any(|a| a == *x)) {
+                return Err(TemplateError::Shape(format!(
+                    "--parameters `{name}={v}`: `{bad}` is not one of the parameter's AllowedValues {}",
+                    allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        let default = spec.get("Default").and_then(|d| match &d.kind {
+            NKind::Str(s) | NKind::Number(s) => Some(s.clone()),
+            NKind::Bool(b) => Some(b.to_string()),
+            NKind::Seq(items) if list => Some(
+                items
+                    .iter()
+                    .filter_map(|i| match &i.kind {
+                        NKind::Str(s) | NKind::Number(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            _ => None,
+        });
+        let value = match given.or(default) {
+            Some(v) if list => Val::List(v.split(',').map(|s| Val::lit(s.trim())).collect()),
+            Some(v) => Val::lit(v),
+            None => {
+                let why =
+                    format!("parameter `{name}` has no value; give `--parameters {name}=VALUE`");
+                if list {
+                    Val::Unknown(why)
+                } else {
+                    Val::Str(vec![Part::Unknown(why)])
+                }
+            }
+        };
+        params.insert(name, value);
+    }
+    Ok(params)
+}
+
 impl<'a> Template<'a> {
     fn new(root: &'a Node, settings: &'a Settings) -> Result<Self, TemplateError> {
         let NKind::Map(_) = &root.kind else {
@@ -253,94 +351,7 @@ impl<'a> Template<'a> {
                 ),
             ));
         };
-        let mut params = HashMap::new();
-        let declared: Vec<(&str, &Node)> = match root.get("Parameters").map(|p| &p.kind) {
-            Some(NKind::Map(ps)) => ps.iter().map(|(n, v)| (n.as_str(), v)).collect(),
-            _ => Vec::new(),
-        };
-        for (given, _) in &settings.parameters {
-            if !declared.iter().any(|(n, _)| n == given) {
-                return Err(TemplateError::Shape(format!(
-                    "--parameters `{given}`: the template has no parameter `{given}`; it declares {}",
-                    if declared.is_empty() {
-                        "none".to_string()
-                    } else {
-                        declared
-                            .iter()
-                            .map(|(n, _)| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }
-                )));
-            }
-        }
-        for (name, spec) in declared {
-            let ty = spec.get("Type").and_then(Node::as_str).unwrap_or("String");
-            let list = ty == "CommaDelimitedList" || ty.starts_with("List<");
-            let given = settings
-                .parameters
-                .iter()
-                .rev()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone());
-            if let (Some(v), Some(NKind::Seq(allowed))) =
-                (&given, spec.get("AllowedValues").map(|a| &a.kind))
-            {
-                let allowed: Vec<String> = allowed
-                    .iter()
-                    .filter_map(|a| match &a.kind {
-                        NKind::Str(s) | NKind::Number(s) => Some(s.clone()),
-                        NKind::Bool(b) => Some(b.to_string()),
-                        _ => None,
-                    })
-                    .collect();
-                let values: Vec<&str> = if list {
-                    v.split(',').map(str::trim).collect()
-                } else {
-                    vec![v.as_str()]
-                };
-                if let Some(bad) = values.iter().find(|x| !allowed.iter().any(|a| a == *x)) {
-                    return Err(TemplateError::Shape(format!(
-                        "--parameters `{name}={v}`: `{bad}` is not one of the parameter's AllowedValues {}",
-                        allowed
-                            .iter()
-                            .map(|a| format!("`{a}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )));
-                }
-            }
-            let default = spec.get("Default").and_then(|d| match &d.kind {
-                NKind::Str(s) | NKind::Number(s) => Some(s.clone()),
-                NKind::Bool(b) => Some(b.to_string()),
-                NKind::Seq(items) if list => Some(
-                    items
-                        .iter()
-                        .filter_map(|i| match &i.kind {
-                            NKind::Str(s) | NKind::Number(s) => Some(s.clone()),
-                            _ => None,
-                        })
-                        .collect::<Vec<_>>()
-                        .join(","),
-                ),
-                _ => None,
-            });
-            let value = match given.or(default) {
-                Some(v) if list => Val::List(v.split(',').map(|s| Val::lit(s.trim())).collect()),
-                Some(v) => Val::lit(v),
-                None => {
-                    let why = format!(
-                        "parameter `{name}` has no value; give `--parameters {name}=VALUE`"
-                    );
-                    if list {
-                        Val::Unknown(why)
-                    } else {
-                        Val::Str(vec![Part::Unknown(why)])
-                    }
-                }
-            };
-            params.insert(name, value);
-        }
+        let params = parameters(root, settings)?;
         let conditions = match root.get("Conditions").map(|c| &c.kind) {
             Some(NKind::Map(cs)) => cs.iter().map(|(n, v)| (n.as_str(), v)).collect(),
             _ => HashMap::new(),
