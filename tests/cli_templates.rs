@@ -497,14 +497,42 @@ fn a_closed_stdout_ends_quietly() {
     assert_eq!(status.code(), Some(1), "{err}");
 }
 
+/// SAM is expanded offline (issue 29): the function's generated role `FnRole` carries
+/// the managed policy its `Policies` names, so the gate sees `iam:PassRole`. Before, the
+/// template ended in a blocking POLICY_NOT_CHECKED naming the transform.
+#[test]
+fn a_sam_function_role_is_checked_under_the_id_sam_gives_it() {
+    let (dir, sam) = template_file(
+        "sam-admin",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: [AdministratorAccess]\n",
+    );
+    let r = hornbeam(&[
+        "check-access-not-granted",
+        "--actions",
+        "iam:PassRole",
+        "--template-path",
+        &sam,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    assert_eq!(v["BlockingFindings"][0]["code"], "ACCESS_GRANTED", "{v}");
+    assert_eq!(v["BlockingFindings"][0]["resourceName"], "FnRole", "{v}");
+    assert_eq!(
+        v["BlockingFindings"].as_array().map(Vec::len),
+        Some(1),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_transform_blocks_until_the_processed_template_is_checked() {
-    let dir = std::env::temp_dir().join(format!("hornbeam-sam-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("hornbeam-macro-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_default();
-    let path = dir.join("sam.yaml");
+    let path = dir.join("macro.yaml");
     std::fs::write(
         &path,
-        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: [AdministratorAccess]\n",
+        "Transform: AcmeMacro\nResources:\n  Fn:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument: {Statement: [{Effect: Allow, Action: 's3:GetObject', Resource: '*'}]}\n",
     )
     .unwrap_or_default();
     let p = path.display().to_string();
@@ -657,11 +685,7 @@ fn undefined_references_anywhere_are_errors() {
         r.stderr
     );
     assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
-    std::fs::write(
-        &file,
-        format!("Transform: AWS::Serverless-2016-10-31\nResources:\n{body}"),
-    )
-    .expect("write");
+    std::fs::write(&file, format!("Transform: AcmeMacro\nResources:\n{body}")).expect("write");
     let r = hornbeam(&["check-no-public-access", "--template-path", path]);
     assert_eq!(
         r.code, 1,
@@ -897,7 +921,7 @@ fn many_unknown_conditions_are_checked_policy_by_policy() {
 fn references_to_what_a_transform_or_module_creates_are_unknown() {
     let (dir, sam) = template_file(
         "sam-ref",
-        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: index.handler, Runtime: nodejs20.x, InlineCode: x}\n  Extra:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: extra\n      Roles: [!Ref FnRole]\n      PolicyDocument: {Statement: [{Effect: Allow, Action: 's3:GetObject', Resource: '*'}]}\n",
+        "Transform: AcmeMacro\nResources:\n  Fn:\n    Type: Acme::Serverless::Function\n    Properties: {Handler: index.handler, Runtime: nodejs20.x, InlineCode: x}\n  Extra:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: extra\n      Roles: [!Ref FnRole]\n      PolicyDocument: {Statement: [{Effect: Allow, Action: 's3:GetObject', Resource: '*'}]}\n",
     );
     let r = hornbeam(&["check-no-public-access", "--template-path", &sam]);
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -926,4 +950,33 @@ fn references_to_what_a_transform_or_module_creates_are_unknown() {
         "{v}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A role whose `Condition` is false for every parameter value holds a trust policy that
+/// is never created; it was reported as a policy hornbeam does not read (a blocking
+/// POLICY_NOT_CHECKED), found on the SAM tests (a function deployed only when a
+/// parameter says so). A resource of a type hornbeam does not read still is.
+#[test]
+fn a_resource_never_deployed_is_not_an_unread_policy() {
+    let body = "Parameters:\n  On: {Type: String, Default: 'no', AllowedValues: ['yes', 'no']}\nConditions:\n  Enabled: !Equals [!Ref On, 'yes']\nResources:\n  R:\n    Type: AWS::IAM::Role\n    Condition: Enabled\n    Properties:\n      AssumeRolePolicyDocument: {Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: 'sts:AssumeRole'}]}\n";
+    let (dir, path) = template_file("never", body);
+    let r = hornbeam(&["check-no-public-access", "--template-path", &path]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let (dir2, unread) = template_file(
+        "never-acme",
+        &body
+            .replace(
+                "AWS::IAM::Role\n    Condition: Enabled",
+                "Acme::Auth::Role\n    Condition: Enabled",
+            )
+            .replace("'no', AllowedValues", "'yes', AllowedValues"),
+    );
+    let r = hornbeam(&["check-no-public-access", "--template-path", &unread]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        json(&r)["BlockingFindings"][0]["code"],
+        "POLICY_NOT_CHECKED"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir2);
 }

@@ -393,23 +393,37 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
                     .collect(),
                 _ => vec!["(a macro with parameters)".into()],
             };
-            let others: Vec<&String> = names
+            let sam_at = names.iter().position(|n| n == cfn::sam::TRANSFORM);
+            let extensions_at = names.iter().position(|n| n == LANGUAGE_EXTENSIONS);
+            if let (Some(s), Some(e)) = (sam_at, extensions_at)
+                && s < e
+            {
+                return Err(TemplateError::Invalid {
+                    path: "Transform".into(),
+                    line: t.line,
+                    message: format!(
+                        "`{LANGUAGE_EXTENSIONS}` must come before `{}` in `Transform`: CloudFormation runs transforms in the order listed, and the language extensions must be expanded first",
+                        cfn::sam::TRANSFORM
+                    ),
+                });
+            }
+            let others: Vec<&str> = names
                 .iter()
-                .filter(|n| n.as_str() != LANGUAGE_EXTENSIONS)
+                .map(String::as_str)
+                .filter(|n| *n != LANGUAGE_EXTENSIONS && *n != cfn::sam::TRANSFORM)
                 .collect();
             if !others.is_empty() {
-                let others: Vec<&str> = others.iter().map(|o| o.as_str()).collect();
                 creator = Some(format!("the transform `{}`", others.join(", ")));
                 gaps.push(Gap {
                     what: "Transform".into(),
                     line: t.line,
                     why: format!(
-                        "the template declares Transform `{}`, whose resources and policies exist only after CloudFormation runs it; check the processed template (`aws cloudformation get-template --template-stage Processed`, or `sam validate`/`sam build` output) to cover them",
-                        names.join(", ")
+                        "the template declares Transform `{}`, whose resources and policies exist only after CloudFormation runs it; check the processed template (`aws cloudformation get-template --template-stage Processed`) to cover them",
+                        others.join(", ")
                     ),
                 });
             }
-            if names.iter().any(|n| n == LANGUAGE_EXTENSIONS) {
+            let root = if extensions_at.is_some() {
                 let (expanded, unexpanded) = cfn::foreach::expand(&root, settings)?;
                 for u in unexpanded {
                     creator.get_or_insert_with(|| format!("the loop `Fn::ForEach::{}`", u.name));
@@ -420,6 +434,22 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
                             "the loop `Fn::ForEach::{}` was not expanded: {}; what it makes is not checked",
                             u.name, u.why
                         ),
+                    });
+                }
+                expanded
+            } else {
+                root
+            };
+            if sam_at.is_some() {
+                let (expanded, unexpanded) = cfn::sam::expand(&root, settings)?;
+                // SAM makes resources hornbeam does not model (stages, deployments,
+                // versions); references to them are unknown values, not errors.
+                creator.get_or_insert_with(|| format!("the transform `{}`", cfn::sam::TRANSFORM));
+                for u in unexpanded {
+                    gaps.push(Gap {
+                        what: u.what,
+                        line: u.line,
+                        why: u.why,
                     });
                 }
                 expanded
@@ -439,12 +469,15 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
     if !plan && creator.is_none() {
         undefined_references(&root)?;
     }
-    let (format, (found, principals)) = if terraform::is_plan(&root) {
-        (Format::TerraformPlan, terraform::find(&root, settings)?)
+    let (format, (found, principals), never_deployed) = if terraform::is_plan(&root) {
+        let found = terraform::find(&root, settings)?;
+        (Format::TerraformPlan, found, Default::default())
     } else {
+        let read = cfn::find(&root, settings, creator.as_deref())?;
         (
             Format::CloudFormation,
-            cfn::find(&root, settings, creator.as_deref())?,
+            (read.found, read.principals),
+            read.never_deployed,
         )
     };
     let out: Vec<Extracted> = found
@@ -471,7 +504,7 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
         .collect();
     let principals = principals_of(&principals, &out);
     match format {
-        Format::CloudFormation => gaps.extend(unread_documents(&root, &out)),
+        Format::CloudFormation => gaps.extend(unread_documents(&root, &out, &never_deployed)),
         Format::TerraformPlan => gaps.extend(unread_plan_documents(&root, &out)),
     }
     Ok(Extraction {
@@ -684,7 +717,11 @@ fn undefined_references(root: &node::Node) -> Result<(), TemplateError> {
 /// properties) of which nothing was extracted: a type hornbeam does not read, or a
 /// property it does not know. Each is a gap, a blocking POLICY_NOT_CHECKED finding,
 /// never silence.
-fn unread_documents(root: &node::Node, extracted: &[Extracted]) -> Vec<Gap> {
+fn unread_documents(
+    root: &node::Node,
+    extracted: &[Extracted],
+    never_deployed: &std::collections::BTreeSet<String>,
+) -> Vec<Gap> {
     fn statement_at(n: &node::Node, path: &str) -> Option<(String, usize)> {
         match &n.kind {
             node::Kind::Map(members) => {
@@ -707,7 +744,8 @@ fn unread_documents(root: &node::Node, extracted: &[Extracted]) -> Vec<Gap> {
     };
     let mut out = Vec::new();
     for (name, resource) in resources {
-        if extracted.iter().any(|e| e.resource == *name) {
+        // Read, or never created (its `Condition` is false in every resolution).
+        if extracted.iter().any(|e| e.resource == *name) || never_deployed.contains(name) {
             continue;
         }
         let kind = resource.get("Type").and_then(|t| t.as_str()).unwrap_or("?");

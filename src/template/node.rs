@@ -43,6 +43,55 @@ impl Node {
         }
     }
 
+    /// A string node.
+    pub fn str(line: usize, s: impl Into<String>) -> Node {
+        Node {
+            line,
+            kind: Kind::Str(s.into()),
+        }
+    }
+
+    /// A mapping node of `members`, in order.
+    pub fn map(line: usize, members: Vec<(&str, Node)>) -> Node {
+        Node {
+            line,
+            kind: Kind::Map(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A list node.
+    pub fn seq(line: usize, items: Vec<Node>) -> Node {
+        Node {
+            line,
+            kind: Kind::Seq(items),
+        }
+    }
+
+    /// The value as JSON (numbers as written, when they parse).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.kind {
+            Kind::Null => J::Null,
+            Kind::Bool(b) => J::Bool(*b),
+            Kind::Number(n) => n
+                .parse::<serde_json::Number>()
+                .map_or_else(|_| J::String(n.clone()), J::Number),
+            Kind::Str(s) => J::String(s.clone()),
+            Kind::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Kind::Map(members) => J::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self.kind {
             Kind::Null => "null",

@@ -35,6 +35,7 @@ impl Resolver<'_, '_> {
                 if !self.truth(name, &format!("{path}/Condition"), cond)? {
                     continue;
                 }
+                self.t.deployed.borrow_mut().insert(id.to_string());
             }
             out.push((id, res, ty));
         }

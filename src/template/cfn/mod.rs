@@ -13,7 +13,7 @@
 //! extract.rs.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::node::{Kind as NKind, Node};
 use super::{Found, Part, PrincipalFound, Settings, TemplateError, Val};
@@ -36,6 +36,7 @@ mod conditions;
 mod extract;
 pub(crate) mod foreach;
 mod intrinsics;
+pub(crate) mod sam;
 
 struct Template<'a> {
     settings: &'a Settings,
@@ -47,6 +48,8 @@ struct Template<'a> {
     mappings: Option<&'a Node>,
     conditions: HashMap<&'a str, &'a Node>,
     resources: Vec<(&'a str, &'a Node)>,
+    /// The conditional resources some resolution deployed (their `Condition` held).
+    deployed: RefCell<BTreeSet<String>>,
 }
 
 /// One resolution of the template under assumptions on undecidable conditions.
@@ -162,6 +165,16 @@ fn resolve<'a>(t: &Template<'a>, focus: Focus<'a>) -> Result<Option<Resolutions>
     }))
 }
 
+/// What [`find`] reads from a template.
+#[derive(Debug)]
+pub struct Reading {
+    pub found: Vec<Found>,
+    pub principals: Vec<PrincipalFound>,
+    /// The resources with a `Condition` that no resolution deploys: what they hold is
+    /// never created.
+    pub never_deployed: BTreeSet<String>,
+}
+
 /// Every policy of a CloudFormation template, and its principals.
 ///
 /// The whole template is resolved once per combination of the undecidable conditions
@@ -172,14 +185,23 @@ pub fn find(
     root: &Node,
     settings: &Settings,
     open: Option<&str>,
-) -> Result<(Vec<Found>, Vec<PrincipalFound>), TemplateError> {
+) -> Result<Reading, TemplateError> {
     let mut t = Template::new(root, settings)?;
     t.open = open;
+    let never_deployed = |t: &Template| -> BTreeSet<String> {
+        let deployed = t.deployed.borrow();
+        t.resources
+            .iter()
+            .filter(|(id, r)| r.get("Condition").is_some() && !deployed.contains(*id))
+            .map(|(id, _)| id.to_string())
+            .collect()
+    };
     if let Some(all) = resolve(&t, Focus::All)? {
-        return Ok((
-            merge_runs(all.runs),
-            super::merge_principals(all.principals),
-        ));
+        return Ok(Reading {
+            found: merge_runs(all.runs),
+            principals: super::merge_principals(all.principals),
+            never_deployed: never_deployed(&t),
+        });
     }
     let too_many = |what: String| {
         TemplateError::Shape(format!(
@@ -198,7 +220,11 @@ pub fn find(
             "the conditions of the template's IAM roles, users, groups and policies".into(),
         ));
     };
-    Ok((found, super::merge_principals(iam.principals)))
+    Ok(Reading {
+        found,
+        principals: super::merge_principals(iam.principals),
+        never_deployed: never_deployed(&t),
+    })
 }
 
 fn merge_runs(runs: Vec<Resolution>) -> Vec<Found> {
@@ -364,6 +390,7 @@ impl<'a> Template<'a> {
             mappings: root.get("Mappings"),
             conditions,
             resources,
+            deployed: RefCell::new(BTreeSet::new()),
         })
     }
 
@@ -416,7 +443,7 @@ Resources:
 "#,
         )
         .unwrap();
-        let (found, _) = find(&root, &Settings::default(), None).unwrap();
+        let found = find(&root, &Settings::default(), None).unwrap().found;
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].assumptions, [("Prod".to_string(), true)]);
     }
@@ -461,7 +488,9 @@ Resources:
         let mut text = seven_conditions(false);
         text += "  Worker:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: {Statement: []}\n      Policies: [{PolicyName: inline, PolicyDocument: {Statement: []}}]\n";
         let root = super::super::node::load(&text).unwrap();
-        let (found, principals) = find(&root, &Settings::default(), None).unwrap();
+        let Reading {
+            found, principals, ..
+        } = find(&root, &Settings::default(), None).unwrap();
         assert_eq!(found.len(), 9);
         for (i, f) in found.iter().take(7).enumerate() {
             assert_eq!(f.resource, format!("R{i}"));

@@ -1,0 +1,449 @@
+//! The `Events` of a function or state machine, as far as they carry IAM:
+//! - push sources give the function a Lambda permission for the source's service
+//!   principal (`{Function}{Event}Permission`), limited by the source's ARN or account;
+//! - pull sources (queues, streams) give the generated role the managed policy that
+//!   lets Lambda read them;
+//! - a state machine's sources get a role (`{StateMachine}{Event}Role`) that may start
+//!   its executions.
+//!
+//! Event types or options that create more (queues for SNS subscriptions, dead-letter
+//! queues, scheduler roles, Kafka and MQ credentials) are reported as not expanded.
+
+use super::super::super::node::{Kind, Node};
+use super::function::{Role, Target, named_policy};
+use super::{Sam, Source, TemplateError, allow, get_att, invalid, reference, service_trust, sub};
+
+/// A push source: its service principal.
+fn principal(ty: &str) -> Option<&'static str> {
+    Some(match ty {
+        "S3" => "s3.amazonaws.com",
+        "SNS" => "sns.amazonaws.com",
+        "Api" | "HttpApi" => "apigateway.amazonaws.com",
+        "Schedule" | "CloudWatchEvent" | "EventBridgeRule" => "events.amazonaws.com",
+        "CloudWatchLogs" => "logs.amazonaws.com",
+        "IoTRule" => "iot.amazonaws.com",
+        "AlexaSkill" => "alexa-appkit.amazon.com",
+        "Cognito" => "cognito-idp.amazonaws.com",
+        _ => return None,
+    })
+}
+
+/// A pull source: the managed policy its function's role gets.
+fn pull_policy(ty: &str) -> Option<&'static str> {
+    Some(match ty {
+        "SQS" => "service-role/AWSLambdaSQSQueueExecutionRole",
+        "Kinesis" => "service-role/AWSLambdaKinesisExecutionRole",
+        "DynamoDB" => "service-role/AWSLambdaDynamoDBExecutionRole",
+        "MSK" => "service-role/AWSLambdaMSKExecutionRole",
+        _ => return None,
+    })
+}
+
+/// Options of an event that make the translator create policies or resources hornbeam
+/// does not expand.
+fn unexpanded_option(ty: &str, props: &Node) -> Option<&'static str> {
+    let has = |k: &str| props.get(k).is_some();
+    match ty {
+        "SNS" if has("SqsSubscription") => Some("SqsSubscription"),
+        "Schedule" | "CloudWatchEvent" | "EventBridgeRule" if has("DeadLetterConfig") => {
+            Some("DeadLetterConfig")
+        }
+        "Kinesis" | "DynamoDB" | "SQS" | "MSK" if has("DestinationConfig") => {
+            Some("DestinationConfig")
+        }
+        "MSK" if has("SourceAccessConfigurations") || has("SchemaRegistryConfig") => {
+            Some("SourceAccessConfigurations")
+        }
+        _ => None,
+    }
+}
+
+impl Sam<'_> {
+    /// A function's events; `role` is the generated role (`None` for a given one).
+    pub(super) fn events(
+        &mut self,
+        src: &Source,
+        target: &Target,
+        mut role: Option<&mut Role>,
+    ) -> Result<(), TemplateError> {
+        let Some(events) = src.prop("Events") else {
+            return Ok(());
+        };
+        let Kind::Map(events) = &events.kind else {
+            return Err(invalid(
+                &format!("{}/Events", src.path),
+                events,
+                "expected a mapping of events",
+            ));
+        };
+        for (name, event) in events {
+            let path = format!("{}/Events/{name}", src.path);
+            let Some(ty) = event.get("Type").and_then(Node::as_str) else {
+                return Err(invalid(&path, event, "an event needs a `Type`"));
+            };
+            let empty = Node::map(event.line, Vec::new());
+            let props = event.get("Properties").unwrap_or(&empty);
+            if let Some(option) = unexpanded_option(ty, props) {
+                self.unexpanded(
+                    format!("{path}/Properties/{option}"),
+                    props.line,
+                    format!(
+                        "the resources and policies SAM creates for `{option}` of a `{ty}` event are not expanded offline, so they are not checked"
+                    ),
+                );
+            }
+            if let Some(policy) = pull_policy(ty) {
+                if let Some(role) = role.as_deref_mut() {
+                    let arn = Node::str(event.line, self.managed_arn(policy));
+                    if !role.managed.contains(&arn) {
+                        role.managed.push(arn);
+                    }
+                }
+                continue;
+            }
+            let Some(principal) = principal(ty) else {
+                self.unexpanded(
+                    path,
+                    event.line,
+                    format!(
+                        "SAM events of type `{ty}` are not expanded offline; the permissions and roles they create are not checked"
+                    ),
+                );
+                continue;
+            };
+            if ty == "HttpApi" && props.get("Path").is_none() {
+                // (handled below, after the routes it covers)
+            } else if ty == "HttpApi" && default_route(events, props.get("ApiId")) {
+                // The function's `$default` route on the same API has a permission for
+                // every route and method: the translator adds none for this one.
+                continue;
+            }
+            self.permission(src, target, name, ty, principal, props, event.line);
+        }
+        Ok(())
+    }
+
+    /// The Lambda permission a push source gets.
+    #[allow(clippy::too_many_arguments)]
+    fn permission(
+        &mut self,
+        src: &Source,
+        target: &Target,
+        event: &str,
+        ty: &str,
+        principal: &str,
+        props: &Node,
+        line: usize,
+    ) {
+        let fid = &src.id;
+        let mut id = format!("{fid}{event}Permission");
+        let mut fields: Vec<(&str, Node)> = Vec::new();
+        match ty {
+            "S3" => fields.push(("SourceAccount", reference(line, "AWS::AccountId"))),
+            "SNS" => {
+                if let Some(topic) = props.get("Topic") {
+                    fields.push(("SourceArn", topic.clone()));
+                }
+            }
+            "Api" => {
+                let api = match props.get("RestApiId") {
+                    Some(a) => a.clone(),
+                    None => {
+                        self.implicit_rest.get_or_insert(line);
+                        reference(line, "ServerlessRestApi")
+                    }
+                };
+                let stage = self.rest_stage(props);
+                id.push_str(&stage);
+                let method = self.method(props);
+                let path = props
+                    .get("Path")
+                    .and_then(|p| self.literal(p))
+                    .unwrap_or_else(|| "/".into());
+                let path = wildcard_parameters(trim_slash(&path), true);
+                fields.push((
+                    "SourceArn",
+                    sub(
+                        line,
+                        &format!(
+                            "arn:{}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{__ApiId__}}/${{__Stage__}}/{method}{path}",
+                            self.settings.partition
+                        ),
+                        vec![("__ApiId__", api), ("__Stage__", Node::str(line, "*"))],
+                    ),
+                ));
+            }
+            "HttpApi" => {
+                let api = match props.get("ApiId") {
+                    Some(a) => a.clone(),
+                    None => {
+                        self.implicit_http.get_or_insert(line);
+                        reference(line, "ServerlessHttpApi")
+                    }
+                };
+                let (method, path) = match props.get("Path").and_then(|p| self.literal(p)) {
+                    Some(p) => (
+                        self.method(props),
+                        wildcard_parameters(trim_slash(&p), false),
+                    ),
+                    None => ("*".to_string(), "/$default".to_string()),
+                };
+                let resource = if method == "*" && path == "/$default" {
+                    format!("${{__ApiId__}}/${{__Stage__}}{path}")
+                } else {
+                    format!("${{__ApiId__}}/${{__Stage__}}/{method}{path}")
+                };
+                fields.push((
+                    "SourceArn",
+                    sub(
+                        line,
+                        &format!(
+                            "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+                        ),
+                        vec![("__ApiId__", api), ("__Stage__", Node::str(line, "*"))],
+                    ),
+                ));
+            }
+            "Schedule" | "CloudWatchEvent" | "EventBridgeRule" => {
+                self.rule(src, &format!("{fid}{event}"), line);
+                fields.push(("SourceArn", get_att(line, &format!("{fid}{event}"), "Arn")));
+            }
+            "CloudWatchLogs" => {
+                if let Some(group) = props.get("LogGroupName") {
+                    fields.push((
+                        "SourceArn",
+                        sub(
+                            line,
+                            &format!(
+                                "arn:{}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{__LogGroupName__}}:*",
+                                self.settings.partition
+                            ),
+                            vec![("__LogGroupName__", group.clone())],
+                        ),
+                    ));
+                }
+            }
+            "IoTRule" => {
+                let r = self.cfn_resource(src, line, "AWS::IoT::TopicRule", Vec::new());
+                self.push(format!("{fid}{event}"), r);
+                fields.push((
+                    "SourceArn",
+                    sub(
+                        line,
+                        &format!(
+                            "arn:{}:iot:${{AWS::Region}}:${{AWS::AccountId}}:rule/${{RuleName}}",
+                            self.settings.partition
+                        ),
+                        vec![("RuleName", reference(line, &format!("{fid}{event}")))],
+                    ),
+                ));
+                fields.push(("SourceAccount", sub(line, "${AWS::AccountId}", Vec::new())));
+            }
+            "AlexaSkill" => {
+                if let Some(skill) = props.get("SkillId") {
+                    fields.push(("EventSourceToken", skill.clone()));
+                }
+            }
+            "Cognito" => {
+                id = format!("{fid}CognitoPermission");
+                if let Some(pool) = props.get("UserPool") {
+                    let pool_id = pool
+                        .get("Ref")
+                        .and_then(Node::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    fields.push(("SourceArn", get_att(line, &pool_id, "Arn")));
+                }
+            }
+            _ => {}
+        }
+        if self.out.iter().any(|(i, _)| *i == id) {
+            return;
+        }
+        let mut p = vec![
+            ("Action", Node::str(line, "lambda:InvokeFunction")),
+            ("FunctionName", target.name.clone()),
+            ("Principal", Node::str(line, principal)),
+        ];
+        p.extend(fields);
+        let r = self.cfn_resource(src, line, "AWS::Lambda::Permission", p);
+        self.push(id, r);
+    }
+
+    /// The EventBridge rule of a schedule or event-pattern source (its ARN limits the
+    /// permission).
+    fn rule(&mut self, src: &Source, id: &str, line: usize) {
+        let r = self.cfn_resource(src, line, "AWS::Events::Rule", Vec::new());
+        self.push(id.to_string(), r);
+    }
+
+    /// An API event's method as the permission writes it: `*` for `ANY`.
+    fn method(&self, props: &Node) -> String {
+        let m = props
+            .get("Method")
+            .and_then(|m| self.literal(m))
+            .unwrap_or_else(|| "ANY".into());
+        if m.eq_ignore_ascii_case("any") || m == "x-amazon-apigateway-any-method" {
+            "*".into()
+        } else {
+            m.to_ascii_uppercase()
+        }
+    }
+
+    /// The suffix of an API event's permission id: the explicit API's stage name when it
+    /// is a literal, else `Prod` (the implicit API's stage).
+    fn rest_stage(&self, props: &Node) -> String {
+        let Some(api) = props
+            .get("RestApiId")
+            .and_then(|a| a.get("Ref"))
+            .and_then(Node::as_str)
+        else {
+            return "Prod".into();
+        };
+        self.stage_names
+            .get(api)
+            .cloned()
+            .filter(|s| s.chars().all(|c| c.is_ascii_alphanumeric()) && !s.is_empty())
+            .unwrap_or_else(|| "Prod".into())
+    }
+
+    /// A state machine's events: a role per event that may start its executions.
+    pub(super) fn state_machine_events(&mut self, src: &Source) -> Result<(), TemplateError> {
+        let Some(events) = src.prop("Events") else {
+            return Ok(());
+        };
+        let Kind::Map(events) = &events.kind else {
+            return Err(invalid(
+                &format!("{}/Events", src.path),
+                events,
+                "expected a mapping of events",
+            ));
+        };
+        for (name, event) in events {
+            let path = format!("{}/Events/{name}", src.path);
+            let ty = event.get("Type").and_then(Node::as_str).unwrap_or_default();
+            let principal = match ty {
+                "Schedule" | "CloudWatchEvent" | "EventBridgeRule" => "events.amazonaws.com",
+                "Api" => "apigateway.amazonaws.com",
+                _ => {
+                    self.unexpanded(
+                        path,
+                        event.line,
+                        format!(
+                            "state machine events of type `{ty}` are not expanded offline; the role they create is not checked"
+                        ),
+                    );
+                    continue;
+                }
+            };
+            let empty = Node::map(event.line, Vec::new());
+            let props = event.get("Properties").unwrap_or(&empty);
+            if let Some(option) = unexpanded_option(ty, props) {
+                self.unexpanded(
+                    format!("{path}/Properties/{option}"),
+                    props.line,
+                    format!("`{option}` of a state machine event is not expanded offline"),
+                );
+            }
+            if ty == "Api" && props.get("RestApiId").is_none() {
+                self.implicit_rest.get_or_insert(event.line);
+            }
+            let line = event.line;
+            if ty != "Api" {
+                self.rule(src, &format!("{}{name}", src.id), line);
+            }
+            let role_id = format!("{}{name}Role", src.id);
+            let doc = allow(
+                line,
+                Node::str(line, "states:StartExecution"),
+                reference(line, &src.id),
+            );
+            let policy = named_policy(line, &format!("{role_id}StartExecutionPolicy"), doc);
+            let role = Role {
+                id: role_id,
+                line,
+                trust: service_trust(line, principal),
+                managed: Vec::new(),
+                inline: vec![policy],
+                path: None,
+                boundary: src.prop("PermissionsBoundary").cloned(),
+                condition: None,
+            };
+            self.emit_role(src, role);
+        }
+        Ok(())
+    }
+}
+
+/// Whether `events` has an `HttpApi` event without `Path` (the `$default` route, any
+/// method) on the API `api` (`None`: the implicit one).
+fn default_route(events: &[(String, Node)], api: Option<&Node>) -> bool {
+    events.iter().any(|(_, e)| {
+        e.get("Type").and_then(Node::as_str) == Some("HttpApi") && {
+            let props = e.get("Properties");
+            props.and_then(|p| p.get("Path")).is_none() && props.and_then(|p| p.get("ApiId")) == api
+        }
+    })
+}
+
+/// A route's path parameters as `*`, as the translator writes them into the source ARN:
+/// `{name}` and `{proxy+}`, and for REST APIs any greedy `{name+}`.
+fn wildcard_parameters(path: &str, greedy: bool) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let inner = &after[..close];
+        let name_ok = |n: &str| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        };
+        let parameter = name_ok(inner)
+            || inner == "proxy+"
+            || (greedy && inner.strip_suffix('+').is_some_and(name_ok));
+        if parameter {
+            out.push('*');
+        } else {
+            out.push('{');
+            out.push_str(inner);
+            out.push('}');
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A path without its trailing slash (API Gateway drops it), `/` kept.
+fn trim_slash(path: &str) -> &str {
+    if path.len() > 1 {
+        path.strip_suffix('/').unwrap_or(path)
+    } else {
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_become_wildcards_as_the_translator_writes_them() {
+        assert_eq!(wildcard_parameters("/orders/{id}", true), "/orders/*");
+        assert_eq!(wildcard_parameters("/{proxy+}", false), "/*");
+        assert_eq!(wildcard_parameters("/files/{path+}", true), "/files/*");
+        assert_eq!(
+            wildcard_parameters("/files/{path+}", false),
+            "/files/{path+}"
+        );
+        assert_eq!(wildcard_parameters("/a/{b c}/{", true), "/a/{b c}/{");
+        assert_eq!(trim_slash("/items/"), "/items");
+        assert_eq!(trim_slash("/"), "/");
+    }
+}
