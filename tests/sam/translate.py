@@ -9,10 +9,12 @@ stderr (`REJECTED path: why`) and skipped, with exit 3.
 """
 
 import json
+import logging
 import os
 import sys
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+logging.disable(logging.CRITICAL)  # the translator's metrics and plugin chatter
 
 from samtranslator.model.exceptions import InvalidDocumentException
 from samtranslator.parser.parser import Parser
@@ -63,8 +65,10 @@ def main() -> int:
             print(f"REJECTED {src}: {type(e).__name__}: {e}", file=sys.stderr)
             rejected = True
             continue
+        # YAML dates (an unquoted AWSTemplateFormatVersion) as the strings they were.
+        text = json.dumps(out, indent=1, default=str)
         with open(dst, "w") as f:
-            json.dump(out, f, indent=1)
+            f.write(text)
     return 3 if rejected else 0
 
 

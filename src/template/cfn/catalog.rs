@@ -134,6 +134,14 @@ pub(super) const RESOURCE_POLICIES: &[ResourcePolicy] = &[
         name: "Policy",
         public_type: Some("AWS::ApiGateway::RestApi"),
     },
+    // The OpenAPI definition's policy extension: API Gateway sets it as the API's
+    // resource policy on import (SAM writes `Auth.ResourcePolicy` there).
+    ResourcePolicy {
+        ty: "AWS::ApiGateway::RestApi",
+        path: &["Body", "x-amazon-apigateway-policy"],
+        name: "OpenApiPolicy",
+        public_type: Some("AWS::ApiGateway::RestApi"),
+    },
     ResourcePolicy {
         ty: "AWS::CodeArtifact::Domain",
         path: &["PermissionsPolicyDocument"],

@@ -388,7 +388,7 @@ fn default_route(events: &[(String, Node)], api: Option<&Node>) -> bool {
 
 /// A route's path parameters as `*`, as the translator writes them into the source ARN:
 /// `{name}` and `{proxy+}`, and for REST APIs any greedy `{name+}`.
-fn wildcard_parameters(path: &str, greedy: bool) -> String {
+pub(super) fn wildcard_parameters(path: &str, greedy: bool) -> String {
     let mut out = String::with_capacity(path.len());
     let mut rest = path;
     while let Some(open) = rest.find('{') {
@@ -421,7 +421,7 @@ fn wildcard_parameters(path: &str, greedy: bool) -> String {
 }
 
 /// A path without its trailing slash (API Gateway drops it), `/` kept.
-fn trim_slash(path: &str) -> &str {
+pub(super) fn trim_slash(path: &str) -> &str {
     if path.len() > 1 {
         path.strip_suffix('/').unwrap_or(path)
     } else {

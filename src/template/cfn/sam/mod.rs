@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use super::super::node::{Kind, Node};
 use super::super::{Settings, TemplateError, Val};
 
+mod api;
 mod events;
 mod function;
 pub mod templates;
@@ -96,6 +97,8 @@ pub(super) struct Sam<'a> {
     codedeploy: Vec<Option<Node>>,
     /// Explicit REST APIs' literal `StageName`s, by id.
     stage_names: HashMap<String, String>,
+    /// The routes functions' and state machines' events add to each REST API, by id.
+    routes: HashMap<String, Vec<api::Route>>,
 }
 
 /// The template with its SAM resources expanded, `Globals` removed and the transform
@@ -115,11 +118,22 @@ pub fn expand(root: &Node, settings: &Settings) -> Result<(Node, Vec<Unexpanded>
         implicit_http: None,
         codedeploy: Vec::new(),
         stage_names: HashMap::new(),
+        routes: HashMap::new(),
     };
     if let Some(resources) = root.get("Resources") {
         let Kind::Map(members) = &resources.kind else {
             return Err(invalid("Resources", resources, "expected a mapping"));
         };
+        let mut apis = vec!["ServerlessRestApi".to_string()];
+        for (id, res) in members {
+            if res.get("Type").and_then(Node::as_str) == Some("AWS::Serverless::Api") {
+                apis.push(id.clone());
+            }
+        }
+        for api in apis {
+            let routes = Sam::event_routes(members, &api);
+            sam.routes.insert(api, routes);
+        }
         for (id, res) in members {
             if res.get("Type").and_then(Node::as_str) == Some("AWS::Serverless::Api")
                 && let Some(stage) = res
@@ -515,29 +529,58 @@ impl<'a> Sam<'a> {
         })
     }
 
-    /// An API: its CloudFormation resource; its `Auth.ResourcePolicy` is not expanded.
+    /// An API: its CloudFormation resource, with the resource policy a REST API's
+    /// definition or `Auth.ResourcePolicy` gives it (api.rs), and its authorizers'
+    /// permissions.
     fn api(&mut self, src: &Source, ty: &str, name_property: &str) {
         let line = src.node.line;
-        let props = src
+        let mut props = src
             .prop(name_property)
             .map(|n| vec![(name_property, n.clone())])
             .unwrap_or_default();
+        if ty == "AWS::ApiGateway::RestApi" {
+            let stage = src
+                .prop("StageName")
+                .cloned()
+                .unwrap_or_else(|| Node::str(line, "Prod"));
+            self.rest_api_policy(&src.id, &src.props, stage, &src.path, &mut props);
+        }
         let r = self.cfn_resource(src, line, ty, props);
         self.push(src.id.clone(), r);
-        self.api_auth(&src.id, src.props.get("Auth"), &src.path);
+        self.api_auth(&src.id, src.props.get("Auth"));
     }
 
-    /// An API's `Auth`: the resource policy SAM writes into the API's OpenAPI document
-    /// is not expanded; authorizer functions get their invoke permissions.
-    fn api_auth(&mut self, api: &str, auth: Option<&Node>, path: &str) {
-        let Some(auth) = auth else { return };
-        if let Some(p) = auth.get("ResourcePolicy") {
-            self.unexpanded(
-                format!("{path}/Auth/ResourcePolicy"),
-                p.line,
-                "the API resource policy SAM writes into the API's OpenAPI definition is not expanded offline, so who may call the API is not checked",
-            );
+    /// A REST API's resource policy into `props` (as `Body`), or reported as not
+    /// expanded.
+    fn rest_api_policy(
+        &mut self,
+        id: &str,
+        api: &Node,
+        stage: Node,
+        path: &str,
+        props: &mut Vec<(&str, Node)>,
+    ) {
+        let routes = self.routes.get(id).cloned().unwrap_or_default();
+        match self.api_policy(api, &routes, stage) {
+            Ok(Some(body)) => props.push(("Body", body)),
+            Ok(None) => {}
+            Err(why) => {
+                let at = api
+                    .get("Auth")
+                    .and_then(|a| a.get("ResourcePolicy"))
+                    .map_or(api.line, |n| n.line);
+                self.unexpanded(
+                    format!("{path}/Auth/ResourcePolicy"),
+                    at,
+                    format!("the API's resource policy is not expanded offline: {why}; who may call the API is not checked"),
+                );
+            }
         }
+    }
+
+    /// An API's `Auth`: authorizer functions get their invoke permissions.
+    fn api_auth(&mut self, api: &str, auth: Option<&Node>) {
+        let Some(auth) = auth else { return };
         if let Some(Node {
             kind: Kind::Map(authorizers),
             ..
@@ -598,16 +641,23 @@ impl<'a> Sam<'a> {
             if self.out.iter().any(|(i, _)| i == id) {
                 continue;
             }
+            let global = self.globals.get(short).copied();
+            let mut props = Vec::new();
+            if short == "Api" {
+                let empty = Node::map(line, Vec::new());
+                let api = global.unwrap_or(&empty);
+                let stage = Node::str(line, "Prod");
+                self.rest_api_policy(id, api, stage, &format!("Globals/{short}"), &mut props);
+            }
             let r = Node::map(
                 line,
                 vec![
                     ("Type", Node::str(line, ty)),
-                    ("Properties", Node::map(line, Vec::new())),
+                    ("Properties", Node::map(line, props)),
                 ],
             );
             self.push(id.to_string(), r);
-            let auth = self.globals.get(short).and_then(|g| g.get("Auth"));
-            self.api_auth(id, auth, &format!("Globals/{short}"));
+            self.api_auth(id, global.and_then(|g| g.get("Auth")));
         }
     }
 
