@@ -314,13 +314,6 @@ impl Sam<'_> {
             self.destinations(src, config, &mut role);
         }
         self.policies(src, &mut role)?;
-        if let Some(c) = src.prop("Connectors") {
-            self.unexpanded(
-                format!("{}/Connectors", src.path),
-                c.line,
-                "SAM connectors are not expanded offline; the policies they add are not checked",
-            );
-        }
         if given_role.is_none()
             && src.prop("AutoPublishAlias").is_none()
             && let Some(d) = src.prop("DeploymentPreference")

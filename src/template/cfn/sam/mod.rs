@@ -16,6 +16,7 @@ use super::super::node::{Kind, Node};
 use super::super::{Settings, TemplateError, Val};
 
 mod api;
+mod connectors;
 mod events;
 mod function;
 pub mod templates;
@@ -99,6 +100,8 @@ pub(super) struct Sam<'a> {
     stage_names: HashMap<String, String>,
     /// The routes functions' and state machines' events add to each REST API, by id.
     routes: HashMap<String, Vec<api::Route>>,
+    /// Connectors, expanded after everything else (connectors.rs).
+    connectors: Vec<connectors::Pending>,
 }
 
 /// The template with its SAM resources expanded, `Globals` removed and the transform
@@ -119,6 +122,7 @@ pub fn expand(root: &Node, settings: &Settings) -> Result<(Node, Vec<Unexpanded>
         codedeploy: Vec::new(),
         stage_names: HashMap::new(),
         routes: HashMap::new(),
+        connectors: Vec::new(),
     };
     if let Some(resources) = root.get("Resources") {
         let Kind::Map(members) = &resources.kind else {
@@ -150,6 +154,7 @@ pub fn expand(root: &Node, settings: &Settings) -> Result<(Node, Vec<Unexpanded>
     }
     sam.implicit_apis();
     sam.codedeploy_role();
+    sam.expand_connectors()?;
     let mut out: Vec<(String, Node)> = Vec::with_capacity(sections.len());
     for (name, section) in sections {
         match name.as_str() {
@@ -423,9 +428,15 @@ impl<'a> Sam<'a> {
 
     /// Expand one resource of the template (others pass through unchanged).
     fn resource(&mut self, id: &str, res: &'a Node) -> Result<(), TemplateError> {
+        self.embedded_connectors(id, res)?;
         let ty = res.get("Type").and_then(Node::as_str);
         let Some(short) = ty.and_then(|t| t.strip_prefix(PREFIX)) else {
-            self.out.push((id.to_string(), res.clone()));
+            // The translator removes the `Connectors` attribute it expanded.
+            let mut res = res.clone();
+            if let Kind::Map(m) = &mut res.kind {
+                m.retain(|(k, _)| k != "Connectors");
+            }
+            self.out.push((id.to_string(), res));
             return Ok(());
         };
         let path = format!("Resources/{id}/Properties");
@@ -464,6 +475,12 @@ impl<'a> Sam<'a> {
                 let r = self.cfn_resource(&src, line, "AWS::Lambda::LayerVersion", props);
                 self.push(src.id.clone(), r);
             }
+            "Connector" => self.connectors.push(connectors::Pending {
+                id: src.id.clone(),
+                node: res.clone(),
+                props: src.props.clone(),
+                path: src.path.clone(),
+            }),
             // A nested stack: the template reader reports it as not checked, by its type.
             "Application" => self.push(src.id.clone(), res.clone()),
             _ => self.unexpanded(
