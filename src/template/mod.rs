@@ -393,20 +393,6 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
                     .collect(),
                 _ => vec!["(a macro with parameters)".into()],
             };
-            let sam_at = names.iter().position(|n| n == cfn::sam::TRANSFORM);
-            let extensions_at = names.iter().position(|n| n == LANGUAGE_EXTENSIONS);
-            if let (Some(s), Some(e)) = (sam_at, extensions_at)
-                && s < e
-            {
-                return Err(TemplateError::Invalid {
-                    path: "Transform".into(),
-                    line: t.line,
-                    message: format!(
-                        "`{LANGUAGE_EXTENSIONS}` must come before `{}` in `Transform`: CloudFormation runs transforms in the order listed, and the language extensions must be expanded first",
-                        cfn::sam::TRANSFORM
-                    ),
-                });
-            }
             let others: Vec<&str> = names
                 .iter()
                 .map(String::as_str)
@@ -423,39 +409,40 @@ pub fn extract(text: &str, settings: &Settings) -> Result<Extraction, TemplateEr
                     ),
                 });
             }
-            let root = if extensions_at.is_some() {
-                let (expanded, unexpanded) = cfn::foreach::expand(&root, settings)?;
-                for u in unexpanded {
-                    creator.get_or_insert_with(|| format!("the loop `Fn::ForEach::{}`", u.name));
-                    gaps.push(Gap {
-                        what: format!("Fn::ForEach::{}", u.name),
-                        line: u.line,
-                        why: format!(
-                            "the loop `Fn::ForEach::{}` was not expanded: {}; what it makes is not checked",
-                            u.name, u.why
-                        ),
-                    });
-                }
-                expanded
-            } else {
-                root
-            };
-            if sam_at.is_some() {
-                let (expanded, unexpanded) = cfn::sam::expand(&root, settings)?;
-                // SAM makes resources hornbeam does not model (stages, deployments,
-                // versions); references to them are unknown values, not errors.
-                creator.get_or_insert_with(|| format!("the transform `{}`", cfn::sam::TRANSFORM));
-                for u in unexpanded {
-                    gaps.push(Gap {
+            // CloudFormation runs transforms in the order listed: SAM before the
+            // language extensions sees their loops unexpanded (and refuses them).
+            let mut root = root;
+            for name in &names {
+                if name == LANGUAGE_EXTENSIONS {
+                    let (expanded, unexpanded) = cfn::foreach::expand(&root, settings)?;
+                    for u in unexpanded {
+                        creator
+                            .get_or_insert_with(|| format!("the loop `Fn::ForEach::{}`", u.name));
+                        gaps.push(Gap {
+                            what: format!("Fn::ForEach::{}", u.name),
+                            line: u.line,
+                            why: format!(
+                                "the loop `Fn::ForEach::{}` was not expanded: {}; what it makes is not checked",
+                                u.name, u.why
+                            ),
+                        });
+                    }
+                    root = expanded;
+                } else if name == cfn::sam::TRANSFORM {
+                    let (expanded, unexpanded) = cfn::sam::expand(&root, settings)?;
+                    // SAM makes resources hornbeam does not model (stages, deployments,
+                    // versions); references to them are unknown values, not errors.
+                    creator
+                        .get_or_insert_with(|| format!("the transform `{}`", cfn::sam::TRANSFORM));
+                    gaps.extend(unexpanded.into_iter().map(|u| Gap {
                         what: u.what,
                         line: u.line,
                         why: u.why,
-                    });
+                    }));
+                    root = expanded;
                 }
-                expanded
-            } else {
-                root
             }
+            root
         }
     };
     if !plan && creator.is_none() {

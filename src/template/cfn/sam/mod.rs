@@ -128,6 +128,21 @@ pub fn expand(root: &Node, settings: &Settings) -> Result<(Node, Vec<Unexpanded>
         let Kind::Map(members) = &resources.kind else {
             return Err(invalid("Resources", resources, "expected a mapping"));
         };
+        // The translator's first check (a loop of the language extensions listed after
+        // SAM in `Transform` is still a list here).
+        if let Some((id, r)) = members
+            .iter()
+            .find(|(_, r)| !matches!(r.kind, Kind::Map(_)))
+        {
+            return Err(invalid(
+                &format!("Resources/{id}"),
+                r,
+                format!(
+                    "SAM requires every resource to be a mapping; `{id}` is {} (list `AWS::LanguageExtensions` before `{TRANSFORM}` in `Transform` when it is a loop)",
+                    r.type_name()
+                ),
+            ));
+        }
         let mut apis = vec!["ServerlessRestApi".to_string()];
         for (id, res) in members {
             if res.get("Type").and_then(Node::as_str) == Some("AWS::Serverless::Api") {
