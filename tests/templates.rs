@@ -1169,17 +1169,33 @@ fn terraform_identity_and_resource_policy_types() {
     );
 }
 
+/// A macro hornbeam does not run is a gap; SAM is expanded (issue 29), so the same
+/// function under SAM yields its generated role's trust policy and principal.
 #[test]
 fn a_transform_is_a_gap_not_a_silent_pass() {
-    let text = "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: [AdministratorAccess]\n";
-    let x = template::extract(text, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    let body = "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: [AdministratorAccess]\n";
+    let text = format!("Transform: AcmeMacro\n{body}");
+    let x = template::extract(&text, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
     assert!(x.policies.is_empty());
     assert_eq!(x.gaps.len(), 1);
     assert_eq!(x.gaps[0].line, 1);
-    assert!(
-        x.gaps[0].why.contains("AWS::Serverless-2016-10-31"),
-        "{:?}",
-        x.gaps
+    assert!(x.gaps[0].why.contains("AcmeMacro"), "{:?}", x.gaps);
+    let text = format!("Transform: AWS::Serverless-2016-10-31\n{body}");
+    let x = template::extract(&text, &Settings::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(x.gaps.is_empty(), "{:?}", x.gaps);
+    let names: Vec<String> = x
+        .policies
+        .iter()
+        .map(|p| format!("{}.{}", p.resource, p.policy_name))
+        .collect();
+    assert_eq!(names, ["FnRole.TrustPolicy"]);
+    assert_eq!(x.principals.len(), 1);
+    assert_eq!(
+        x.principals[0].managed,
+        [
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            "arn:aws:iam::aws:policy/AdministratorAccess"
+        ]
     );
 }
 
