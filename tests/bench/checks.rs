@@ -14,13 +14,16 @@
 //! `--timeout-ms N` (strings encoding, default 60000), `--skip-corpus`,
 //! `--skip-large`, `--skip-batch`, `--skip-managed`, `--managed-only` (AWS's managed
 //! policies, managed.rs), `--account-only` (whole contexts and a 5,000-principal
-//! account, account.rs), `--write-cases DIR` (write the generated cases as
+//! account, account.rs), `--sam-only` (a 50-function SAM application from its source
+//! and from AWS's translation, sam.rs), `--write-cases DIR` (write the generated cases as
 //! `--cli-input-json` files and stop).
 
 #[path = "account.rs"]
 mod account;
 #[path = "managed.rs"]
 mod managed;
+#[path = "sam.rs"]
+mod sam;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -412,6 +415,10 @@ fn main() {
     }
     if has("--account-only") {
         account::bench(&bin, &dir);
+        return;
+    }
+    if has("--sam-only") {
+        sam::bench(&bin, &dir);
         return;
     }
     if let Some(out) = flag("--write-cases") {
