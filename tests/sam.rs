@@ -230,3 +230,44 @@ fn globals_reach_generated_roles_unless_ignored() {
     assert_eq!(roles, ["FreeRole"], "{}", r.stdout);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every SAM test template, mutated line by line (the line dropped, or its value
+/// replaced by a list, a mapping, a number, null, or a reference to nothing), is read
+/// without a panic: an answer or a located error.
+#[test]
+fn mutated_sam_templates_never_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/templates/sam");
+    let settings = hornbeam::template::Settings::default();
+    let mut runs = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for i in 0..lines.len() {
+            let mut variants = vec![None];
+            if let Some((key, _)) = lines[i].split_once(": ") {
+                for value in ["[]", "{}", "7", "null", "!Ref Nothing", "[a, {b: c}]"] {
+                    variants.push(Some(format!("{key}: {value}")));
+                }
+            }
+            for v in variants {
+                let mut mutated: Vec<&str> = lines.clone();
+                match &v {
+                    None => {
+                        mutated.remove(i);
+                    }
+                    Some(line) => mutated[i] = line,
+                }
+                let text = mutated.join("\n");
+                let result = std::panic::catch_unwind(|| {
+                    hornbeam::template::extract(&text, &settings).is_ok()
+                });
+                assert!(
+                    result.is_ok(),
+                    "panicked on line {i} mutated to {v:?}:\n{text}"
+                );
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 500, "{runs}");
+}

@@ -20,7 +20,7 @@ for d in docs:
     (out / hashlib.sha1(seed.encode()).hexdigest()).write_text(seed)
 PY
   if [ "$target" = template ]; then
-    cp "$root"/tests/templates/* "corpus/$target/"
+    find "$root"/tests/templates -type f \( -name "*.yaml" -o -name "*.json" \) -exec cp {} "corpus/$target/" \;
   fi
   log="$(mktemp)"
   if cargo +nightly fuzz run --fuzz-dir . "$target" "corpus/$target" -- -max_total_time="$seconds" >"$log" 2>&1; then
