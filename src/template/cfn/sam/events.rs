@@ -4,10 +4,13 @@
 //! - pull sources (queues, streams) give the generated role the managed policy that
 //!   lets Lambda read them;
 //! - a state machine's sources get a role (`{StateMachine}{Event}Role`) that may start
-//!   its executions.
+//!   its executions;
+//! - `ScheduleV2` gets the role EventBridge Scheduler assumes (`{Id}{Event}Role`);
+//! - an SNS `SqsSubscription` and a rule's SQS `DeadLetterConfig` get their queue and
+//!   the queue policy that lets the topic or rule send to it.
 //!
-//! Event types or options that create more (queues for SNS subscriptions, dead-letter
-//! queues, scheduler roles, Kafka and MQ credentials) are reported as not expanded.
+//! Event types or options that create what hornbeam does not model (Amazon MQ, Kafka
+//! and DocumentDB credentials, stream destinations) are reported as not expanded.
 
 use super::super::super::node::{Kind, Node};
 use super::function::{Role, Target, named_policy};
@@ -44,10 +47,6 @@ fn pull_policy(ty: &str) -> Option<&'static str> {
 fn unexpanded_option(ty: &str, props: &Node) -> Option<&'static str> {
     let has = |k: &str| props.get(k).is_some();
     match ty {
-        "SNS" if has("SqsSubscription") => Some("SqsSubscription"),
-        "Schedule" | "CloudWatchEvent" | "EventBridgeRule" if has("DeadLetterConfig") => {
-            Some("DeadLetterConfig")
-        }
         "Kinesis" | "DynamoDB" | "SQS" | "MSK" if has("DestinationConfig") => {
             Some("DestinationConfig")
         }
@@ -92,6 +91,11 @@ impl Sam<'_> {
                     ),
                 );
             }
+            if ty == "ScheduleV2" {
+                let invoke = ("LambdaPolicy", "lambda:InvokeFunction", target.arn.clone());
+                self.schedule_v2(src, name, props, invoke, event.line);
+                continue;
+            }
             if let Some(policy) = pull_policy(ty) {
                 if let Some(role) = role.as_deref_mut() {
                     let arn = Node::str(event.line, self.managed_arn(policy));
@@ -118,21 +122,26 @@ impl Sam<'_> {
                 // every route and method: the translator adds none for this one.
                 continue;
             }
-            self.permission(src, target, name, ty, principal, props, event.line);
+            self.permission(
+                src,
+                target,
+                (name, ty, principal),
+                props,
+                role.as_deref_mut(),
+                event.line,
+            );
         }
         Ok(())
     }
 
     /// The Lambda permission a push source gets.
-    #[allow(clippy::too_many_arguments)]
     fn permission(
         &mut self,
         src: &Source,
         target: &Target,
-        event: &str,
-        ty: &str,
-        principal: &str,
+        (event, ty, principal): (&str, &str, &str),
         props: &Node,
+        role: Option<&mut Role>,
         line: usize,
     ) {
         let fid = &src.id;
@@ -141,8 +150,16 @@ impl Sam<'_> {
         match ty {
             "S3" => fields.push(("SourceAccount", reference(line, "AWS::AccountId"))),
             "SNS" => {
-                if let Some(topic) = props.get("Topic") {
-                    fields.push(("SourceArn", topic.clone()));
+                let topic = props.get("Topic").cloned();
+                if let Some(sub) = props.get("SqsSubscription").filter(|s| !is_false(s)) {
+                    // Through a queue: SNS may send to it, Lambda reads it; no
+                    // permission on the function.
+                    let topic = topic.unwrap_or_else(|| Node::str(line, ""));
+                    self.sqs_subscription(src, &format!("{fid}{event}"), sub, topic, role, line);
+                    return;
+                }
+                if let Some(topic) = topic {
+                    fields.push(("SourceArn", topic));
                 }
             }
             "Api" => {
@@ -206,6 +223,7 @@ impl Sam<'_> {
             }
             "Schedule" | "CloudWatchEvent" | "EventBridgeRule" => {
                 self.rule(src, &format!("{fid}{event}"), line);
+                self.rule_dead_letters(src, &format!("{fid}{event}"), props, line);
                 fields.push(("SourceArn", get_att(line, &format!("{fid}{event}"), "Arn")));
             }
             "CloudWatchLogs" => {
@@ -270,6 +288,176 @@ impl Sam<'_> {
         self.push(id, r);
     }
 
+    /// A `ScheduleV2` event: an EventBridge Scheduler schedule `{Id}{Event}` and, unless
+    /// the event gives `RoleArn`, the role the scheduler assumes, `{Id}{Event}Role`, that
+    /// may invoke the target (`(policy suffix, action, target ARN)`) and send to the
+    /// dead-letter queue.
+    fn schedule_v2(
+        &mut self,
+        src: &Source,
+        event: &str,
+        props: &Node,
+        (suffix, action, target): (&str, &str, Node),
+        line: usize,
+    ) {
+        let id = format!("{}{event}", src.id);
+        let schedule = self.cfn_resource(src, line, "AWS::Scheduler::Schedule", Vec::new());
+        self.push(id.clone(), schedule);
+        let dlq = props.get("DeadLetterConfig").map(|d| match d.get("Arn") {
+            Some(arn) => arn.clone(),
+            None => {
+                let queue = d
+                    .get("QueueLogicalId")
+                    .and_then(Node::as_str)
+                    .map_or_else(|| format!("{id}Queue"), str::to_string);
+                let q = self.cfn_resource(src, line, "AWS::SQS::Queue", Vec::new());
+                self.push(queue.clone(), q);
+                get_att(line, &queue, "Arn")
+            }
+        });
+        if props.get("RoleArn").is_some() {
+            return;
+        }
+        let mut inline = vec![named_policy(
+            line,
+            &format!("{id}{suffix}"),
+            allow(line, Node::str(line, action), target),
+        )];
+        if let Some(arn) = dlq {
+            inline.push(named_policy(
+                line,
+                &format!("{id}SQSPolicy"),
+                allow(line, Node::str(line, "sqs:SendMessage"), arn),
+            ));
+        }
+        let role = Role {
+            id: format!("{id}Role"),
+            line,
+            trust: service_trust(line, "scheduler.amazonaws.com"),
+            managed: Vec::new(),
+            inline,
+            path: None,
+            boundary: props.get("PermissionsBoundary").cloned(),
+            condition: None,
+        };
+        self.emit_role(src, role);
+    }
+
+    /// A rule's `DeadLetterConfig` with `Type: SQS`: the queue the translator creates and
+    /// its policy letting EventBridge send from this rule.
+    fn rule_dead_letters(&mut self, src: &Source, rule: &str, props: &Node, line: usize) {
+        let Some(d) = props.get("DeadLetterConfig") else {
+            return;
+        };
+        if d.get("Arn").is_some() {
+            return;
+        }
+        let queue = d
+            .get("QueueLogicalId")
+            .and_then(Node::as_str)
+            .map_or_else(|| format!("{rule}Queue"), str::to_string);
+        let statement = Node::map(
+            line,
+            vec![
+                ("Action", Node::str(line, "sqs:SendMessage")),
+                ("Effect", Node::str(line, "Allow")),
+                (
+                    "Principal",
+                    Node::map(
+                        line,
+                        vec![("Service", Node::str(line, "events.amazonaws.com"))],
+                    ),
+                ),
+                ("Resource", get_att(line, &queue, "Arn")),
+                (
+                    "Condition",
+                    arn_equals_source(line, get_att(line, rule, "Arn")),
+                ),
+            ],
+        );
+        let q = self.cfn_resource(src, line, "AWS::SQS::Queue", Vec::new());
+        self.push(queue.clone(), q);
+        self.queue_policy(
+            src,
+            &format!("{rule}QueuePolicy"),
+            reference(line, &queue),
+            statement,
+            line,
+        );
+    }
+
+    /// An SNS event's `SqsSubscription`: the queue (created, or `QueueArn` / `QueueUrl`),
+    /// its policy letting the topic send, and the queue's read policy on the role.
+    fn sqs_subscription(
+        &mut self,
+        src: &Source,
+        id: &str,
+        sub: &Node,
+        topic: Node,
+        role: Option<&mut Role>,
+        line: usize,
+    ) {
+        let (arn, url, policy_id) = match (sub.get("QueueArn"), sub.get("QueueUrl")) {
+            (Some(arn), Some(url)) => (
+                arn.clone(),
+                url.clone(),
+                sub.get("QueuePolicyLogicalId")
+                    .and_then(Node::as_str)
+                    .map_or_else(|| format!("{id}QueuePolicy"), str::to_string),
+            ),
+            _ => {
+                let q = self.cfn_resource(src, line, "AWS::SQS::Queue", Vec::new());
+                self.push(format!("{id}Queue"), q);
+                (
+                    get_att(line, &format!("{id}Queue"), "Arn"),
+                    reference(line, &format!("{id}Queue")),
+                    format!("{id}QueuePolicy"),
+                )
+            }
+        };
+        let statement = Node::map(
+            line,
+            vec![
+                ("Action", Node::str(line, "sqs:SendMessage")),
+                ("Effect", Node::str(line, "Allow")),
+                ("Principal", Node::str(line, "*")),
+                ("Resource", arn),
+                ("Condition", arn_equals_source(line, topic)),
+            ],
+        );
+        self.queue_policy(src, &policy_id, url, statement, line);
+        if let Some(role) = role {
+            let read = Node::str(
+                line,
+                self.managed_arn("service-role/AWSLambdaSQSQueueExecutionRole"),
+            );
+            if !role.managed.contains(&read) {
+                role.managed.push(read);
+            }
+        }
+    }
+
+    /// An `AWS::SQS::QueuePolicy` of one statement on queue `url`.
+    fn queue_policy(&mut self, src: &Source, id: &str, url: Node, statement: Node, line: usize) {
+        let doc = Node::map(
+            line,
+            vec![
+                ("Version", Node::str(line, "2012-10-17")),
+                ("Statement", Node::seq(line, vec![statement])),
+            ],
+        );
+        let p = self.cfn_resource(
+            src,
+            line,
+            "AWS::SQS::QueuePolicy",
+            vec![
+                ("PolicyDocument", doc),
+                ("Queues", Node::seq(line, vec![url])),
+            ],
+        );
+        self.push(id.to_string(), p);
+    }
+
     /// The EventBridge rule of a schedule or event-pattern source (its ARN limits the
     /// permission).
     fn rule(&mut self, src: &Source, id: &str, line: usize) {
@@ -322,6 +510,17 @@ impl Sam<'_> {
         for (name, event) in events {
             let path = format!("{}/Events/{name}", src.path);
             let ty = event.get("Type").and_then(Node::as_str).unwrap_or_default();
+            if ty == "ScheduleV2" {
+                let empty = Node::map(event.line, Vec::new());
+                let props = event.get("Properties").unwrap_or(&empty);
+                let start = (
+                    "StartExecutionPolicy",
+                    "states:StartExecution",
+                    reference(event.line, &src.id),
+                );
+                self.schedule_v2(src, name, props, start, event.line);
+                continue;
+            }
             let principal = match ty {
                 "Schedule" | "CloudWatchEvent" | "EventBridgeRule" => "events.amazonaws.com",
                 "Api" => "apigateway.amazonaws.com",
@@ -351,6 +550,7 @@ impl Sam<'_> {
             let line = event.line;
             if ty != "Api" {
                 self.rule(src, &format!("{}{name}", src.id), line);
+                self.rule_dead_letters(src, &format!("{}{name}", src.id), props, line);
             }
             let role_id = format!("{}{name}Role", src.id);
             let doc = allow(
@@ -418,6 +618,19 @@ pub(super) fn wildcard_parameters(path: &str, greedy: bool) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `{"ArnEquals": {"aws:SourceArn": arn}}`
+fn arn_equals_source(line: usize, arn: Node) -> Node {
+    Node::map(
+        line,
+        vec![("ArnEquals", Node::map(line, vec![("aws:SourceArn", arn)]))],
+    )
+}
+
+/// `false` as SAM reads a boolean property.
+fn is_false(n: &Node) -> bool {
+    matches!(n.kind, Kind::Bool(false)) || n.as_str() == Some("false")
 }
 
 /// A path without its trailing slash (API Gateway drops it), `/` kept.

@@ -33,6 +33,8 @@ enum Entry {
 pub(super) struct Target {
     /// `FunctionName` of the function's permissions (`Ref` function, or `Ref` alias).
     pub name: Node,
+    /// Its ARN (`Fn::GetAtt` function `Arn`, or `Ref` alias).
+    pub arn: Node,
 }
 
 impl Sam<'_> {
@@ -216,6 +218,7 @@ impl Sam<'_> {
         // The alias and the name permissions give.
         let mut target = Target {
             name: reference(line, &id),
+            arn: get_att(line, &id, "Arn"),
         };
         if let Some(alias) = src.prop("AutoPublishAlias") {
             // The alias's name, when known offline, is part of its logical id; a name
@@ -249,6 +252,7 @@ impl Sam<'_> {
             );
             self.push(alias_id.clone(), a);
             target.name = reference(line, &alias_id);
+            target.arn = reference(line, &alias_id);
             if let Some(d) = src.prop("DeploymentPreference") {
                 self.deployment_preference(src, d);
             }
