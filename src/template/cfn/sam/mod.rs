@@ -579,7 +579,13 @@ impl<'a> Sam<'a> {
         }
         let r = self.cfn_resource(src, line, ty, props);
         self.push(src.id.clone(), r);
-        self.api_auth(&src.id, src.props.get("Auth"));
+        let http = ty == "AWS::ApiGatewayV2::Api";
+        self.api_auth(
+            &src.id,
+            src.props.get("Auth"),
+            http,
+            src.node.get("Condition"),
+        );
     }
 
     /// A REST API's resource policy into `props` (as `Body`), or reported as not
@@ -610,45 +616,64 @@ impl<'a> Sam<'a> {
         }
     }
 
-    /// An API's `Auth`: authorizer functions get their invoke permissions.
-    fn api_auth(&mut self, api: &str, auth: Option<&Node>) {
-        let Some(auth) = auth else { return };
-        if let Some(Node {
+    /// An API's `Auth`: Lambda authorizers get their invoke permissions
+    /// (`{Api}{Authorizer}AuthorizerPermission`), with the API's `Condition`. A REST
+    /// API's unless `DisableFunctionDefaultPermissions`; an HTTP API's only with
+    /// `EnableFunctionDefaultPermissions: true`, as the translator does.
+    fn api_auth(&mut self, api: &str, auth: Option<&Node>, http: bool, condition: Option<&Node>) {
+        let Some(Node {
             kind: Kind::Map(authorizers),
             ..
-        }) = auth.get("Authorizers")
-        {
-            for (name, a) in authorizers {
-                let Some(function) = a.get("FunctionArn") else {
-                    continue;
-                };
-                let line = a.line;
-                let id = format!("{api}{name}AuthorizerPermission");
-                let source = sub(
-                    line,
-                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${__ApiId__}/authorizers/*",
-                    vec![("__ApiId__", reference(line, api))],
-                );
-                let r = Node::map(
+        }) = auth.and_then(|a| a.get("Authorizers"))
+        else {
+            return;
+        };
+        let is_true = |n: Option<&Node>| n.is_some_and(|n| matches!(n.kind, Kind::Bool(true)));
+        for (name, a) in authorizers {
+            let Some(function) = a.get("FunctionArn") else {
+                continue;
+            };
+            let enabled = if http {
+                is_true(a.get("EnableFunctionDefaultPermissions"))
+            } else {
+                !is_true(a.get("DisableFunctionDefaultPermissions"))
+            };
+            if !enabled {
+                continue;
+            }
+            let line = a.line;
+            let partition = if http {
+                "${AWS::Partition}".to_string()
+            } else {
+                self.settings.partition.clone()
+            };
+            let source = sub(
+                line,
+                &format!(
+                    "arn:{partition}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{__ApiId__}}/authorizers/*"
+                ),
+                vec![("__ApiId__", reference(line, api))],
+            );
+            let mut members = vec![("Type", Node::str(line, "AWS::Lambda::Permission"))];
+            if let Some(c) = condition {
+                members.push(("Condition", c.clone()));
+            }
+            members.push((
+                "Properties",
+                Node::map(
                     line,
                     vec![
-                        ("Type", Node::str(line, "AWS::Lambda::Permission")),
-                        (
-                            "Properties",
-                            Node::map(
-                                line,
-                                vec![
-                                    ("Action", Node::str(line, "lambda:InvokeFunction")),
-                                    ("FunctionName", function.clone()),
-                                    ("Principal", Node::str(line, "apigateway.amazonaws.com")),
-                                    ("SourceArn", source),
-                                ],
-                            ),
-                        ),
+                        ("Action", Node::str(line, "lambda:InvokeFunction")),
+                        ("FunctionName", function.clone()),
+                        ("Principal", Node::str(line, "apigateway.amazonaws.com")),
+                        ("SourceArn", source),
                     ],
-                );
-                self.push(id, r);
-            }
+                ),
+            ));
+            self.push(
+                format!("{api}{name}AuthorizerPermission"),
+                Node::map(line, members),
+            );
         }
     }
 
@@ -689,7 +714,12 @@ impl<'a> Sam<'a> {
                 ],
             );
             self.push(id.to_string(), r);
-            self.api_auth(id, global.and_then(|g| g.get("Auth")));
+            self.api_auth(
+                id,
+                global.and_then(|g| g.get("Auth")),
+                short == "HttpApi",
+                None,
+            );
         }
     }
 
