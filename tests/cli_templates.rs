@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Run;
+use common::{Run, stdout_json as json, template_file};
 use serde_json::Value;
 
 fn hornbeam(args: &[&str]) -> Run {
@@ -18,20 +18,6 @@ fn public(extra: &[&str]) -> Run {
     let mut args = vec!["check-no-public-access", "--template-path", APP];
     args.extend_from_slice(extra);
     hornbeam(&args)
-}
-
-/// A template written to a fresh temporary folder: (the folder, the file's path).
-fn template_file(tag: &str, text: &str) -> (std::path::PathBuf, String) {
-    let dir = std::env::temp_dir().join(format!("hornbeam-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("template.yaml");
-    std::fs::write(&path, text).unwrap();
-    let shown = path.display().to_string();
-    (dir, shown)
-}
-
-fn json(r: &Run) -> Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
 }
 
 #[test]

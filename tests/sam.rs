@@ -4,24 +4,10 @@
 
 mod common;
 
-use common::Run;
-use serde_json::Value;
+use common::{Run, stdout_json as json, template_file};
 
 fn hornbeam(args: &[&str]) -> Run {
     common::hornbeam_with_stdin(env!("CARGO_BIN_EXE_hornbeam"), args, None)
-}
-
-fn template_file(tag: &str, text: &str) -> (std::path::PathBuf, String) {
-    let dir = std::env::temp_dir().join(format!("hornbeam-sam-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("template.yaml");
-    std::fs::write(&path, text).unwrap();
-    let shown = path.display().to_string();
-    (dir, shown)
-}
-
-fn json(r: &Run) -> Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
 }
 
 fn blocking(r: &Run) -> Vec<(String, String)> {
@@ -36,6 +22,19 @@ fn blocking(r: &Run) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// The resources `check-access-not-granted --actions iam:PassRole` blocks on (exit 1).
+fn pass_role_findings(path: &str) -> Vec<String> {
+    let r = hornbeam(&[
+        "check-access-not-granted",
+        "--actions",
+        "iam:PassRole",
+        "--template-path",
+        path,
+    ]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    blocking(&r).into_iter().map(|(_, r)| r).collect()
 }
 
 const HEAD: &str = "Transform: AWS::Serverless-2016-10-31\nResources:\n";
@@ -195,16 +194,7 @@ fn language_extensions_run_before_sam() {
         format!("Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]\n{body}"),
     )
     .unwrap();
-    let r = hornbeam(&[
-        "check-access-not-granted",
-        "--actions",
-        "iam:PassRole",
-        "--template-path",
-        &path,
-    ]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    let roles: Vec<String> = blocking(&r).into_iter().map(|(_, r)| r).collect();
-    assert_eq!(roles, ["AFnRole", "BFnRole"], "{}", r.stdout);
+    assert_eq!(pass_role_findings(&path), ["AFnRole", "BFnRole"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -216,18 +206,9 @@ fn globals_reach_generated_roles_unless_ignored() {
         "{HEAD}  Open:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: [AdministratorAccess]\n  Bounded:\n    Type: AWS::Serverless::Function\n    IgnoreGlobals: [Tracing]\n    Properties:\n      Policies: [AdministratorAccess]\n  Free:\n    Type: AWS::Serverless::Function\n    IgnoreGlobals: '*'\n    Properties:\n      Policies: [AdministratorAccess]\nGlobals:\n  Function:\n    Tracing: Active\n    PermissionsBoundary: arn:aws:iam::aws:policy/ReadOnlyAccess\n"
     );
     let (dir, path) = template_file("globals-ok", &text);
-    let r = hornbeam(&[
-        "check-access-not-granted",
-        "--actions",
-        "iam:PassRole",
-        "--template-path",
-        &path,
-    ]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
     // ReadOnlyAccess as boundary keeps iam:PassRole from Open and Bounded; Free has no
     // boundary.
-    let roles: Vec<String> = blocking(&r).into_iter().map(|(_, r)| r).collect();
-    assert_eq!(roles, ["FreeRole"], "{}", r.stdout);
+    assert_eq!(pass_role_findings(&path), ["FreeRole"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

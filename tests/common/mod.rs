@@ -237,3 +237,19 @@ pub fn parallel<T: Sync, R: Send>(
         .map(|m| m.into_inner().unwrap().expect("every item ran"))
         .collect()
 }
+
+/// A template written to a fresh temporary folder named after `tag`: (the folder, the
+/// file's path as shown in findings).
+pub fn template_file(tag: &str, text: &str) -> (PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("hornbeam-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("template.yaml");
+    std::fs::write(&path, text).unwrap();
+    let shown = path.display().to_string();
+    (dir, shown)
+}
+
+/// A run's stdout as JSON.
+pub fn stdout_json(r: &Run) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+}

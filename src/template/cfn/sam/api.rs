@@ -341,13 +341,7 @@ fn policy_body(line: usize, statements: Vec<Node>) -> Node {
         line,
         vec![(
             "x-amazon-apigateway-policy",
-            Node::map(
-                line,
-                vec![
-                    ("Version", Node::str(line, "2012-10-17")),
-                    ("Statement", Node::seq(line, statements)),
-                ],
-            ),
+            super::document(line, true, statements),
         )],
     )
 }

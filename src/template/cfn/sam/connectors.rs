@@ -412,13 +412,7 @@ impl Sam<'_> {
                         _ => Vec::new(),
                     })
                     .collect();
-                Node::map(
-                    line,
-                    vec![
-                        ("Version", Node::str(line, "2012-10-17")),
-                        ("Statement", Node::seq(line, statements)),
-                    ],
-                )
+                super::document(line, true, statements)
             };
             let suffix = |base: &str| {
                 if multi {
@@ -439,50 +433,42 @@ impl Sam<'_> {
                 .and_then(Node::as_str)
                 .unwrap_or_default();
             match ty {
-                "AWS_IAM_ROLE_MANAGED_POLICY" => {
-                    let role = side
-                        .role_name
-                        .clone()
-                        .ok_or_else(|| missing("the IAM role name"))?;
+                // A policy resource on the side the profile names: (type, id suffix,
+                // the property naming that side, its value, what is missing without it).
+                "AWS_IAM_ROLE_MANAGED_POLICY" | "AWS_SQS_QUEUE_POLICY" | "AWS_SNS_TOPIC_POLICY" => {
+                    let (ty, base, property, value, what) = match ty {
+                        "AWS_IAM_ROLE_MANAGED_POLICY" => (
+                            "AWS::IAM::ManagedPolicy",
+                            "Policy",
+                            "Roles",
+                            &side.role_name,
+                            "the IAM role name",
+                        ),
+                        "AWS_SQS_QUEUE_POLICY" => (
+                            "AWS::SQS::QueuePolicy",
+                            "QueuePolicy",
+                            "Queues",
+                            &side.queue_url,
+                            "the SQS queue URL",
+                        ),
+                        _ => (
+                            "AWS::SNS::TopicPolicy",
+                            "TopicPolicy",
+                            "Topics",
+                            &side.arn,
+                            "the SNS topic ARN",
+                        ),
+                    };
+                    let value = value.clone().ok_or_else(|| missing(what))?;
                     let r = self.connector_resource(
                         c,
-                        "AWS::IAM::ManagedPolicy",
+                        ty,
                         vec![
                             ("PolicyDocument", document()),
-                            ("Roles", Node::seq(line, vec![role])),
+                            (property, Node::seq(line, vec![value])),
                         ],
                     );
-                    self.push(suffix("Policy"), r);
-                }
-                "AWS_SQS_QUEUE_POLICY" => {
-                    let url = side
-                        .queue_url
-                        .clone()
-                        .ok_or_else(|| missing("the SQS queue URL"))?;
-                    let r = self.connector_resource(
-                        c,
-                        "AWS::SQS::QueuePolicy",
-                        vec![
-                            ("PolicyDocument", document()),
-                            ("Queues", Node::seq(line, vec![url])),
-                        ],
-                    );
-                    self.push(suffix("QueuePolicy"), r);
-                }
-                "AWS_SNS_TOPIC_POLICY" => {
-                    let arn = side
-                        .arn
-                        .clone()
-                        .ok_or_else(|| missing("the SNS topic ARN"))?;
-                    let r = self.connector_resource(
-                        c,
-                        "AWS::SNS::TopicPolicy",
-                        vec![
-                            ("PolicyDocument", document()),
-                            ("Topics", Node::seq(line, vec![arn])),
-                        ],
-                    );
-                    self.push(suffix("TopicPolicy"), r);
+                    self.push(suffix(base), r);
                 }
                 "AWS_LAMBDA_PERMISSION" => {
                     let arn = side

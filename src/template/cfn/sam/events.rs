@@ -14,7 +14,9 @@
 
 use super::super::super::node::{Kind, Node};
 use super::function::{Role, Target, named_policy};
-use super::{Sam, Source, TemplateError, allow, get_att, invalid, reference, service_trust, sub};
+use super::{
+    Sam, Source, TemplateError, allow, document, get_att, invalid, reference, service_trust, sub,
+};
 
 /// A push source: its service principal.
 fn principal(ty: &str) -> Option<&'static str> {
@@ -29,6 +31,49 @@ fn principal(ty: &str) -> Option<&'static str> {
         "Cognito" => "cognito-idp.amazonaws.com",
         _ => return None,
     })
+}
+
+/// One event of `Events`: its name, node, `Type`, `Properties` (empty when absent)
+/// and path.
+struct Event<'n> {
+    name: &'n str,
+    node: &'n Node,
+    ty: &'n str,
+    props: Node,
+    path: String,
+}
+
+/// A function's or state machine's `Events`, each with its `Type` (required).
+fn event_list<'n>(src: &'n Source) -> Result<Vec<Event<'n>>, TemplateError> {
+    let Some(events) = src.prop("Events") else {
+        return Ok(Vec::new());
+    };
+    let Kind::Map(events) = &events.kind else {
+        return Err(invalid(
+            &format!("{}/Events", src.path),
+            events,
+            "expected a mapping of events",
+        ));
+    };
+    events
+        .iter()
+        .map(|(name, event)| {
+            let path = format!("{}/Events/{name}", src.path);
+            let Some(ty) = event.get("Type").and_then(Node::as_str) else {
+                return Err(invalid(&path, event, "an event needs a `Type`"));
+            };
+            Ok(Event {
+                name,
+                node: event,
+                ty,
+                props: event
+                    .get("Properties")
+                    .cloned()
+                    .unwrap_or_else(|| Node::map(event.line, Vec::new())),
+                path,
+            })
+        })
+        .collect()
 }
 
 /// A pull source: the managed policy its function's role gets.
@@ -65,23 +110,9 @@ impl Sam<'_> {
         target: &Target,
         mut role: Option<&mut Role>,
     ) -> Result<(), TemplateError> {
-        let Some(events) = src.prop("Events") else {
-            return Ok(());
-        };
-        let Kind::Map(events) = &events.kind else {
-            return Err(invalid(
-                &format!("{}/Events", src.path),
-                events,
-                "expected a mapping of events",
-            ));
-        };
-        for (name, event) in events {
-            let path = format!("{}/Events/{name}", src.path);
-            let Some(ty) = event.get("Type").and_then(Node::as_str) else {
-                return Err(invalid(&path, event, "an event needs a `Type`"));
-            };
-            let empty = Node::map(event.line, Vec::new());
-            let props = event.get("Properties").unwrap_or(&empty);
+        let events = event_list(src)?;
+        for e in &events {
+            let (name, event, ty, props, path) = (e.name, e.node, e.ty, &e.props, &e.path);
             if let Some(option) = unexpanded_option(ty, props) {
                 self.unexpanded(
                     format!("{path}/Properties/{option}"),
@@ -107,7 +138,7 @@ impl Sam<'_> {
             }
             let Some(principal) = principal(ty) else {
                 self.unexpanded(
-                    path,
+                    path.clone(),
                     event.line,
                     format!(
                         "SAM events of type `{ty}` are not expanded offline; the permissions and roles they create are not checked"
@@ -117,7 +148,7 @@ impl Sam<'_> {
             };
             if ty == "HttpApi" && props.get("Path").is_none() {
                 // (handled below, after the routes it covers)
-            } else if ty == "HttpApi" && default_route(events, props.get("ApiId")) {
+            } else if ty == "HttpApi" && default_route(&events, props.get("ApiId")) {
                 // The function's `$default` route on the same API has a permission for
                 // every route and method: the translator adds none for this one.
                 continue;
@@ -439,13 +470,7 @@ impl Sam<'_> {
 
     /// An `AWS::SQS::QueuePolicy` of one statement on queue `url`.
     fn queue_policy(&mut self, src: &Source, id: &str, url: Node, statement: Node, line: usize) {
-        let doc = Node::map(
-            line,
-            vec![
-                ("Version", Node::str(line, "2012-10-17")),
-                ("Statement", Node::seq(line, vec![statement])),
-            ],
-        );
+        let doc = document(line, true, vec![statement]);
         let p = self.cfn_resource(
             src,
             line,
@@ -497,22 +522,10 @@ impl Sam<'_> {
 
     /// A state machine's events: a role per event that may start its executions.
     pub(super) fn state_machine_events(&mut self, src: &Source) -> Result<(), TemplateError> {
-        let Some(events) = src.prop("Events") else {
-            return Ok(());
-        };
-        let Kind::Map(events) = &events.kind else {
-            return Err(invalid(
-                &format!("{}/Events", src.path),
-                events,
-                "expected a mapping of events",
-            ));
-        };
-        for (name, event) in events {
-            let path = format!("{}/Events/{name}", src.path);
-            let ty = event.get("Type").and_then(Node::as_str).unwrap_or_default();
+        let events = event_list(src)?;
+        for e in &events {
+            let (name, event, ty, props, path) = (e.name, e.node, e.ty, &e.props, &e.path);
             if ty == "ScheduleV2" {
-                let empty = Node::map(event.line, Vec::new());
-                let props = event.get("Properties").unwrap_or(&empty);
                 let start = (
                     "StartExecutionPolicy",
                     "states:StartExecution",
@@ -526,7 +539,7 @@ impl Sam<'_> {
                 "Api" => "apigateway.amazonaws.com",
                 _ => {
                     self.unexpanded(
-                        path,
+                        path.clone(),
                         event.line,
                         format!(
                             "state machine events of type `{ty}` are not expanded offline; the role they create is not checked"
@@ -535,8 +548,6 @@ impl Sam<'_> {
                     continue;
                 }
             };
-            let empty = Node::map(event.line, Vec::new());
-            let props = event.get("Properties").unwrap_or(&empty);
             if let Some(option) = unexpanded_option(ty, props) {
                 self.unexpanded(
                     format!("{path}/Properties/{option}"),
@@ -577,13 +588,10 @@ impl Sam<'_> {
 
 /// Whether `events` has an `HttpApi` event without `Path` (the `$default` route, any
 /// method) on the API `api` (`None`: the implicit one).
-fn default_route(events: &[(String, Node)], api: Option<&Node>) -> bool {
-    events.iter().any(|(_, e)| {
-        e.get("Type").and_then(Node::as_str) == Some("HttpApi") && {
-            let props = e.get("Properties");
-            props.and_then(|p| p.get("Path")).is_none() && props.and_then(|p| p.get("ApiId")) == api
-        }
-    })
+fn default_route(events: &[Event], api: Option<&Node>) -> bool {
+    events
+        .iter()
+        .any(|e| e.ty == "HttpApi" && e.props.get("Path").is_none() && e.props.get("ApiId") == api)
 }
 
 /// A route's path parameters as `*`, as the translator writes them into the source ARN:

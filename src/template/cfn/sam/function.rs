@@ -307,10 +307,15 @@ impl Sam<'_> {
             let Some(target_arn) = dlq.get("TargetArn") else {
                 return Err(invalid(&path, dlq, "`DeadLetterQueue` needs `TargetArn`"));
             };
-            let mut doc = allow(dlq.line, Node::str(dlq.line, action), target_arn.clone());
-            if let Kind::Map(m) = &mut doc.kind {
-                m.insert(0, ("Version".into(), Node::str(dlq.line, "2012-10-17")));
-            }
+            let statement = Node::map(
+                dlq.line,
+                vec![
+                    ("Action", Node::str(dlq.line, action)),
+                    ("Resource", target_arn.clone()),
+                    ("Effect", Node::str(dlq.line, "Allow")),
+                ],
+            );
+            let doc = super::document(dlq.line, true, vec![statement]);
             role.inline
                 .push(named_policy(dlq.line, "DeadLetterQueuePolicy", doc));
         }
@@ -523,17 +528,21 @@ impl Sam<'_> {
                             ),
                         )],
                     );
-                    let mut doc = allow(line, Node::str(line, "s3:PutObject"), objects);
-                    let list = allow(line, Node::str(line, "s3:ListBucket"), arn);
-                    if let (Some(Kind::Seq(a)), Some(Kind::Seq(b))) = (
-                        doc.get("Statement").map(|s| s.kind.clone()),
-                        list.get("Statement").map(|s| &s.kind),
-                    ) {
-                        let mut all = a;
-                        all.extend(b.iter().cloned());
-                        doc = Node::map(line, vec![("Statement", Node::seq(line, all))]);
-                    }
-                    ("S3Policy", doc)
+                    let statement = |action: &str, resource: Node| {
+                        Node::map(
+                            line,
+                            vec![
+                                ("Action", Node::str(line, action)),
+                                ("Effect", Node::str(line, "Allow")),
+                                ("Resource", resource),
+                            ],
+                        )
+                    };
+                    let statements = vec![
+                        statement("s3:PutObject", objects),
+                        statement("s3:ListBucket", arn),
+                    ];
+                    ("S3Policy", super::document(line, false, statements))
                 }
                 _ => {
                     self.unexpanded(

@@ -331,62 +331,48 @@ pub(super) fn sub(line: usize, text: &str, vars: Vec<(&str, Node)>) -> Node {
     Node::map(line, vec![("Fn::Sub", arg)])
 }
 
-/// A policy document of one Allow statement (no `Version`, as the translator writes
-/// its event and destination policies).
+/// A policy document of `statements`, with `Version` 2012-10-17 or (as the translator
+/// writes its event and destination policies) without.
+pub(super) fn document(line: usize, version: bool, statements: Vec<Node>) -> Node {
+    let mut members = Vec::new();
+    if version {
+        members.push(("Version", Node::str(line, "2012-10-17")));
+    }
+    members.push(("Statement", Node::seq(line, statements)));
+    Node::map(line, members)
+}
+
+/// A policy document of one Allow statement, without `Version`.
 pub(super) fn allow(line: usize, actions: Node, resource: Node) -> Node {
-    Node::map(
+    let statement = Node::map(
         line,
-        vec![(
-            "Statement",
-            Node::seq(
-                line,
-                vec![Node::map(
-                    line,
-                    vec![
-                        ("Action", actions),
-                        ("Effect", Node::str(line, "Allow")),
-                        ("Resource", resource),
-                    ],
-                )],
-            ),
-        )],
-    )
+        vec![
+            ("Action", actions),
+            ("Effect", Node::str(line, "Allow")),
+            ("Resource", resource),
+        ],
+    );
+    document(line, false, vec![statement])
 }
 
 /// A trust policy letting `service` assume the role.
 pub(super) fn service_trust(line: usize, service: &str) -> Node {
-    Node::map(
+    let principal = Node::map(
+        line,
+        vec![("Service", Node::seq(line, vec![Node::str(line, service)]))],
+    );
+    let statement = Node::map(
         line,
         vec![
-            ("Version", Node::str(line, "2012-10-17")),
             (
-                "Statement",
-                Node::seq(
-                    line,
-                    vec![Node::map(
-                        line,
-                        vec![
-                            (
-                                "Action",
-                                Node::seq(line, vec![Node::str(line, "sts:AssumeRole")]),
-                            ),
-                            ("Effect", Node::str(line, "Allow")),
-                            (
-                                "Principal",
-                                Node::map(
-                                    line,
-                                    vec![(
-                                        "Service",
-                                        Node::seq(line, vec![Node::str(line, service)]),
-                                    )],
-                                ),
-                            ),
-                        ],
-                    )],
-                ),
+                "Action",
+                Node::seq(line, vec![Node::str(line, "sts:AssumeRole")]),
             ),
+            ("Effect", Node::str(line, "Allow")),
+            ("Principal", principal),
         ],
-    )
+    );
+    document(line, true, vec![statement])
 }
 
 impl<'a> Sam<'a> {
