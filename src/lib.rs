@@ -40,3 +40,4 @@ pub mod request;
 pub mod server;
 mod smt;
 pub mod template;
+pub mod validate;

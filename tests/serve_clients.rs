@@ -168,6 +168,32 @@ fn aws_cli() {
     ]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(r.json()["findings"][0]["issueCode"], "INVALID_EFFECT");
+    // iam:PassRole on every resource: the CLI follows nextToken page by page.
+    let r = aa(&[
+        "validate-policy",
+        "--policy-type",
+        "IDENTITY_POLICY",
+        "--page-size",
+        "1",
+        "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"},{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let codes: Vec<String> = r.json()["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| f["issueCode"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "PASS_ROLE_WITH_STAR_IN_RESOURCE",
+            "PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE",
+            "CREATE_SLR_WITH_STAR_IN_ACTION_AND_RESOURCE"
+        ]
+    );
+    assert_eq!(r.json()["findings"][0]["findingType"], "SECURITY_WARNING");
     // Bad input: the CLI's error line and exit code 255.
     let r = aa(&[
         "check-access-not-granted",
@@ -325,6 +351,23 @@ fn tf_policy_validator_commands() {
     // Validate: ValidatePolicy only, pretty-printed documents with bare statements.
     let r = tf_run(common("validate", "iam_policy"));
     assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    // Validate: iam:PassRole on every resource is a blocking security warning.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/pass-role-plan.json");
+    let mut args = common("validate", "iam_policy");
+    args[2] = fixture.display().to_string();
+    let r = tf_run(args);
+    assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+    let blocking = &r.json()["BlockingFindings"];
+    assert_eq!(
+        blocking[0]["code"], "PASS_ROLE_WITH_STAR_IN_RESOURCE",
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        blocking[0]["findingType"], "SECURITY_WARNING",
+        "{}",
+        r.stdout
+    );
 }
 
 /// A cfn-policy-validator run: command, flags, exit code, the blocking findings as

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::wire::{ApiError, Reason};
 use crate::checks::{self, Access, Check, CheckError, How, Kind, Options, Outcome};
-use crate::policy::{self, ControlKind, Policy, PolicyType};
+use crate::policy::{self, Policy, PolicyType};
 use crate::request::{self, Body, RequestError};
 
 /// The operations this server answers, by method and path.
@@ -64,12 +64,7 @@ fn known_elsewhere(method: &str, path: &str) -> Option<&'static str> {
 }
 
 const ACCESS_CHECK_TYPES: &[&str] = &["IDENTITY_POLICY", "RESOURCE_POLICY"];
-const VALIDATE_TYPES: &[&str] = &[
-    "IDENTITY_POLICY",
-    "RESOURCE_POLICY",
-    "SERVICE_CONTROL_POLICY",
-    "RESOURCE_CONTROL_POLICY",
-];
+const VALIDATE_TYPES: &[&str] = &crate::validate::ValidateType::NAMES;
 const VALIDATE_RESOURCE_TYPES: &[&str] = &[
     "AWS::S3::Bucket",
     "AWS::S3::AccessPoint",
@@ -171,23 +166,30 @@ fn answer(check: &Check, opts: &Options) -> Result<Value, ApiError> {
     Ok(outcome.to_json())
 }
 
+/// ValidatePolicy, one page: `maxResults` findings from `nextToken` (the index of the
+/// next finding, as this server gives it), with a `nextToken` while more remain.
 fn validate(fields: &Fields, query: &str) -> Result<Value, ApiError> {
+    let mut from = 0usize;
+    let mut max: Option<usize> = None;
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
         match k.as_ref() {
             "nextToken" => {
-                return Err(ApiError::field(
-                    "nextToken",
-                    format!(
-                        "invalid nextToken `{v}`: hornbeam answers ValidatePolicy in one page and never gives one"
-                    ),
-                ));
+                from = v.parse::<usize>().map_err(|_| {
+                    ApiError::field(
+                        "nextToken",
+                        format!("invalid nextToken `{v}`: give the nextToken of the previous page"),
+                    )
+                })?;
             }
-            "maxResults" if !v.parse::<u32>().is_ok_and(|n| n >= 1) => {
-                return Err(ApiError::field(
-                    "maxResults",
-                    format!("maxResults `{v}` must be a positive integer"),
-                ));
-            }
+            "maxResults" => match v.parse::<usize>() {
+                Ok(n) if n >= 1 => max = Some(n),
+                _ => {
+                    return Err(ApiError::field(
+                        "maxResults",
+                        format!("maxResults `{v}` must be a positive integer"),
+                    ));
+                }
+            },
             _ => {}
         }
     }
@@ -195,14 +197,23 @@ fn validate(fields: &Fields, query: &str) -> Result<Value, ApiError> {
     fields.optional_one_of("validatePolicyResourceType", VALIDATE_RESOURCE_TYPES)?;
     fields.optional_one_of("locale", LOCALES)?;
     let text = fields.string("policyDocument")?;
-    let parsed = match policy_type {
-        "SERVICE_CONTROL_POLICY" => policy::parse_control(&text, ControlKind::ServiceControl),
-        "RESOURCE_CONTROL_POLICY" => policy::parse_control(&text, ControlKind::ResourceControl),
-        other => policy::parse(&text, access_type(other)),
-    };
-    Ok(json!({
-        "findings": super::validation::findings(&text, parsed.map(|_| ())),
-    }))
+    let ty = crate::validate::ValidateType::parse(policy_type).ok_or_else(|| {
+        ApiError::field("policyType", format!("unknown policyType `{policy_type}`"))
+    })?;
+    let all = crate::validate::validate(&text, ty);
+    if from > all.len() {
+        return Err(ApiError::field(
+            "nextToken",
+            format!("invalid nextToken `{from}`: give the nextToken of the previous page"),
+        ));
+    }
+    let to = max.map_or(all.len(), |m| all.len().min(from + m));
+    let page: Vec<Value> = all[from..to].iter().map(|f| f.to_json(&text)).collect();
+    let mut out = json!({ "findings": page });
+    if to < all.len() {
+        out["nextToken"] = json!(to.to_string());
+    }
+    Ok(out)
 }
 
 /// A request body read by the one reader of AWS's bodies (src/request.rs), with its
@@ -368,6 +379,41 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn validation_pages_by_max_results_and_next_token() {
+        let doc = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        let body = json!({"policyDocument": doc, "policyType": "IDENTITY_POLICY"}).to_string();
+        let page = |query: &str| {
+            call(
+                Operation::ValidatePolicy,
+                body.as_bytes(),
+                query,
+                &Options::default(),
+                false,
+            )
+            .map(|v| {
+                let codes: Vec<String> = v["findings"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|f| f["issueCode"].as_str().unwrap_or_default().to_string())
+                    .collect();
+                (codes, v.get("nextToken").cloned())
+            })
+        };
+        let (all, next) = page("").unwrap();
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert_eq!(next, None);
+        let (first, next) = page("maxResults=2").unwrap();
+        assert_eq!(first, all[..2]);
+        assert_eq!(next, Some(json!("2")));
+        let (rest, next) = page("maxResults=2&nextToken=2").unwrap();
+        assert_eq!(rest, all[2..]);
+        assert_eq!(next, None);
+        assert!(page("nextToken=9").is_err());
+        assert!(page("maxResults=0").is_err());
     }
 
     #[test]

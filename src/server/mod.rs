@@ -4,14 +4,13 @@
 //! apart by the SigV4 credential scope. The server is stateless.
 //!
 //! Layers: [`wire`] (requests, answers, AWS's error shapes), [`sigv4`], the operations
-//! ([`access_analyzer`], [`validation`], [`query`]), and here the routing and the
+//! ([`access_analyzer`], [`query`]), and here the routing and the
 //! async plumbing (tokio + hyper): body limit, body deadline, a bound on concurrent
 //! checks (each runs on a blocking thread), graceful shutdown.
 
 pub mod access_analyzer;
 pub mod query;
 pub mod sigv4;
-pub mod validation;
 pub mod wire;
 
 use std::collections::HashMap;

@@ -55,6 +55,18 @@ assert len(pages) == 1, pages
 finding = pages[0]["findings"][0]
 assert finding["findingType"] == "ERROR" and finding["issueCode"] == "INVALID_ACTION", finding
 assert finding["locations"][0]["path"] == [{"value": "Statement"}, {"index": 0}, {"value": "Action"}], finding
+# iam:PassRole on every resource: a security warning, through the paginator one finding
+# a page (the server pages by maxResults / nextToken).
+PASS_ROLE = doc({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+                {"Effect": "Allow", "Action": "*", "Resource": "*"})
+pages = list(aa.get_paginator("validate_policy").paginate(
+    policyDocument=PASS_ROLE, policyType="IDENTITY_POLICY", PaginationConfig={"PageSize": 1}))
+codes = [f["issueCode"] for page in pages for f in page["findings"]]
+assert codes == ["PASS_ROLE_WITH_STAR_IN_RESOURCE", "PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE",
+                 "CREATE_SLR_WITH_STAR_IN_ACTION_AND_RESOURCE"], codes
+assert len(pages) == 3, pages
+assert pages[0]["findings"][0]["findingType"] == "SECURITY_WARNING", pages[0]
+assert pages[0]["findings"][0]["learnMoreLink"].endswith("#access-analyzer-reference-policy-checks-security-warning-pass-role-with-star-in-resource"), pages[0]
 
 try:
     aa.check_access_not_granted(policyDocument=READ, policyType="IDENTITY_POLICY", access=[{"resources": ["example"]}])

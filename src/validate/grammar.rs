@@ -1,29 +1,24 @@
-//! ValidatePolicy: the parser's error as an `ERROR` finding in AWS's shape.
+//! The grammar errors hornbeam's policy parser finds, as ValidatePolicy `ERROR`
+//! findings with AWS's issue codes (IAM User Guide, "IAM policy validation check
+//! reference") and locations.
 //!
-//! hornbeam's parser stops at the first error, so a page holds at most one finding.
-//! Issue codes are AWS's where AWS has one for the same error (IAM User Guide, "IAM
-//! Access Analyzer policy check reference"); the rest are hornbeam's own, prefixed
-//! `HORNBEAM_` so that no one mistakes them for AWS's.
+//! The parser stops at the first error, so there is at most one. Where AWS has no code
+//! for the same error, the code is hornbeam's own, prefixed `HORNBEAM_` so that no one
+//! mistakes it for AWS's, and the link goes to the policy grammar.
 
-use serde_json::{Value, json};
-
-use crate::json::{self, Json, JsonKind};
+use super::location::{Location, char_offset, path_of_pointer, value_end};
+use super::{Finding, FindingType, GRAMMAR_PAGE};
 use crate::policy::PolicyError;
 
-const CHECKS_PAGE: &str =
-    "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html";
-const GRAMMAR_PAGE: &str =
-    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html";
-
-/// The findings for one document: none when it parses, else the error's.
-pub fn findings(text: &str, result: Result<(), PolicyError>) -> Vec<Value> {
+/// The parser's error, when there is one, as a finding.
+pub fn findings(text: &str, result: Result<(), PolicyError>) -> Vec<Finding> {
     match result {
         Ok(()) => Vec::new(),
         Err(e) => vec![finding(text, &e)],
     }
 }
 
-fn finding(text: &str, e: &PolicyError) -> Value {
+fn finding(text: &str, e: &PolicyError) -> Finding {
     let (code, pointer, line, column, message) = match e {
         PolicyError::Syntax {
             line,
@@ -43,25 +38,21 @@ fn finding(text: &str, e: &PolicyError) -> Value {
             message.as_str(),
         ),
     };
-    let link = match code.strip_prefix("HORNBEAM_") {
-        Some(_) => GRAMMAR_PAGE.to_string(),
-        None => format!(
-            "{CHECKS_PAGE}#access-analyzer-reference-policy-checks-error-{}",
-            code.to_ascii_lowercase().replace('_', "-")
-        ),
-    };
     let start = char_offset(text, line, column);
     let end = value_end(text, start).unwrap_or(start);
-    json!({
-        "findingDetails": message,
-        "findingType": "ERROR",
-        "issueCode": code,
-        "learnMoreLink": link,
-        "locations": [{
-            "path": path(text, pointer),
-            "span": {"start": position(text, start), "end": position(text, end)},
+    Finding {
+        finding_type: FindingType::Error,
+        issue_code: code.to_string(),
+        details: message.to_string(),
+        locations: vec![Location {
+            path: path_of_pointer(text, pointer),
+            start,
+            end,
         }],
-    })
+        link: code
+            .starts_with("HORNBEAM_")
+            .then(|| GRAMMAR_PAGE.to_string()),
+    }
 }
 
 /// AWS's issue code for a parser message, where AWS has one.
@@ -89,7 +80,9 @@ fn issue_code(pointer: &str, message: &str) -> &'static str {
     } else if has("unknown policy field") || has("unknown statement field") {
         "INVALID_POLICY_ELEMENT"
     } else if has("duplicate Sid") {
-        "DUPLICATE_SID"
+        // The parser refuses repeated Sids only where the policy type requires unique
+        // ones (IAM: "the Sid value must be unique within a JSON policy").
+        "UNIQUE_SIDS_REQUIRED"
     } else if has("expected a string, found") || has("must be a JSON object, found") {
         "DATA_TYPE_MISMATCH"
     } else if matches!(last, "Action" | "NotAction") || pointer.contains("/Action/") {
@@ -103,88 +96,16 @@ fn issue_code(pointer: &str, message: &str) -> &'static str {
     }
 }
 
-/// The 0-based character offset of a 1-based line and 1-based character column.
-fn char_offset(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    let mut at_line = 1;
-    for c in text.chars() {
-        if at_line == line {
-            break;
-        }
-        if c == '\n' {
-            at_line += 1;
-        }
-        offset += 1;
-    }
-    offset + column.saturating_sub(1)
-}
-
-/// The character offset just past the JSON value starting at character `start`.
-fn value_end(text: &str, start: usize) -> Option<usize> {
-    let byte = text.char_indices().nth(start).map(|(b, _)| b)?;
-    let rest = &text[byte..];
-    let mut values = serde_json::Deserializer::from_str(rest).into_iter::<serde_json::Value>();
-    values.next()?.ok()?;
-    let len = values.byte_offset();
-    Some(start + rest[..len].chars().count())
-}
-
-/// `{line (from 1), column (from 0), offset (from 0)}` of a character offset.
-fn position(text: &str, offset: usize) -> Value {
-    let mut line = 1;
-    let mut column = 0;
-    for c in text.chars().take(offset) {
-        if c == '\n' {
-            line += 1;
-            column = 0;
-        } else {
-            column += 1;
-        }
-    }
-    json!({"line": line, "column": column, "offset": offset})
-}
-
-/// A JSON pointer as AWS path elements: `{"value": name}` for an object member,
-/// `{"index": i}` for an array item.
-fn path(text: &str, pointer: &str) -> Vec<Value> {
-    let Ok(root) = json::parse(text.strip_prefix('\u{feff}').unwrap_or(text)) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut node: Option<&Json> = Some(&root);
-    for raw in pointer.split('/').skip(1) {
-        let token = raw.replace("~1", "/").replace("~0", "~");
-        match node.map(|n| &n.kind) {
-            Some(JsonKind::Array(items)) => {
-                let i = token.parse::<usize>().ok();
-                out.push(match i {
-                    Some(i) => json!({"index": i}),
-                    None => json!({"value": token}),
-                });
-                node = i.and_then(|i| items.get(i));
-            }
-            Some(JsonKind::Object(members)) => {
-                node = members.iter().find(|m| m.name == token).map(|m| &m.value);
-                out.push(json!({"value": token}));
-            }
-            _ => {
-                out.push(json!({"value": token}));
-                node = None;
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::policy::{self, PolicyType};
+    use serde_json::{Value, json};
 
     fn one(text: &str, t: PolicyType) -> Value {
         let f = findings(text, policy::parse(text, t).map(|_| ()));
         assert_eq!(f.len(), 1, "{f:?}");
-        f[0].clone()
+        f[0].to_json(text)
     }
 
     #[test]

@@ -1,0 +1,238 @@
+//! ValidatePolicy: findings about a policy document in AWS's shape (`findingType`,
+//! `issueCode`, `learnMoreLink`, `findingDetails`, `locations`), for the server's
+//! `POST /policy/validation` and the `validate-policy` command.
+//!
+//! All findings of a document, not the first only: the parser's error (grammar.rs), and
+//! the checks that read the document as written (general.rs, security.rs), which run
+//! whenever its JSON can be read. Issue codes and link anchors follow AWS's "IAM policy
+//! validation check reference"; encodings/validate.md lists which checks are implemented.
+
+mod general;
+pub mod grammar;
+mod location;
+mod security;
+
+use serde_json::{Value, json};
+
+pub use location::{Location, PathElement};
+
+use crate::json::{self, Json, JsonKind};
+use crate::policy::{self, ControlKind, PolicyType};
+
+const CHECKS_PAGE: &str =
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html";
+const GRAMMAR_PAGE: &str =
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html";
+
+/// AWS's finding types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FindingType {
+    Error,
+    SecurityWarning,
+    Suggestion,
+    Warning,
+}
+
+impl FindingType {
+    pub const ALL: [FindingType; 4] = [
+        FindingType::Error,
+        FindingType::SecurityWarning,
+        FindingType::Suggestion,
+        FindingType::Warning,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingType::Error => "ERROR",
+            FindingType::SecurityWarning => "SECURITY_WARNING",
+            FindingType::Suggestion => "SUGGESTION",
+            FindingType::Warning => "WARNING",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<FindingType> {
+        FindingType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The prefix of the check's anchor in AWS's reference.
+    fn anchor_prefix(self) -> &'static str {
+        match self {
+            FindingType::Error => "error",
+            FindingType::SecurityWarning => "security-warning",
+            FindingType::Suggestion => "suggestion",
+            FindingType::Warning => "general-warning",
+        }
+    }
+}
+
+/// The policy types ValidatePolicy takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValidateType {
+    Identity,
+    Resource,
+    ServiceControl,
+    ResourceControl,
+}
+
+impl ValidateType {
+    pub const NAMES: [&'static str; 4] = [
+        "IDENTITY_POLICY",
+        "RESOURCE_POLICY",
+        "SERVICE_CONTROL_POLICY",
+        "RESOURCE_CONTROL_POLICY",
+    ];
+
+    pub fn parse(name: &str) -> Option<ValidateType> {
+        Some(match name {
+            "IDENTITY_POLICY" => ValidateType::Identity,
+            "RESOURCE_POLICY" => ValidateType::Resource,
+            "SERVICE_CONTROL_POLICY" => ValidateType::ServiceControl,
+            "RESOURCE_CONTROL_POLICY" => ValidateType::ResourceControl,
+            _ => return None,
+        })
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub finding_type: FindingType,
+    pub issue_code: String,
+    /// What is wrong and how to fix it.
+    pub details: String,
+    pub locations: Vec<Location>,
+    /// A link other than the check's anchor in AWS's reference (hornbeam's own codes).
+    pub link: Option<String>,
+}
+
+impl Finding {
+    fn new(
+        finding_type: FindingType,
+        code: &str,
+        details: String,
+        locations: Vec<Location>,
+    ) -> Finding {
+        Finding {
+            finding_type,
+            issue_code: code.to_string(),
+            details,
+            locations,
+            link: None,
+        }
+    }
+
+    /// AWS's `learnMoreLink`: the check's anchor in the reference, which is the issue
+    /// code in lower case with `-`, after the finding type's prefix.
+    pub fn learn_more_link(&self) -> String {
+        self.link.clone().unwrap_or_else(|| {
+            format!(
+                "{CHECKS_PAGE}#access-analyzer-reference-policy-checks-{}-{}",
+                self.finding_type.anchor_prefix(),
+                self.issue_code.to_ascii_lowercase().replace('_', "-")
+            )
+        })
+    }
+
+    /// AWS's `ValidatePolicyFinding` shape, positions counted in `text`.
+    pub fn to_json(&self, text: &str) -> Value {
+        json!({
+            "findingDetails": self.details,
+            "findingType": self.finding_type.name(),
+            "issueCode": self.issue_code,
+            "learnMoreLink": self.learn_more_link(),
+            "locations": self.locations.iter().map(|l| l.to_json(text)).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Every finding for `text` as a policy of type `ty`: the grammar error, if any, then
+/// the checks on the document as written, in document order.
+pub fn validate(text: &str, ty: ValidateType) -> Vec<Finding> {
+    let parsed = match ty {
+        ValidateType::Identity => policy::parse(text, PolicyType::Identity).map(|_| ()),
+        ValidateType::Resource => policy::parse(text, PolicyType::Resource).map(|_| ()),
+        ValidateType::ServiceControl => {
+            policy::parse_control(text, ControlKind::ServiceControl).map(|_| ())
+        }
+        ValidateType::ResourceControl => {
+            policy::parse_control(text, ControlKind::ResourceControl).map(|_| ())
+        }
+    };
+    let mut out = grammar::findings(text, parsed);
+    let Ok(root) = json::parse(text.strip_prefix('\u{feff}').unwrap_or(text)) else {
+        return out;
+    };
+    let doc = Document { text, root: &root };
+    out.extend(general::findings(&doc, ty));
+    out.extend(security::findings(&doc, ty));
+    out
+}
+
+/// A document as written, for the checks.
+struct Document<'a> {
+    text: &'a str,
+    root: &'a Json,
+}
+
+/// One statement as written: its index in `Statement` (`None` when `Statement` is a
+/// single object) and its members.
+struct Statement<'a> {
+    index: Option<usize>,
+    node: &'a Json,
+}
+
+impl<'a> Document<'a> {
+    fn member(&self, name: &str) -> Option<&'a Json> {
+        member(self.root, name)
+    }
+
+    /// The statements, as written.
+    fn statements(&self) -> Vec<Statement<'a>> {
+        match self.member("Statement").map(|s| (s, &s.kind)) {
+            Some((_, JsonKind::Array(items))) => items
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| matches!(s.kind, JsonKind::Object(_)))
+                .map(|(i, node)| Statement {
+                    index: Some(i),
+                    node,
+                })
+                .collect(),
+            Some((node, JsonKind::Object(_))) => vec![Statement { index: None, node }],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The path of a statement's member: `Statement`, its index, the member.
+    fn path(&self, s: &Statement, member: &str) -> Vec<PathElement> {
+        let mut path = vec![PathElement::Value("Statement".into())];
+        if let Some(i) = s.index {
+            path.push(PathElement::Index(i));
+        }
+        path.push(PathElement::Value(member.into()));
+        path
+    }
+}
+
+fn member<'a>(node: &'a Json, name: &str) -> Option<&'a Json> {
+    match &node.kind {
+        JsonKind::Object(members) => members.iter().find(|m| m.name == name).map(|m| &m.value),
+        _ => None,
+    }
+}
+
+/// A string or a list of strings, as written: (index in the list, node, string).
+fn strings(node: &Json) -> Vec<(Option<usize>, &Json, &str)> {
+    match &node.kind {
+        JsonKind::String(s) => vec![(None, node, s.as_str())],
+        JsonKind::Array(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match &n.kind {
+                JsonKind::String(s) => Some((Some(i), n, s.as_str())),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
