@@ -395,3 +395,105 @@ fn verbose_shows_phase_timings_on_stderr() {
     assert!(r.stderr.contains("evaluated request"), "{}", r.stderr);
     assert!(!r.stdout.contains("parsed policy"));
 }
+
+/// `validate-policy` (issue 27): AWS's findings offline, exit 1 on a blocking type,
+/// `--treat-finding-type-as-blocking` changes which, a directory is a batch, bad input
+/// is exit 2.
+#[test]
+fn validate_policy_finds_blocks_and_batches() {
+    let pass_role = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}]}"#;
+    let r = hornbeam(
+        &[
+            "validate-policy",
+            "--policy-type",
+            "IDENTITY_POLICY",
+            "--policy-document",
+            pass_role,
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        v["findings"][0]["issueCode"],
+        "PASS_ROLE_WITH_STAR_IN_RESOURCE"
+    );
+    let r = hornbeam(
+        &[
+            "validate-policy",
+            "--policy-type",
+            "IDENTITY_POLICY",
+            "--treat-finding-type-as-blocking",
+            "ERROR",
+            "--policy-document",
+            pass_role,
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let fine = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let r = hornbeam(
+        &[
+            "validate-policy",
+            "--policy-type",
+            "IDENTITY_POLICY",
+            "--policy-document",
+            fine,
+            "--output",
+            "text",
+        ],
+        None,
+    );
+    assert_eq!(
+        (r.code, r.stdout.trim()),
+        (0, "policy: no findings"),
+        "{}",
+        r.stderr
+    );
+    let dir = std::env::temp_dir().join(format!("hornbeam-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.json"), fine).unwrap();
+    std::fs::write(dir.join("b.json"), pass_role).unwrap();
+    let r = hornbeam(
+        &[
+            "validate-policy",
+            "--policy-type",
+            "IDENTITY_POLICY",
+            "--policy-document",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["findings"], serde_json::json!([]));
+    assert_eq!(
+        lines[1]["findings"][0]["issueCode"],
+        "PASS_ROLE_WITH_STAR_IN_RESOURCE"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    for (args, expected) in [
+        (
+            ["--policy-type", "USER_POLICY"],
+            "--policy-type: `USER_POLICY` is not one of",
+        ),
+        (
+            ["--treat-finding-type-as-blocking", "FATAL"],
+            "`FATAL` is not ERROR",
+        ),
+    ] {
+        let mut all = vec!["validate-policy", "--policy-document", fine];
+        all.extend(args);
+        if !all.contains(&"--policy-type") {
+            all.extend(["--policy-type", "IDENTITY_POLICY"]);
+        }
+        let r = hornbeam(&all, None);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains(expected), "{}", r.stderr);
+    }
+}

@@ -97,6 +97,8 @@ enum Command {
     CheckAccessNotGranted(commands::access_not_granted::AccessNotGrantedArgs),
     /// Can an unknown caller be allowed by this resource policy?
     CheckNoPublicAccess(commands::no_public_access::NoPublicAccessArgs),
+    /// ValidatePolicy findings (AWS's codes, locations and links), offline.
+    ValidatePolicy(commands::validate_policy::ValidatePolicyArgs),
     /// Re-check a proof bundle written by --emit-proof.
     VerifyProof(commands::verify_proof::VerifyProofArgs),
     /// The reference-policy library, usable as `builtin:NAME`.
@@ -200,5 +202,6 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::ReferencePolicies(c) => commands::reference_policies::reference_policies(c),
         Command::ManagedPolicies(c) => commands::managed_policies::managed_policies(c),
         Command::Serve(args) => commands::serve::serve(args),
+        Command::ValidatePolicy(args) => commands::validate_policy::validate_policy(args),
     }
 }
