@@ -13,6 +13,9 @@ use crate::policy::PolicyError;
 /// The parser's error, when there is one, as a finding.
 pub fn findings(text: &str, result: Result<(), PolicyError>) -> Vec<Finding> {
     match result {
+        Err(PolicyError::Invalid {
+            pointer, message, ..
+        }) if is_empty_element(text, &pointer, &message) => Vec::new(),
         Ok(()) => Vec::new(),
         Err(e) => vec![finding(text, &e)],
     }
@@ -55,9 +58,53 @@ fn finding(text: &str, e: &PolicyError) -> Finding {
     }
 }
 
+/// The statement member a pointer is in (`/Statement/0/Condition/...` → `Condition`;
+/// `/Statement/Action` for a single statement object).
+fn element(pointer: &str) -> &str {
+    let mut parts = pointer.split('/').skip(1);
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("Statement"), Some(i), Some(member)) if i.parse::<usize>().is_ok() => member,
+        (Some("Statement"), Some(member), _) => member,
+        (Some(top), _, _) => top,
+        _ => "",
+    }
+}
+
+/// Whether the parser's error is an empty list or object, which AWS's reference takes
+/// as valid with a suggestion (`EMPTY_ARRAY_ACTION`, `EMPTY_OBJECT_PRINCIPAL`, ...,
+/// found by the suggestions' own checks) rather than an error.
+fn is_empty_element(text: &str, pointer: &str, message: &str) -> bool {
+    if message.contains("the list is empty")
+        || message.contains("the list of values is empty")
+        || message.contains("the principal object is empty")
+    {
+        return true;
+    }
+    // A condition operator mapped to `{}` (not one mapped to a string or a list).
+    message.contains("must map condition keys to values")
+        && crate::json::parse(text.strip_prefix('\u{feff}').unwrap_or(text))
+            .ok()
+            .and_then(|root| {
+                let mut node = root;
+                for raw in pointer.split('/').skip(1) {
+                    let token = raw.replace("~1", "/").replace("~0", "~");
+                    node = match node.kind {
+                        crate::json::JsonKind::Object(members) => {
+                            members.into_iter().find(|m| m.name == token)?.value
+                        }
+                        crate::json::JsonKind::Array(items) => {
+                            items.into_iter().nth(token.parse().ok()?)?
+                        }
+                        _ => return None,
+                    };
+                }
+                Some(matches!(&node.kind, crate::json::JsonKind::Object(m) if m.is_empty()))
+            })
+            .unwrap_or(false)
+}
+
 /// AWS's issue code for a parser message, where AWS has one.
 fn issue_code(pointer: &str, message: &str) -> &'static str {
-    let last = pointer.rsplit('/').next().unwrap_or("");
     let has = |s: &str| message.contains(s);
     if has("unknown policy version") || has("RCP's `Version`") {
         "INVALID_VERSION"
@@ -75,6 +122,8 @@ fn issue_code(pointer: &str, message: &str) -> &'static str {
         "MISSING_STATEMENT"
     } else if has("is not allowed in an identity policy") {
         "UNSUPPORTED_PRINCIPAL"
+    } else if has("`NullIfExists` is not an operator") {
+        "NULL_WITH_IF_EXISTS"
     } else if has("unknown condition operator") {
         "INVALID_CONDITION_OPERATOR"
     } else if has("unknown policy field") || has("unknown statement field") {
@@ -83,16 +132,18 @@ fn issue_code(pointer: &str, message: &str) -> &'static str {
         // The parser refuses repeated Sids only where the policy type requires unique
         // ones (IAM: "the Sid value must be unique within a JSON policy").
         "UNIQUE_SIDS_REQUIRED"
-    } else if has("expected a string, found") || has("must be a JSON object, found") {
+    } else if has("expected a string, found")
+        || has("must be a JSON object, found")
+        || has("must map condition keys to values")
+    {
         "DATA_TYPE_MISMATCH"
-    } else if matches!(last, "Action" | "NotAction") || pointer.contains("/Action/") {
-        "INVALID_ACTION"
-    } else if matches!(last, "Resource" | "NotResource") || pointer.contains("Resource/") {
-        "INVALID_ARN_RESOURCE"
-    } else if pointer.contains("Principal") {
-        "INVALID_PRINCIPAL_FORMAT"
     } else {
-        "HORNBEAM_INVALID_POLICY"
+        match element(pointer) {
+            "Action" | "NotAction" => "INVALID_ACTION",
+            "Resource" | "NotResource" => "INVALID_ARN_RESOURCE",
+            "Principal" | "NotPrincipal" => "INVALID_PRINCIPAL_FORMAT",
+            _ => "HORNBEAM_INVALID_POLICY",
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod general;
 pub mod grammar;
 mod location;
 mod security;
+mod suggestions;
 
 use serde_json::{Value, json};
 
@@ -180,6 +181,7 @@ pub fn validate(text: &str, ty: ValidateType) -> Vec<Finding> {
     let doc = Document { text, root: &root };
     out.extend(general::findings(&doc, ty));
     out.extend(security::findings(&doc, ty));
+    out.extend(suggestions::findings(&doc));
     out
 }
 

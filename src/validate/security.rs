@@ -275,7 +275,7 @@ mod tests {
             // A Deny.
             r#"{"Effect":"Deny","Action":"iam:PassRole","Resource":"*"}"#,
             // NotAction excludes it.
-            r#"{"Effect":"Allow","NotAction":["iam:*","iam:CreateServiceLinkedRole"],"Resource":"arn:aws:s3:::b"}"#,
+            r#"{"Effect":"Allow","NotAction":"iam:*","Resource":"arn:aws:s3:::b"}"#,
             // Another action.
             r#"{"Effect":"Allow","Action":"iam:GetRole","Resource":"*"}"#,
             // A literal service name.
