@@ -1,10 +1,20 @@
-//! General warnings on the document as written: `MISSING_VERSION` (a policy without
-//! `Version` is read with the 2008-10-17 language, where policy variables are literal
-//! text) and `UNIQUE_SIDS_RECOMMENDED` (a repeated `Sid` where the policy type accepts
-//! one: resource policies; identity policies refuse it, `UNIQUE_SIDS_REQUIRED`).
+//! General warnings on the document as written:
+//! - `MISSING_VERSION`: a policy without `Version` is read with the 2008-10-17 language,
+//!   where policy variables are literal text;
+//! - `UNIQUE_SIDS_RECOMMENDED`: a repeated `Sid` where the policy type accepts one
+//!   (resource policies; identity policies refuse it, `UNIQUE_SIDS_REQUIRED`);
+//! - `WILDCARD_WITHOUT_LIKE_OPERATOR`: `*` or `?` in a value of a `StringEquals`-family
+//!   operator, where it is a literal character, not a wildcard;
+//! - the size quotas: `POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA` (a warning, over
+//!   10,240 characters) and `POLICY_SIZE_EXCEEDS_SCP_QUOTA` (an error, over 5,120),
+//!   counted without white space outside strings, as IAM counts policy size.
 
-use super::location::Location;
-use super::{Document, Finding, FindingType, JsonKind, ValidateType};
+use super::location::{Location, PathElement};
+use super::{Document, Finding, FindingType, JsonKind, ValidateType, strings};
+
+/// IAM's identity policy size the warning is about, and the SCP quota.
+const IDENTITY_QUOTA: usize = 10_240;
+const SCP_QUOTA: usize = 5_120;
 
 pub(super) fn findings(doc: &Document, ty: ValidateType) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -16,6 +26,33 @@ pub(super) fn findings(doc: &Document, ty: ValidateType) -> Vec<Finding> {
             vec![Location::document(doc.text)],
         ));
     }
+    let size = policy_size(doc.text);
+    let quota = match ty {
+        ValidateType::Identity => Some((
+            IDENTITY_QUOTA,
+            FindingType::Warning,
+            "POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA",
+        )),
+        ValidateType::ServiceControl => Some((
+            SCP_QUOTA,
+            FindingType::Error,
+            "POLICY_SIZE_EXCEEDS_SCP_QUOTA",
+        )),
+        _ => None,
+    };
+    if let Some((limit, finding_type, code)) = quota
+        && size > limit
+    {
+        out.push(Finding::new(
+            finding_type,
+            code,
+            format!(
+                "The policy is {size} characters long without white space, over the quota of {limit}; split it into several policies or use wildcards."
+            ),
+            vec![Location::document(doc.text)],
+        ));
+    }
+    out.extend(wildcards_without_like(doc));
     if ty == ValidateType::Resource {
         let mut seen: Vec<(String, usize)> = Vec::new();
         for s in doc.statements() {
@@ -44,6 +81,95 @@ pub(super) fn findings(doc: &Document, ty: ValidateType) -> Vec<Finding> {
     out
 }
 
+/// A policy's size as IAM counts it: characters, without white space outside strings.
+fn policy_size(text: &str) -> usize {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut n = 0;
+    for c in text.chars() {
+        if in_string {
+            n += 1;
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if !c.is_whitespace() {
+            n += 1;
+            in_string = c == '"';
+        }
+    }
+    n
+}
+
+/// `WILDCARD_WITHOUT_LIKE_OPERATOR` for every `StringEquals`-family value with `*` or
+/// `?` outside a `${...}` variable (where `${*}` and `${?}` write the characters).
+fn wildcards_without_like(doc: &Document) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in doc.statements() {
+        let Some(JsonKind::Object(ops)) = super::member(s.node, "Condition").map(|c| &c.kind)
+        else {
+            continue;
+        };
+        for op in ops {
+            let base = op.name.rsplit(':').next().unwrap_or(&op.name);
+            let base = base.strip_suffix("IfExists").unwrap_or(base);
+            if !matches!(
+                base,
+                "StringEquals"
+                    | "StringNotEquals"
+                    | "StringEqualsIgnoreCase"
+                    | "StringNotEqualsIgnoreCase"
+            ) {
+                continue;
+            }
+            let JsonKind::Object(keys) = &op.value.kind else {
+                continue;
+            };
+            for k in keys {
+                for (i, node, v) in strings(&k.value) {
+                    if !has_wildcard(v) {
+                        continue;
+                    }
+                    let mut path = doc.path(&s, "Condition");
+                    path.push(PathElement::Value(op.name.clone()));
+                    path.push(PathElement::Value(k.name.clone()));
+                    if let Some(i) = i {
+                        path.push(PathElement::Index(i));
+                    }
+                    let like = op.name.replace("Equals", "Like").replace("IgnoreCase", "");
+                    out.push(Finding::new(
+                        FindingType::Warning,
+                        "WILDCARD_WITHOUT_LIKE_OPERATOR",
+                        format!(
+                            "`{v}` of `{}` is compared with `{}`, where `*` and `?` are literal characters; use `{like}` to match a pattern.",
+                            k.name, op.name
+                        ),
+                        vec![Location::of(doc.text, path, node)],
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether `v` has `*` or `?` outside `${...}` variables.
+fn has_wildcard(v: &str) -> bool {
+    let mut rest = v;
+    loop {
+        match (rest.find("${"), rest.find(['*', '?'])) {
+            (_, None) => return false,
+            (Some(open), Some(w)) if open < w => match rest[open..].find('}') {
+                Some(close) => rest = &rest[open + close + 1..],
+                None => return true,
+            },
+            (_, Some(_)) => return true,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{ValidateType, validate};
@@ -53,6 +179,57 @@ mod tests {
             .into_iter()
             .map(|f| f.issue_code)
             .collect()
+    }
+
+    #[test]
+    fn a_wildcard_in_an_equals_operator_is_a_warning_at_the_value() {
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":["ops","dev*"]}}}]}"#;
+        let f = validate(text, ValidateType::Identity);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].issue_code, "WILDCARD_WITHOUT_LIKE_OPERATOR");
+        let l = &f[0].locations[0];
+        assert_eq!(&text[l.start..l.end], "\"dev*\"");
+        assert!(f[0].details.contains("StringLike"), "{}", f[0].details);
+        // Near misses: a Like operator; `${*}` writes a literal star.
+        assert!(
+            codes(
+                &text.replace("StringEquals", "StringLike"),
+                ValidateType::Identity
+            )
+            .is_empty()
+        );
+        assert!(codes(&text.replace("dev*", "dev${*}"), ValidateType::Identity).is_empty());
+    }
+
+    #[test]
+    fn sizes_over_the_quotas() {
+        let statement = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::a-bucket-with-a-long-name/some/prefix/*"}"#;
+        let doc = |n: usize| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+                vec![statement; n].join(",\n  ")
+            )
+        };
+        let small = doc(20);
+        assert!(codes(&small, ValidateType::Identity).is_empty());
+        let big = doc(120);
+        assert!(super::policy_size(&big) > 10_240 && big.len() > super::policy_size(&big));
+        let f = validate(&big, ValidateType::Identity);
+        let size: Vec<&str> = f
+            .iter()
+            .map(|f| f.issue_code.as_str())
+            .filter(|c| c.starts_with("POLICY_SIZE"))
+            .collect();
+        assert_eq!(size, ["POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA"]);
+        let scp = validate(&doc(60), ValidateType::ServiceControl);
+        assert!(
+            scp.iter()
+                .any(|f| f.issue_code == "POLICY_SIZE_EXCEEDS_SCP_QUOTA"
+                    && f.finding_type.name() == "ERROR"),
+            "{scp:?}"
+        );
+        // White space outside strings does not count.
+        assert_eq!(super::policy_size("{ \"a b\" :\n 1 }"), 9);
     }
 
     #[test]

@@ -50,6 +50,9 @@ const FAMILIES: &[Family] = &[
 ];
 
 pub(super) fn findings(doc: &Document, ty: ValidateType) -> Vec<Finding> {
+    if ty == ValidateType::Resource {
+        return not_principal(doc);
+    }
     if ty != ValidateType::Identity {
         return Vec::new();
     }
@@ -63,6 +66,26 @@ pub(super) fn findings(doc: &Document, ty: ValidateType) -> Vec<Finding> {
             if let Some(f) = finding(doc, &s, family) {
                 out.push(f);
             }
+        }
+    }
+    out
+}
+
+/// `ALLOW_WITH_NOT_PRINCIPAL`: an Allow to everyone but the listed principals (AWS's
+/// reference: "Security Warning – Allow with NotPrincipal"), located at `NotPrincipal`.
+fn not_principal(doc: &Document) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in doc.statements() {
+        let member = |name: &str| super::member(s.node, name);
+        let allow =
+            matches!(member("Effect").map(|e| &e.kind), Some(JsonKind::String(e)) if e == "Allow");
+        if let (true, Some(np)) = (allow, member("NotPrincipal")) {
+            out.push(Finding::new(
+                FindingType::SecurityWarning,
+                "ALLOW_WITH_NOT_PRINCIPAL",
+                "An Allow with `NotPrincipal` grants access to every principal not listed, anonymous users included; name the principals in `Principal` instead.".into(),
+                vec![Location::of(doc.text, doc.path(&s, "NotPrincipal"), np)],
+            ));
         }
     }
     out
@@ -295,5 +318,23 @@ mod tests {
             r#"{"Effect":"Allow","Principal":"*","Action":"iam:PassRole","Resource":"*"}"#,
         );
         assert!(validate(&text, ValidateType::Resource).is_empty());
+    }
+
+    #[test]
+    fn allow_with_not_principal_is_a_security_warning_at_not_principal() {
+        let text = statement(
+            r#"{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}"#,
+        );
+        let f = validate(&text, ValidateType::Resource);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].issue_code, "ALLOW_WITH_NOT_PRINCIPAL");
+        let l = &f[0].locations[0];
+        assert_eq!(
+            &text[l.start..l.end],
+            r#"{"AWS":"arn:aws:iam::111122223333:root"}"#
+        );
+        // Near miss: a Deny with NotPrincipal is the usual, safe pattern.
+        let deny = text.replace("Allow", "Deny");
+        assert!(validate(&deny, ValidateType::Resource).is_empty());
     }
 }
