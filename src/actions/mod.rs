@@ -79,6 +79,14 @@ pub fn all() -> &'static [KnownAction] {
     })
 }
 
+/// The known actions of service prefix `service` (lower case), by binary search.
+fn of_service(service: &str) -> &'static [KnownAction] {
+    let all = all();
+    let start = all.partition_point(|a| a.service < service);
+    let end = start + all[start..].partition_point(|a| a.service == service);
+    &all[start..end]
+}
+
 /// The known action a name denotes, compared ignoring case (AWS's spelling returned),
 /// reading only the lines of its service: the whole list costs milliseconds to build,
 /// and every FAIL asks this of its counterexample.
@@ -105,17 +113,53 @@ pub fn lookup(action: &str) -> Option<KnownAction> {
         })
 }
 
-/// Why an action of an access list names no known action, with the closest known
-/// names; `None` when it names one. A name without wildcards must be a known action
-/// (compared ignoring case, as AWS does); a pattern must match at least one. A typo
-/// would otherwise make the check answer for an action no request has: always PASS.
-pub fn unknown(action: &str) -> Option<String> {
+/// An action name or pattern that names no known action: what is wrong and the
+/// closest known names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown {
+    /// `true` when the service prefix itself is unknown.
+    pub unknown_service: bool,
+    /// "is not a known IAM action" or "matches no known IAM action".
+    pub what: &'static str,
+    /// Up to three known actions close to it.
+    pub near: Vec<String>,
+}
+
+impl Unknown {
+    /// ` (did you mean `s3:GetObject`?)`, or nothing.
+    pub fn hint(&self) -> String {
+        match self.near.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (did you mean `{one}`?)"),
+            more => format!(
+                " (did you mean {}?)",
+                more.iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// Whether `action` names no known action, and the closest known names; `None` when it
+/// names one. A name without wildcards must be a known action (compared ignoring case,
+/// as AWS does); a pattern must match at least one.
+pub fn check(action: &str) -> Option<Unknown> {
     if action == "*" {
         return None;
     }
+    let folded = action.to_ascii_lowercase();
+    let (service, name) = folded.split_once(':').unwrap_or((folded.as_str(), ""));
     let known = if action.contains(['*', '?']) {
         let glob = crate::pattern::Glob::action(action);
-        all()
+        // A literal service prefix: only that service's actions can match.
+        let candidates = if service.contains(['*', '?']) {
+            all()
+        } else {
+            of_service(service)
+        };
+        candidates
             .iter()
             .any(|a| glob.matches(&crate::pattern::fold(&a.to_string())))
     } else {
@@ -124,10 +168,8 @@ pub fn unknown(action: &str) -> Option<String> {
     if known {
         return None;
     }
-    let folded = action.to_ascii_lowercase();
-    let (service, name) = folded.split_once(':').unwrap_or((folded.as_str(), ""));
     let distance = |a: &str, b: &str| strsim::damerau_levenshtein(a, b);
-    let in_service: Vec<&KnownAction> = all().iter().filter(|a| a.service == service).collect();
+    let in_service: Vec<&KnownAction> = of_service(service).iter().collect();
     let mut near: Vec<(usize, String)> = if in_service.is_empty() {
         // An unknown service: the closest services, with the action's name.
         let mut services: Vec<&str> = all().iter().map(|a| a.service).collect();
@@ -148,24 +190,26 @@ pub fn unknown(action: &str) -> Option<String> {
     };
     near.sort();
     near.truncate(3);
-    let hint = match near.as_slice() {
-        [] => String::new(),
-        [(_, one)] => format!(" (did you mean `{one}`?)"),
-        more => format!(
-            " (did you mean {}?)",
-            more.iter()
-                .map(|(_, a)| format!("`{a}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let what = if action.contains(['*', '?']) {
-        "matches no known IAM action"
-    } else {
-        "is not a known IAM action"
-    };
+    Some(Unknown {
+        unknown_service: in_service.is_empty(),
+        what: if action.contains(['*', '?']) {
+            "matches no known IAM action"
+        } else {
+            "is not a known IAM action"
+        },
+        near: near.into_iter().map(|(_, a)| a).collect(),
+    })
+}
+
+/// Why an action of an access list names no known action, with the closest known
+/// names; `None` when it names one. A typo would otherwise make the check answer for
+/// an action no request has: always PASS.
+pub fn unknown(action: &str) -> Option<String> {
+    let u = check(action)?;
     Some(format!(
-        "`{action}` {what}{hint}; the list is {} ({} actions); an action newer than the list needs --allow-unknown-actions",
+        "`{action}` {}{}; the list is {} ({} actions); an action newer than the list needs --allow-unknown-actions",
+        u.what,
+        u.hint(),
         source(),
         all().len()
     ))

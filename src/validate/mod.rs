@@ -7,6 +7,7 @@
 //! whenever its JSON can be read. Issue codes and link anchors follow AWS's "IAM policy
 //! validation check reference"; encodings/validate.md lists which checks are implemented.
 
+mod actions;
 mod general;
 pub mod grammar;
 mod location;
@@ -180,6 +181,7 @@ pub fn validate(text: &str, ty: ValidateType) -> Vec<Finding> {
     };
     let doc = Document { text, root: &root };
     out.extend(general::findings(&doc, ty));
+    out.extend(actions::findings(&doc));
     out.extend(security::findings(&doc, ty));
     out.extend(suggestions::findings(&doc));
     out
