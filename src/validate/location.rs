@@ -95,19 +95,19 @@ pub fn value_end(text: &str, start: usize) -> Option<usize> {
     Some(start + rest[..len].chars().count())
 }
 
+/// The 1-based line and 1-based column of character offset `offset` in `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let byte = text
+        .char_indices()
+        .nth(offset)
+        .map_or(text.len(), |(b, _)| b);
+    json::line_column(text, byte)
+}
+
 /// `{line (from 1), column (from 0), offset (from 0)}` of a character offset.
 fn position(text: &str, offset: usize) -> Value {
-    let mut line = 1;
-    let mut column = 0;
-    for c in text.chars().take(offset) {
-        if c == '\n' {
-            line += 1;
-            column = 0;
-        } else {
-            column += 1;
-        }
-    }
-    json!({"line": line, "column": column, "offset": offset})
+    let (line, column) = line_column(text, offset);
+    json!({"line": line, "column": column - 1, "offset": offset})
 }
 
 /// A JSON pointer as path elements: `value` for an object member, `index` for an array

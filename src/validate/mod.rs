@@ -16,22 +16,7 @@ mod suggestions;
 
 use serde_json::{Value, json};
 
-pub use location::{Location, PathElement};
-
-/// The 1-based line and 1-based column of character offset `offset` in `text`.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut line = 1;
-    let mut column = 1;
-    for c in text.chars().take(offset) {
-        if c == '\n' {
-            line += 1;
-            column = 1;
-        } else {
-            column += 1;
-        }
-    }
-    (line, column)
-}
+pub use location::{Location, PathElement, line_column};
 
 use crate::json::{self, Json, JsonKind};
 use crate::policy::{self, ControlKind, PolicyType};
