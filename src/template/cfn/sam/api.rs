@@ -81,7 +81,6 @@ impl Sam<'_> {
     ) -> Result<Option<Node>, String> {
         let line = props.line;
         let body = props.get("DefinitionBody");
-        let rp = props.get("Auth").and_then(|a| a.get("ResourcePolicy"));
         let mut statements: Vec<Node> = match body
             .and_then(|b| b.get("x-amazon-apigateway-policy"))
             .and_then(|p| p.get("Statement"))
@@ -92,178 +91,18 @@ impl Sam<'_> {
             Some(s) => vec![s.clone()],
             None => Vec::new(),
         };
-        let Some(rp) = rp else {
+        let Some(rp) = props.get("Auth").and_then(|a| a.get("ResourcePolicy")) else {
             return Ok((!statements.is_empty()).then(|| policy_body(line, statements)));
         };
         if props.get("DefinitionUri").is_some() {
             return Err("the API's definition is in another file (`DefinitionUri`), so the paths its resource policy covers are not known offline".into());
         }
-        // The definition's paths and methods.
-        let paths: Vec<(String, Vec<String>)> = match body {
-            Some(b) => match b.get("paths").map(|p| &p.kind) {
-                Some(Kind::Map(ps)) => ps
-                    .iter()
-                    .map(|(p, item)| {
-                        let methods = match &item.kind {
-                            Kind::Map(ms) => ms.iter().map(|(m, _)| m.clone()).collect(),
-                            _ => Vec::new(),
-                        };
-                        (p.clone(), methods)
-                    })
-                    .collect(),
-                Some(_) => {
-                    return Err("the API's `DefinitionBody` paths are not a literal mapping".into());
-                }
-                None => Vec::new(),
-            },
-            None => {
-                let mut out: Vec<(String, Vec<String>)> = Vec::new();
-                for (path, method) in routes {
-                    match out.iter_mut().find(|(p, _)| p == path) {
-                        Some((_, ms)) => {
-                            if !ms.contains(method) {
-                                ms.push(method.clone());
-                            }
-                        }
-                        None => out.push((path.clone(), vec![method.clone()])),
-                    }
-                }
-                if props.get("Cors").is_some() {
-                    for (_, ms) in &mut out {
-                        if !ms.iter().any(|m| m == "options") {
-                            ms.push("options".into());
-                        }
-                    }
-                }
-                out
-            }
-        };
         let Kind::Map(_) = &rp.kind else {
             return Err("`ResourcePolicy` is not a literal mapping".into());
         };
-        for (path, methods) in &paths {
-            let resources = Node::seq(
-                line,
-                methods
-                    .iter()
-                    .map(|m| {
-                        let method = if m.eq_ignore_ascii_case(ANY) || m.eq_ignore_ascii_case("any")
-                        {
-                            "*".to_string()
-                        } else {
-                            m.to_ascii_uppercase()
-                        };
-                        let path = super::events::wildcard_parameters(
-                            super::events::trim_slash(path),
-                            true,
-                        );
-                        sub(
-                            line,
-                            &format!("execute-api:/${{__Stage__}}/{method}{path}"),
-                            vec![("__Stage__", stage.clone())],
-                        )
-                    })
-                    .collect(),
-            );
-            for (key, effect) in [
-                ("AwsAccountWhitelist", "Allow"),
-                ("AwsAccountBlacklist", "Deny"),
-            ] {
-                if let Some(list) = rp.get(key).filter(|l| !is_empty(l)) {
-                    let principals = as_list(list);
-                    push_new(
-                        &mut statements,
-                        statement(
-                            line,
-                            effect,
-                            resources.clone(),
-                            Node::map(line, vec![("AWS", principals)]),
-                            None,
-                        ),
-                    );
-                }
-            }
-            for (key, operator) in [
-                ("IpRangeWhitelist", "NotIpAddress"),
-                ("IpRangeBlacklist", "IpAddress"),
-            ] {
-                if let Some(list) = rp.get(key).filter(|l| !is_empty(l)) {
-                    let condition = Node::map(
-                        line,
-                        vec![(
-                            operator,
-                            Node::map(line, vec![("aws:SourceIp", as_list(list))]),
-                        )],
-                    );
-                    self.allow_and_deny(&mut statements, line, &resources, condition);
-                }
-            }
-            for (lists, operator) in [
-                (
-                    [
-                        "SourceVpcBlacklist",
-                        "IntrinsicVpcBlacklist",
-                        "IntrinsicVpceBlacklist",
-                    ],
-                    "StringEquals",
-                ),
-                (
-                    [
-                        "SourceVpcWhitelist",
-                        "IntrinsicVpcWhitelist",
-                        "IntrinsicVpceWhitelist",
-                    ],
-                    "StringNotEquals",
-                ),
-            ] {
-                let mut vpc: Vec<Node> = Vec::new();
-                let mut vpce: Vec<Node> = Vec::new();
-                if let Some(Node {
-                    kind: Kind::Seq(items),
-                    ..
-                }) = rp.get(lists[0])
-                {
-                    for i in items {
-                        match i.as_str() {
-                            Some(s) if s.starts_with("vpce-") => vpce.push(i.clone()),
-                            Some(s) if s.starts_with("vpc-") => vpc.push(i.clone()),
-                            Some(_) => {}
-                            None => {
-                                return Err(format!(
-                                    "`{}` must be a list of strings (use `{}` for values that use intrinsic functions)",
-                                    lists[0], lists[1]
-                                ));
-                            }
-                        }
-                    }
-                }
-                if let Some(Node {
-                    kind: Kind::Seq(items),
-                    ..
-                }) = rp.get(lists[1])
-                {
-                    vpc.extend(items.iter().cloned());
-                }
-                if let Some(Node {
-                    kind: Kind::Seq(items),
-                    ..
-                }) = rp.get(lists[2])
-                {
-                    vpce.extend(items.iter().cloned());
-                }
-                if vpc.is_empty() && vpce.is_empty() {
-                    continue;
-                }
-                let mut keys = Vec::new();
-                if !vpc.is_empty() {
-                    keys.push(("aws:SourceVpc", Node::seq(line, vpc)));
-                }
-                if !vpce.is_empty() {
-                    keys.push(("aws:SourceVpce", Node::seq(line, vpce)));
-                }
-                let condition = Node::map(line, vec![(operator, Node::map(line, keys))]);
-                self.allow_and_deny(&mut statements, line, &resources, condition);
-            }
+        for (path, methods) in definition_paths(props, routes)? {
+            let resources = path_resources(line, &path, &methods, &stage);
+            self.path_statements(rp, &resources, line, &mut statements)?;
         }
         if let Some(custom) = rp.get("CustomStatements") {
             match &custom.kind {
@@ -276,6 +115,67 @@ impl Sam<'_> {
             }
         }
         Ok((!statements.is_empty()).then(|| policy_body(line, statements)))
+    }
+
+    /// The statements `ResourcePolicy`'s account, IP and VPC lists give one path.
+    fn path_statements(
+        &self,
+        rp: &Node,
+        resources: &Node,
+        line: usize,
+        statements: &mut Vec<Node>,
+    ) -> Result<(), String> {
+        for (key, effect) in [
+            ("AwsAccountWhitelist", "Allow"),
+            ("AwsAccountBlacklist", "Deny"),
+        ] {
+            if let Some(list) = rp.get(key).filter(|l| !is_empty(l)) {
+                let principal = Node::map(line, vec![("AWS", as_list(list))]);
+                push_new(
+                    statements,
+                    statement(line, effect, resources.clone(), principal, None),
+                );
+            }
+        }
+        for (key, operator) in [
+            ("IpRangeWhitelist", "NotIpAddress"),
+            ("IpRangeBlacklist", "IpAddress"),
+        ] {
+            if let Some(list) = rp.get(key).filter(|l| !is_empty(l)) {
+                let condition = Node::map(
+                    line,
+                    vec![(
+                        operator,
+                        Node::map(line, vec![("aws:SourceIp", as_list(list))]),
+                    )],
+                );
+                self.allow_and_deny(statements, line, resources, condition);
+            }
+        }
+        for (lists, operator) in [
+            (
+                [
+                    "SourceVpcBlacklist",
+                    "IntrinsicVpcBlacklist",
+                    "IntrinsicVpceBlacklist",
+                ],
+                "StringEquals",
+            ),
+            (
+                [
+                    "SourceVpcWhitelist",
+                    "IntrinsicVpcWhitelist",
+                    "IntrinsicVpceWhitelist",
+                ],
+                "StringNotEquals",
+            ),
+        ] {
+            if let Some(keys) = vpc_keys(rp, lists, line)? {
+                let condition = Node::map(line, vec![(operator, Node::map(line, keys))]);
+                self.allow_and_deny(statements, line, resources, condition);
+            }
+        }
+        Ok(())
     }
 
     /// An Allow to everyone and a Deny under `condition`, on `resources`.
@@ -296,6 +196,108 @@ impl Sam<'_> {
             statement(line, "Deny", resources.clone(), everyone, Some(condition)),
         );
     }
+}
+
+/// The definition's paths and their methods: its `DefinitionBody`'s, or the routes the
+/// events add (with `OPTIONS` on each under `Cors`).
+fn definition_paths(props: &Node, routes: &[Route]) -> Result<Vec<(String, Vec<String>)>, String> {
+    if let Some(b) = props.get("DefinitionBody") {
+        return match b.get("paths").map(|p| &p.kind) {
+            Some(Kind::Map(ps)) => Ok(ps
+                .iter()
+                .map(|(p, item)| {
+                    let methods = match &item.kind {
+                        Kind::Map(ms) => ms.iter().map(|(m, _)| m.clone()).collect(),
+                        _ => Vec::new(),
+                    };
+                    (p.clone(), methods)
+                })
+                .collect()),
+            Some(_) => Err("the API's `DefinitionBody` paths are not a literal mapping".into()),
+            None => Ok(Vec::new()),
+        };
+    }
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (path, method) in routes {
+        match out.iter_mut().find(|(p, _)| p == path) {
+            Some((_, ms)) => {
+                if !ms.contains(method) {
+                    ms.push(method.clone());
+                }
+            }
+            None => out.push((path.clone(), vec![method.clone()])),
+        }
+    }
+    if props.get("Cors").is_some() {
+        for (_, ms) in &mut out {
+            if !ms.iter().any(|m| m == "options") {
+                ms.push("options".into());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `execute-api:/STAGE/METHOD/PATH` for each method of a path, as the translator
+/// writes them (`ANY` as `*`, path parameters as `*`).
+fn path_resources(line: usize, path: &str, methods: &[String], stage: &Node) -> Node {
+    let path = super::events::wildcard_parameters(super::events::trim_slash(path), true);
+    Node::seq(
+        line,
+        methods
+            .iter()
+            .map(|m| {
+                let method = if m.eq_ignore_ascii_case(ANY) || m.eq_ignore_ascii_case("any") {
+                    "*".to_string()
+                } else {
+                    m.to_ascii_uppercase()
+                };
+                sub(
+                    line,
+                    &format!("execute-api:/${{__Stage__}}/{method}{path}"),
+                    vec![("__Stage__", stage.clone())],
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The `aws:SourceVpc` / `aws:SourceVpce` keys of one VPC list family (the string
+/// list split by prefix, then the intrinsic lists); `None` when all are empty.
+fn vpc_keys(
+    rp: &Node,
+    lists: [&str; 3],
+    line: usize,
+) -> Result<Option<Vec<(&'static str, Node)>>, String> {
+    let items = |key: &str| match rp.get(key).map(|n| &n.kind) {
+        Some(Kind::Seq(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    let mut vpc: Vec<Node> = Vec::new();
+    let mut vpce: Vec<Node> = Vec::new();
+    for i in items(lists[0]) {
+        match i.as_str() {
+            Some(s) if s.starts_with("vpce-") => vpce.push(i.clone()),
+            Some(s) if s.starts_with("vpc-") => vpc.push(i.clone()),
+            Some(_) => {}
+            None => {
+                return Err(format!(
+                    "`{}` must be a list of strings (use `{}` for values that use intrinsic functions)",
+                    lists[0], lists[1]
+                ));
+            }
+        }
+    }
+    vpc.extend(items(lists[1]));
+    vpce.extend(items(lists[2]));
+    let mut keys = Vec::new();
+    if !vpc.is_empty() {
+        keys.push(("aws:SourceVpc", Node::seq(line, vpc)));
+    }
+    if !vpce.is_empty() {
+        keys.push(("aws:SourceVpce", Node::seq(line, vpce)));
+    }
+    Ok((!keys.is_empty()).then_some(keys))
 }
 
 fn is_empty(n: &Node) -> bool {

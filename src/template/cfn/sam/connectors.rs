@@ -280,7 +280,6 @@ impl Sam<'_> {
     }
 
     fn connector(&mut self, c: &Pending) -> Result<(), TemplateError> {
-        let line = c.node.line;
         let source = c
             .props
             .get("Source")
@@ -310,69 +309,7 @@ impl Sam<'_> {
             let dpath = format!("{}/Destination", c.path);
             let destination = self.end(d, source, &dpath)?;
             let src = self.end(source, d, &format!("{}/Source", c.path))?;
-            let key = format!("{} {}", src.ty, destination.ty);
-            let Some(profile) = profiles()?.get("permissions").and_then(|p| p.get(&key)) else {
-                return Err(invalid(
-                    &c.path,
-                    &c.props,
-                    format!(
-                        "a connector from `{}` to `{}` is not supported by SAM",
-                        src.ty, destination.ty
-                    ),
-                ));
-            };
-            let props = profile
-                .get("properties")
-                .cloned()
-                .unwrap_or_else(|| Node::map(line, Vec::new()));
-            let categories: Vec<String> = match props.get("AccessCategories").map(|a| &a.kind) {
-                Some(Kind::Seq(cs)) => cs
-                    .iter()
-                    .filter_map(|c| match &c.kind {
-                        Kind::Seq(pair) => pair.first().and_then(Node::as_str).map(str::to_string),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            if permissions.is_empty() || permissions.iter().any(|p| !categories.contains(p)) {
-                return Err(invalid(
-                    &format!("{}/Permissions", c.path),
-                    c.props.get("Permissions").unwrap_or(&c.props),
-                    format!(
-                        "`Permissions` for a connector from `{}` to `{}` are some of: {}",
-                        src.ty,
-                        destination.ty,
-                        categories.join(", ")
-                    ),
-                ));
-            }
-            if let Some(Kind::Seq(valid)) = props.get("ValidAccessCategories").map(|v| &v.kind) {
-                let mut given = permissions.clone();
-                given.sort();
-                given.dedup();
-                let ok = valid.iter().any(|combo| {
-                    let mut c: Vec<String> = match &combo.kind {
-                        Kind::Seq(items) => items
-                            .iter()
-                            .filter_map(|i| i.as_str().map(str::to_string))
-                            .collect(),
-                        _ => Vec::new(),
-                    };
-                    c.sort();
-                    c == given
-                });
-                if !ok {
-                    return Err(invalid(
-                        &format!("{}/Permissions", c.path),
-                        &c.props,
-                        format!(
-                            "this combination of `Permissions` is not supported for a connector from `{}` to `{}`",
-                            src.ty, destination.ty
-                        ),
-                    ));
-                }
-            }
+            let (ty, props) = profile_for(c, &src, &destination, &permissions)?;
             let vars = [
                 ("Source.Arn", src.arn.as_ref()),
                 ("Destination.Arn", destination.arn.as_ref()),
@@ -388,23 +325,70 @@ impl Sam<'_> {
                 props.get("SourcePolicy").map(|s| &s.kind),
                 Some(Kind::Bool(true))
             );
-            let side = if source_side { &src } else { &destination };
-            let side_name = if source_side { "Source" } else { "Destination" };
-            let selected: Vec<(String, Node)> = match props.get("AccessCategories").map(|a| &a.kind)
-            {
-                Some(Kind::Seq(cs)) => cs
-                    .iter()
-                    .filter_map(|c| match &c.kind {
-                        Kind::Seq(pair) if pair.len() == 2 => {
-                            let name = pair[0].as_str()?.to_string();
-                            permissions.contains(&name).then(|| (name, pair[1].clone()))
-                        }
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
+            let (side, side_name) = if source_side {
+                (&src, "Source")
+            } else {
+                (&destination, "Destination")
             };
-            let document = || {
+            let selected = selected_categories(&props, &permissions);
+            let id = |base: &str| {
+                if multi {
+                    format!("{}{base}Destination{index}", c.id)
+                } else {
+                    format!("{}{base}", c.id)
+                }
+            };
+            self.emit_connector(c, ty, (side, side_name), &selected, &id)?;
+        }
+        Ok(())
+    }
+
+    /// What one profile of type `ty` generates, on the side (`Source` or
+    /// `Destination`) the profile names; `id` makes a generated resource's id.
+    fn emit_connector(
+        &mut self,
+        c: &Pending,
+        ty: &str,
+        (side, side_name): (&End, &str),
+        selected: &[(String, Node)],
+        id: &dyn Fn(&str) -> String,
+    ) -> Result<(), TemplateError> {
+        let line = c.node.line;
+        let missing = |what: &str| {
+            invalid(
+                &c.path,
+                &c.props,
+                format!("unable to get {what} from the `{side_name}` resource"),
+            )
+        };
+        match ty {
+            // A policy resource: (type, id suffix, the property naming the side, its
+            // value, what is missing without it).
+            "AWS_IAM_ROLE_MANAGED_POLICY" | "AWS_SQS_QUEUE_POLICY" | "AWS_SNS_TOPIC_POLICY" => {
+                let (ty, base, property, value, what) = match ty {
+                    "AWS_IAM_ROLE_MANAGED_POLICY" => (
+                        "AWS::IAM::ManagedPolicy",
+                        "Policy",
+                        "Roles",
+                        &side.role_name,
+                        "the IAM role name",
+                    ),
+                    "AWS_SQS_QUEUE_POLICY" => (
+                        "AWS::SQS::QueuePolicy",
+                        "QueuePolicy",
+                        "Queues",
+                        &side.queue_url,
+                        "the SQS queue URL",
+                    ),
+                    _ => (
+                        "AWS::SNS::TopicPolicy",
+                        "TopicPolicy",
+                        "Topics",
+                        &side.arn,
+                        "the SNS topic ARN",
+                    ),
+                };
+                let value = value.clone().ok_or_else(|| missing(what))?;
                 let statements: Vec<Node> = selected
                     .iter()
                     .flat_map(|(_, body)| match body.get("Statement").map(|s| &s.kind) {
@@ -412,93 +396,42 @@ impl Sam<'_> {
                         _ => Vec::new(),
                     })
                     .collect();
-                super::document(line, true, statements)
-            };
-            let suffix = |base: &str| {
-                if multi {
-                    format!("{}{base}Destination{index}", c.id)
-                } else {
-                    format!("{}{base}", c.id)
+                let r = self.connector_resource(
+                    c,
+                    ty,
+                    vec![
+                        ("PolicyDocument", super::document(line, true, statements)),
+                        (property, Node::seq(line, vec![value])),
+                    ],
+                );
+                self.push(id(base), r);
+            }
+            "AWS_LAMBDA_PERMISSION" => {
+                let arn = side
+                    .arn
+                    .clone()
+                    .ok_or_else(|| missing("the Lambda function ARN"))?;
+                for (name, body) in selected {
+                    let mut p = Vec::new();
+                    if let Some(v) = body.get("Action") {
+                        p.push(("Action", v.clone()));
+                    }
+                    p.push(("FunctionName", arn.clone()));
+                    for k in ["Principal", "SourceArn", "SourceAccount"] {
+                        if let Some(v) = body.get(k) {
+                            p.push((k, v.clone()));
+                        }
+                    }
+                    let r = self.connector_resource(c, "AWS::Lambda::Permission", p);
+                    self.push(id(&format!("{name}LambdaPermission")), r);
                 }
-            };
-            let missing = |what: &str| {
-                invalid(
+            }
+            other => {
+                return Err(invalid(
                     &c.path,
                     &c.props,
-                    format!("unable to get {what} from the `{side_name}` resource"),
-                )
-            };
-            let ty = profile
-                .get("type")
-                .and_then(Node::as_str)
-                .unwrap_or_default();
-            match ty {
-                // A policy resource on the side the profile names: (type, id suffix,
-                // the property naming that side, its value, what is missing without it).
-                "AWS_IAM_ROLE_MANAGED_POLICY" | "AWS_SQS_QUEUE_POLICY" | "AWS_SNS_TOPIC_POLICY" => {
-                    let (ty, base, property, value, what) = match ty {
-                        "AWS_IAM_ROLE_MANAGED_POLICY" => (
-                            "AWS::IAM::ManagedPolicy",
-                            "Policy",
-                            "Roles",
-                            &side.role_name,
-                            "the IAM role name",
-                        ),
-                        "AWS_SQS_QUEUE_POLICY" => (
-                            "AWS::SQS::QueuePolicy",
-                            "QueuePolicy",
-                            "Queues",
-                            &side.queue_url,
-                            "the SQS queue URL",
-                        ),
-                        _ => (
-                            "AWS::SNS::TopicPolicy",
-                            "TopicPolicy",
-                            "Topics",
-                            &side.arn,
-                            "the SNS topic ARN",
-                        ),
-                    };
-                    let value = value.clone().ok_or_else(|| missing(what))?;
-                    let r = self.connector_resource(
-                        c,
-                        ty,
-                        vec![
-                            ("PolicyDocument", document()),
-                            (property, Node::seq(line, vec![value])),
-                        ],
-                    );
-                    self.push(suffix(base), r);
-                }
-                "AWS_LAMBDA_PERMISSION" => {
-                    let arn = side
-                        .arn
-                        .clone()
-                        .ok_or_else(|| missing("the Lambda function ARN"))?;
-                    for (name, body) in &selected {
-                        let mut p = Vec::new();
-                        for k in ["Action"] {
-                            if let Some(v) = body.get(k) {
-                                p.push((k, v.clone()));
-                            }
-                        }
-                        p.push(("FunctionName", arn.clone()));
-                        for k in ["Principal", "SourceArn", "SourceAccount"] {
-                            if let Some(v) = body.get(k) {
-                                p.push((k, v.clone()));
-                            }
-                        }
-                        let r = self.connector_resource(c, "AWS::Lambda::Permission", p);
-                        self.push(suffix(&format!("{name}LambdaPermission")), r);
-                    }
-                }
-                other => {
-                    return Err(invalid(
-                        &c.path,
-                        &c.props,
-                        format!("connector profile type `{other}` is not known"),
-                    ));
-                }
+                    format!("connector profile type `{other}` is not known"),
+                ));
             }
         }
         Ok(())
@@ -514,6 +447,103 @@ impl Sam<'_> {
         members.push(("Properties", Node::map(line, props)));
         Node::map(line, members)
     }
+}
+
+/// The access categories of a profile, in the profile's order: (name, body).
+fn categories(props: &Node) -> Vec<(String, Node)> {
+    match props.get("AccessCategories").map(|a| &a.kind) {
+        Some(Kind::Seq(cs)) => cs
+            .iter()
+            .filter_map(|c| match &c.kind {
+                Kind::Seq(pair) if pair.len() == 2 => {
+                    Some((pair[0].as_str()?.to_string(), pair[1].clone()))
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The categories `permissions` select, in the profile's order.
+fn selected_categories(props: &Node, permissions: &[String]) -> Vec<(String, Node)> {
+    categories(props)
+        .into_iter()
+        .filter(|(name, _)| permissions.contains(name))
+        .collect()
+}
+
+/// The profile of a connector from `src` to `destination`: its type and properties
+/// (variables not yet replaced), with `permissions` checked as the translator checks
+/// them.
+fn profile_for(
+    c: &Pending,
+    src: &End,
+    destination: &End,
+    permissions: &[String],
+) -> Result<(&'static str, Node), TemplateError> {
+    let key = format!("{} {}", src.ty, destination.ty);
+    let Some(profile) = profiles()?.get("permissions").and_then(|p| p.get(&key)) else {
+        return Err(invalid(
+            &c.path,
+            &c.props,
+            format!(
+                "a connector from `{}` to `{}` is not supported by SAM",
+                src.ty, destination.ty
+            ),
+        ));
+    };
+    let props = profile
+        .get("properties")
+        .cloned()
+        .unwrap_or_else(|| Node::map(c.node.line, Vec::new()));
+    let names: Vec<String> = categories(&props).into_iter().map(|(n, _)| n).collect();
+    let at = format!("{}/Permissions", c.path);
+    if permissions.is_empty() || permissions.iter().any(|p| !names.contains(p)) {
+        return Err(invalid(
+            &at,
+            c.props.get("Permissions").unwrap_or(&c.props),
+            format!(
+                "`Permissions` for a connector from `{}` to `{}` are some of: {}",
+                src.ty,
+                destination.ty,
+                names.join(", ")
+            ),
+        ));
+    }
+    if let Some(Kind::Seq(valid)) = props.get("ValidAccessCategories").map(|v| &v.kind) {
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v.dedup();
+            v
+        };
+        let given = sorted(permissions.to_vec());
+        let ok = valid.iter().any(|combo| {
+            let combo: Vec<String> = match &combo.kind {
+                Kind::Seq(items) => items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            sorted(combo) == given
+        });
+        if !ok {
+            return Err(invalid(
+                &at,
+                &c.props,
+                format!(
+                    "this combination of `Permissions` is not supported for a connector from `{}` to `{}`",
+                    src.ty, destination.ty
+                ),
+            ));
+        }
+    }
+    let ty = profile
+        .get("type")
+        .and_then(Node::as_str)
+        .unwrap_or_default();
+    Ok((ty, props))
 }
 
 /// An EventBridge rule's role for the target the connector's other end is.

@@ -261,6 +261,39 @@ impl Sam<'_> {
             self.function_url(src, url, &target);
         }
 
+        let mut role = self.execution_role(src, role_id, condition)?;
+        if let Some(config) = src.prop("EventInvokeConfig") {
+            self.destinations(src, config, &mut role);
+        }
+        self.policies(src, &mut role)?;
+        if given_role.is_none()
+            && src.prop("AutoPublishAlias").is_none()
+            && let Some(d) = src.prop("DeploymentPreference")
+        {
+            // Without an alias the translator refuses a deployment preference.
+            return Err(invalid(
+                &format!("{}/DeploymentPreference", src.path),
+                d,
+                "`DeploymentPreference` needs `AutoPublishAlias`",
+            ));
+        }
+        self.events(src, &target, generate.then_some(&mut role))?;
+        if generate {
+            self.emit_role(src, role);
+        }
+        Ok(())
+    }
+
+    /// A function's generated role before its `Policies`, destinations and events: the
+    /// trust policy, the basic (or durable) execution policy, X-Ray with `Tracing`,
+    /// VPC access with `VpcConfig`, the dead-letter queue's policy, path and boundary.
+    fn execution_role(
+        &self,
+        src: &Source,
+        role_id: String,
+        condition: Option<Node>,
+    ) -> Result<Role, TemplateError> {
+        let line = src.node.line;
         let mut role = Role {
             id: role_id,
             line,
@@ -319,26 +352,7 @@ impl Sam<'_> {
             role.inline
                 .push(named_policy(dlq.line, "DeadLetterQueuePolicy", doc));
         }
-        if let Some(config) = src.prop("EventInvokeConfig") {
-            self.destinations(src, config, &mut role);
-        }
-        self.policies(src, &mut role)?;
-        if given_role.is_none()
-            && src.prop("AutoPublishAlias").is_none()
-            && let Some(d) = src.prop("DeploymentPreference")
-        {
-            // Without an alias the translator refuses a deployment preference.
-            return Err(invalid(
-                &format!("{}/DeploymentPreference", src.path),
-                d,
-                "`DeploymentPreference` needs `AutoPublishAlias`",
-            ));
-        }
-        self.events(src, &target, generate.then_some(&mut role))?;
-        if generate {
-            self.emit_role(src, role);
-        }
-        Ok(())
+        Ok(role)
     }
 
     /// A given `Role`: the role the function runs as, whether the translator still
