@@ -966,3 +966,58 @@ fn a_resource_never_deployed_is_not_an_unread_policy() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&dir2);
 }
+
+/// `validate --template-path` (issue 27): ValidatePolicy over every policy of a
+/// template, in cfn-policy-validator's shape, blocking by finding type, at the policy's
+/// template line in SARIF; `--ignore-finding` takes AWS's codes.
+#[test]
+fn validate_runs_validate_policy_over_a_template() {
+    let (dir, path) = template_file(
+        "validate",
+        "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: '2012-10-17'\n        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: 'sts:AssumeRole'}]\n      Policies:\n        - PolicyName: deploy\n          PolicyDocument:\n            Version: '2012-10-17'\n            Statement: [{Effect: Allow, Action: ['iam:PassRole', 'ec2:Describe*', 'ec2:DescribeImages'], Resource: '*'}]\n",
+    );
+    let r = hornbeam(&["validate", "--template-path", &path]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v = json(&r);
+    assert_eq!(
+        v["BlockingFindings"][0]["code"], "PASS_ROLE_WITH_STAR_IN_RESOURCE",
+        "{v}"
+    );
+    assert_eq!(v["BlockingFindings"][0]["findingType"], "SECURITY_WARNING");
+    assert_eq!(v["BlockingFindings"][0]["resourceName"], "R");
+    assert_eq!(v["BlockingFindings"][0]["policyName"], "deploy");
+    assert_eq!(
+        v["BlockingFindings"][0]["details"]["finding"]["locations"][0]["path"],
+        serde_json::json!([{"value":"Statement"},{"index":0},{"value":"Resource"}])
+    );
+    assert_eq!(
+        v["NonBlockingFindings"][0]["code"], "REDUNDANT_ACTION",
+        "{v}"
+    );
+    let r = hornbeam(&[
+        "validate",
+        "--template-path",
+        &path,
+        "--ignore-finding",
+        "PASS_ROLE_WITH_STAR_IN_RESOURCE",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = hornbeam(&["validate", "--template-path", &path, "--output", "sarif"]);
+    let s: Value = serde_json::from_str(&r.stdout).unwrap();
+    let result = &s["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "PASS_ROLE_WITH_STAR_IN_RESOURCE");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        11
+    );
+    let rules = s["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let index = result["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(rules[index]["id"], "PASS_ROLE_WITH_STAR_IN_RESOURCE");
+    assert!(
+        rules[index]["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("security-warning-pass-role-with-star-in-resource")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -94,6 +94,7 @@ pub(crate) fn result_finding(r: &Outcome, check: Kind, artifact: &str) -> Option
         line: 1,
         details: r.to_json(),
         blocking: true,
+        validation: None,
     })
 }
 
@@ -144,6 +145,7 @@ pub(crate) fn run(
                                 line: 1,
                                 details: json!({}),
                                 blocking: true,
+                                validation: None,
                             }),
                         };
                         if let (Some(f), Ok(mut all)) = (f, found_ref.lock()) {

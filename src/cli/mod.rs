@@ -99,6 +99,8 @@ enum Command {
     CheckNoPublicAccess(commands::no_public_access::NoPublicAccessArgs),
     /// ValidatePolicy findings (AWS's codes, locations and links), offline.
     ValidatePolicy(commands::validate_policy::ValidatePolicyArgs),
+    /// ValidatePolicy over every policy of a CloudFormation template or Terraform plan.
+    Validate(commands::validate::ValidateArgs),
     /// Re-check a proof bundle written by --emit-proof.
     VerifyProof(commands::verify_proof::VerifyProofArgs),
     /// The reference-policy library, usable as `builtin:NAME`.
@@ -203,5 +205,6 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::ManagedPolicies(c) => commands::managed_policies::managed_policies(c),
         Command::Serve(args) => commands::serve::serve(args),
         Command::ValidatePolicy(args) => commands::validate_policy::validate_policy(args),
+        Command::Validate(args) => commands::validate::validate(args),
     }
 }

@@ -23,7 +23,7 @@ use crate::template::{self, Settings};
 const MAX_TEMPLATE_BYTES: usize = 64 << 20;
 
 #[derive(clap::Args, Debug)]
-pub(crate) struct TemplateArgs {
+pub(crate) struct TemplateSource {
     /// A CloudFormation template (YAML or JSON) or a Terraform plan
     /// (`terraform show -json PLAN`): every policy in it is checked.
     #[arg(long, value_name = "FILE")]
@@ -43,6 +43,12 @@ pub(crate) struct TemplateArgs {
     /// The stack name `AWS::StackName` and generated names stand for.
     #[arg(long, default_value = "hornbeam-stack")]
     pub stack_name: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct TemplateArgs {
+    #[command(flatten)]
+    pub source: TemplateSource,
     /// Drop findings about a resource (`MyRole`), one policy (`MyRole.TrustPolicy`) or a
     /// code (`UNRESOLVED_VALUES`); comma-separated or repeated.
     #[arg(long, value_name = "RESOURCE[.POLICY]", value_delimiter = ',')]
@@ -60,8 +66,8 @@ pub(crate) struct TemplateArgs {
     pub policies: Vec<String>,
 }
 
-impl TemplateArgs {
-    fn settings(&self) -> Result<Settings> {
+impl TemplateSource {
+    pub(crate) fn settings(&self) -> Result<Settings> {
         if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
             bail!(
                 "--account-id `{}`: an account id is 12 digits, e.g. `123456789012`",
@@ -108,6 +114,28 @@ impl TemplateArgs {
     }
 }
 
+impl TemplateSource {
+    /// The template's path as shown and what it holds.
+    pub(crate) fn extract(&self) -> Result<(String, template::Extraction)> {
+        let Some(path) = &self.template_path else {
+            bail!("--template-path is required here");
+        };
+        let settings = self.settings()?;
+        let shown = path.display().to_string();
+        let text = input::read_file_limited(path, "--template-path", MAX_TEMPLATE_BYTES)?;
+        let start = Instant::now();
+        let extraction = template::extract(&text, &settings)
+            .map_err(|e| anyhow!("--template-path `{shown}`: {e}"))?;
+        info!(
+            elapsed_us = start.elapsed().as_micros() as u64,
+            policies = extraction.policies.len(),
+            format = extraction.format.name(),
+            "extracted policies"
+        );
+        Ok((shown, extraction))
+    }
+}
+
 /// Checks every policy of the template; exit 0 when nothing blocks, 1 when something does.
 pub(crate) fn run(
     targs: &TemplateArgs,
@@ -115,22 +143,8 @@ pub(crate) fn run(
     opts: &Options,
     question: Question,
 ) -> Result<ExitStatus> {
-    let Some(path) = &targs.template_path else {
-        bail!("--template-path is required here");
-    };
-    let settings = targs.settings()?;
-    let shown = path.display().to_string();
-    let text = input::read_file_limited(path, "--template-path", MAX_TEMPLATE_BYTES)?;
-    let start = Instant::now();
-    let extraction = template::extract(&text, &settings)
-        .map_err(|e| anyhow!("--template-path `{shown}`: {e}"))?;
+    let (shown, extraction) = targs.source.extract()?;
     let (format, extracted) = (extraction.format, &extraction.policies);
-    info!(
-        elapsed_us = start.elapsed().as_micros() as u64,
-        policies = extracted.len(),
-        format = format.name(),
-        "extracted policies"
-    );
     let mut supplied: Vec<(String, NamedPolicy, String)> = Vec::new();
     for p in &targs.policies {
         let Some((arn, file)) = p.split_once('=') else {

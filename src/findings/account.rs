@@ -186,6 +186,7 @@ pub fn check(
                 line: lines.get(m.arn.as_str()).copied().unwrap_or(1),
                 details,
                 blocking: code.blocks(),
+                validation: None,
             });
         }
         out.checked.push(c);

@@ -19,6 +19,9 @@ pub enum Code {
     Inconclusive,
     NotChecked,
     UnresolvedValues,
+    /// A ValidatePolicy finding (`hornbeam validate`); its AWS code and type are the
+    /// finding's `validation`.
+    Validation,
 }
 
 impl Code {
@@ -39,6 +42,7 @@ impl Code {
             Code::Inconclusive => "CHECK_INCONCLUSIVE",
             Code::NotChecked => "POLICY_NOT_CHECKED",
             Code::UnresolvedValues => "UNRESOLVED_VALUES",
+            Code::Validation => "VALIDATION",
         }
     }
 
@@ -59,6 +63,7 @@ impl Code {
             Code::NewAccess | Code::AccessGranted | Code::PublicAccess => "SECURITY_WARNING",
             Code::Inconclusive | Code::NotChecked => "ERROR",
             Code::UnresolvedValues => "WARNING",
+            Code::Validation => "ERROR",
         }
     }
 
@@ -84,6 +89,9 @@ impl Code {
             }
             Code::UnresolvedValues => {
                 "Some values of the policy are unknown offline; the check covered every value they could take, so a pass still holds."
+            }
+            Code::Validation => {
+                "An IAM Access Analyzer policy validation finding (ValidatePolicy)."
             }
         }
     }
@@ -118,6 +126,17 @@ pub struct Finding {
     /// The check's JSON result and the notes on unknown values.
     pub details: Value,
     pub blocking: bool,
+    /// A ValidatePolicy finding (`hornbeam validate`): AWS's finding type, issue code
+    /// and link, which take the place of `code`'s.
+    pub validation: Option<Validation>,
+}
+
+/// AWS's classification of a ValidatePolicy finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    pub finding_type: &'static str,
+    pub issue_code: String,
+    pub learn_more_link: String,
 }
 
 impl Finding {
@@ -125,6 +144,22 @@ impl Finding {
     pub fn matches(&self, pattern: &str) -> bool {
         pattern == self.resource_name
             || pattern == format!("{}.{}", self.resource_name, self.policy_name)
-            || pattern == self.code.name()
+            || pattern == self.code_name()
+    }
+
+    /// The finding's code: AWS's issue code for a ValidatePolicy finding.
+    pub fn code_name(&self) -> &str {
+        match &self.validation {
+            Some(v) => &v.issue_code,
+            None => self.code.name(),
+        }
+    }
+
+    /// cfn-policy-validator's finding type.
+    pub fn finding_type(&self) -> &'static str {
+        match &self.validation {
+            Some(v) => v.finding_type,
+            None => self.code.finding_type(),
+        }
     }
 }

@@ -102,20 +102,7 @@ pub fn check(
     let (question, opts, supplied) = (&job.question, job.options, job.supplied);
     let extracted = &extraction.policies;
     let mut proofs = Vec::new();
-    let mut found: Vec<Finding> = extraction
-        .gaps
-        .iter()
-        .map(|g| Finding {
-            code: Code::NotChecked,
-            message: format!("Part of the template was not checked: {}.", g.why),
-            resource_name: g.what.clone(),
-            resource_type: g.what.clone(),
-            policy_name: "*".into(),
-            line: g.line,
-            details: json!({"line": g.line}),
-            blocking: Code::NotChecked.blocks(),
-        })
-        .collect();
+    let mut found = gap_findings(extraction);
     let mut checked = 0usize;
     let mut other_type = 0usize;
     let mut organization = 0usize;
@@ -551,6 +538,77 @@ fn one(
     Ok((checks::run(&check, opts)?, Recipe::of(&check, texts)))
 }
 
+/// The parts of a template that could not be read: a `POLICY_NOT_CHECKED` finding each.
+fn gap_findings(extraction: &Extraction) -> Vec<Finding> {
+    extraction
+        .gaps
+        .iter()
+        .map(|g| Finding {
+            code: Code::NotChecked,
+            message: format!("Part of the template was not checked: {}.", g.why),
+            resource_name: g.what.clone(),
+            resource_type: g.what.clone(),
+            policy_name: "*".into(),
+            line: g.line,
+            details: json!({"line": g.line}),
+            blocking: Code::NotChecked.blocks(),
+            validation: None,
+        })
+        .collect()
+}
+
+/// ValidatePolicy over every policy of a template (`hornbeam validate`): AWS's findings
+/// for each document, as the policy type it is in the template (an identity policy,
+/// a resource policy with its type, an SCP or RCP), blocking when their type is in
+/// `blocking`. What could not be read, or a document that could not be built, is a
+/// blocking `POLICY_NOT_CHECKED`: it was not validated.
+pub fn validate(
+    extraction: &Extraction,
+    blocking: &[crate::validate::FindingType],
+) -> Vec<Finding> {
+    use crate::validate::{ValidateType, validate};
+    let mut found = gap_findings(extraction);
+    for e in &extraction.policies {
+        let text = match &e.policy {
+            Ok(text) => text,
+            Err(why) => {
+                found.push(finding(
+                    e,
+                    Code::NotChecked,
+                    format!("The policy was not validated: {why}."),
+                    json!({}),
+                ));
+                continue;
+            }
+        };
+        let ty = match &e.kind {
+            Kind::Identity => ValidateType::Identity,
+            Kind::Resource { .. } => ValidateType::Resource,
+            Kind::Organization(crate::policy::ControlKind::ServiceControl) => {
+                ValidateType::ServiceControl
+            }
+            Kind::Organization(_) => ValidateType::ResourceControl,
+        };
+        let document: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        for v in validate(text, ty) {
+            let mut f = finding(
+                e,
+                Code::Validation,
+                v.details.clone(),
+                json!({"finding": v.to_json(text), "policyDocument": document}),
+            );
+            f.blocking = blocking.contains(&v.finding_type);
+            f.validation = Some(crate::findings::Validation {
+                finding_type: v.finding_type.name(),
+                issue_code: v.issue_code.clone(),
+                learn_more_link: v.learn_more_link(),
+            });
+            found.push(f);
+        }
+    }
+    found
+}
+
 fn finding(e: &Extracted, code: Code, message: String, details: Value) -> Finding {
     let mut details = details;
     if let Value::Object(m) = &mut details {
@@ -577,6 +635,7 @@ fn finding(e: &Extracted, code: Code, message: String, details: Value) -> Findin
         line: e.line,
         details,
         blocking: code.blocks(),
+        validation: None,
     }
 }
 

@@ -48,8 +48,8 @@ pub fn simulation(policy: &Policy, r: &Request, e: &Evaluation) -> Value {
 /// One finding in cfn-policy-validator's shape.
 fn finding_json(f: &Finding) -> Value {
     json!({
-        "findingType": f.code.finding_type(),
-        "code": f.code.name(),
+        "findingType": f.finding_type(),
+        "code": f.code_name(),
         "message": f.message,
         "resourceName": f.resource_name,
         "policyName": f.policy_name,

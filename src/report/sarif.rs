@@ -18,7 +18,7 @@ pub fn findings(findings: &[Finding], artifact: &str) -> String {
         .iter()
         .map(|f| json!({"location": {"uri": f}}))
         .collect();
-    let rules: Vec<Value> = Code::ALL
+    let mut rules: Vec<Value> = Code::ALL
         .iter()
         .map(|c| {
             json!({
@@ -31,6 +31,22 @@ pub fn findings(findings: &[Finding], artifact: &str) -> String {
             })
         })
         .collect();
+    // ValidatePolicy findings: a rule per AWS issue code present, linking AWS's
+    // reference.
+    let mut rule_ids: Vec<String> = Code::ALL.iter().map(|c| c.name().to_string()).collect();
+    for v in findings.iter().filter_map(|f| f.validation.as_ref()) {
+        if !rule_ids.contains(&v.issue_code) {
+            rule_ids.push(v.issue_code.clone());
+            rules.push(json!({
+                "id": v.issue_code,
+                "name": v.issue_code,
+                "shortDescription": {"text": format!("IAM Access Analyzer policy check {} ({})", v.issue_code, v.finding_type)},
+                "helpUri": v.learn_more_link,
+                "defaultConfiguration": {"level": if matches!(v.finding_type, "ERROR" | "SECURITY_WARNING") { "error" } else { "warning" }},
+                "properties": {"tags": ["security", "iam"]},
+            }));
+        }
+    }
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
@@ -39,8 +55,8 @@ pub fn findings(findings: &[Finding], artifact: &str) -> String {
                 text.push_str(&format!(" Counterexample: {c}."));
             }
             json!({
-                "ruleId": f.code.name(),
-                "ruleIndex": Code::ALL.iter().position(|c| *c == f.code).unwrap_or(0),
+                "ruleId": f.code_name(),
+                "ruleIndex": rule_ids.iter().position(|r| r == f.code_name()).unwrap_or(0),
                 "level": if f.blocking { "error" } else { "warning" },
                 "message": {"text": text},
                 "locations": [{

@@ -174,7 +174,7 @@ pub fn findings(findings: &[Finding], artifact: &str, summary: &str) -> String {
             } else {
                 "NON-BLOCKING"
             },
-            f.code.name(),
+            f.code_name(),
             f.resource_name,
             f.policy_name,
             f.resource_type,

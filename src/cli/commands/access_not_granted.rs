@@ -90,13 +90,16 @@ pub(crate) fn access_not_granted(args: AccessNotGrantedArgs) -> Result<ExitStatu
         no_other_input(&[
             (args.policy_document.is_some(), "--policy-document"),
             (args.policy_set.is_some(), "--policy-set"),
-            (args.template.template_path.is_some(), "--template-path"),
+            (
+                args.template.source.template_path.is_some(),
+                "--template-path",
+            ),
         ])?;
         sets_allow(args.policy_type.as_deref())?;
         let question = account::Question::AccessNotGranted { access: &access };
         return account::run(&args.account, &args.common, &opts, question);
     }
-    if args.template.template_path.is_some() {
+    if args.template.source.template_path.is_some() {
         if args.policy_document.is_some() {
             bail!("give either --template-path or --policy-document, not both");
         }

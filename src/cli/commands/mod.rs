@@ -7,5 +7,6 @@ pub mod no_public_access;
 pub mod reference_policies;
 pub mod serve;
 pub mod simulate;
+pub mod validate;
 pub mod validate_policy;
 pub mod verify_proof;

@@ -52,7 +52,7 @@ pub(crate) struct NoNewAccessArgs {
 
 pub(crate) fn no_new_access_contexts(args: &NoNewAccessArgs, body: &Body) -> Result<ExitStatus> {
     sets_allow(args.policy_type.as_deref())?;
-    if args.template.template_path.is_some() {
+    if args.template.source.template_path.is_some() {
         bail!("give either --template-path or policy sets, not both");
     }
     let start = Instant::now();
@@ -120,7 +120,10 @@ pub(crate) fn no_new_access(args: NoNewAccessArgs) -> Result<ExitStatus> {
             ),
             (args.new_policy_set.is_some(), "--new-policy-set"),
             (args.existing_policy_set.is_some(), "--existing-policy-set"),
-            (args.template.template_path.is_some(), "--template-path"),
+            (
+                args.template.source.template_path.is_some(),
+                "--template-path",
+            ),
             (args.common.cli_input_json.is_some(), "--cli-input-json"),
         ])?;
         sets_allow(args.policy_type.as_deref())?;
@@ -145,7 +148,7 @@ pub(crate) fn no_new_access(args: NoNewAccessArgs) -> Result<ExitStatus> {
         document_type,
     )?;
     let opts = options(&args.common);
-    if args.template.template_path.is_some() {
+    if args.template.source.template_path.is_some() {
         if args.new_policy_document.is_some() {
             bail!("give either --template-path or --new-policy-document, not both");
         }

@@ -39,7 +39,7 @@ pub(crate) fn resource_types_help() -> String {
 pub(crate) fn no_public_access(args: NoPublicAccessArgs) -> Result<ExitStatus> {
     let body = Body::read(args.common.cli_input_json.as_deref(), Kind::NoPublicAccess)?;
     let opts = options(&args.common);
-    if args.template.template_path.is_some() {
+    if args.template.source.template_path.is_some() {
         if args.policy_document.is_some() || args.resource_type.is_some() {
             bail!(
                 "with --template-path each policy's resource type comes from the template; drop --policy-document and --resource-type"

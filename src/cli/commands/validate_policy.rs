@@ -72,7 +72,7 @@ pub(crate) fn validate_policy(args: ValidatePolicyArgs) -> Result<ExitStatus> {
 }
 
 /// `--treat-finding-type-as-blocking`: the types, or none for `NONE`.
-fn blocking_types(arg: &str) -> Result<Vec<FindingType>> {
+pub(crate) fn blocking_types(arg: &str) -> Result<Vec<FindingType>> {
     if arg.eq_ignore_ascii_case("NONE") {
         return Ok(Vec::new());
     }
