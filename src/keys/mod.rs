@@ -125,6 +125,19 @@ pub fn key_type(key: &str) -> KeyType {
         .map_or(STRING, |(_, kt)| *kt)
 }
 
+/// The type the data documents for a (lower-cased) key; `None` for a key it does not
+/// type (a single-valued String, or a key it does not know).
+pub fn documented_type(key: &str) -> Option<KeyType> {
+    let t = table();
+    if let Some(kt) = t.exact.get(key) {
+        return Some(*kt);
+    }
+    t.prefixes
+        .iter()
+        .find(|(p, _)| key.starts_with(p))
+        .map(|(_, kt)| *kt)
+}
+
 /// Every key the data types, lower-cased, with its type; a templated key ends in `*`
 /// (`aws:requesttag/*`).
 pub fn documented() -> impl Iterator<Item = (&'static str, KeyType)> {

@@ -43,8 +43,15 @@ fn finding(text: &str, e: &PolicyError) -> Finding {
     };
     let start = char_offset(text, line, column);
     let end = value_end(text, start).unwrap_or(start);
+    // A value the operator cannot read is a warning in AWS's reference ("General
+    // Warning – Type mismatch number", ...); the rest are errors.
+    let finding_type = if code.starts_with("TYPE_MISMATCH") {
+        FindingType::Warning
+    } else {
+        FindingType::Error
+    };
     Finding {
-        finding_type: FindingType::Error,
+        finding_type,
         issue_code: code.to_string(),
         details: message.to_string(),
         locations: vec![Location {
@@ -132,6 +139,14 @@ fn issue_code(pointer: &str, message: &str) -> &'static str {
         // The parser refuses repeated Sids only where the policy type requires unique
         // ones (IAM: "the Sid value must be unique within a JSON policy").
         "UNIQUE_SIDS_REQUIRED"
+    } else if has("is not a valid number for") {
+        "TYPE_MISMATCH_NUMBER"
+    } else if has("is not a valid date for") {
+        "TYPE_MISMATCH_DATE"
+    } else if has("is not a valid boolean for") {
+        "TYPE_MISMATCH_BOOLEAN"
+    } else if has("is not a valid IP address or CIDR block for") {
+        "TYPE_MISMATCH_IP_RANGE"
     } else if has("expected a string, found")
         || has("must be a JSON object, found")
         || has("must map condition keys to values")
@@ -187,6 +202,16 @@ mod tests {
     fn codes_follow_the_error() {
         for (text, t, code) in [
             ("{\"Statement\":", PolicyType::Identity, "JSON_SYNTAX_ERROR"),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"abc"}}}]}"#,
+                PolicyType::Identity,
+                "TYPE_MISMATCH_NUMBER",
+            ),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"yes"}}}]}"#,
+                PolicyType::Identity,
+                "TYPE_MISMATCH_BOOLEAN",
+            ),
             (
                 r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*"}]}"#,
                 PolicyType::Identity,

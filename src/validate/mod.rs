@@ -8,6 +8,7 @@
 //! validation check reference"; encodings/validate.md lists which checks are implemented.
 
 mod actions;
+mod conditions;
 mod general;
 pub mod grammar;
 mod location;
@@ -167,6 +168,7 @@ pub fn validate(text: &str, ty: ValidateType) -> Vec<Finding> {
     let doc = Document { text, root: &root };
     out.extend(general::findings(&doc, ty));
     out.extend(actions::findings(&doc));
+    out.extend(conditions::findings(&doc));
     out.extend(security::findings(&doc, ty));
     out.extend(suggestions::findings(&doc));
     out
