@@ -277,6 +277,22 @@ pub fn resource_arn_formats(action: &str) -> Vec<&'static str> {
         .collect()
 }
 
+/// The ARN formats of every resource type of service prefix `service`
+/// (`arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}`); empty for a service
+/// the data does not know.
+pub fn service_arn_formats(service: &str) -> Vec<&'static str> {
+    let Some((types, _)) = resource_table()
+        .by_service
+        .get(service.to_ascii_lowercase().as_str())
+    else {
+        return Vec::new();
+    };
+    types
+        .iter()
+        .filter_map(|line| line.splitn(3, '\t').nth(2))
+        .collect()
+}
+
 /// The data lines by service prefix (services are in order in the file).
 fn service_index() -> &'static [(&'static str, &'static str)] {
     static INDEX: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();

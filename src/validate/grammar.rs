@@ -139,6 +139,8 @@ fn issue_code(pointer: &str, message: &str) -> &'static str {
         // The parser refuses repeated Sids only where the policy type requires unique
         // ones (IAM: "the Sid value must be unique within a JSON policy").
         "UNIQUE_SIDS_REQUIRED"
+    } else if has("is neither `*` nor an ARN") {
+        "INVALID_ARN_PREFIX"
     } else if has("is not a valid number for") {
         "TYPE_MISMATCH_NUMBER"
     } else if has("is not a valid date for") {

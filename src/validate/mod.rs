@@ -8,6 +8,7 @@
 //! validation check reference"; encodings/validate.md lists which checks are implemented.
 
 mod actions;
+mod arns;
 mod conditions;
 mod general;
 pub mod grammar;
@@ -169,6 +170,7 @@ pub fn validate(text: &str, ty: ValidateType) -> Vec<Finding> {
     out.extend(general::findings(&doc, ty));
     out.extend(actions::findings(&doc));
     out.extend(conditions::findings(&doc));
+    out.extend(arns::findings(&doc));
     out.extend(security::findings(&doc, ty));
     out.extend(suggestions::findings(&doc));
     out
