@@ -139,6 +139,10 @@ fn issue_code(pointer: &str, message: &str) -> &'static str {
         // The parser refuses repeated Sids only where the policy type requires unique
         // ones (IAM: "the Sid value must be unique within a JSON policy").
         "UNIQUE_SIDS_REQUIRED"
+    } else if has("IAM only accepts `*` alone there") {
+        "UNSUPPORTED_WILDCARD_IN_PRINCIPAL"
+    } else if has("unknown principal field") {
+        "INVALID_PRINCIPAL_KEY"
     } else if has("is neither `*` nor an ARN") {
         "INVALID_ARN_PREFIX"
     } else if has("is not a valid number for") {

@@ -13,6 +13,7 @@ mod conditions;
 mod general;
 pub mod grammar;
 mod location;
+mod principals;
 mod security;
 mod suggestions;
 
@@ -171,6 +172,7 @@ pub fn validate(text: &str, ty: ValidateType) -> Vec<Finding> {
     out.extend(actions::findings(&doc));
     out.extend(conditions::findings(&doc));
     out.extend(arns::findings(&doc));
+    out.extend(principals::findings(&doc, ty));
     out.extend(security::findings(&doc, ty));
     out.extend(suggestions::findings(&doc));
     out
