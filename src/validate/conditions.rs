@@ -15,8 +15,8 @@
 //! Each finding is located at the condition key (`{"key": ...}`, its span covering the
 //! quoted key) and names the data version.
 
-use super::location::{Location, PathElement};
-use super::{Document, Finding, FindingType, JsonKind};
+use super::location::Location;
+use super::{Document, Finding, FindingType};
 use crate::keys::{self, Scalar};
 
 /// An operator's type family, without qualifier and `IfExists`.
@@ -34,97 +34,77 @@ fn family(base: &str) -> Option<Scalar> {
 
 pub(super) fn findings(doc: &Document) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in doc.statements() {
-        let Some(JsonKind::Object(ops)) = super::member(s.node, "Condition").map(|c| &c.kind)
-        else {
+    for ck in doc.condition_keys() {
+        let (k, qualifier, base, op_name) = (ck.key, ck.qualifier, ck.base, ck.operator);
+        let Some(kt) = keys::documented_type(&k.name.to_ascii_lowercase()) else {
             continue;
         };
-        for op in ops {
-            let (qualifier, rest) = match op.name.split_once(':') {
-                Some((q, r)) => (Some(q), r),
-                None => (None, op.name.as_str()),
-            };
-            let base = rest.strip_suffix("IfExists").unwrap_or(rest);
-            let JsonKind::Object(keys) = &op.value.kind else {
-                continue;
-            };
-            for k in keys {
-                let Some(kt) = keys::documented_type(&k.name.to_ascii_lowercase()) else {
-                    continue;
-                };
-                let mut path = doc.path(&s, "Condition");
-                path.push(PathElement::Value(op.name.clone()));
-                path.push(PathElement::Key(k.name.clone()));
-                let start = super::location::chars_before(doc.text, k.name_offset);
-                let end = super::location::value_end(doc.text, start).unwrap_or(start);
-                let at = || Location {
-                    path: path.clone(),
-                    start,
-                    end,
-                };
-                let data = keys::source();
-                let mut push = |finding_type, code: &str, what: String| {
-                    out.push(Finding::new(
-                        finding_type,
-                        code,
-                        format!("{what} (condition-key types from {data})."),
-                        vec![at()],
-                    ));
-                };
-                let key = &k.name;
-                let ty = format!(
-                    "{}{}",
-                    if kt.multivalued { "ArrayOf" } else { "" },
-                    kt.scalar.name()
+        let path = ck.path(doc, true);
+        let start = super::location::chars_before(doc.text, k.name_offset);
+        let end = super::location::value_end(doc.text, start).unwrap_or(start);
+        let at = || Location {
+            path: path.clone(),
+            start,
+            end,
+        };
+        let data = keys::source();
+        let mut push = |finding_type, code: &str, what: String| {
+            out.push(Finding::new(
+                finding_type,
+                code,
+                format!("{what} (condition-key types from {data})."),
+                vec![at()],
+            ));
+        };
+        let key = &k.name;
+        let ty = format!(
+            "{}{}",
+            if kt.multivalued { "ArrayOf" } else { "" },
+            kt.scalar.name()
+        );
+        if let Some(f) = family(base) {
+            let compatible = f == kt.scalar || (f == Scalar::String && kt.scalar == Scalar::Arn);
+            if !compatible {
+                push(
+                    FindingType::Warning,
+                    "TYPE_MISMATCH",
+                    format!(
+                        "`{}` compares `{key}` as {}, but the key is {ty}; use an operator of its type",
+                        op_name,
+                        f.name()
+                    ),
                 );
-                if let Some(f) = family(base) {
-                    let compatible =
-                        f == kt.scalar || (f == Scalar::String && kt.scalar == Scalar::Arn);
-                    if !compatible {
-                        push(
-                            FindingType::Warning,
-                            "TYPE_MISMATCH",
-                            format!(
-                                "`{}` compares `{key}` as {}, but the key is {ty}; use an operator of its type",
-                                op.name,
-                                f.name()
-                            ),
-                        );
-                    } else if kt.scalar == Scalar::Arn
-                        && matches!(base, "StringLike" | "StringNotLike")
-                    {
-                        push(
-                            FindingType::SecurityWarning,
-                            "STRING_LIKE_OPERATOR_WITH_ARN_CONDITION_KEYS",
-                            format!(
-                                "`{}` matches the ARN key `{key}` as plain text, where a wildcard can span the ARN's fields; use `{}`",
-                                op.name,
-                                op.name.replace("String", "Arn")
-                            ),
-                        );
-                    }
-                }
-                if base == "Null" {
-                    continue;
-                }
-                match (qualifier, kt.multivalued) {
-                    (Some("ForAllValues"), false) => push(
-                        FindingType::SecurityWarning,
-                        "FORALLVALUES_WITH_SINGLE_VALUED_KEY",
-                        format!(
-                            "`ForAllValues:` on the single-valued key `{key}` is true when the request has no `{key}`; drop the qualifier"
-                        ),
+            } else if kt.scalar == Scalar::Arn && matches!(base, "StringLike" | "StringNotLike") {
+                push(
+                    FindingType::SecurityWarning,
+                    "STRING_LIKE_OPERATOR_WITH_ARN_CONDITION_KEYS",
+                    format!(
+                        "`{}` matches the ARN key `{key}` as plain text, where a wildcard can span the ARN's fields; use `{}`",
+                        op_name,
+                        op_name.replace("String", "Arn")
                     ),
-                    (None, true) => push(
-                        FindingType::Error,
-                        "MISSING_QUALIFIER",
-                        format!(
-                            "`{key}` may hold several values ({ty}); say whether all or any must match with `ForAllValues:` or `ForAnyValue:`"
-                        ),
-                    ),
-                    _ => {}
-                }
+                );
             }
+        }
+        if base == "Null" {
+            continue;
+        }
+        match (qualifier, kt.multivalued) {
+            (Some("ForAllValues"), false) => push(
+                FindingType::SecurityWarning,
+                "FORALLVALUES_WITH_SINGLE_VALUED_KEY",
+                format!(
+                    "`ForAllValues:` on the single-valued key `{key}` is true when the request has no `{key}`; drop the qualifier"
+                ),
+            ),
+            (None, true) => push(
+                FindingType::Error,
+                "MISSING_QUALIFIER",
+                format!(
+                    "`{key}` may hold several values ({ty}); say whether all or any must match with `ForAllValues:` or `ForAnyValue:`"
+                ),
+            ),
+            _ => {}
         }
     }
     out

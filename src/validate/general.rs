@@ -107,49 +107,37 @@ fn policy_size(text: &str) -> usize {
 /// `?` outside a `${...}` variable (where `${*}` and `${?}` write the characters).
 fn wildcards_without_like(doc: &Document) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in doc.statements() {
-        let Some(JsonKind::Object(ops)) = super::member(s.node, "Condition").map(|c| &c.kind)
-        else {
+    for ck in doc.condition_keys() {
+        if !matches!(
+            ck.base,
+            "StringEquals"
+                | "StringNotEquals"
+                | "StringEqualsIgnoreCase"
+                | "StringNotEqualsIgnoreCase"
+        ) {
             continue;
-        };
-        for op in ops {
-            let base = op.name.rsplit(':').next().unwrap_or(&op.name);
-            let base = base.strip_suffix("IfExists").unwrap_or(base);
-            if !matches!(
-                base,
-                "StringEquals"
-                    | "StringNotEquals"
-                    | "StringEqualsIgnoreCase"
-                    | "StringNotEqualsIgnoreCase"
-            ) {
+        }
+        for (i, node, v) in strings(&ck.key.value) {
+            if !has_wildcard(v) {
                 continue;
             }
-            let JsonKind::Object(keys) = &op.value.kind else {
-                continue;
-            };
-            for k in keys {
-                for (i, node, v) in strings(&k.value) {
-                    if !has_wildcard(v) {
-                        continue;
-                    }
-                    let mut path = doc.path(&s, "Condition");
-                    path.push(PathElement::Value(op.name.clone()));
-                    path.push(PathElement::Value(k.name.clone()));
-                    if let Some(i) = i {
-                        path.push(PathElement::Index(i));
-                    }
-                    let like = op.name.replace("Equals", "Like").replace("IgnoreCase", "");
-                    out.push(Finding::new(
-                        FindingType::Warning,
-                        "WILDCARD_WITHOUT_LIKE_OPERATOR",
-                        format!(
-                            "`{v}` of `{}` is compared with `{}`, where `*` and `?` are literal characters; use `{like}` to match a pattern.",
-                            k.name, op.name
-                        ),
-                        vec![Location::of(doc.text, path, node)],
-                    ));
-                }
+            let mut path = ck.path(doc, false);
+            if let Some(i) = i {
+                path.push(PathElement::Index(i));
             }
+            let like = ck
+                .operator
+                .replace("Equals", "Like")
+                .replace("IgnoreCase", "");
+            out.push(Finding::new(
+                FindingType::Warning,
+                "WILDCARD_WITHOUT_LIKE_OPERATOR",
+                format!(
+                    "`{v}` of `{}` is compared with `{}`, where `*` and `?` are literal characters; use `{like}` to match a pattern.",
+                    ck.key.name, ck.operator
+                ),
+                vec![Location::of(doc.text, path, node)],
+            ));
         }
     }
     out

@@ -224,6 +224,67 @@ impl<'a> Document<'a> {
     }
 }
 
+/// One condition key as written: its statement, operator (with its qualifier and base
+/// name, `ForAllValues:StringEqualsIfExists` → `ForAllValues`, `StringEquals`), the key
+/// and its value.
+struct ConditionKey<'a> {
+    statement: Statement<'a>,
+    operator: &'a str,
+    qualifier: Option<&'a str>,
+    base: &'a str,
+    key: &'a json::Member,
+}
+
+impl ConditionKey<'_> {
+    /// The path to the key's value (`{"value": key}`), or to the key itself (`{"key":
+    /// key}`) with `as_key`.
+    fn path(&self, doc: &Document, as_key: bool) -> Vec<PathElement> {
+        let mut path = doc.path(&self.statement, "Condition");
+        path.push(PathElement::Value(self.operator.to_string()));
+        path.push(if as_key {
+            PathElement::Key(self.key.name.clone())
+        } else {
+            PathElement::Value(self.key.name.clone())
+        });
+        path
+    }
+}
+
+impl<'a> Document<'a> {
+    /// Every condition key of every statement, in document order.
+    fn condition_keys(&self) -> Vec<ConditionKey<'a>> {
+        let mut out = Vec::new();
+        for s in self.statements() {
+            let Some(JsonKind::Object(ops)) = member(s.node, "Condition").map(|c| &c.kind) else {
+                continue;
+            };
+            for op in ops {
+                let JsonKind::Object(keys) = &op.value.kind else {
+                    continue;
+                };
+                let (qualifier, rest) = match op.name.split_once(':') {
+                    Some((q, r)) => (Some(q), r),
+                    None => (None, op.name.as_str()),
+                };
+                let base = rest.strip_suffix("IfExists").unwrap_or(rest);
+                for key in keys {
+                    out.push(ConditionKey {
+                        statement: Statement {
+                            index: s.index,
+                            node: s.node,
+                        },
+                        operator: &op.name,
+                        qualifier,
+                        base,
+                        key,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 fn member<'a>(node: &'a Json, name: &str) -> Option<&'a Json> {
     match &node.kind {
         JsonKind::Object(members) => members.iter().find(|m| m.name == name).map(|m| &m.value),
