@@ -16,10 +16,14 @@ pub(super) fn findings(doc: &Document) -> Vec<Finding> {
                 continue;
             };
             for (i, node, a) in strings(actions) {
-                // Malformed names (no `service:` prefix) are the grammar's errors.
+                // Malformed names (no `service:` prefix, a variable) are the grammar's
+                // errors.
                 let Some((service, _)) = a.split_once(':') else {
                     continue;
                 };
+                if a.contains("${") {
+                    continue;
+                }
                 if service.contains(['*', '?']) {
                     continue;
                 }

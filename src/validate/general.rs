@@ -3,6 +3,9 @@
 //!   where policy variables are literal text;
 //! - `UNIQUE_SIDS_RECOMMENDED`: a repeated `Sid` where the policy type accepts one
 //!   (resource policies; identity policies refuse it, `UNIQUE_SIDS_REQUIRED`);
+//! - `VARIABLE_UNSUPPORTED_IN_VERSION`: a `${…}` policy variable in a resource or a
+//!   condition value of a policy read with the 2008-10-17 language (that `Version`, or
+//!   none), where it is literal text;
 //! - `WILDCARD_WITHOUT_LIKE_OPERATOR`: `*` or `?` in a value of a `StringEquals`-family
 //!   operator, where it is a literal character, not a wildcard;
 //! - the size quotas: `POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA` (a warning, over
@@ -53,6 +56,7 @@ pub(super) fn findings(doc: &Document, ty: ValidateType) -> Vec<Finding> {
         ));
     }
     out.extend(wildcards_without_like(doc));
+    out.extend(variables_in_old_version(doc));
     if ty == ValidateType::Resource {
         let mut seen: Vec<(String, usize)> = Vec::new();
         for s in doc.statements() {
@@ -143,6 +147,59 @@ fn wildcards_without_like(doc: &Document) -> Vec<Finding> {
     out
 }
 
+/// `VARIABLE_UNSUPPORTED_IN_VERSION` for each resource or condition value with `${` in
+/// a policy without `"Version": "2012-10-17"`.
+fn variables_in_old_version(doc: &Document) -> Vec<Finding> {
+    let version = doc.member("Version").and_then(|v| match &v.kind {
+        JsonKind::String(s) => Some(s.as_str()),
+        _ => None,
+    });
+    if !matches!(doc.root.kind, JsonKind::Object(_))
+        || !matches!(version, None | Some("2008-10-17"))
+    {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut flag = |path: Vec<PathElement>, node: &super::Json, v: &str| {
+        out.push(Finding::new(
+            FindingType::Error,
+            "VARIABLE_UNSUPPORTED_IN_VERSION",
+            format!(
+                "`{v}` uses a policy variable, which the 2008-10-17 policy language reads as literal text; add `\"Version\": \"2012-10-17\"`."
+            ),
+            vec![Location::of(doc.text, path, node)],
+        ));
+    };
+    for s in doc.statements() {
+        for name in ["Resource", "NotResource"] {
+            let Some(r) = super::member(s.node, name) else {
+                continue;
+            };
+            for (i, node, v) in strings(r) {
+                if v.contains("${") {
+                    let mut path = doc.path(&s, name);
+                    if let Some(i) = i {
+                        path.push(PathElement::Index(i));
+                    }
+                    flag(path, node, v);
+                }
+            }
+        }
+    }
+    for ck in doc.condition_keys() {
+        for (i, node, v) in strings(&ck.key.value) {
+            if v.contains("${") {
+                let mut path = ck.path(doc, false);
+                if let Some(i) = i {
+                    path.push(PathElement::Index(i));
+                }
+                flag(path, node, v);
+            }
+        }
+    }
+    out
+}
+
 /// Whether `v` has `*` or `?` outside `${...}` variables.
 fn has_wildcard(v: &str) -> bool {
     let mut rest = v;
@@ -218,6 +275,33 @@ mod tests {
         );
         // White space outside strings does not count.
         assert_eq!(super::policy_size("{ \"a b\" :\n 1 }"), 9);
+    }
+
+    #[test]
+    fn variables_need_the_2012_version() {
+        let text = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:username}/*"}]}"#;
+        let f = validate(text, ValidateType::Identity);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].issue_code, "VARIABLE_UNSUPPORTED_IN_VERSION");
+        let l = &f[0].locations[0];
+        assert_eq!(
+            &text[l.start..l.end],
+            "\"arn:aws:s3:::b/${aws:username}/*\""
+        );
+        // No Version is the 2008 language too (with its own warning).
+        let none = text.replace(r#""Version":"2008-10-17","#, "");
+        assert_eq!(
+            codes(&none, ValidateType::Identity),
+            ["MISSING_VERSION", "VARIABLE_UNSUPPORTED_IN_VERSION"]
+        );
+        // Near miss: the 2012 language.
+        assert!(
+            codes(
+                &text.replace("2008-10-17", "2012-10-17"),
+                ValidateType::Identity
+            )
+            .is_empty()
+        );
     }
 
     #[test]

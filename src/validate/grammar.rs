@@ -110,6 +110,15 @@ fn is_empty_element(text: &str, pointer: &str, message: &str) -> bool {
             .unwrap_or(false)
 }
 
+/// Whether the malformed variable the parser quotes (`${aws: username}`) has a space.
+fn variable_has_space(message: &str) -> bool {
+    message
+        .split("malformed policy variable `${")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .is_some_and(|v| v.contains(' ') && !v.contains(','))
+}
+
 /// AWS's issue code for a parser message, where AWS has one.
 fn issue_code(pointer: &str, message: &str) -> &'static str {
     let has = |s: &str| message.contains(s);
@@ -139,6 +148,16 @@ fn issue_code(pointer: &str, message: &str) -> &'static str {
         // The parser refuses repeated Sids only where the policy type requires unique
         // ones (IAM: "the Sid value must be unique within a JSON policy").
         "UNIQUE_SIDS_REQUIRED"
+    } else if has("starts a policy variable that is never closed") {
+        "MISSING_BRACE_IN_VARIABLE"
+    } else if has("malformed policy variable `${}`") {
+        "EMPTY_VARIABLE"
+    } else if has("malformed policy variable") && variable_has_space(message) {
+        "UNSUPPORTED_SPACE_IN_VARIABLE"
+    } else if has("policy variables are not allowed in actions") {
+        "VARIABLE_UNSUPPORTED_IN_ELEMENT"
+    } else if has("policy variables are not allowed in") {
+        "INVALID_VARIABLE_FOR_OPERATOR"
     } else if has("IAM only accepts `*` alone there") {
         "UNSUPPORTED_WILDCARD_IN_PRINCIPAL"
     } else if has("unknown principal field") {
@@ -217,6 +236,26 @@ mod tests {
                 r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"yes"}}}]}"#,
                 PolicyType::Identity,
                 "TYPE_MISMATCH_BOOLEAN",
+            ),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username"}]}"#,
+                PolicyType::Identity,
+                "MISSING_BRACE_IN_VARIABLE",
+            ),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${}"}]}"#,
+                PolicyType::Identity,
+                "EMPTY_VARIABLE",
+            ),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws: username}"}]}"#,
+                PolicyType::Identity,
+                "UNSUPPORTED_SPACE_IN_VARIABLE",
+            ),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:${aws:username}","Resource":"*"}]}"#,
+                PolicyType::Identity,
+                "VARIABLE_UNSUPPORTED_IN_ELEMENT",
             ),
             (
                 r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*"}]}"#,
