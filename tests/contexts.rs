@@ -615,24 +615,7 @@ fn from(principal: &str, action: &str, resource: &str, resource_account: &str) -
 }
 
 fn granted(set: &PolicySet, action: &str) -> Verdict {
-    let access = [Access {
-        actions: vec![action.into()],
-        resources: Vec::new(),
-    }];
-    let c = set.combined();
-    let r = hornbeam::run(
-        &hornbeam::Check::AccessNotGrantedContext {
-            context: &c,
-            access: &access,
-        },
-        &Options::default(),
-    )
-    .expect("a check");
-    assert_eq!(r.inconclusive(), None);
-    if let Some(cx) = r.counterexample() {
-        assert!(c.allows(cx), "the counterexample replays: {cx:?}");
-    }
-    r.verdict()
+    common::context_grants(set, action).0
 }
 
 /// The IAM User Guide's cross-account rule: within one account a resource policy's

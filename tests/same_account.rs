@@ -13,7 +13,6 @@
 
 mod common;
 
-use hornbeam::checks::Access;
 use hornbeam::checks::{Encoding, Options, Verdict};
 use hornbeam::context::{PolicySet, parse_set};
 use hornbeam::eval::{self, Context, Principal, Request};
@@ -73,24 +72,7 @@ fn request(caller: &str, action: &str) -> Request {
 }
 
 fn granted(set: &PolicySet, action: &str) -> (Verdict, Option<Request>) {
-    let access = [Access {
-        actions: vec![action.into()],
-        resources: Vec::new(),
-    }];
-    let c = set.combined();
-    let r = hornbeam::run(
-        &hornbeam::Check::AccessNotGrantedContext {
-            context: &c,
-            access: &access,
-        },
-        &Options::default(),
-    )
-    .expect("a check");
-    assert_eq!(r.inconclusive(), None);
-    if let Some(cx) = r.counterexample() {
-        assert!(c.allows(cx), "the counterexample replays: {cx:?}");
-    }
-    (r.verdict(), r.counterexample().cloned())
+    common::context_grants(set, action)
 }
 
 #[test]

@@ -253,3 +253,29 @@ pub fn template_file(tag: &str, text: &str) -> (PathBuf, String) {
 pub fn stdout_json(r: &Run) -> Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
 }
+
+/// `check-access-not-granted` of `action` against a whole context: the verdict (never
+/// inconclusive here) and its counterexample, which must replay in the evaluator.
+pub fn context_grants(
+    set: &hornbeam::context::PolicySet,
+    action: &str,
+) -> (checks::Verdict, Option<Request>) {
+    let access = [Access {
+        actions: vec![action.into()],
+        resources: Vec::new(),
+    }];
+    let c = set.combined();
+    let r = hornbeam::run(
+        &hornbeam::Check::AccessNotGrantedContext {
+            context: &c,
+            access: &access,
+        },
+        &Options::default(),
+    )
+    .expect("a check");
+    assert_eq!(r.inconclusive(), None);
+    if let Some(cx) = r.counterexample() {
+        assert!(c.allows(cx), "the counterexample replays: {cx:?}");
+    }
+    (r.verdict(), r.counterexample().cloned())
+}
