@@ -527,24 +527,16 @@ impl<'a> Sam<'a> {
         let Kind::Map(g) = &global.kind else {
             return Ok(local.clone());
         };
-        let Kind::Map(l) = &local.kind else {
-            return Ok(local.clone());
+        let kept = Node {
+            line: global.line,
+            kind: Kind::Map(
+                g.iter()
+                    .filter(|(k, _)| !ignored.contains(k))
+                    .cloned()
+                    .collect(),
+            ),
         };
-        let mut out: Vec<(String, Node)> = g
-            .iter()
-            .filter(|(k, _)| !ignored.contains(k))
-            .cloned()
-            .collect();
-        for (k, v) in l {
-            match out.iter_mut().find(|(n, _)| n == k) {
-                Some((_, existing)) => *existing = merge(existing, v, &format!("{short}.{k}")),
-                None => out.push((k.clone(), v.clone())),
-            }
-        }
-        Ok(Node {
-            line: local.line,
-            kind: Kind::Map(out),
-        })
+        Ok(merge(&kept, local, short))
     }
 
     /// An API: its CloudFormation resource, with the resource policy a REST API's

@@ -9,23 +9,25 @@ use crate::template::node::{self, Kind, Node};
 
 const DATA: &str = include_str!("policy_templates.json");
 
-/// The templates by name, loaded once; `Err` only if the embedded data is broken.
-fn table() -> Result<&'static Node, String> {
-    static TABLE: OnceLock<Result<Node, String>> = OnceLock::new();
-    TABLE
-        .get_or_init(|| {
-            let root = node::load(DATA).map_err(|e| e.to_string())?;
-            root.get("templates")
-                .cloned()
-                .ok_or_else(|| "the embedded SAM policy templates have no `templates`".into())
-        })
+/// The embedded data, loaded once; `Err` only if it is broken.
+fn data() -> Result<&'static Node, String> {
+    static DATA_NODE: OnceLock<Result<Node, String>> = OnceLock::new();
+    DATA_NODE
+        .get_or_init(|| node::load(DATA).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(Clone::clone)
 }
 
+/// The templates by name.
+fn table() -> Result<&'static Node, String> {
+    data()?
+        .get("templates")
+        .ok_or_else(|| "the embedded SAM policy templates have no `templates`".into())
+}
+
 /// Where the templates come from (package and version).
 pub fn source() -> String {
-    node::load(DATA)
+    data()
         .ok()
         .and_then(|r| r.get("source").and_then(Node::as_str).map(str::to_string))
         .unwrap_or_else(|| "?".into())
