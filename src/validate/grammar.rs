@@ -6,22 +6,24 @@
 //! for the same error, the code is hornbeam's own, prefixed `HORNBEAM_` so that no one
 //! mistakes it for AWS's, and the link goes to the policy grammar.
 
-use super::location::{Location, char_offset, path_of_pointer, value_end};
+use super::location::{Location, char_offset, node_at, path_of_pointer, value_end};
 use super::{Finding, FindingType, GRAMMAR_PAGE};
+use crate::json::{Json, JsonKind};
 use crate::policy::PolicyError;
 
 /// The parser's error, when there is one, as a finding.
-pub fn findings(text: &str, result: Result<(), PolicyError>) -> Vec<Finding> {
+/// `root`: the document's JSON, when it could be read (for paths).
+pub fn findings(text: &str, root: Option<&Json>, result: Result<(), PolicyError>) -> Vec<Finding> {
     match result {
         Err(PolicyError::Invalid {
             pointer, message, ..
-        }) if is_empty_element(text, &pointer, &message) => Vec::new(),
+        }) if is_empty_element(root, &pointer, &message) => Vec::new(),
         Ok(()) => Vec::new(),
-        Err(e) => vec![finding(text, &e)],
+        Err(e) => vec![finding(text, root, &e)],
     }
 }
 
-fn finding(text: &str, e: &PolicyError) -> Finding {
+fn finding(text: &str, root: Option<&Json>, e: &PolicyError) -> Finding {
     let (code, pointer, line, column, message) = match e {
         PolicyError::Syntax {
             line,
@@ -55,7 +57,7 @@ fn finding(text: &str, e: &PolicyError) -> Finding {
         issue_code: code.to_string(),
         details: message.to_string(),
         locations: vec![Location {
-            path: path_of_pointer(text, pointer),
+            path: path_of_pointer(root, pointer),
             start,
             end,
         }],
@@ -80,7 +82,7 @@ fn element(pointer: &str) -> &str {
 /// Whether the parser's error is an empty list or object, which AWS's reference takes
 /// as valid with a suggestion (`EMPTY_ARRAY_ACTION`, `EMPTY_OBJECT_PRINCIPAL`, ...,
 /// found by the suggestions' own checks) rather than an error.
-fn is_empty_element(text: &str, pointer: &str, message: &str) -> bool {
+fn is_empty_element(root: Option<&Json>, pointer: &str, message: &str) -> bool {
     if message.contains("the list is empty")
         || message.contains("the list of values is empty")
         || message.contains("the principal object is empty")
@@ -89,25 +91,9 @@ fn is_empty_element(text: &str, pointer: &str, message: &str) -> bool {
     }
     // A condition operator mapped to `{}` (not one mapped to a string or a list).
     message.contains("must map condition keys to values")
-        && crate::json::parse(text.strip_prefix('\u{feff}').unwrap_or(text))
-            .ok()
-            .and_then(|root| {
-                let mut node = root;
-                for raw in pointer.split('/').skip(1) {
-                    let token = raw.replace("~1", "/").replace("~0", "~");
-                    node = match node.kind {
-                        crate::json::JsonKind::Object(members) => {
-                            members.into_iter().find(|m| m.name == token)?.value
-                        }
-                        crate::json::JsonKind::Array(items) => {
-                            items.into_iter().nth(token.parse().ok()?)?
-                        }
-                        _ => return None,
-                    };
-                }
-                Some(matches!(&node.kind, crate::json::JsonKind::Object(m) if m.is_empty()))
-            })
-            .unwrap_or(false)
+        && root
+            .and_then(|r| node_at(r, pointer))
+            .is_some_and(|n| matches!(&n.kind, JsonKind::Object(m) if m.is_empty()))
 }
 
 /// Whether the malformed variable the parser quotes (`${aws: username}`) has a space.
@@ -194,7 +180,8 @@ mod tests {
     use serde_json::{Value, json};
 
     fn one(text: &str, t: PolicyType) -> Value {
-        let f = findings(text, policy::parse(text, t).map(|_| ()));
+        let root = crate::json::parse(text).ok();
+        let f = findings(text, root.as_ref(), policy::parse(text, t).map(|_| ()));
         assert_eq!(f.len(), 1, "{f:?}");
         f[0].to_json(text)
     }
@@ -296,6 +283,7 @@ mod tests {
     fn a_valid_policy_has_no_findings() {
         let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
         let parsed = policy::parse(text, PolicyType::Identity).map(|_| ());
-        assert!(findings(text, parsed).is_empty());
+        let root = crate::json::parse(text).ok();
+        assert!(findings(text, root.as_ref(), parsed).is_empty());
     }
 }

@@ -110,16 +110,36 @@ fn position(text: &str, offset: usize) -> Value {
     json!({"line": line, "column": column - 1, "offset": offset})
 }
 
+/// A JSON pointer's reference tokens, unescaped (RFC 6901).
+fn tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|raw| raw.replace("~1", "/").replace("~0", "~"))
+}
+
+/// The value a JSON pointer names in `root`, if any.
+pub fn node_at<'a>(root: &'a Json, pointer: &str) -> Option<&'a Json> {
+    let mut node = root;
+    for token in tokens(pointer) {
+        node = match &node.kind {
+            JsonKind::Object(members) => &members.iter().find(|m| m.name == token)?.value,
+            JsonKind::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
 /// A JSON pointer as path elements: `value` for an object member, `index` for an array
-/// item.
-pub fn path_of_pointer(text: &str, pointer: &str) -> Vec<PathElement> {
-    let Ok(root) = json::parse(text.strip_prefix('\u{feff}').unwrap_or(text)) else {
+/// item (`root`: the document, when its JSON could be read).
+pub fn path_of_pointer(root: Option<&Json>, pointer: &str) -> Vec<PathElement> {
+    let Some(root) = root else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut node: Option<&Json> = Some(&root);
-    for raw in pointer.split('/').skip(1) {
-        let token = raw.replace("~1", "/").replace("~0", "~");
+    let mut node: Option<&Json> = Some(root);
+    for token in tokens(pointer) {
         match node.map(|n| &n.kind) {
             Some(JsonKind::Array(items)) => {
                 let i = token.parse::<usize>().ok();

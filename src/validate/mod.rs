@@ -163,11 +163,12 @@ pub fn validate(text: &str, ty: ValidateType) -> Vec<Finding> {
             policy::parse_control(text, ControlKind::ResourceControl).map(|_| ())
         }
     };
-    let mut out = grammar::findings(text, parsed);
-    let Ok(root) = json::parse(text.strip_prefix('\u{feff}').unwrap_or(text)) else {
+    let root = json::parse(text.strip_prefix('\u{feff}').unwrap_or(text)).ok();
+    let mut out = grammar::findings(text, root.as_ref(), parsed);
+    let Some(root) = &root else {
         return out;
     };
-    let doc = Document { text, root: &root };
+    let doc = Document { text, root };
     out.extend(general::findings(&doc, ty));
     out.extend(actions::findings(&doc));
     out.extend(conditions::findings(&doc));
