@@ -64,9 +64,14 @@ impl Location {
     }
 }
 
-/// The number of characters before byte offset `byte`.
+/// The number of characters of `text` before byte offset `byte` of its JSON, which is
+/// parsed without a leading byte-order mark: the mark counts as one character of the
+/// document as sent.
 pub fn chars_before(text: &str, byte: usize) -> usize {
-    text.get(..byte).map_or(0, |s| s.chars().count())
+    match text.strip_prefix('\u{feff}') {
+        Some(body) => 1 + body.get(..byte).map_or(0, |s| s.chars().count()),
+        None => text.get(..byte).map_or(0, |s| s.chars().count()),
+    }
 }
 
 /// The 0-based character offset of a 1-based line and 1-based character column.

@@ -241,6 +241,20 @@ mod tests {
         assert_eq!(&text[s..e], "\"*\"");
     }
 
+    /// Regression: a document starting with a byte-order mark had its spans one mark
+    /// short (JSON offsets are of the text after the mark) and empty.
+    #[test]
+    fn spans_count_a_byte_order_mark_as_one_character() {
+        let text = format!(
+            "\u{feff}{}",
+            statement(r#"{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}"#)
+        );
+        let f = validate(&text, ValidateType::Identity);
+        let l = &f[0].locations[0];
+        let span: String = text.chars().skip(l.start).take(l.end - l.start).collect();
+        assert_eq!(span, "\"*\"");
+    }
+
     #[test]
     fn each_variant_has_its_code() {
         for (s, code) in [
