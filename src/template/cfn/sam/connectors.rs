@@ -439,13 +439,12 @@ impl Sam<'_> {
 
     /// A resource a connector generates, with the connector's `Condition`.
     fn connector_resource(&self, c: &Pending, ty: &str, props: Vec<(&str, Node)>) -> Node {
-        let line = c.node.line;
-        let mut members = vec![("Type", Node::str(line, ty))];
-        if let Some(cond) = c.node.get("Condition") {
-            members.push(("Condition", cond.clone()));
-        }
-        members.push(("Properties", Node::map(line, props)));
-        Node::map(line, members)
+        let attributes = c
+            .node
+            .get("Condition")
+            .map(|cond| vec![("Condition", cond.clone())])
+            .unwrap_or_default();
+        super::resource_node(c.node.line, ty, attributes, props)
     }
 }
 

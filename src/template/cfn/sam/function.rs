@@ -188,11 +188,14 @@ impl Sam<'_> {
         if let Some(b) = role.boundary {
             props.push(("PermissionsBoundary", b));
         }
-        let mut r = self.cfn_resource(src, line, "AWS::IAM::Role", props);
-        if let (Some(c), Kind::Map(members)) = (role.condition, &mut r.kind) {
-            members.retain(|(k, _)| k != "Condition");
-            members.insert(1, ("Condition".into(), c));
+        // A role made for one branch of `Role: !If` takes that branch's condition in
+        // place of the source's.
+        let mut attributes = src.attributes();
+        if let Some(c) = role.condition {
+            attributes.retain(|(k, _)| *k != "Condition");
+            attributes.insert(0, ("Condition", c));
         }
+        let r = super::resource_node(line, "AWS::IAM::Role", attributes, props);
         self.push(role.id, r);
     }
 

@@ -305,6 +305,20 @@ pub(super) fn is_no_value(n: &Node) -> bool {
     matches!(&n.kind, Kind::Map(m) if m.len() == 1 && m[0].0 == "Ref" && m[0].1.as_str() == Some("AWS::NoValue"))
 }
 
+/// A CloudFormation resource: `Type`, the attributes given (`Condition`, ...) and
+/// `Properties`.
+pub(super) fn resource_node(
+    line: usize,
+    ty: &str,
+    attributes: Vec<(&str, Node)>,
+    props: Vec<(&str, Node)>,
+) -> Node {
+    let mut members = vec![("Type", Node::str(line, ty))];
+    members.extend(attributes);
+    members.push(("Properties", Node::map(line, props)));
+    Node::map(line, members)
+}
+
 /// `{"Ref": id}`
 pub(super) fn reference(line: usize, id: &str) -> Node {
     Node::map(line, vec![("Ref", Node::str(line, id))])
@@ -421,10 +435,7 @@ impl<'a> Sam<'a> {
         ty: &str,
         props: Vec<(&str, Node)>,
     ) -> Node {
-        let mut members = vec![("Type", Node::str(line, ty))];
-        members.extend(src.attributes());
-        members.push(("Properties", Node::map(line, props)));
-        Node::map(line, members)
+        resource_node(line, ty, src.attributes(), props)
     }
 
     /// Expand one resource of the template (others pass through unchanged).
@@ -632,26 +643,21 @@ impl<'a> Sam<'a> {
                 ),
                 vec![("__ApiId__", reference(line, api))],
             );
-            let mut members = vec![("Type", Node::str(line, "AWS::Lambda::Permission"))];
-            if let Some(c) = condition {
-                members.push(("Condition", c.clone()));
-            }
-            members.push((
-                "Properties",
-                Node::map(
-                    line,
-                    vec![
-                        ("Action", Node::str(line, "lambda:InvokeFunction")),
-                        ("FunctionName", function.clone()),
-                        ("Principal", Node::str(line, "apigateway.amazonaws.com")),
-                        ("SourceArn", source),
-                    ],
-                ),
-            ));
-            self.push(
-                format!("{api}{name}AuthorizerPermission"),
-                Node::map(line, members),
+            let attributes = condition
+                .map(|c| vec![("Condition", c.clone())])
+                .unwrap_or_default();
+            let r = resource_node(
+                line,
+                "AWS::Lambda::Permission",
+                attributes,
+                vec![
+                    ("Action", Node::str(line, "lambda:InvokeFunction")),
+                    ("FunctionName", function.clone()),
+                    ("Principal", Node::str(line, "apigateway.amazonaws.com")),
+                    ("SourceArn", source),
+                ],
             );
+            self.push(format!("{api}{name}AuthorizerPermission"), r);
         }
     }
 
@@ -684,14 +690,7 @@ impl<'a> Sam<'a> {
                 let stage = Node::str(line, "Prod");
                 self.rest_api_policy(id, api, stage, &format!("Globals/{short}"), &mut props);
             }
-            let r = Node::map(
-                line,
-                vec![
-                    ("Type", Node::str(line, ty)),
-                    ("Properties", Node::map(line, props)),
-                ],
-            );
-            self.push(id.to_string(), r);
+            self.push(id.to_string(), resource_node(line, ty, Vec::new(), props));
             self.api_auth(
                 id,
                 global.and_then(|g| g.get("Auth")),
@@ -707,30 +706,29 @@ impl<'a> Sam<'a> {
             return;
         }
         let line = 1;
-        let mut members = vec![("Type", Node::str(line, "AWS::IAM::Role"))];
         // One condition when every such function has the same one; otherwise the role
         // is taken as always deployed (wider, see encodings/templates.md).
         let first = self.codedeploy[0].clone();
-        if let Some(c) = first.filter(|c| self.codedeploy.iter().all(|o| o.as_ref() == Some(c))) {
-            members.push(("Condition", c));
-        }
+        let attributes = first
+            .filter(|c| self.codedeploy.iter().all(|o| o.as_ref() == Some(c)))
+            .map(|c| vec![("Condition", c)])
+            .unwrap_or_default();
         let policy = self.managed_arn("service-role/AWSCodeDeployRoleForLambda");
-        members.push((
-            "Properties",
-            Node::map(
-                line,
-                vec![
-                    (
-                        "AssumeRolePolicyDocument",
-                        service_trust(line, "codedeploy.amazonaws.com"),
-                    ),
-                    (
-                        "ManagedPolicyArns",
-                        Node::seq(line, vec![Node::str(line, policy)]),
-                    ),
-                ],
-            ),
-        ));
-        self.push("CodeDeployServiceRole".into(), Node::map(line, members));
+        let role = resource_node(
+            line,
+            "AWS::IAM::Role",
+            attributes,
+            vec![
+                (
+                    "AssumeRolePolicyDocument",
+                    service_trust(line, "codedeploy.amazonaws.com"),
+                ),
+                (
+                    "ManagedPolicyArns",
+                    Node::seq(line, vec![Node::str(line, policy)]),
+                ),
+            ],
+        );
+        self.push("CodeDeployServiceRole".into(), role);
     }
 }
