@@ -1,6 +1,6 @@
 //! `hornbeam serve`: IAM Access Analyzer's policy-check API over HTTP/1.1, offline, so
 //! that the AWS CLI, the SDKs and awslabs' policy validators run unmodified against it
-//! (../shared/aws-api.md). Access Analyzer, STS and IAM share one endpoint and are told
+//! (tests/serve_clients.rs runs them). Access Analyzer, STS and IAM share one endpoint and are told
 //! apart by the SigV4 credential scope. The server is stateless.
 //!
 //! Layers: [`wire`] (requests, answers, AWS's error shapes), [`sigv4`], the operations

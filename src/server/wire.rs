@@ -1,7 +1,7 @@
 //! Requests and answers as the server's handlers see them, and AWS's error shapes.
 //!
 //! rest-json errors carry the code twice, as the `x-amzn-ErrorType` header and as body
-//! `__type`, because botocore accepts either one (../shared/aws-api.md §1 "Errors").
+//! `__type`, because botocore accepts either one (its rest-json error parser reads both).
 //! Query-protocol services (STS, IAM) answer errors in XML.
 
 use serde_json::{Value, json};
