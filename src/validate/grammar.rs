@@ -17,7 +17,7 @@ pub fn findings(text: &str, root: Option<&Json>, result: Result<(), PolicyError>
     match result {
         Err(PolicyError::Invalid {
             pointer, message, ..
-        }) if is_empty_element(root, &pointer, &message) => Vec::new(),
+        }) if is_empty_element(root, &pointer, &message) || is_suggestion(&message) => Vec::new(),
         Ok(()) => Vec::new(),
         Err(e) => vec![finding(text, root, &e)],
     }
@@ -79,6 +79,13 @@ fn element(pointer: &str) -> &str {
     }
 }
 
+/// Whether the parser's error is a construct AWS's reference takes as valid with a
+/// suggestion found by the conditions' own checks: `Null` under a set qualifier
+/// (`NULL_WITH_QUALIFIER`).
+fn is_suggestion(message: &str) -> bool {
+    message.contains("a set qualifier cannot be combined with `Null`")
+}
+
 /// Whether the parser's error is an empty list or object, which AWS's reference takes
 /// as valid with a suggestion (`EMPTY_ARRAY_ACTION`, `EMPTY_OBJECT_PRINCIPAL`, ...,
 /// found by the suggestions' own checks) rather than an error.
@@ -126,6 +133,12 @@ fn issue_code(pointer: &str, message: &str) -> &'static str {
         "UNSUPPORTED_PRINCIPAL"
     } else if has("`NullIfExists` is not an operator") {
         "NULL_WITH_IF_EXISTS"
+    } else if has("a statement cannot have both") {
+        "UNSUPPORTED_ELEMENT_COMBINATION"
+    } else if has("an SCP applies to every principal") {
+        "SCP_SYNTAX_ERROR_PRINCIPAL"
+    } else if has("an RCP has no `NotAction`") {
+        "RCP_SYNTAX_ERROR_NOTACTION"
     } else if has("unknown condition operator") {
         "INVALID_CONDITION_OPERATOR"
     } else if has("unknown policy field") || has("unknown statement field") {
@@ -274,8 +287,34 @@ mod tests {
                 PolicyType::Identity,
                 "INVALID_VERSION",
             ),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","NotAction":"s3:Get*","Resource":"*"}]}"#,
+                PolicyType::Identity,
+                "UNSUPPORTED_ELEMENT_COMBINATION",
+            ),
         ] {
             assert_eq!(one(text, t)["issueCode"], code, "{text}");
+        }
+    }
+
+    #[test]
+    fn control_policy_codes() {
+        use crate::validate::{ValidateType, validate};
+        for (text, t, code) in [
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#,
+                ValidateType::ServiceControl,
+                "SCP_SYNTAX_ERROR_PRINCIPAL",
+            ),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","NotAction":"s3:Get*","Resource":"*"}]}"#,
+                ValidateType::ResourceControl,
+                "RCP_SYNTAX_ERROR_NOTACTION",
+            ),
+        ] {
+            let f = validate(text, t);
+            assert_eq!(f[0].issue_code, code, "{text}: {f:?}");
+            assert_eq!(f[0].finding_type, crate::validate::FindingType::Error);
         }
     }
 

@@ -14,12 +14,15 @@ mod general;
 pub mod grammar;
 mod location;
 mod principals;
+mod resource_types;
 mod security;
 mod suggestions;
+mod values;
 
 use serde_json::{Value, json};
 
 pub use location::{Location, PathElement, line_column};
+pub use resource_types::ResourceType;
 
 use crate::json::{self, Json, JsonKind};
 use crate::policy::{self, ControlKind, PolicyType};
@@ -153,6 +156,14 @@ impl Finding {
 /// Every finding for `text` as a policy of type `ty`: the grammar error, if any, then
 /// the checks on the document as written, in document order.
 pub fn validate(text: &str, ty: ValidateType) -> Vec<Finding> {
+    validate_for(text, ty, None)
+}
+
+/// [`validate`] for a resource policy of a given resource type
+/// (`validatePolicyResourceType`), which adds that type's checks. A resource type is
+/// read only with `RESOURCE_POLICY`, as AWS takes it.
+pub fn validate_for(text: &str, ty: ValidateType, resource: Option<ResourceType>) -> Vec<Finding> {
+    let resource = resource.filter(|_| ty == ValidateType::Resource);
     let parsed = match ty {
         ValidateType::Identity => policy::parse(text, PolicyType::Identity).map(|_| ()),
         ValidateType::Resource => policy::parse(text, PolicyType::Resource).map(|_| ()),
@@ -169,13 +180,22 @@ pub fn validate(text: &str, ty: ValidateType) -> Vec<Finding> {
         return out;
     };
     let doc = Document { text, root };
-    out.extend(general::findings(&doc, ty));
+    out.extend(general::findings(&doc, ty, resource));
     out.extend(actions::findings(&doc));
     out.extend(conditions::findings(&doc));
+    out.extend(values::findings(&doc));
     out.extend(arns::findings(&doc));
     out.extend(principals::findings(&doc, ty));
     out.extend(security::findings(&doc, ty));
     out.extend(suggestions::findings(&doc));
+    if let Some(rt) = resource {
+        // A trust policy's `NotPrincipal` is an error there; the security warning about
+        // allowing with it says less.
+        if rt == ResourceType::RoleTrust {
+            out.retain(|f| f.issue_code != "ALLOW_WITH_NOT_PRINCIPAL");
+        }
+        out.extend(resource_types::findings(&doc, rt));
+    }
     out
 }
 
@@ -225,6 +245,55 @@ impl<'a> Document<'a> {
     }
 }
 
+/// One principal as written: its type (`AWS`, `Service`, `Federated`, `CanonicalUser`,
+/// or `*` for `"Principal": "*"`), its path and node, and the value.
+struct PrincipalEntry<'a> {
+    kind: &'a str,
+    path: Vec<PathElement>,
+    node: &'a Json,
+    value: &'a str,
+}
+
+impl PrincipalEntry<'_> {
+    fn location(&self, doc: &Document) -> Location {
+        Location::of(doc.text, self.path.clone(), self.node)
+    }
+}
+
+impl<'a> Document<'a> {
+    /// The principals of a statement's `Principal` or `NotPrincipal`, as written.
+    fn principals(&self, s: &Statement<'a>, member_name: &str) -> Vec<PrincipalEntry<'a>> {
+        let Some(node) = member(s.node, member_name) else {
+            return Vec::new();
+        };
+        match &node.kind {
+            JsonKind::String(v) => vec![PrincipalEntry {
+                kind: "*",
+                path: self.path(s, member_name),
+                node,
+                value: v,
+            }],
+            JsonKind::Object(kinds) => kinds
+                .iter()
+                .flat_map(|k| {
+                    strings(&k.value).into_iter().map(move |(i, node, value)| {
+                        let mut path = self.path(s, member_name);
+                        path.push(PathElement::Value(k.name.clone()));
+                        path.extend(i.map(PathElement::Index));
+                        PrincipalEntry {
+                            kind: &k.name,
+                            path,
+                            node,
+                            value,
+                        }
+                    })
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// One condition key as written: its statement, operator (with its qualifier and base
 /// name, `ForAllValues:StringEqualsIfExists` → `ForAllValues`, `StringEquals`), the key
 /// and its value.
@@ -248,6 +317,21 @@ impl ConditionKey<'_> {
             PathElement::Value(self.key.name.clone())
         });
         path
+    }
+
+    /// The key itself (`{"key": key}`), its span covering the quoted key.
+    fn key_location(&self, doc: &Document) -> Location {
+        let start = location::chars_before(doc.text, self.key.name_offset);
+        Location {
+            path: self.path(doc, true),
+            start,
+            end: location::value_end(doc.text, start).unwrap_or(start),
+        }
+    }
+
+    /// The key's value (`{"value": key}`), its span covering the value as written.
+    fn value_location(&self, doc: &Document) -> Location {
+        Location::of(doc.text, self.path(doc, false), &self.key.value)
     }
 }
 
