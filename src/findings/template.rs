@@ -566,7 +566,7 @@ pub fn validate(
     extraction: &Extraction,
     blocking: &[crate::validate::FindingType],
 ) -> Vec<Finding> {
-    use crate::validate::{ValidateType, validate};
+    use crate::validate::{ResourceType, ValidateType, validate_for};
     let mut found = gap_findings(extraction);
     for e in &extraction.policies {
         let text = match &e.policy {
@@ -589,8 +589,16 @@ pub fn validate(
             }
             Kind::Organization(_) => ValidateType::ResourceControl,
         };
+        // The resource type, where ValidatePolicy takes it (role trust policies, S3
+        // buckets and access points, DynamoDB tables), as cfn-policy-validator sends it.
+        let resource_type = match &e.kind {
+            Kind::Resource {
+                public_type: Some(t),
+            } => ResourceType::parse(t),
+            _ => None,
+        };
         let document: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-        for v in validate(text, ty) {
+        for v in validate_for(text, ty, resource_type) {
             let mut f = finding(
                 e,
                 Code::Validation,

@@ -65,14 +65,7 @@ fn known_elsewhere(method: &str, path: &str) -> Option<&'static str> {
 
 const ACCESS_CHECK_TYPES: &[&str] = &["IDENTITY_POLICY", "RESOURCE_POLICY"];
 const VALIDATE_TYPES: &[&str] = &crate::validate::ValidateType::NAMES;
-const VALIDATE_RESOURCE_TYPES: &[&str] = &[
-    "AWS::S3::Bucket",
-    "AWS::S3::AccessPoint",
-    "AWS::S3::MultiRegionAccessPoint",
-    "AWS::S3ObjectLambda::AccessPoint",
-    "AWS::IAM::AssumeRolePolicyDocument",
-    "AWS::DynamoDB::Table",
-];
+const VALIDATE_RESOURCE_TYPES: &[&str] = &crate::validate::ResourceType::NAMES;
 const LOCALES: &[&str] = &[
     "DE", "EN", "ES", "FR", "IT", "JA", "KO", "PT_BR", "ZH_CN", "ZH_TW",
 ];
@@ -194,13 +187,15 @@ fn validate(fields: &Fields, query: &str) -> Result<Value, ApiError> {
         }
     }
     let policy_type = fields.one_of("policyType", VALIDATE_TYPES)?;
-    fields.optional_one_of("validatePolicyResourceType", VALIDATE_RESOURCE_TYPES)?;
+    let resource_type = fields
+        .optional_one_of("validatePolicyResourceType", VALIDATE_RESOURCE_TYPES)?
+        .and_then(|t| crate::validate::ResourceType::parse(&t));
     fields.optional_one_of("locale", LOCALES)?;
     let text = fields.string("policyDocument")?;
     let ty = crate::validate::ValidateType::parse(policy_type).ok_or_else(|| {
         ApiError::field("policyType", format!("unknown policyType `{policy_type}`"))
     })?;
-    let all = crate::validate::validate(&text, ty);
+    let all = crate::validate::validate_for(&text, ty, resource_type);
     if from > all.len() {
         return Err(ApiError::field(
             "nextToken",

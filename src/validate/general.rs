@@ -10,7 +10,8 @@
 //!   operator, where it is a literal character, not a wildcard;
 //! - the size quotas: `POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA` (a warning, over
 //!   10,240 characters) and `POLICY_SIZE_EXCEEDS_SCP_QUOTA` (an error, over 5,120),
-//!   counted without white space outside strings, as IAM counts policy size.
+//!   counted without white space outside strings, as IAM counts policy size; and a
+//!   resource policy's quota for its resource type (resource_types.rs).
 
 use super::location::{Location, PathElement};
 use super::{Document, Finding, FindingType, JsonKind, ValidateType, strings};
@@ -19,7 +20,11 @@ use super::{Document, Finding, FindingType, JsonKind, ValidateType, strings};
 const IDENTITY_QUOTA: usize = 10_240;
 const SCP_QUOTA: usize = 5_120;
 
-pub(super) fn findings(doc: &Document, ty: ValidateType) -> Vec<Finding> {
+pub(super) fn findings(
+    doc: &Document,
+    ty: ValidateType,
+    resource: Option<super::ResourceType>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     if matches!(doc.root.kind, JsonKind::Object(_)) && doc.member("Version").is_none() {
         out.push(Finding::new(
@@ -41,6 +46,9 @@ pub(super) fn findings(doc: &Document, ty: ValidateType) -> Vec<Finding> {
             FindingType::Error,
             "POLICY_SIZE_EXCEEDS_SCP_QUOTA",
         )),
+        ValidateType::Resource => resource
+            .and_then(|rt| rt.quota())
+            .map(|(limit, code)| (limit, FindingType::Warning, code)),
         _ => None,
     };
     if let Some((limit, finding_type, code)) = quota

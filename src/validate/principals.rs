@@ -9,8 +9,7 @@
 //! The parser's principal errors are grammar.rs's (`UNSUPPORTED_WILDCARD_IN_PRINCIPAL`,
 //! `INVALID_PRINCIPAL_KEY`, `INVALID_PRINCIPAL_FORMAT`).
 
-use super::location::{Location, PathElement};
-use super::{Document, Finding, FindingType, JsonKind, ValidateType, strings};
+use super::{Document, Finding, FindingType, ValidateType};
 
 pub(super) fn findings(doc: &Document, ty: ValidateType) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -19,24 +18,13 @@ pub(super) fn findings(doc: &Document, ty: ValidateType) -> Vec<Finding> {
     }
     for s in doc.statements() {
         for name in ["Principal", "NotPrincipal"] {
-            let Some(JsonKind::Object(kinds)) = super::member(s.node, name).map(|p| &p.kind) else {
-                continue;
-            };
-            for kind in kinds {
-                for (i, node, v) in strings(&kind.value) {
-                    let Some((finding_type, code, what)) = problem(&kind.name, v) else {
-                        continue;
-                    };
-                    let mut path = doc.path(&s, name);
-                    path.push(PathElement::Value(kind.name.clone()));
-                    if let Some(i) = i {
-                        path.push(PathElement::Index(i));
-                    }
+            for p in doc.principals(&s, name) {
+                if let Some((finding_type, code, what)) = problem(p.kind, p.value) {
                     out.push(Finding::new(
                         finding_type,
                         code,
                         what,
-                        vec![Location::of(doc.text, path, node)],
+                        vec![p.location(doc)],
                     ));
                 }
             }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::cli::input::read_document;
 use crate::cli::{ExitStatus, OutputFormat, batch, print};
-use crate::validate::{Finding, FindingType, ValidateType, validate};
+use crate::validate::{Finding, FindingType, ResourceType, ValidateType, validate_for};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct ValidatePolicyArgs {
@@ -20,8 +20,10 @@ pub(crate) struct ValidatePolicyArgs {
     /// RESOURCE_CONTROL_POLICY.
     #[arg(long)]
     pub policy_type: String,
-    /// The resource type of a resource policy (`AWS::S3::Bucket`,
-    /// `AWS::IAM::AssumeRolePolicyDocument`, ...); accepted, as AWS's API takes it.
+    /// The resource type of a resource policy, which adds its checks: AWS::S3::Bucket,
+    /// AWS::S3::AccessPoint, AWS::S3::MultiRegionAccessPoint,
+    /// AWS::S3ObjectLambda::AccessPoint, AWS::IAM::AssumeRolePolicyDocument or
+    /// AWS::DynamoDB::Table.
     #[arg(long)]
     pub validate_policy_resource_type: Option<String>,
     /// Finding types that make the exit code 1, comma-separated: ERROR,
@@ -40,6 +42,24 @@ pub(crate) fn validate_policy(args: ValidatePolicyArgs) -> Result<ExitStatus> {
             args.policy_type,
             ValidateType::NAMES.join(", ")
         );
+    };
+    let resource_type = match &args.validate_policy_resource_type {
+        None => None,
+        Some(t) => {
+            let Some(rt) = ResourceType::parse(t) else {
+                bail!(
+                    "--validate-policy-resource-type: `{t}` is not one of {}",
+                    ResourceType::NAMES.join(", ")
+                );
+            };
+            if ty != ValidateType::Resource {
+                bail!(
+                    "--validate-policy-resource-type: a resource type goes with --policy-type RESOURCE_POLICY, not `{}`",
+                    args.policy_type
+                );
+            }
+            Some(rt)
+        }
     };
     let blocking = blocking_types(&args.treat_finding_type_as_blocking)?;
     if args.output == OutputFormat::Sarif {
@@ -62,7 +82,7 @@ pub(crate) fn validate_policy(args: ValidatePolicyArgs) -> Result<ExitStatus> {
         };
     let mut status = ExitStatus::Ok;
     for (file, text) in &docs {
-        let findings = validate(text, ty);
+        let findings = validate_for(text, ty, resource_type);
         if findings.iter().any(|f| blocking.contains(&f.finding_type)) {
             status = ExitStatus::Negative;
         }
