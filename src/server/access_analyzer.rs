@@ -189,7 +189,7 @@ fn validate(fields: &Fields, query: &str) -> Result<Value, ApiError> {
     let policy_type = fields.one_of("policyType", VALIDATE_TYPES)?;
     let resource_type = fields
         .optional_one_of("validatePolicyResourceType", VALIDATE_RESOURCE_TYPES)?
-        .and_then(|t| crate::validate::ResourceType::parse(&t));
+        .and_then(crate::validate::ResourceType::parse);
     fields.optional_one_of("locale", LOCALES)?;
     let text = fields.string("policyDocument")?;
     let ty = crate::validate::ValidateType::parse(policy_type).ok_or_else(|| {

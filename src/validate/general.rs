@@ -2,7 +2,11 @@
 //! - `MISSING_VERSION`: a policy without `Version` is read with the 2008-10-17 language,
 //!   where policy variables are literal text;
 //! - `UNIQUE_SIDS_RECOMMENDED`: a repeated `Sid` where the policy type accepts one
-//!   (resource policies; identity policies refuse it, `UNIQUE_SIDS_REQUIRED`);
+//!   (resource policies; identity policies refuse it, `UNIQUE_SIDS_REQUIRED`, and so do
+//!   role trust policies); `UNSUPPORTED_SID` (ERROR): a Sid of an identity or role trust
+//!   policy with other characters than letters and digits;
+//! - `MISSING_PAIRED_CONDITION_KEYS` (SECURITY_WARNING): `aws:VpcSourceIp` allowed
+//!   without `aws:SourceVpc`;
 //! - `VARIABLE_UNSUPPORTED_IN_VERSION`: a `${…}` policy variable in a resource or a
 //!   condition value of a policy read with the 2008-10-17 language (that `Version`, or
 //!   none), where it is literal text;
@@ -65,32 +69,91 @@ pub(super) fn findings(
     }
     out.extend(wildcards_without_like(doc));
     out.extend(variables_in_old_version(doc));
-    if ty == ValidateType::Resource {
-        let mut seen: Vec<(String, usize)> = Vec::new();
-        for s in doc.statements() {
-            let Some(sid) = super::member(s.node, "Sid") else {
-                continue;
-            };
-            let JsonKind::String(text) = &sid.kind else {
-                continue;
-            };
-            if text.is_empty() {
-                continue;
-            }
-            match seen.iter().find(|(t, _)| t == text) {
-                Some((_, first)) => out.push(Finding::new(
+    // IAM's own policies (identity policies and role trust policies) take only letters
+    // and digits in a Sid, and unique Sids (IAM: "the Sid value must be unique within a
+    // JSON policy"); the parser refuses repeats in identity policies already.
+    let iam = ty == ValidateType::Identity || resource == Some(super::ResourceType::RoleTrust);
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for s in doc.statements() {
+        let Some(sid) = super::member(s.node, "Sid") else {
+            continue;
+        };
+        let JsonKind::String(text) = &sid.kind else {
+            continue;
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let at = || vec![Location::of(doc.text, doc.path(&s, "Sid"), sid)];
+        if iam && !text.chars().all(|c| c.is_ascii_alphanumeric()) {
+            out.push(Finding::new(
+                FindingType::Error,
+                "UNSUPPORTED_SID",
+                format!(
+                    "The Sid `{text}` has characters IAM does not take in a Sid; use only letters and digits."
+                ),
+                at(),
+            ));
+        }
+        if ty != ValidateType::Resource {
+            continue;
+        }
+        match seen.iter().find(|(t, _)| t == text) {
+            Some((_, first)) => out.push(if iam {
+                Finding::new(
+                    FindingType::Error,
+                    "UNIQUE_SIDS_REQUIRED",
+                    format!(
+                        "The Sid `{text}` is also the Sid of statement {first}; a role trust policy needs a different Sid for each statement."
+                    ),
+                    at(),
+                )
+            } else {
+                Finding::new(
                     FindingType::Warning,
                     "UNIQUE_SIDS_RECOMMENDED",
                     format!(
                         "The Sid `{text}` is also the Sid of statement {first}; give each statement its own Sid so that findings and reviews can name it."
                     ),
-                    vec![Location::of(doc.text, doc.path(&s, "Sid"), sid)],
-                )),
-                None => seen.push((text.clone(), s.index.unwrap_or(0))),
-            }
+                    at(),
+                )
+            }),
+            None => seen.push((text.clone(), s.index.unwrap_or(0))),
         }
     }
+    out.extend(paired_keys(doc));
     out
+}
+
+/// `MISSING_PAIRED_CONDITION_KEYS` (SECURITY_WARNING): an Allow statement that tests
+/// `aws:VpcSourceIp` without `aws:SourceVpc`. AWS: the address alone "compares the IP
+/// address from which a request was made", in any VPC; paired with the VPC it names
+/// one network. (The reference's one documented pair.)
+fn paired_keys(doc: &Document) -> Vec<Finding> {
+    let keys = doc.condition_keys();
+    keys.iter()
+        .filter(|ck| ck.key.name.eq_ignore_ascii_case("aws:VpcSourceIp"))
+        .filter(|ck| {
+            matches!(super::member(ck.statement.node, "Effect").map(|e| &e.kind), Some(JsonKind::String(e)) if e == "Allow")
+        })
+        .filter(|ck| {
+            !keys.iter().any(|o| {
+                std::ptr::eq(o.statement.node, ck.statement.node)
+                    && o.key.name.eq_ignore_ascii_case("aws:SourceVpc")
+            })
+        })
+        .map(|ck| {
+            Finding::new(
+                FindingType::SecurityWarning,
+                "MISSING_PAIRED_CONDITION_KEYS",
+                format!(
+                    "`{}` matches the address in any VPC; add `aws:SourceVpc` to the same condition so that it names one network.",
+                    ck.key.name
+                ),
+                vec![ck.key_location(doc)],
+            )
+        })
+        .collect()
 }
 
 /// A policy's size as IAM counts it: characters, without white space outside strings.
@@ -256,11 +319,16 @@ mod tests {
 
     #[test]
     fn sizes_over_the_quotas() {
-        let statement = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::a-bucket-with-a-long-name/some/prefix/*"}"#;
+        // Distinct statements (repeats would be REDUNDANT_STATEMENT).
+        let statement = |i: usize| {
+            format!(
+                r#"{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::a-bucket-with-a-long-name/prefix-{i:04}/*"}}"#
+            )
+        };
         let doc = |n: usize| {
             format!(
                 r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
-                vec![statement; n].join(",\n  ")
+                (0..n).map(statement).collect::<Vec<_>>().join(",\n  ")
             )
         };
         let small = doc(20);
@@ -368,5 +436,55 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn sids_of_iam_policies_and_paired_keys() {
+        let one = |sid: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{sid}","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}]}}"#
+            )
+        };
+        assert_eq!(
+            codes(&one("Read objects"), ValidateType::Identity),
+            ["UNSUPPORTED_SID"]
+        );
+        // Near misses: letters and digits; a resource policy's Sid (S3 takes spaces).
+        assert!(codes(&one("ReadObjects2"), ValidateType::Identity).is_empty());
+        let bucket = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read objects","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+        assert!(codes(bucket, ValidateType::Resource).is_empty());
+        // A trust policy takes IAM's rules: the Sid's characters, and unique Sids.
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Sid":"a-b","Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},{"Sid":"a-b","Effect":"Allow","Principal":{"Service":"ecs.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        let found: Vec<String> = super::super::validate_for(
+            trust,
+            ValidateType::Resource,
+            Some(super::super::ResourceType::RoleTrust),
+        )
+        .into_iter()
+        .map(|f| f.issue_code)
+        .collect();
+        assert_eq!(
+            found,
+            ["UNSUPPORTED_SID", "UNSUPPORTED_SID", "UNIQUE_SIDS_REQUIRED"]
+        );
+        assert_eq!(
+            codes(trust, ValidateType::Resource),
+            ["UNIQUE_SIDS_RECOMMENDED"]
+        );
+
+        let vpc = |condition: &str, effect: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"{effect}","Action":"s3:GetObject","Resource":"*","Condition":{condition}}}]}}"#
+            )
+        };
+        let lone = r#"{"IpAddress":{"aws:VpcSourceIp":"10.0.0.0/16"}}"#;
+        assert_eq!(
+            codes(&vpc(lone, "Allow"), ValidateType::Identity),
+            ["MISSING_PAIRED_CONDITION_KEYS"]
+        );
+        // Near misses: paired (under another operator too); a Deny.
+        let paired = r#"{"IpAddress":{"aws:VpcSourceIp":"10.0.0.0/16"},"StringEquals":{"aws:SourceVpc":"vpc-1a2b3c4d"}}"#;
+        assert!(codes(&vpc(paired, "Allow"), ValidateType::Identity).is_empty());
+        assert!(codes(&vpc(lone, "Deny"), ValidateType::Identity).is_empty());
     }
 }

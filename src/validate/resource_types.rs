@@ -623,12 +623,16 @@ mod tests {
         let p = r#""Principal":{"AWS":"111122223333"}"#;
         for (statement, code, at) in [
             (
-                format!(r#"{{"Effect":"Allow",{p},"Action":"sqs:SendMessage","Resource":"arn:aws:s3:::b/*"}}"#),
+                format!(
+                    r#"{{"Effect":"Allow",{p},"Action":"sqs:SendMessage","Resource":"arn:aws:s3:::b/*"}}"#
+                ),
                 "UNSUPPORTED_ACTION_IN_POLICY",
                 r#""sqs:SendMessage""#,
             ),
             (
-                format!(r#"{{"Effect":"Allow",{p},"Action":"s3:GetObject","Resource":["arn:aws:s3:::b/*","arn:aws:sqs:us-east-1:111122223333:q"]}}"#),
+                format!(
+                    r#"{{"Effect":"Allow",{p},"Action":"s3:GetObject","Resource":["arn:aws:s3:::b/*","arn:aws:sqs:us-east-1:111122223333:q"]}}"#
+                ),
                 "UNSUPPORTED_RESOURCE_ARN_IN_POLICY",
                 r#""arn:aws:sqs:us-east-1:111122223333:q""#,
             ),
@@ -642,8 +646,10 @@ mod tests {
             r#""s3:GetObject""#,
         );
         for statement in [
-            format!(r#"{{"Effect":"Allow",{p},"Action":["s3:Get*","*"],"Resource":["arn:aws:s3:::b/*","*","arn:aws:s3*:::x"]}}"#),
-            format!(r#"{{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}"#),
+            format!(
+                r#"{{"Effect":"Allow",{p},"Action":["s3:Get*","*"],"Resource":["arn:aws:s3:::b/*","*","arn:aws:s3*:::x"]}}"#
+            ),
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#.to_string(),
         ] {
             assert_none(bucket, &statement);
         }
@@ -666,8 +672,10 @@ mod tests {
             .map(|f| f.issue_code)
             .collect();
         assert_eq!(codes, ["POLICY_SIZE_EXCEEDS_ROLE_TRUST_POLICY_QUOTA"]);
-        assert!(validate_for(&text, ValidateType::Resource, Some(ResourceType::S3Bucket))
-            .iter()
-            .all(|f| !f.issue_code.starts_with("POLICY_SIZE")));
+        assert!(
+            validate_for(&text, ValidateType::Resource, Some(ResourceType::S3Bucket))
+                .iter()
+                .all(|f| !f.issue_code.starts_with("POLICY_SIZE"))
+        );
     }
 }

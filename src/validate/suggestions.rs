@@ -9,17 +9,20 @@
 //! - `WILDCARD_IN_SERVICE_NAME`: a wildcard in an action's service prefix (`s*:Get*`);
 //! - `REDUNDANT_ACTION`: an action named in a statement that another of its action
 //!   patterns already covers (a pattern that covers a named action, or the same pattern
-//!   twice), located at both.
+//!   twice): one finding per covering entry, located at it and at every entry it covers;
+//! - `REDUNDANT_RESOURCE`: the same for the ARNs of `Resource` / `NotResource` (compared
+//!   with their case; an ARN with a policy variable is left alone);
+//! - `REDUNDANT_STATEMENT`: a statement written again, its `Sid` aside.
 //!
 //! AWS's parser accepts the empty elements; hornbeam's policy grammar refuses them for
 //! the checks, so grammar.rs leaves them to these suggestions, as AWS does.
 
 use super::location::{Location, PathElement};
 use super::{Document, Finding, FindingType, Json, JsonKind, strings};
-use crate::pattern::Glob;
+use crate::pattern::{Glob, Syntax, Template};
 
 pub(super) fn findings(doc: &Document) -> Vec<Finding> {
-    let mut out = Vec::new();
+    let mut out = redundant_statements(doc);
     for s in doc.statements() {
         let member = |name: &str| super::member(s.node, name);
         let mut empty = |code: &str, what: String, path: Vec<PathElement>, node: &Json| {
@@ -127,6 +130,11 @@ pub(super) fn findings(doc: &Document) -> Vec<Finding> {
                 out.extend(action_suggestions(doc, &s, name, actions));
             }
         }
+        for name in ["Resource", "NotResource"] {
+            if let Some(resources) = member(name) {
+                out.extend(resource_suggestions(doc, &s, name, resources));
+            }
+        }
     }
     out
 }
@@ -177,38 +185,210 @@ fn action_suggestions(
     // A named action (or a repeated pattern) covered by another entry of the list:
     // each pattern compiled once; a named action is tested against the wildcard
     // patterns only, a repeat found by its folded text.
-    let globs: Vec<Glob> = items.iter().map(|(_, _, a)| Glob::action(a)).collect();
-    let wildcards: Vec<usize> = (0..items.len())
-        .filter(|&k| !globs[k].is_literal())
+    let globs: Vec<Option<Glob>> = items
+        .iter()
+        .map(|(_, _, a)| Some(Glob::action(a)))
         .collect();
-    let mut first: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (j, (jn, jnode, b)) in items.iter().enumerate() {
-        let folded = b.to_ascii_lowercase();
-        let cover = match first.get(&folded) {
+    let folded: Vec<String> = items
+        .iter()
+        .map(|(_, _, a)| a.to_ascii_lowercase())
+        .collect();
+    out.extend(redundant(
+        &items,
+        &globs,
+        &folded,
+        |i, node| at(i, node),
+        |covering, covered| {
+            Finding::new(
+                FindingType::Suggestion,
+                "REDUNDANT_ACTION",
+                format!(
+                    "{} already covered by `{covering}` in the same statement; remove {}.",
+                    quoted_list(covered),
+                    if covered.len() == 1 { "it" } else { "them" }
+                ),
+                Vec::new(),
+            )
+        },
+    ));
+    out
+}
+
+/// `REDUNDANT_RESOURCE` for one `Resource` / `NotResource`: an ARN the list names that
+/// another of its patterns already matches (or the same one twice). Resources with
+/// policy variables are left alone: what they match depends on the request.
+fn resource_suggestions(
+    doc: &Document,
+    s: &super::Statement,
+    name: &str,
+    resources: &Json,
+) -> Vec<Finding> {
+    let items = strings(resources);
+    let at = |i: Option<usize>, node: &Json| {
+        let mut path = doc.path(s, name);
+        path.extend(i.map(PathElement::Index));
+        Location::of(doc.text, path, node)
+    };
+    let globs: Vec<Option<Glob>> = items
+        .iter()
+        .map(|(_, _, r)| {
+            if r.contains("${") {
+                return None;
+            }
+            Template::parse(r, Syntax::Arn, false, false).ok()?.glob()
+        })
+        .collect();
+    let texts: Vec<String> = items.iter().map(|(_, _, r)| r.to_string()).collect();
+    redundant(&items, &globs, &texts, at, |covering, covered| {
+        Finding::new(
+            FindingType::Suggestion,
+            "REDUNDANT_RESOURCE",
+            format!(
+                "{} already matched by `{covering}` in the same statement; remove {}, or name the resources one by one without the wildcard.",
+                quoted_list(covered),
+                if covered.len() == 1 { "it" } else { "them" }
+            ),
+            Vec::new(),
+        )
+    })
+}
+
+/// `REDUNDANT_STATEMENT`: a statement written again (its `Sid` aside; members in any
+/// order), located at the first and at each repeat.
+fn redundant_statements(doc: &Document) -> Vec<Finding> {
+    fn canonical(node: &Json, skip_sid: bool, out: &mut String) {
+        match &node.kind {
+            JsonKind::Object(members) => {
+                let mut sorted: Vec<_> = members
+                    .iter()
+                    .filter(|m| !(skip_sid && m.name == "Sid"))
+                    .collect();
+                sorted.sort_by(|a, b| a.name.cmp(&b.name));
+                out.push('{');
+                for m in sorted {
+                    out.push_str(&serde_json::to_string(&m.name).unwrap_or_default());
+                    out.push(':');
+                    canonical(&m.value, false, out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            JsonKind::Array(items) => {
+                out.push('[');
+                for i in items {
+                    canonical(i, false, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            JsonKind::String(t) => out.push_str(&serde_json::to_string(t).unwrap_or_default()),
+            JsonKind::Number(n) => out.push_str(n),
+            JsonKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            JsonKind::Null => out.push_str("null"),
+        }
+    }
+    let statements = doc.statements();
+    let keys: Vec<String> = statements
+        .iter()
+        .map(|s| {
+            let mut k = String::new();
+            canonical(s.node, true, &mut k);
+            k
+        })
+        .collect();
+    let at = |s: &super::Statement| {
+        let mut path = vec![PathElement::Value("Statement".into())];
+        path.extend(s.index.map(PathElement::Index));
+        Location::of(doc.text, path, s.node)
+    };
+    let mut out = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        if keys[..i].contains(key) {
+            continue;
+        }
+        let repeats: Vec<usize> = (i + 1..keys.len()).filter(|&j| &keys[j] == key).collect();
+        if repeats.is_empty() {
+            continue;
+        }
+        out.push(Finding::new(
+            FindingType::Suggestion,
+            "REDUNDANT_STATEMENT",
+            format!(
+                "Statement {i} is written again ({}); the copies grant nothing more, and a later edit to one of them would not reach the others. Remove the repeats.",
+                repeats.iter().map(|j| format!("statement {j}")).collect::<Vec<_>>().join(", ")
+            ),
+            std::iter::once(i).chain(repeats).map(|j| at(&statements[j])).collect(),
+        ));
+    }
+    out
+}
+
+/// `` `a` is`` / `` `a`, `b` are``.
+fn quoted_list(items: &[&str]) -> String {
+    let list = items
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{list} {}", if items.len() == 1 { "is" } else { "are" })
+}
+
+/// One finding per entry of a list that covers others: a literal entry matched by a
+/// wildcard entry, or an entry repeated (`keys` equal). Its locations are the covering
+/// entry, then every entry it covers, as AWS gives them. `globs[k]` is `None` for an
+/// entry that neither covers nor is covered.
+fn redundant<'a>(
+    items: &[(Option<usize>, &'a Json, &'a str)],
+    globs: &[Option<Glob>],
+    keys: &[String],
+    at: impl Fn(Option<usize>, &Json) -> Location,
+    finding: impl Fn(&str, &[&str]) -> Finding,
+) -> Vec<Finding> {
+    let wildcards: Vec<usize> = (0..items.len())
+        .filter(|&k| globs[k].as_ref().is_some_and(|g| !g.is_literal()))
+        .collect();
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut covered_by: Vec<(usize, usize)> = Vec::new();
+    for j in 0..items.len() {
+        let Some(g) = &globs[j] else { continue };
+        let cover = match first.get(keys[j].as_str()) {
             Some(&k) => Some(k),
             None => {
-                first.insert(folded.clone(), j);
-                if globs[j].is_literal() {
+                first.insert(&keys[j], j);
+                if g.is_literal() {
                     wildcards
                         .iter()
                         .copied()
-                        .find(|&k| globs[k].matches(&folded))
+                        .find(|&k| globs[k].as_ref().is_some_and(|w| w.matches(&keys[j])))
                 } else {
                     None
                 }
             }
         };
         if let Some(k) = cover {
-            let (ki, knode, a) = &items[k];
-            out.push(Finding::new(
-                FindingType::Suggestion,
-                "REDUNDANT_ACTION",
-                format!("`{b}` is already covered by `{a}` in the same statement; remove it."),
-                vec![at(*ki, knode), at(*jn, jnode)],
-            ));
+            covered_by.push((k, j));
         }
     }
-    out
+    let mut covering: Vec<usize> = covered_by.iter().map(|&(k, _)| k).collect();
+    covering.sort_unstable();
+    covering.dedup();
+    covering
+        .into_iter()
+        .map(|k| {
+            let js: Vec<usize> = covered_by
+                .iter()
+                .filter(|c| c.0 == k)
+                .map(|c| c.1)
+                .collect();
+            let names: Vec<&str> = js.iter().map(|&j| items[j].2).collect();
+            let mut f = finding(items[k].2, &names);
+            f.locations = std::iter::once(k)
+                .chain(js)
+                .map(|i| at(items[i].0, items[i].1))
+                .collect();
+            f
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -350,23 +530,78 @@ mod tests {
         );
         let f = validate(&text, id);
         let codes: Vec<&str> = f.iter().map(|f| f.issue_code.as_str()).collect();
-        assert_eq!(codes, ["REDUNDANT_ACTION", "REDUNDANT_ACTION"], "{f:?}");
-        // The covering entry first, then the covered one.
+        assert_eq!(codes, ["REDUNDANT_ACTION"], "{f:?}");
+        // One finding per covering entry: it first, then every entry it covers.
         let span = |l: &super::Location| {
             text.chars()
                 .skip(l.start)
                 .take(l.end - l.start)
                 .collect::<String>()
         };
-        assert_eq!(
-            (span(&f[0].locations[0]), span(&f[0].locations[1])),
-            ("\"s3:Get*\"".into(), "\"s3:GetObject\"".into())
-        );
-        assert_eq!(
-            (span(&f[1].locations[0]), span(&f[1].locations[1])),
-            ("\"s3:Get*\"".into(), "\"S3:get*\"".into())
-        );
+        let spans: Vec<String> = f[0].locations.iter().map(span).collect();
+        assert_eq!(spans, ["\"s3:Get*\"", "\"s3:GetObject\"", "\"S3:get*\""]);
         // Near misses: distinct actions; a service wildcard after the colon.
         assert!(found(r#"{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject","ec2:Describe*"],"Resource":"*"}"#, id).is_empty());
+    }
+
+    #[test]
+    fn redundant_statements() {
+        let id = ValidateType::Identity;
+        let text = statement(
+            r#"{"Sid":"A","Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"*"},{"Resource":"*","Sid":"B","Action":["s3:GetObject"],"Effect":"Allow"}"#,
+        );
+        let f = validate(&text, id);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].issue_code, "REDUNDANT_STATEMENT");
+        let paths: Vec<_> = f[0].locations.iter().map(|l| l.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [0, 2].map(|i| vec![
+                super::PathElement::Value("Statement".into()),
+                super::PathElement::Index(i)
+            ])
+        );
+        // Near miss: the same actions with another effect or resource.
+        let text = statement(
+            r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}"#,
+        );
+        assert!(validate(&text, id).is_empty());
+    }
+
+    #[test]
+    fn redundant_resources() {
+        let id = ValidateType::Identity;
+        let text = statement(
+            r#"{"Effect":"Allow","Action":"iam:PassRole","Resource":["arn:aws:iam::111122223333:role/jane-admin","arn:aws:iam::111122223333:role/jane-s3only","arn:aws:iam::111122223333:role/jane*"]}"#,
+        );
+        let f: Vec<_> = validate(&text, id)
+            .into_iter()
+            .filter(|f| f.issue_code == "REDUNDANT_RESOURCE")
+            .collect();
+        assert_eq!(f.len(), 1, "{f:?}");
+        let paths: Vec<_> = f[0]
+            .locations
+            .iter()
+            .map(|l| l.path.last().cloned())
+            .collect();
+        assert_eq!(paths, [2, 0, 1].map(|i| Some(super::PathElement::Index(i))));
+        // The same ARN twice is redundant too; ARNs are compared with their case.
+        assert_eq!(
+            found(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":["arn:aws:s3:::b/k","arn:aws:s3:::b/k"]}"#, id)[0].0,
+            "REDUNDANT_RESOURCE"
+        );
+        // Near misses: a case difference, a wildcard that does not cross into the
+        // ARN's other fields, policy variables.
+        for statement in [
+            r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":["arn:aws:s3:::B/*","arn:aws:s3:::b/k"]}"#,
+            r#"{"Effect":"Allow","Action":"sqs:SendMessage","Resource":["arn:aws:sqs:us-east-1:111122223333:*","arn:aws:sqs:us-west-2:111122223333:q"]}"#,
+            r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":["arn:aws:s3:::b/${aws:username}/*","arn:aws:s3:::b/alice/k"]}"#,
+        ] {
+            assert!(
+                found(statement, id).is_empty(),
+                "{statement}: {:?}",
+                found(statement, id)
+            );
+        }
     }
 }

@@ -281,7 +281,7 @@ mod tests {
         // values of an equality.
         for condition in [
             r#"{"IpAddress":{"aws:SourceIp":["203.0.113.0/24","2001:db8::/32"]}}"#,
-            r#"{"IpAddress":{"aws:VpcSourceIp":"10.0.0.0/8"}}"#,
+            r#"{"IpAddress":{"aws:VpcSourceIp":"10.0.0.0/8"},"StringEquals":{"aws:SourceVpc":"vpc-1a2b3c4d"}}"#,
             r#"{"NotIpAddress":{"aws:SourceIp":"0.0.0.0/0"}}"#,
             r#"{"IpAddress":{"aws:SourceIp":"203.0.113.7"}}"#,
             r#"{"StringEquals":{"aws:SourceVpc":["vpc-1a2b3c4d","vpc-0123456789abcdef0"]}}"#,
