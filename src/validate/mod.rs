@@ -17,6 +17,7 @@ mod principals;
 mod resource_types;
 mod security;
 mod suggestions;
+mod tags;
 mod values;
 
 use serde_json::{Value, json};
@@ -187,6 +188,7 @@ pub fn validate_for(text: &str, ty: ValidateType, resource: Option<ResourceType>
     out.extend(arns::findings(&doc));
     out.extend(principals::findings(&doc, ty));
     out.extend(security::findings(&doc, ty));
+    out.extend(tags::findings(&doc));
     out.extend(suggestions::findings(&doc));
     if let Some(rt) = resource {
         // A trust policy's `NotPrincipal` is an error there; the security warning about
