@@ -486,6 +486,17 @@ fn validate_policy_finds_blocks_and_batches() {
             ["--treat-finding-type-as-blocking", "FATAL"],
             "`FATAL` is not ERROR",
         ),
+        (
+            ["--validate-policy-resource-type", "AWS::SQS::Queue"],
+            "`AWS::SQS::Queue` is not one of AWS::S3::Bucket",
+        ),
+        (
+            [
+                "--validate-policy-resource-type",
+                "AWS::IAM::AssumeRolePolicyDocument",
+            ],
+            "goes with --policy-type RESOURCE_POLICY",
+        ),
     ] {
         let mut all = vec!["validate-policy", "--policy-document", fine];
         all.extend(args);
@@ -496,4 +507,38 @@ fn validate_policy_finds_blocks_and_batches() {
         assert_eq!(r.code, 2, "{}", r.stderr);
         assert!(r.stderr.contains(expected), "{}", r.stderr);
     }
+}
+
+/// `validate-policy --validate-policy-resource-type` adds the resource type's checks
+/// (issue 27): a trust policy's GitHub federation without a repository condition is a
+/// security warning there, and nothing without the type.
+#[test]
+fn validate_policy_reads_the_resource_type() {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}]}"#;
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "validate-policy",
+            "--policy-type",
+            "RESOURCE_POLICY",
+            "--policy-document",
+            trust,
+            "--output",
+            "text",
+        ];
+        args.extend(extra);
+        hornbeam(&args, None)
+    };
+    let r = run(&[
+        "--validate-policy-resource-type",
+        "AWS::IAM::AssumeRolePolicyDocument",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("SECURITY_WARNING MISSING_GITHUB_REPO_CONDITION_KEY"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&[]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "policy: no findings"));
 }

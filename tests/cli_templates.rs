@@ -1021,3 +1021,22 @@ fn validate_runs_validate_policy_over_a_template() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `validate` sends a role's trust policy as AWS::IAM::AssumeRolePolicyDocument, as
+/// cfn-policy-validator does, so the trust-policy checks run on it (issue 27).
+#[test]
+fn validate_checks_trust_policies_as_trust_policies() {
+    let (dir, path) = template_file(
+        "validate-trust",
+        "Resources:\n  Deploy:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Principal: {Federated: !Sub 'arn:aws:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com'}\n            Action: 'sts:AssumeRoleWithWebIdentity'\n            Condition: {StringLike: {'token.actions.githubusercontent.com:aud': sts.amazonaws.com}}\n",
+    );
+    let r = hornbeam(&["validate", "--template-path", &path]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v = json(&r);
+    assert_eq!(
+        v["BlockingFindings"][0]["code"], "MISSING_GITHUB_REPO_CONDITION_KEY",
+        "{v}"
+    );
+    assert_eq!(v["BlockingFindings"][0]["policyName"], "TrustPolicy");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -143,6 +143,26 @@ fn validation_locates_the_error() {
     }
 }
 
+/// `validatePolicyResourceType` adds the type's checks (issue 27).
+#[test]
+fn validation_reads_the_resource_type() {
+    let s = Server::start(&[]);
+    let bucket = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sqs:SendMessage","Resource":"arn:aws:s3:::b/*"}]}"#;
+    let codes = |body: Value| -> Vec<String> {
+        post_json(s.addr, "/policy/validation", &body).json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["issueCode"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        codes(json!({"policyDocument": bucket, "policyType": "RESOURCE_POLICY", "validatePolicyResourceType": "AWS::S3::Bucket"})),
+        ["UNSUPPORTED_ACTION_IN_POLICY"]
+    );
+    assert!(codes(json!({"policyDocument": bucket, "policyType": "RESOURCE_POLICY"})).is_empty());
+}
+
 #[test]
 fn bad_input_gets_an_aws_shaped_client_error() {
     let s = Server::start(&["--max-body-bytes", "20000", "--read-timeout-ms", "400"]);
