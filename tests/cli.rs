@@ -542,3 +542,41 @@ fn validate_policy_reads_the_resource_type() {
     let r = run(&[]);
     assert_eq!((r.code, r.stdout.trim()), (0, "policy: no findings"));
 }
+
+/// `validate-policy --output sarif`: a rule per issue code with AWS's link, a result
+/// per finding at its span (SARIF counts lines and columns from 1).
+#[test]
+fn validate_policy_writes_sarif_at_the_span() {
+    let doc = "{\"Version\":\"2012-10-17\",\n\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iam:PassRole\",\"Resource\":\"*\"}]}";
+    let r = hornbeam(
+        &[
+            "validate-policy",
+            "--policy-type",
+            "IDENTITY_POLICY",
+            "--policy-document",
+            doc,
+            "--output",
+            "sarif",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let result = &s["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "PASS_ROLE_WITH_STAR_IN_RESOURCE");
+    assert_eq!(result["level"], "error");
+    let region = &result["locations"][0]["physicalLocation"]["region"];
+    let line = doc.lines().nth(1).unwrap();
+    let column = line.find("\"*\"").unwrap() + 1;
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(2), Some(column as u64))
+    );
+    assert_eq!(region["endColumn"].as_u64(), Some(column as u64 + 3));
+    assert!(
+        s["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("security-warning-pass-role-with-star-in-resource")
+    );
+}

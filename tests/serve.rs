@@ -157,7 +157,9 @@ fn validation_reads_the_resource_type() {
             .collect()
     };
     assert_eq!(
-        codes(json!({"policyDocument": bucket, "policyType": "RESOURCE_POLICY", "validatePolicyResourceType": "AWS::S3::Bucket"})),
+        codes(
+            json!({"policyDocument": bucket, "policyType": "RESOURCE_POLICY", "validatePolicyResourceType": "AWS::S3::Bucket"})
+        ),
         ["UNSUPPORTED_ACTION_IN_POLICY"]
     );
     assert!(codes(json!({"policyDocument": bucket, "policyType": "RESOURCE_POLICY"})).is_empty());

@@ -93,3 +93,72 @@ pub fn findings(findings: &[Finding], artifact: &str) -> String {
     });
     serde_json::to_string_pretty(&out).unwrap_or_default()
 }
+
+/// One validated document for [`validation`]: its name (file, or `policy` for inline
+/// text), its text and its ValidatePolicy findings.
+pub struct Validated<'a> {
+    pub uri: &'a str,
+    pub text: &'a str,
+    pub findings: &'a [crate::validate::Finding],
+}
+
+/// SARIF 2.1.0 for `validate-policy`: a rule per AWS issue code present (linking AWS's
+/// reference), a result per finding at its first location's span in the document
+/// (SARIF's lines and columns count from 1), `error` for a blocking finding type.
+pub fn validation(docs: &[Validated], blocking: &[crate::validate::FindingType]) -> String {
+    let mut rule_ids: Vec<&str> = Vec::new();
+    let mut rules: Vec<Value> = Vec::new();
+    let mut results: Vec<Value> = Vec::new();
+    for d in docs {
+        for f in d.findings {
+            if !rule_ids.contains(&f.issue_code.as_str()) {
+                rule_ids.push(&f.issue_code);
+                rules.push(json!({
+                    "id": f.issue_code,
+                    "name": f.issue_code,
+                    "shortDescription": {"text": format!("IAM Access Analyzer policy check {} ({})", f.issue_code, f.finding_type.name())},
+                    "helpUri": f.learn_more_link(),
+                    "properties": {"tags": ["security", "iam"]},
+                }));
+            }
+            let region = f.locations.first().map_or(json!({"startLine": 1}), |l| {
+                let (start_line, start_column) = crate::validate::line_column(d.text, l.start);
+                let (end_line, end_column) = crate::validate::line_column(d.text, l.end);
+                json!({
+                    "startLine": start_line,
+                    "startColumn": start_column,
+                    "endLine": end_line,
+                    "endColumn": end_column,
+                })
+            });
+            results.push(json!({
+                "ruleId": f.issue_code,
+                "ruleIndex": rule_ids.iter().position(|r| *r == f.issue_code).unwrap_or(0),
+                "level": if blocking.contains(&f.finding_type) { "error" } else { "warning" },
+                "message": {"text": f.details},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": d.uri},
+                        "region": region,
+                    },
+                }],
+                "properties": {"findingType": f.finding_type.name(), "finding": f.to_json(d.text)},
+            }));
+        }
+    }
+    let out = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "hornbeam",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
+                "rules": rules,
+            }},
+            "artifacts": docs.iter().map(|d| json!({"location": {"uri": d.uri}})).collect::<Vec<_>>(),
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&out).unwrap_or_default()
+}

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::cli::input::read_document;
 use crate::cli::{ExitStatus, OutputFormat, batch, print};
+use crate::report::sarif::Validated;
 use crate::validate::{Finding, FindingType, ResourceType, ValidateType, validate_for};
 
 #[derive(clap::Args, Debug)]
@@ -30,7 +31,8 @@ pub(crate) struct ValidatePolicyArgs {
     /// SECURITY_WARNING, SUGGESTION, WARNING, or NONE.
     #[arg(long, default_value = "ERROR,SECURITY_WARNING")]
     pub treat_finding_type_as_blocking: String,
-    /// `json` (AWS's response shape; a line per file in batch mode) or `text`.
+    /// `json` (AWS's response shape; a line per file in batch mode), `text`, or `sarif`
+    /// (one log for all files, each finding at its span).
     #[arg(long, value_enum, default_value = "json")]
     pub output: OutputFormat,
 }
@@ -62,9 +64,6 @@ pub(crate) fn validate_policy(args: ValidatePolicyArgs) -> Result<ExitStatus> {
         }
     };
     let blocking = blocking_types(&args.treat_finding_type_as_blocking)?;
-    if args.output == OutputFormat::Sarif {
-        bail!("--output: validate-policy writes json or text");
-    }
     let docs: Vec<(Option<String>, String)> =
         match batch::files(&args.policy_document, "--policy-document")? {
             Some(files) => files
@@ -81,12 +80,29 @@ pub(crate) fn validate_policy(args: ValidatePolicyArgs) -> Result<ExitStatus> {
             )],
         };
     let mut status = ExitStatus::Ok;
+    let mut all = Vec::new();
     for (file, text) in &docs {
         let findings = validate_for(text, ty, resource_type);
         if findings.iter().any(|f| blocking.contains(&f.finding_type)) {
             status = ExitStatus::Negative;
         }
-        print(&render(file.as_deref(), text, &findings, args.output));
+        if args.output == OutputFormat::Sarif {
+            all.push((file.clone().unwrap_or_else(|| "policy".into()), findings));
+        } else {
+            print(&render(file.as_deref(), text, &findings, args.output));
+        }
+    }
+    if args.output == OutputFormat::Sarif {
+        let validated: Vec<Validated> = all
+            .iter()
+            .zip(&docs)
+            .map(|((uri, findings), (_, text))| Validated {
+                uri,
+                text,
+                findings,
+            })
+            .collect();
+        print(&crate::report::sarif::validation(&validated, &blocking));
     }
     Ok(status)
 }
