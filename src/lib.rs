@@ -35,6 +35,7 @@ mod pattern;
 pub mod policy;
 pub mod proof;
 pub mod references;
+pub mod regions;
 mod report;
 pub mod request;
 pub mod server;

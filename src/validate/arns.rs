@@ -6,10 +6,17 @@
 //! - `INVALID_ARN_SERVICE_CASE`: a service field with upper-case letters;
 //! - `INVALID_ARN_ACCOUNT`: an account field that is not 12 digits (nor `aws`, a
 //!   wildcard or a policy variable);
+//! - `INVALID_PARTITION`: a partition that is not one of AWS's (`aws`, `aws-cn`,
+//!   `aws-us-gov`, ..., from botocore's partitions table, src/regions);
 //! - `ARN_REGION_NOT_ALLOWED` / `ARN_ACCOUNT_NOT_ALLOWED`: a region (an account) in an
 //!   ARN none of whose possible resource types has one in the action data (the
 //!   service's types whose resource part, `${…}` as a wildcard, matches:
-//!   `arn:aws:s3:us-east-1::b` can only be a bucket), naming the data version.
+//!   `arn:aws:s3:us-east-1::b` can only be a bucket), naming the data version;
+//! - `MISSING_ARN_REGION`: no region where every possible resource type has one;
+//! - `INVALID_ARN_REGION`: a region that is not one of the partition's;
+//! - `INVALID_ARN_RESOURCE`: a literal resource part whose type (`instances` of
+//!   `instances/i-1`) is none of the service's resource types (services the action
+//!   data lists); a known type with an odd name is not judged.
 //!
 //! Each is an error at the resource string. Fields with wildcards or `${…}` variables
 //! are not judged.
@@ -56,7 +63,7 @@ fn problem(r: &str) -> Option<(&'static str, String)> {
         return None;
     }
     let fields: Vec<&str> = r.splitn(6, ':').collect();
-    let [_, _partition, service, region, account, resource_part] = fields.as_slice() else {
+    let [_, partition, service, region, account, resource_part] = fields.as_slice() else {
         return Some((
             "MISSING_ARN_FIELD",
             format!(
@@ -84,6 +91,15 @@ fn problem(r: &str) -> Option<(&'static str, String)> {
             format!("the account `{account}` of `{r}` is not a 12-digit account id"),
         ));
     }
+    if literal(partition) && !crate::regions::is_partition(partition) {
+        return Some((
+            "INVALID_PARTITION",
+            format!(
+                "`{partition}` in `{r}` is not an AWS partition; use `aws` (or `aws-cn`, `aws-us-gov`, ... per {})",
+                crate::regions::source()
+            ),
+        ));
+    }
     // The service's resource types whose resource part matches this one's
     // (`${Name}` as a wildcard): the region and account rules are theirs.
     let all = crate::actions::service_arn_formats(service);
@@ -108,7 +124,37 @@ fn problem(r: &str) -> Option<(&'static str, String)> {
             !literal(resource_part) || crate::pattern::Glob::action(&pattern).matches(&resource)
         })
         .collect();
-    if formats.is_empty() || !literal(service) {
+    if !literal(service) || all.is_empty() {
+        return None;
+    }
+    let data = crate::actions::source();
+    // The resource part's type: its text up to the first `/` or `:` (with a leading
+    // `/`, up to the second). Only a type no resource type of the service has is
+    // judged: a name that does not fit the rest of a format is left alone.
+    let type_of = |part: &str| -> String {
+        let body = part.strip_prefix('/').unwrap_or(part);
+        let end = body.find(['/', ':']).unwrap_or(body.len());
+        let lead = if part.starts_with('/') { "/" } else { "" };
+        format!("{lead}{}", &body[..end]).to_ascii_lowercase()
+    };
+    let ty = type_of(resource_part);
+    let typed = resource_part.contains(['/', ':']) && literal(&ty);
+    let known_type = all.iter().any(|f| {
+        f.splitn(6, ':').nth(5).is_some_and(|part| {
+            let t = type_of(part);
+            t.contains("${") || t == ty
+        })
+    });
+    if formats.is_empty() && typed && !known_type {
+        return Some((
+            "INVALID_ARN_RESOURCE",
+            format!(
+                "`{resource_part}` in `{r}` matches none of the resource types of `{service}` (per {data}), e.g. `{}`; fix the resource part",
+                all[0]
+            ),
+        ));
+    }
+    if formats.is_empty() {
         return None;
     }
     let field_of = |f: &str, n: usize| f.split(':').nth(n).map(str::to_string);
@@ -117,13 +163,44 @@ fn problem(r: &str) -> Option<(&'static str, String)> {
             .iter()
             .all(|f| field_of(f, n).is_some_and(|x| x.is_empty()))
     };
-    let data = crate::actions::source();
     if literal(region) && !region.is_empty() && none_has(3) {
         return Some((
             "ARN_REGION_NOT_ALLOWED",
             format!(
                 "`{service}` resource ARNs have no region (`{}`, per {data}); remove `{region}` from `{r}`",
                 formats[0]
+            ),
+        ));
+    }
+    let all_have = |n: usize| {
+        formats
+            .iter()
+            .all(|f| field_of(f, n).is_some_and(|x| !x.is_empty()))
+    };
+    if region.is_empty() && all_have(3) {
+        return Some((
+            "MISSING_ARN_REGION",
+            format!(
+                "`{r}` has no region, and `{service}` resource ARNs have one (`{}`, per {data}); add the region, or `*`",
+                formats[0]
+            ),
+        ));
+    }
+    let known_partition = literal(partition).then_some(*partition);
+    if literal(region) && !region.is_empty() && !crate::regions::is_region(known_partition, region)
+    {
+        return Some((
+            "INVALID_ARN_REGION",
+            format!(
+                "`{region}` in `{r}` is not a region{} (per {}); use one such as `{}`",
+                known_partition
+                    .map(|p| format!(" of `{p}`"))
+                    .unwrap_or_default(),
+                crate::regions::source(),
+                crate::regions::regions(known_partition)
+                    .first()
+                    .copied()
+                    .unwrap_or("us-east-1")
             ),
         ));
     }
@@ -175,6 +252,17 @@ mod tests {
                 "arn:aws:iam:us-east-1:123456789012:role/x",
                 "ARN_REGION_NOT_ALLOWED",
             ),
+            ("arn:amazon:s3:::b", "INVALID_PARTITION"),
+            ("arn:aws:sqs::123456789012:q", "MISSING_ARN_REGION"),
+            ("arn:aws:sqs:us-east-7:123456789012:q", "INVALID_ARN_REGION"),
+            (
+                "arn:aws-cn:sqs:us-east-1:123456789012:q",
+                "INVALID_ARN_REGION",
+            ),
+            (
+                "arn:aws:ec2:us-east-1:123456789012:instances/i-1",
+                "INVALID_ARN_RESOURCE",
+            ),
         ] {
             assert_eq!(codes(r), [code], "{r}");
         }
@@ -186,6 +274,10 @@ mod tests {
             "arn:aws:s3:::${aws:username}/*",
             "arn:aws:sqs:us-east-1:123456789012:q",
             "arn:aws:s3:*:*:b",
+            "arn:aws-us-gov:sqs:us-gov-west-1:123456789012:q",
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-1",
+            "arn:aws:ec2:*:123456789012:instance/*",
+            "arn:*:sqs:cn-north-1:123456789012:q",
         ] {
             assert!(codes(r).is_empty(), "{r}: {:?}", codes(r));
         }

@@ -13,6 +13,8 @@
 //!   is not a VPC id (`vpc-` and 8 or 17 hexadecimal digits), an `aws:SourceVpce` value
 //!   that is not an endpoint id (`vpce-` and the same), compared as text (a pattern or a
 //!   policy variable is not judged).
+//! - `INVALID_REGION` (ERROR): an `aws:RequestedRegion` value that is no region of any
+//!   partition (botocore's table, src/regions), compared as text;
 //! - `REDUNDANT_CONDITION_VALUE_NUM` (SUGGESTION): several values under a numeric
 //!   bound (`NumericLessThan` ...), where the widest one alone says the same.
 //!
@@ -32,6 +34,9 @@ pub(super) fn findings(doc: &Document) -> Vec<Finding> {
             (_, "IpAddress" | "NotIpAddress") => {}
             ("aws:sourcevpc", base) if base.starts_with("String") => {
                 out.extend(ids(doc, &ck, "vpc-", "INVALID_VPC_FORMAT", "a VPC"))
+            }
+            ("aws:requestedregion", base) if base.starts_with("String") => {
+                out.extend(regions(doc, &ck))
             }
             ("aws:sourcevpce", base) if base.starts_with("String") => out.extend(ids(
                 doc,
@@ -167,6 +172,25 @@ fn ids(doc: &Document, ck: &ConditionKey, prefix: &str, code: &str, what: &str) 
         .collect()
 }
 
+fn regions(doc: &Document, ck: &ConditionKey) -> Vec<Finding> {
+    strings(&ck.key.value)
+        .into_iter()
+        .filter(|(_, _, v)| !v.contains(['*', '?']) && !v.contains("${"))
+        .filter(|(_, _, v)| !crate::regions::is_region(None, v))
+        .map(|(i, node, v)| {
+            Finding::new(
+                FindingType::Error,
+                "INVALID_REGION",
+                format!(
+                    "`{v}` is not an AWS region (per {}), so no request names it; use a region code such as `us-east-1`.",
+                    crate::regions::source()
+                ),
+                vec![value_at(doc, ck, i, node)],
+            )
+        })
+        .collect()
+}
+
 fn numeric_bounds(doc: &Document, ck: &ConditionKey) -> Option<Finding> {
     let upper = match ck.base {
         "NumericLessThan" | "NumericLessThanEquals" => true,
@@ -257,6 +281,11 @@ mod tests {
                 r#""vpc-1a2b3c4d""#,
             ),
             (
+                r#"{"StringEquals":{"aws:RequestedRegion":["eu-west-1","eu-west"]}}"#,
+                "INVALID_REGION",
+                r#""eu-west""#,
+            ),
+            (
                 r#"{"NumericLessThan":{"aws:MultiFactorAuthAge":["2700","3600"]}}"#,
                 "REDUNDANT_CONDITION_VALUE_NUM",
                 r#"["2700","3600"]"#,
@@ -288,6 +317,8 @@ mod tests {
             r#"{"StringLike":{"aws:SourceVpc":"vpc-*"}}"#,
             r#"{"StringEquals":{"aws:SourceVpce":"${aws:SourceVpce}"}}"#,
             r#"{"NumericLessThan":{"aws:MultiFactorAuthAge":"3600"}}"#,
+            r#"{"StringLike":{"aws:RequestedRegion":"eu-*"}}"#,
+            r#"{"StringNotEquals":{"aws:RequestedRegion":["us-gov-west-1","cn-north-1"]}}"#,
             r#"{"NumericEquals":{"s3:max-keys":["10","20"]}}"#,
         ] {
             assert!(
