@@ -30,6 +30,8 @@
 //! - `DUPLICATE_KEYS_WITH_DIFFERENT_CASE` (ERROR): one operator naming a key twice in
 //!   different capitalisation (key names are case-insensitive), every spelling located;
 //! - `INVALID_CONDITION_MULTIPLE_BOOLEAN` (ERROR): `Bool` with several values;
+//! - `INVALID_CONDITION_DATA_TYPE` (ERROR): a key's list of values mixing JSON types
+//!   (`["10", 20]`);
 //! - `NULL_WITH_QUALIFIER` (SUGGESTION): `ForAllValues:Null` / `ForAnyValue:Null`,
 //!   always true or always false.
 //!
@@ -184,6 +186,20 @@ fn block_shape(doc: &Document, keys: &[ConditionKey]) -> Vec<Finding> {
                 ),
                 vec![ck.value_location(doc)],
             ));
+        }
+        if let JsonKind::Array(items) = &ck.key.value.kind {
+            let kind = |j: &crate::json::Json| std::mem::discriminant(&j.kind);
+            if items.iter().any(|j| kind(j) != kind(&items[0])) {
+                out.push(Finding::new(
+                    FindingType::Error,
+                    "INVALID_CONDITION_DATA_TYPE",
+                    format!(
+                        "The values of `{}` mix JSON types; write them all as strings (`\"10\"`, `\"true\"`).",
+                        ck.key.name
+                    ),
+                    vec![ck.value_location(doc)],
+                ));
+            }
         }
         if ck.base == "Null" && ck.qualifier.is_some() {
             out.push(Finding::new(
@@ -447,11 +463,19 @@ mod tests {
                 "\"aws:TagKeys\"".to_string()
             )]
         );
+        assert_eq!(
+            found(r#"{"NumericLessThan":{"s3:max-keys":["10",20]}}"#),
+            [(
+                "INVALID_CONDITION_DATA_TYPE".to_string(),
+                "[\"10\",20]".to_string()
+            )]
+        );
         // Near misses: one spelling in two operators; one Boolean in a list; `Null`.
         for condition in [
             r#"{"StringEquals":{"aws:SourceVpc":"vpc-1a2b3c4d"},"StringLike":{"aws:sourcevpc":"vpc-*"}}"#,
             r#"{"Bool":{"aws:SecureTransport":["true"]}}"#,
             r#"{"Null":{"aws:TagKeys":"true"}}"#,
+            r#"{"NumericLessThan":{"s3:max-keys":[10,20]}}"#,
         ] {
             assert!(
                 found(condition).is_empty(),

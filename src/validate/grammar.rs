@@ -112,6 +112,20 @@ fn variable_has_space(message: &str) -> bool {
         .is_some_and(|v| v.contains(' ') && !v.contains(','))
 }
 
+/// Whether the malformed variable the parser quotes has a default value without its
+/// single quotes (`${aws:username, anonymous}`).
+fn variable_default_unquoted(message: &str) -> bool {
+    message
+        .split("malformed policy variable `${")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .and_then(|v| v.split_once(','))
+        .is_some_and(|(_, d)| {
+            let d = d.trim();
+            !(d.len() >= 2 && d.starts_with('\'') && d.ends_with('\''))
+        })
+}
+
 /// AWS's issue code for a parser message, where AWS has one.
 fn issue_code(pointer: &str, message: &str) -> &'static str {
     let has = |s: &str| message.contains(s);
@@ -153,6 +167,10 @@ fn issue_code(pointer: &str, message: &str) -> &'static str {
         "EMPTY_VARIABLE"
     } else if has("malformed policy variable") && variable_has_space(message) {
         "UNSUPPORTED_SPACE_IN_VARIABLE"
+    } else if has("malformed policy variable") && variable_default_unquoted(message) {
+        "MISSING_QUOTE_IN_VARIABLE"
+    } else if has("malformed policy variable") {
+        "UNSUPPORTED_SYMBOL_IN_VARIABLE"
     } else if has("policy variables are not allowed in actions") {
         "VARIABLE_UNSUPPORTED_IN_ELEMENT"
     } else if has("policy variables are not allowed in") {
@@ -169,6 +187,8 @@ fn issue_code(pointer: &str, message: &str) -> &'static str {
         "TYPE_MISMATCH_DATE"
     } else if has("is not a valid boolean for") {
         "TYPE_MISMATCH_BOOLEAN"
+    } else if has("is not a valid base64 value for") {
+        "TYPE_MISMATCH_STRING"
     } else if has("is not a valid IP address or CIDR block for") {
         "TYPE_MISMATCH_IP_RANGE"
     } else if has("expected a string, found")
@@ -251,6 +271,21 @@ mod tests {
                 r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws: username}"}]}"#,
                 PolicyType::Identity,
                 "UNSUPPORTED_SPACE_IN_VARIABLE",
+            ),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"BinaryEquals":{"s3:x-amz-content-sha256":"@@@"}}}]}"#,
+                PolicyType::Identity,
+                "TYPE_MISMATCH_STRING",
+            ),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username, anonymous}"}]}"#,
+                PolicyType::Identity,
+                "MISSING_QUOTE_IN_VARIABLE",
+            ),
+            (
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:user#name}"}]}"#,
+                PolicyType::Identity,
+                "UNSUPPORTED_SYMBOL_IN_VARIABLE",
             ),
             (
                 r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:${aws:username}","Resource":"*"}]}"#,

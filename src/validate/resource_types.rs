@@ -35,7 +35,15 @@
 //! - `CONFIRM_AUDIENCE_CLAIM_TYPE` (SUGGESTION): a set qualifier on an OIDC `aud` key,
 //!   which is right only when the provider sends several audiences;
 //! - `REDUNDANT_PRINCIPAL_IN_ROLE_TRUST_POLICY` (SUGGESTION): an assumed-role session
-//!   listed beside its own role.
+//!   listed beside its own role;
+//! - `MISSING_ACTION_FOR_CONDITION_KEY` (ERROR): an Allow that tests a key only the
+//!   action setting it sends, without that action: `sts:SourceIdentity` needs
+//!   `sts:SetSourceIdentity`; session tags (`aws:RequestTag/…`, `aws:TagKeys`,
+//!   `sts:TransitiveTagKeys`) need `sts:TagSession`.
+//!
+//! Other resource types:
+//! - `FEDERATED_PRINCIPAL_NOT_SUPPORTED` (ERROR): a `Federated` principal, which only a
+//!   role trust policy takes.
 
 use super::location::Location;
 use super::{Document, Finding, FindingType, PrincipalEntry, Statement, member, strings};
@@ -134,6 +142,21 @@ pub(super) fn findings(doc: &Document, rt: ResourceType) -> Vec<Finding> {
         out.extend(unsupported_resources(doc, &s, rt));
         if rt == ResourceType::RoleTrust {
             out.extend(trust_statement(doc, &s, &keys));
+        } else {
+            for p in doc.principals(&s, "Principal") {
+                if p.kind == "Federated" {
+                    out.push(Finding::new(
+                        FindingType::Error,
+                        "FEDERATED_PRINCIPAL_NOT_SUPPORTED",
+                        format!(
+                            "A policy of a {} does not take the federated principal `{}`; federated users reach it through a role they assume, so name that role.",
+                            rt.name(),
+                            p.value
+                        ),
+                        vec![p.location(doc)],
+                    ));
+                }
+            }
         }
     }
     for ck in &keys {
@@ -382,6 +405,35 @@ fn trust_statement(doc: &Document, s: &Statement, keys: &[super::ConditionKey]) 
             _ => {}
         }
     }
+    if allow {
+        for k in keys
+            .iter()
+            .filter(|k| std::ptr::eq(k.statement.node, s.node))
+        {
+            let name = k.key.name.to_ascii_lowercase();
+            let needs = if name == "sts:sourceidentity" {
+                "sts:SetSourceIdentity"
+            } else if name.starts_with("aws:requesttag/")
+                || name == "aws:tagkeys"
+                || name == "sts:transitivetagkeys"
+            {
+                "sts:TagSession"
+            } else {
+                continue;
+            };
+            if !covers(needs) {
+                out.push(Finding::new(
+                    FindingType::Error,
+                    "MISSING_ACTION_FOR_CONDITION_KEY",
+                    format!(
+                        "Only `{needs}` sets `{}`; add `{needs}` to the statement's actions, or the condition never sees the key.",
+                        k.key.name
+                    ),
+                    vec![k.key_location(doc)],
+                ));
+            }
+        }
+    }
     out.extend(mismatched_actions(doc, s, &principals, &actions));
     out.extend(redundant_sessions(doc, &principals));
     out
@@ -600,6 +652,11 @@ mod tests {
                 r#""accounts.google.com:aud""#,
             ),
             (
+                r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/a"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"sts:SourceIdentity":"alice*"}}}"#,
+                "MISSING_ACTION_FOR_CONDITION_KEY",
+                r#""sts:SourceIdentity""#,
+            ),
+            (
                 r#"{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/ops/Deploy","arn:aws:sts::111122223333:assumed-role/Deploy/alice"]},"Action":"sts:AssumeRole"}"#,
                 "REDUNDANT_PRINCIPAL_IN_ROLE_TRUST_POLICY",
                 r#""arn:aws:sts::111122223333:assumed-role/Deploy/alice""#,
@@ -612,6 +669,7 @@ mod tests {
             r#"{"Effect":"Allow","Principal":{"Federated":"accounts.google.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"accounts.google.com:aud":"app-1"}}}"#,
             r#"{"Effect":"Deny","Principal":{"Federated":"accounts.google.com"},"Action":"sts:AssumeRoleWithWebIdentity"}"#,
             r#"{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/Deploy","arn:aws:sts::444455556666:assumed-role/Deploy/alice"]},"Action":"sts:AssumeRole"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/a"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"StringEquals":{"aws:RequestTag/team":"ops"}}}"#,
         ] {
             assert_none(TRUST, statement);
         }
@@ -639,6 +697,12 @@ mod tests {
         ] {
             assert_one(bucket, &statement, code, at);
         }
+        assert_one(
+            bucket,
+            r#"{"Effect":"Allow","Principal":{"Federated":"accounts.google.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}"#,
+            "FEDERATED_PRINCIPAL_NOT_SUPPORTED",
+            r#""accounts.google.com""#,
+        );
         assert_one(
             ResourceType::DynamoDbTable,
             &format!(r#"{{"Effect":"Allow",{p},"Action":"s3:GetObject","Resource":"*"}}"#),
