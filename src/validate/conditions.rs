@@ -22,8 +22,10 @@
 //!   supported ("Use aws:PrincipalArn or aws:SourceArn instead");
 //! - `INVALID_GLOBAL_CONDITION_KEY` (ERROR): another `aws:` key the data does not list;
 //! - `INVALID_SERVICE_CONDITION_KEY` (ERROR): a key of a service the action data knows
-//!   that the service does not document. A prefix that is no service's (an OIDC
-//!   provider's `token.actions.githubusercontent.com`, `saml`) is not judged.
+//!   that the service does not document;
+//! - `INVALID_SERVICE` (ERROR): a prefix that is no service's and no identity
+//!   provider's (a provider's keys are prefixed with its domain,
+//!   `token.actions.githubusercontent.com`, or are documented, `saml`).
 //!
 //! And the condition block's own shape:
 //!
@@ -96,7 +98,18 @@ fn unknown_key(name: &str) -> Option<(&'static str, String)> {
     }
     let global = prefix == "aws";
     if !global && !crate::actions::is_service(prefix) {
-        return None;
+        // A prefix that is no service's and no identity provider's (a provider is a
+        // domain name, `accounts.google.com`, or a known key prefix, `saml`).
+        let provider = prefix.contains(['.', '/']) || keys::has_prefix(prefix);
+        return (!provider).then(|| {
+            (
+                "INVALID_SERVICE",
+                format!(
+                    "`{prefix}` in `{name}` is not a service prefix ({}), so no request carries the key; use the service's prefix, as `s3` or `ec2`.",
+                    crate::actions::source()
+                ),
+            )
+        });
     }
     let tag_left_out = if key.ends_with('/') {
         keys::is_documented(&format!("{key}k"))
@@ -402,6 +415,11 @@ mod tests {
                 "INVALID_SERVICE_CONDITION_KEY",
                 "\"s3:prefixx\"",
             ),
+            (
+                r#"{"StringEquals":{"s4:prefix":"home/"}}"#,
+                "INVALID_SERVICE",
+                "\"s4:prefix\"",
+            ),
         ] {
             let f = found(condition);
             assert_eq!(f.len(), 1, "{condition}: {f:?}");
@@ -430,7 +448,6 @@ mod tests {
             r#"{"StringEquals":{"token.actions.githubusercontent.com:sub":"repo:o/r:ref:refs/heads/main"}}"#,
             r#"{"StringEquals":{"saml:aud":"https://signin.aws.amazon.com/saml"}}"#,
             r#"{"StringEquals":{"oidc.eks.us-east-1.amazonaws.com/id/ABC:sub":"x"}}"#,
-            r#"{"StringEquals":{"nosuchservice:key":"x"}}"#,
         ] {
             assert!(
                 found(condition).is_empty(),
