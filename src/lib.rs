@@ -27,6 +27,7 @@ pub mod checks;
 pub mod cli;
 pub mod context;
 pub mod eval;
+pub mod external;
 pub mod findings;
 mod json;
 pub mod keys;
