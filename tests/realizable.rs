@@ -872,3 +872,23 @@ proptest::proptest! {
         }
     }
 }
+
+/// An anonymous caller carries no key of an IAM identity (`aws:PrincipalOrgID`, a
+/// principal tag): a counterexample that needs one names an IAM principal of an
+/// account the policies do not name (found by the external-access analysis, issue 28).
+#[test]
+fn a_caller_with_an_organization_is_an_iam_principal() {
+    let new = json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+        "Resource": "arn:aws:s3:::b",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}]);
+    let nothing = json!([{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]);
+    for r in expect(new, nothing, PolicyType::Resource, Verdict::Fail) {
+        let c = r.counterexample().unwrap();
+        assert!(
+            matches!(&c.principal, Some(Principal::Aws(arn)) if arn.starts_with("arn:aws:iam::")),
+            "{}",
+            c.to_json()
+        );
+        assert_eq!(c.context.single("aws:PrincipalOrgID"), Some("o-a1b2c3d4e5"));
+    }
+}

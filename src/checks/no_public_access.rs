@@ -69,7 +69,7 @@ const NOT_ANONYMOUS: &[&str] = &[
     "aws:principaltag/",
 ];
 
-fn anonymous_lacks(key: &str) -> bool {
+pub(crate) fn anonymous_lacks(key: &str) -> bool {
     NOT_ANONYMOUS
         .iter()
         .any(|k| key == *k || (k.ends_with('/') && key.starts_with(k)))

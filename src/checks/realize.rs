@@ -47,6 +47,10 @@ pub(crate) fn realize_in(r: Request, spec: &impl Spec, same: Option<SameRegion<'
         Some(Principal::Federated(v)) => !v.is_empty(),
         Some(Principal::Service(v)) => v.ends_with(".amazonaws.com"),
         Some(Principal::CanonicalUser(v)) => v.len() == 64,
+        Some(Principal::Anonymous) => !r
+            .context
+            .iter()
+            .any(|(k, _)| super::no_public_access::anonymous_lacks(&fold(k))),
         _ => true,
     };
     if principal_ok
@@ -216,6 +220,18 @@ fn principal_candidates(r: &Request, fresh: &[&str]) -> Vec<Principal> {
         }
         Some(Principal::CanonicalUser(v)) if v.len() != 64 => {
             vec![Principal::CanonicalUser("7".repeat(64))]
+        }
+        // An anonymous caller carries no key of an IAM identity: a request with one is
+        // an IAM principal's (the root of an account the policies do not name).
+        Some(Principal::Anonymous)
+            if r.context
+                .iter()
+                .any(|(k, _)| super::no_public_access::anonymous_lacks(&fold(k))) =>
+        {
+            fresh
+                .iter()
+                .map(|a| Principal::Aws(format!("arn:aws:iam::{a}:root")))
+                .collect()
         }
         _ => Vec::new(),
     }
