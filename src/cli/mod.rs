@@ -97,6 +97,9 @@ enum Command {
     CheckAccessNotGranted(commands::access_not_granted::AccessNotGrantedArgs),
     /// Can an unknown caller be allowed by this resource policy?
     CheckNoPublicAccess(commands::no_public_access::NoPublicAccessArgs),
+    /// Who outside a zone of trust can reach this resource: every external access, with
+    /// a proof that the list is complete.
+    CheckExternalAccess(commands::external_access::ExternalAccessArgs),
     /// ValidatePolicy findings (AWS's codes, locations and links), offline.
     ValidatePolicy(commands::validate_policy::ValidatePolicyArgs),
     /// ValidatePolicy over every policy of a CloudFormation template or Terraform plan.
@@ -200,6 +203,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
             commands::access_not_granted::access_not_granted(args)
         }
         Command::CheckNoPublicAccess(args) => commands::no_public_access::no_public_access(args),
+        Command::CheckExternalAccess(args) => commands::external_access::external_access(args),
         Command::VerifyProof(args) => commands::verify_proof::verify_proof(args),
         Command::ReferencePolicies(c) => commands::reference_policies::reference_policies(c),
         Command::ManagedPolicies(c) => commands::managed_policies::managed_policies(c),

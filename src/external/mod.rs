@@ -165,6 +165,8 @@ pub struct ExternalFinding {
     pub change_type: Option<ChangeType>,
     /// The grant as a statement (the one that grants it, narrowed to its principal).
     grant: Value,
+    /// The grant as a policy document (the analysed document's `Version` kept).
+    grant_document: String,
 }
 
 impl ExternalFinding {
@@ -191,6 +193,13 @@ impl ExternalFinding {
             out["changeType"] = json!(c.name());
         }
         out
+    }
+
+    /// Whether the finding's grant (its statement, narrowed to its principal) allows `r`:
+    /// every request from outside the zone the policy allows is allowed by some
+    /// finding's grant (the analysis's proof).
+    pub fn covers(&self, r: &Request) -> bool {
+        policy::parse(&self.grant_document, PolicyType::Resource).is_ok_and(|p| eval::allows(&p, r))
     }
 
     /// The principal as one line: `AWS:444455556666`.
@@ -460,6 +469,7 @@ fn finding(doc: &Document, index: usize, item: Option<usize>, witness: Request) 
         statement_id: s.sid.clone(),
         witness,
         change_type: None,
+        grant_document: doc.with(vec![grant.clone()]),
         grant,
     }
 }

@@ -162,3 +162,52 @@ pub fn validation(docs: &[Validated], blocking: &[crate::validate::FindingType])
     });
     serde_json::to_string_pretty(&out).unwrap_or_default()
 }
+
+/// SARIF 2.1.0 for `check-external-access`: one rule, a result per finding at the
+/// policy document, `error` for a finding whose principal is not allowed.
+pub fn external_access(
+    findings: &[crate::external::ExternalFinding],
+    artifact: &str,
+    allowed: &[String],
+) -> String {
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let blocking = !f.allowed_by(allowed);
+            json!({
+                "ruleId": "EXTERNAL_ACCESS",
+                "ruleIndex": 0,
+                "level": if blocking { "error" } else { "warning" },
+                "message": {"text": format!(
+                    "{}{} can call {} (statement {})",
+                    f.principal_text(),
+                    if f.is_public { " (public)" } else { "" },
+                    f.action.join(", "),
+                    f.statement_index
+                )},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact}}}],
+                "properties": f.to_json(),
+            })
+        })
+        .collect();
+    let out = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "hornbeam",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": [{
+                    "id": "EXTERNAL_ACCESS",
+                    "name": "EXTERNAL_ACCESS",
+                    "shortDescription": {"text": "A principal outside the zone of trust can reach the resource"},
+                    "helpUri": "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html",
+                    "properties": {"tags": ["security", "iam"]},
+                }],
+            }},
+            "artifacts": [{"location": {"uri": artifact}}],
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&out).unwrap_or_default()
+}
