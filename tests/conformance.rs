@@ -234,3 +234,45 @@ fn agrees_in_process(what: &str, opts: &Options, undecided_ok: bool) {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// External access (issue 28): on every resource policy of the corpus, some finding is
+/// public exactly when `check-no-public-access` FAILs, and the analysis is complete.
+#[test]
+#[ignore = "needs the shared conformance corpus at ../shared/conformance, which is not in this repository; run: cargo test --test conformance -- --ignored (.ci/run does)"]
+fn external_access_is_public_exactly_when_check_no_public_access_fails() {
+    use hornbeam::external::{self, Analysis, Input, Zone};
+    let cases: Vec<Value> = corpus().into_iter().map(|(_, c)| c).collect();
+    let policies = common::corpus_resource_policies(&cases);
+    assert!(policies.len() >= 20, "{} resource policies", policies.len());
+    let zone = Zone::parse("111122223333", &[]).unwrap();
+    for text in &policies {
+        let t = common::resource_type_of(text);
+        let p = hornbeam::policy::parse(text, hornbeam::policy::PolicyType::Resource).unwrap();
+        let public = hornbeam::run(
+            &hornbeam::Check::NoPublicAccess {
+                policy: &p,
+                resource_type: t,
+            },
+            &Options::default(),
+        )
+        .unwrap()
+        .verdict()
+            == hornbeam::checks::Verdict::Fail;
+        let a = external::analyze(
+            &Input {
+                policy: text,
+                resource_type: t,
+                zone: &zone,
+                existing: None,
+            },
+            &Options::default(),
+        )
+        .unwrap();
+        assert!(matches!(a, Analysis::Complete { .. }), "{text}");
+        assert_eq!(
+            a.findings().iter().any(|f| f.is_public),
+            public,
+            "{t}: {text}"
+        );
+    }
+}

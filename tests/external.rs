@@ -1,6 +1,7 @@
 //! External access (issue 28): the CLI, the proof bundle, and the completeness property
 //! (every sampled request from outside the zone that a policy allows is covered by a
-//! finding, and every finding's witness is such a request).
+//! finding, every finding's witness is such a request, and isPublic agrees with
+//! check-no-public-access).
 
 mod common;
 
@@ -292,6 +293,15 @@ proptest! {
             prop_assert!(outside(&f.witness), "{text}: witness {} is inside", f.witness.to_json());
             prop_assert!(f.covers(&f.witness));
         }
+        // isPublic agrees with check-no-public-access.
+        let public = hornbeam::run(
+            &hornbeam::Check::NoPublicAccess { policy: &p, resource_type: "AWS::S3::Bucket" },
+            &Options::default(),
+        )
+        .unwrap()
+        .verdict()
+            == hornbeam::checks::Verdict::Fail;
+        prop_assert_eq!(findings.iter().any(|f| f.is_public), public, "{}", text);
         for r in requests() {
             if eval::allows(&p, &r) && outside(&r) {
                 prop_assert!(

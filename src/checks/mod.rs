@@ -31,7 +31,7 @@ pub use access_not_granted::{
 };
 pub use concrete::{encoded_allows, within_model};
 pub use no_public_access::{
-    RESOURCE_TYPES, ResourceTypeError, is_untrusted, validate_resource_type,
+    RESOURCE_TYPES, ResourceTypeError, anonymous_lacks, is_untrusted, validate_resource_type,
 };
 pub use realize::is_known_action;
 

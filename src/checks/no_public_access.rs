@@ -69,7 +69,8 @@ const NOT_ANONYMOUS: &[&str] = &[
     "aws:principaltag/",
 ];
 
-pub(crate) fn anonymous_lacks(key: &str) -> bool {
+/// Whether an anonymous request never carries (lower-cased) key `key`.
+pub fn anonymous_lacks(key: &str) -> bool {
     NOT_ANONYMOUS
         .iter()
         .any(|k| key == *k || (k.ends_with('/') && key.starts_with(k)))

@@ -536,10 +536,29 @@ fn analyze_one(
         + 1;
     let mut findings: Vec<ExternalFinding> = Vec::new();
     let mut seen: Vec<(usize, Option<usize>)> = Vec::new();
-    for round in 1..=bound {
+    // Each grant first: a request built from it that the evaluator confirms, or else
+    // one check of the grant alone with the Denies. Then the proof.
+    let mut checks = 0;
+    if let Some(why) = grants(
+        &doc,
+        &external_policy,
+        &denies,
+        &mut findings,
+        &mut seen,
+        input.zone,
+        opts,
+        &mut checks,
+    )? {
+        return Ok(Analysis::Inconclusive {
+            findings,
+            why,
+            checks,
+        });
+    }
+    for _ in 0..bound {
         let grants: Vec<Value> = findings.iter().map(|f| f.grant.clone()).collect();
         let covered_text = if grants.is_empty() {
-            // Nothing covered yet: a policy that allows nothing.
+            // Nothing found: a policy that allows nothing.
             doc.with(vec![
                 json!({"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}),
             ])
@@ -554,20 +573,9 @@ fn analyze_one(
         let mut check_opts = opts.clone();
         check_opts.reasons = false;
         check_opts.expand_actions = false;
+        checks += 1;
         match checks::run(&check, &check_opts)? {
             Outcome::Pass { .. } => {
-                // The findings cover every external access. Each other grant that
-                // reaches outside the zone is a finding too (AWS gives a finding per
-                // grant, not a smallest cover).
-                if let Some(why) =
-                    other_grants(&doc, &denies, &mut findings, &mut seen, input, opts)?
-                {
-                    return Ok(Analysis::Inconclusive {
-                        findings,
-                        why,
-                        checks: round,
-                    });
-                }
                 findings.sort_by_key(|f| f.statement_index);
                 if let Some(why) =
                     mark_public(&doc, &denies, &mut findings, input.resource_type, opts)?
@@ -575,22 +583,25 @@ fn analyze_one(
                     return Ok(Analysis::Inconclusive {
                         findings,
                         why,
-                        checks: round,
+                        checks,
                     });
                 }
                 return Ok(Analysis::Complete {
                     findings,
                     proof: (external_text, covered_text),
-                    checks: round,
+                    checks,
                 });
             }
             Outcome::Inconclusive { why, .. } => {
                 return Ok(Analysis::Inconclusive {
                     findings,
                     why,
-                    checks: round,
+                    checks,
                 });
             }
+            // A request from outside no finding covers: its grant is the next finding
+            // (the loop of DESIGN §10; each grant was looked at already, so this is a
+            // disagreement between the grant checks and the whole one, kept sound).
             Outcome::Fail(f) => {
                 let r = f.counterexample;
                 let (index, item) = grant_of(&doc.policy, &r).ok_or_else(|| {
@@ -614,20 +625,23 @@ fn analyze_one(
     Ok(Analysis::Inconclusive {
         findings,
         why: format!("more than {bound} rounds without a proof"),
-        checks: bound,
+        checks,
     })
 }
 
-/// Adds a finding for each (Allow statement, principal) not found yet that allows a
-/// request from outside the zone despite the policy's Deny statements; `Some(why)` when
-/// one could not be decided.
-fn other_grants(
+/// Adds a finding for each (Allow statement, principal) that allows a request from
+/// outside the zone despite the policy's Deny statements (AWS gives a finding per grant,
+/// not a smallest cover); `Some(why)` when one could not be decided.
+#[allow(clippy::too_many_arguments)]
+fn grants(
     doc: &Document,
+    external: &Policy,
     denies: &[Value],
     findings: &mut Vec<ExternalFinding>,
     seen: &mut Vec<(usize, Option<usize>)>,
-    input: &Input,
+    zone: &Zone,
     opts: &Options,
+    checks: &mut usize,
 ) -> Result<Option<String>, ExternalError> {
     let nothing = doc.parse_own(&doc.with(vec![
         json!({"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}),
@@ -649,14 +663,21 @@ fn other_grants(
                 continue;
             }
             let grant = narrowed(doc, s.index, item);
+            let grant_policy = doc.parse_own(&doc.with(vec![grant.clone()]))?;
+            if let Some(w) = witness(doc, external, &grant_policy, s.index, item, zone) {
+                seen.push((s.index, item));
+                findings.push(finding(doc, s.index, item, w));
+                continue;
+            }
             let mut statements = denies.to_vec();
-            statements.extend(zone_denies(input.zone));
+            statements.extend(zone_denies(zone));
             statements.push(grant);
             let alone = doc.parse_own(&doc.with(statements))?;
             let check = Check::NoNewAccess {
                 new: &alone,
                 existing: &nothing,
             };
+            *checks += 1;
             match checks::run(&check, &check_opts)? {
                 Outcome::Pass { .. } => {}
                 Outcome::Fail(f) => {
@@ -668,6 +689,151 @@ fn other_grants(
         }
     }
     Ok(None)
+}
+
+/// Accounts a witness caller may come from: outside any zone the tests and examples use.
+const OUTSIDE_ACCOUNTS: [&str; 3] = ["210987654321", "135792468024", "864297531086"];
+
+/// A request from outside the zone built from grant (`index`, `item`) without the
+/// solver: its principal, its first action and resource with wildcards filled in, and a
+/// value satisfying each condition, kept only if the evaluator confirms that the
+/// external policy and the grant both allow it. `None` when the grant is not that
+/// simple (a `NotPrincipal`, a negated element, a condition it cannot satisfy
+/// directly); the solver then decides.
+fn witness(
+    doc: &Document,
+    external: &Policy,
+    grant: &Policy,
+    index: usize,
+    item: Option<usize>,
+    zone: &Zone,
+) -> Option<Request> {
+    use crate::pattern::Tok;
+    use crate::policy::{BaseOp, CondValue, PrincipalKind};
+    let s = &doc.policy.statements[index];
+    let fill = |toks: &[Tok]| -> String {
+        toks.iter()
+            .map(|t| match t {
+                Tok::Lit(c) => c.to_string(),
+                Tok::Any | Tok::AnyNoColon => "x".to_string(),
+                Tok::Star | Tok::StarNoColon => "example".to_string(),
+            })
+            .collect()
+    };
+    let outside = OUTSIDE_ACCOUNTS
+        .iter()
+        .find(|a| !zone.accounts().iter().any(|z| z == *a))?;
+    let principal = match &s.principals.as_ref()?.items[item?] {
+        PrincipalPattern::Everyone => eval::Principal::Anonymous,
+        PrincipalPattern::AnyOfKind(PrincipalKind::Aws) => {
+            eval::Principal::Aws(format!("arn:aws:iam::{outside}:root"))
+        }
+        PrincipalPattern::AnyOfKind(_) => return None,
+        PrincipalPattern::Account(a) => eval::Principal::Aws(format!("arn:aws:iam::{a}:root")),
+        PrincipalPattern::Exact(_, v) if v.contains(['*', '?']) => return None,
+        PrincipalPattern::Exact(PrincipalKind::Aws, v) => eval::Principal::Aws(v.clone()),
+        PrincipalPattern::Exact(PrincipalKind::Service, v) => eval::Principal::Service(v.clone()),
+        PrincipalPattern::Exact(PrincipalKind::Federated, v) => {
+            eval::Principal::Federated(v.clone())
+        }
+        PrincipalPattern::Exact(PrincipalKind::CanonicalUser, v) => {
+            eval::Principal::CanonicalUser(v.clone())
+        }
+    };
+    if s.actions.negated || s.resources.as_ref().is_some_and(|r| r.negated) {
+        return None;
+    }
+    let pattern = s.actions.items.first()?;
+    let action = if pattern.glob.is_literal() {
+        crate::actions::lookup(&pattern.text)?.to_string()
+    } else {
+        let service = pattern.text.split_once(':')?.0.to_ascii_lowercase();
+        crate::actions::of_service(&service)
+            .iter()
+            .find(|k| pattern.glob.matches(&k.to_string().to_ascii_lowercase()))?
+            .to_string()
+    };
+    let resource = match &s.resources {
+        None => format!(
+            "arn:aws:iam::{}:role/example",
+            zone.home_account().unwrap_or(outside)
+        ),
+        Some(set) => {
+            let glob = set.items.first()?.template.glob()?;
+            let text = fill(&glob.toks);
+            if text == "example" {
+                // `*`: a resource of the action's type.
+                crate::actions::resource_arn_formats(&action)
+                    .first()
+                    .map(|f| arn_sample(f, zone.home_account().unwrap_or(outside)))?
+            } else {
+                text
+            }
+        }
+    };
+    let mut context = eval::Context::default();
+    context.add("aws:SecureTransport", ["true".to_string()]);
+    for c in &s.conditions {
+        let value = match (c.operator.base, c.values.first()?) {
+            (
+                BaseOp::StringEquals
+                | BaseOp::StringEqualsIgnoreCase
+                | BaseOp::StringLike
+                | BaseOp::ArnEquals
+                | BaseOp::ArnLike
+                | BaseOp::Bool,
+                CondValue::Pattern(t),
+            ) => fill(&t.glob()?.toks),
+            (BaseOp::IpAddress, CondValue::Ip(net)) => net.network().to_string(),
+            (BaseOp::Numeric(crate::policy::Cmp::Eq), CondValue::Number(n)) => n.to_string(),
+            _ => return None,
+        };
+        if c.operator.if_exists {
+            continue;
+        }
+        context.remove(&c.key_text);
+        context.add(&c.key_text, [value]);
+    }
+    let anonymous_cannot = context
+        .iter()
+        .any(|(k, _)| checks::anonymous_lacks(&k.to_ascii_lowercase()));
+    let principal = match principal {
+        eval::Principal::Anonymous if anonymous_cannot => {
+            eval::Principal::Aws(format!("arn:aws:iam::{outside}:root"))
+        }
+        p => p,
+    };
+    let mut r = Request {
+        principal: Some(principal),
+        action,
+        resource,
+        context,
+    };
+    r.link_principal_keys().ok()?;
+    r.check_types().ok()?;
+    (eval::allows(external, &r) && eval::allows(grant, &r)).then_some(r)
+}
+
+/// An ARN of a resource type's format, its variables filled: the account with
+/// `account`, the region with `us-east-1`, the partition with `aws`, others `example`.
+fn arn_sample(format: &str, account: &str) -> String {
+    let mut out = String::new();
+    let mut rest = format;
+    while let Some(open) = rest.find("${") {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        out.push_str(match &rest[open + 2..open + close] {
+            "Partition" => "aws",
+            "Region" => "us-east-1",
+            "Account" => account,
+            _ => "example",
+        });
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The Allow statement that allows `r` and the principal item of it that names the

@@ -15,11 +15,17 @@
 //! `--skip-large`, `--skip-batch`, `--skip-managed`, `--managed-only` (AWS's managed
 //! policies, managed.rs), `--account-only` (whole contexts and a 5,000-principal
 //! account, account.rs), `--sam-only` (a 50-function SAM application from its source
-//! and from AWS's translation, sam.rs), `--write-cases DIR` (write the generated cases as
+//! and from AWS's translation, sam.rs), `--external-only` (external access of the
+//! corpus's resource policies and of generated 10- to 1,000-statement policies,
+//! external.rs), `--write-cases DIR` (write the generated cases as
 //! `--cli-input-json` files and stop).
 
 #[path = "account.rs"]
 mod account;
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "external.rs"]
+mod external;
 #[path = "managed.rs"]
 mod managed;
 #[path = "sam.rs"]
@@ -419,6 +425,17 @@ fn main() {
     }
     if has("--sam-only") {
         sam::bench(&bin, &dir);
+        return;
+    }
+    if has("--external-only") {
+        let corpus: Vec<Value> = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/conformance/aws-samples.json"),
+        )
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+        external::bench(&corpus);
         return;
     }
     if let Some(out) = flag("--write-cases") {

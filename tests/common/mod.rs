@@ -279,3 +279,40 @@ pub fn context_grants(
     }
     (r.verdict(), r.counterexample().cloned())
 }
+
+/// The resource type a corpus policy is for, by the service of its actions.
+pub fn resource_type_of(policy: &str) -> &'static str {
+    for (service, t) in [
+        ("\"sts:", "AWS::IAM::AssumeRolePolicyDocument"),
+        ("\"kms:", "AWS::KMS::Key"),
+        ("\"sqs:", "AWS::SQS::Queue"),
+        ("\"sns:", "AWS::SNS::Topic"),
+        ("\"secretsmanager:", "AWS::SecretsManager::Secret"),
+        ("\"lambda:", "AWS::Lambda::Function"),
+        ("\"ecr:", "AWS::ECR::Repository"),
+    ] {
+        if policy.contains(service) {
+            return t;
+        }
+    }
+    "AWS::S3::Bucket"
+}
+
+/// Every resource policy document of the corpus's RESOURCE_POLICY cases (deduplicated).
+pub fn corpus_resource_policies(corpus: &[Value]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in corpus {
+        let r = &c["request"];
+        if r["policyType"] != "RESOURCE_POLICY" {
+            continue;
+        }
+        for field in ["newPolicyDocument", "existingPolicyDocument"] {
+            if let Some(t) = r[field].as_str()
+                && !out.iter().any(|o| o == t)
+            {
+                out.push(t.to_string());
+            }
+        }
+    }
+    out
+}
