@@ -615,3 +615,140 @@ fn connections_beyond_the_bound_wait() {
     let a = read_answer(&mut second);
     assert_eq!(a.status, 200);
 }
+
+/// The analyzer and access-preview operations (issue 28): the organization analyzer
+/// with --organization-id, previews of every supported configuration, paging and
+/// filters, and AWS's errors for unknown previews, analyzers and configurations.
+#[test]
+fn access_previews() {
+    let s = Server::start(&["--organization-id", "o-a1b2c3d4e5"]);
+    let json_put = |path: &str, body: &Value| {
+        request(
+            s.addr,
+            "PUT",
+            path,
+            &[("content-type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+    };
+    let analyzers = request(s.addr, "GET", "/analyzer", &[], b"").json()["analyzers"].clone();
+    let types: Vec<&str> = analyzers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["ACCOUNT", "ORGANIZATION"]);
+    let account = analyzers[0]["arn"].as_str().unwrap().to_string();
+    let organization = analyzers[1]["arn"].as_str().unwrap().to_string();
+    assert_eq!(
+        request(s.addr, "GET", "/analyzer?type=ORGANIZATION", &[], b"").json()["analyzers"][0]["arn"],
+        organization.as_str()
+    );
+    // A queue the organization's accounts may use, and one other account.
+    let queue = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}},
+        {"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "sqs:ReceiveMessage", "Resource": "*"}]})
+    .to_string();
+    let preview = |analyzer: &str| -> String {
+        let a = json_put(
+            "/access-preview",
+            &json!({"analyzerArn": analyzer, "configurations": {
+                "arn:aws:sqs:us-east-1:111122223333:orders": {"sqsQueue": {"queuePolicy": queue}}}}),
+        );
+        assert_eq!(a.status, 200, "{}", a.text());
+        a.json()["id"].as_str().unwrap().to_string()
+    };
+    let principals = |analyzer: &str, id: &str, body: Value| -> Vec<Value> {
+        let mut body = body;
+        body["analyzerArn"] = json!(analyzer);
+        post_json(s.addr, &format!("/access-preview/{id}"), &body).json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["principal"].clone())
+            .collect()
+    };
+    // Under the account's zone both are external; under the organization's, one.
+    let id = preview(&account);
+    let got = request(
+        s.addr,
+        "GET",
+        &format!("/access-preview/{id}?analyzerArn={account}"),
+        &[],
+        b"",
+    )
+    .json();
+    assert_eq!(got["accessPreview"]["status"], "COMPLETED", "{got}");
+    assert_eq!(
+        principals(&account, &id, json!({})),
+        [json!({"AWS": "*"}), json!({"AWS": "444455556666"})]
+    );
+    let id_org = preview(&organization);
+    assert_eq!(
+        principals(&organization, &id_org, json!({})),
+        [json!({"AWS": "444455556666"})]
+    );
+    // Filters and pages.
+    assert_eq!(
+        principals(
+            &account,
+            &id,
+            json!({"filter": {"principal.AWS": {"eq": ["444455556666"]}}})
+        ),
+        [json!({"AWS": "444455556666"})]
+    );
+    let page = post_json(
+        s.addr,
+        &format!("/access-preview/{id}"),
+        &json!({"analyzerArn": account, "maxResults": 1}),
+    )
+    .json();
+    assert_eq!(page["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(page["nextToken"], "1");
+    assert_eq!(
+        principals(&account, &id, json!({"nextToken": "1"})),
+        [json!({"AWS": "444455556666"})]
+    );
+    // Unsupported configurations fail with AWS's reason; unknown previews and analyzers
+    // are 404s; never a 5xx.
+    let a = json_put(
+        "/access-preview",
+        &json!({"analyzerArn": account, "configurations": {
+            "arn:aws:rds:us-east-1:111122223333:snapshot:s": {"rdsDbSnapshot": {"attributes": {}}}}}),
+    );
+    let failed = a.json()["id"].as_str().unwrap().to_string();
+    let got = request(
+        s.addr,
+        "GET",
+        &format!("/access-preview/{failed}?analyzerArn={account}"),
+        &[],
+        b"",
+    )
+    .json();
+    assert_eq!(got["accessPreview"]["status"], "FAILED");
+    assert_eq!(
+        got["accessPreview"]["statusReason"]["code"],
+        "INVALID_CONFIGURATION"
+    );
+    let a = request(
+        s.addr,
+        "GET",
+        &format!("/access-preview/nope?analyzerArn={account}"),
+        &[],
+        b"",
+    );
+    assert_eq!(a.status, 404);
+    assert_eq!(a.json()["__type"], "ResourceNotFoundException");
+    let a = json_put(
+        "/access-preview",
+        &json!({"analyzerArn": "arn:aws:access-analyzer:us-east-1:111122223333:analyzer/other", "configurations": {}}),
+    );
+    assert_eq!(a.status, 404, "{}", a.text());
+    let a = json_put(
+        "/analyzer",
+        &json!({"analyzerName": "x", "type": "ACCOUNT_UNUSED_ACCESS"}),
+    );
+    assert_eq!(a.status, 400);
+}

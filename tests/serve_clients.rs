@@ -474,13 +474,69 @@ fn cfn_policy_validator() {
             .collect();
         assert_eq!(names(&r), expected, "{command} {flags:?}");
     }
-    // `validate` needs access previews (external-access analysis), which hornbeam does
-    // not answer: it stops at once with the server's reason, never a retry loop.
+    // `validate` end to end offline (issue 28): ValidatePolicy for every policy, then an
+    // access preview for every role and resource, analysed for external access with
+    // STS's account as the zone of trust. The public bucket prefix blocks; the Lambda
+    // role's service principal is inside the account.
     let r = cfn_run("validate", &[]);
-    assert_eq!(r.code, Some(1));
-    assert!(
-        r.stderr.contains("does not implement ListAnalyzers"),
-        "{}",
-        r.stderr
+    assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        names(&r),
+        [("BucketPolicy".to_string(), "EXTERNAL_PRINCIPAL".to_string())]
     );
+    let details = &r.json()["BlockingFindings"][0]["details"];
+    assert_eq!(details["isPublic"], true, "{details}");
+    assert_eq!(details["status"], "ACTIVE", "{details}");
+    // A role, a key and a queue shared with a partner account; a secret kept inside.
+    let shared = fixtures.join("shared.yaml");
+    let validate_shared = |extra: &[&str]| {
+        let mut args = vec![
+            "validate",
+            "--template-path",
+            shared.to_str().unwrap(),
+            "--region",
+            "us-east-1",
+        ];
+        args.extend_from_slice(extra);
+        run(&cfn, &args, &[("AWS_ENDPOINT_URL", &url)], None)
+    };
+    let r = validate_shared(&[]);
+    assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+    let found: Vec<(String, String, Value)> = r.json()["BlockingFindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["resourceName"].as_str().unwrap_or_default().to_string(),
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["details"]["principal"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "partner-reader".to_string(),
+                "EXTERNAL_PRINCIPAL".to_string(),
+                serde_json::json!({"AWS": "444455556666"})
+            ),
+            (
+                "SharedKey".to_string(),
+                "EXTERNAL_PRINCIPAL".to_string(),
+                serde_json::json!({"AWS": "444455556666"})
+            ),
+            (
+                "Orders".to_string(),
+                "EXTERNAL_PRINCIPAL".to_string(),
+                serde_json::json!({"AWS": "arn:aws:iam::444455556666:role/producer"})
+            ),
+        ],
+        "{}",
+        r.stdout
+    );
+    // The partner allowed: nothing blocks.
+    let r = validate_shared(&["--allow-external-principals", "444455556666"]);
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
 }

@@ -266,15 +266,22 @@ pub struct Input<'a> {
     pub existing: Option<&'a str>,
 }
 
-/// The statements that deny the zone's callers: its accounts' principals (by
+/// The statements that deny the zone's callers: in a role trust policy, AWS services
+/// (they assume a role only when its own account passes it); its accounts' principals (by
 /// `aws:PrincipalAccount`, and `kms:CallerAccount`, which AWS sets to the same account),
 /// services acting for its accounts (`aws:SourceAccount`, `aws:SourceOwner`, the account
 /// of `aws:SourceArn`), access points of its accounts (`s3:DataAccessPointAccount`), and
 /// for an organization its principals and sources (`aws:PrincipalOrgID`,
 /// `aws:SourceOrgID`, and the paths under it).
-fn zone_denies(zone: &Zone) -> Vec<Value> {
+fn zone_denies(zone: &Zone, resource_type: &str) -> Vec<Value> {
     let deny = |sid: &str, condition: Value| json!({"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*", "Condition": condition});
     let mut out = Vec::new();
+    if resource_type == "AWS::IAM::AssumeRolePolicyDocument" {
+        // An AWS service assumes a role only when a principal of the role's own account
+        // passes it the role (`iam:PassRole`, which works only within an account): a
+        // service principal of a trust policy acts inside the zone.
+        out.push(json!({"Sid": "HornbeamZoneServices", "Effect": "Deny", "Principal": {"Service": "*"}, "Action": "*"}));
+    }
     let accounts = zone.accounts();
     if !accounts.is_empty() {
         for (i, key) in [
@@ -515,7 +522,7 @@ fn analyze_one(
 ) -> Result<Analysis, ExternalError> {
     let doc = Document::read(text, input_name)?;
     let mut external = doc.statements.clone();
-    external.extend(zone_denies(input.zone));
+    external.extend(zone_denies(input.zone, input.resource_type));
     let external_text = doc.with(external);
     let external_policy = doc.parse_own(&external_text)?;
     let denies: Vec<Value> = doc
@@ -546,6 +553,7 @@ fn analyze_one(
         &mut findings,
         &mut seen,
         input.zone,
+        input.resource_type,
         opts,
         &mut checks,
     )? {
@@ -640,6 +648,7 @@ fn grants(
     findings: &mut Vec<ExternalFinding>,
     seen: &mut Vec<(usize, Option<usize>)>,
     zone: &Zone,
+    resource_type: &str,
     opts: &Options,
     checks: &mut usize,
 ) -> Result<Option<String>, ExternalError> {
@@ -648,6 +657,7 @@ fn grants(
     ]))?;
     let mut check_opts = opts.clone();
     check_opts.reasons = false;
+    let zone_deny = zone_denies(zone, resource_type);
     for s in doc
         .policy
         .statements
@@ -670,7 +680,7 @@ fn grants(
                 continue;
             }
             let mut statements = denies.to_vec();
-            statements.extend(zone_denies(zone));
+            statements.extend(zone_deny.iter().cloned());
             statements.push(grant);
             let alone = doc.parse_own(&doc.with(statements))?;
             let check = Check::NoNewAccess {

@@ -152,6 +152,17 @@ fn federated_principals_of_trust_policies() {
             .condition
             .contains_key("token.actions.githubusercontent.com:sub")
     );
+    // A service assuming the role: only when the account passes it the role
+    // (iam:PassRole), so inside.
+    let service = doc(
+        r#"{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}"#,
+    );
+    assert!(found(&service, "AWS::IAM::AssumeRolePolicyDocument", ZONE).is_empty());
+    // The same service principal on a bucket: any account's service can act.
+    let bucket = doc(
+        r#"{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"s3:GetObject","Resource":"*"}"#,
+    );
+    assert_eq!(found(&bucket, BUCKET, ZONE).len(), 1);
     // A role of the account assuming it: inside.
     let own = doc(
         r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/deployer"},"Action":"sts:AssumeRole"}"#,

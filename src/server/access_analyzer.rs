@@ -30,7 +30,7 @@ impl Operation {
                 Reason::UnknownOperation,
                 match known_elsewhere(method, path) {
                     Some(name) => format!(
-                        "hornbeam serve does not implement {name} (`{method} {path}`); it answers CheckNoNewAccess, CheckAccessNotGranted, CheckNoPublicAccess and ValidatePolicy"
+                        "hornbeam serve does not implement {name} (`{method} {path}`); it answers CheckNoNewAccess, CheckAccessNotGranted, CheckNoPublicAccess, ValidatePolicy, ListAnalyzers, CreateAnalyzer and the access-preview operations"
                     ),
                     None => format!(
                         "unknown operation `{method} {path}`; hornbeam serve answers POST /policy/check-no-new-access, /policy/check-access-not-granted, /policy/check-no-public-access and /policy/validation"
@@ -53,12 +53,8 @@ impl Operation {
 /// Access Analyzer operations a client may call that this server leaves out.
 fn known_elsewhere(method: &str, path: &str) -> Option<&'static str> {
     Some(match (method, path) {
-        ("GET", "/analyzer") => "ListAnalyzers",
-        ("PUT", "/analyzer") => "CreateAnalyzer",
-        ("PUT", "/access-preview") => "CreateAccessPreview",
-        ("GET", p) if p.starts_with("/access-preview/") => "GetAccessPreview",
-        ("POST", p) if p.starts_with("/access-preview/") => "ListAccessPreviewFindings",
         ("GET", "/finding") | ("POST", "/finding") => "ListFindings",
+        ("GET", p) if p.starts_with("/analyzer/") => "GetAnalyzer",
         _ => return None,
     })
 }

@@ -1,7 +1,8 @@
 //! `hornbeam serve`: IAM Access Analyzer's policy-check API over HTTP/1.1, offline, so
 //! that the AWS CLI, the SDKs and awslabs' policy validators run unmodified against it
 //! (tests/serve_clients.rs runs them). Access Analyzer, STS and IAM share one endpoint and are told
-//! apart by the SigV4 credential scope. The server is stateless.
+//! apart by the SigV4 credential scope. The server is stateless but for access
+//! previews (previews.rs), kept in memory, bounded in number and age.
 //!
 //! Layers: [`wire`] (requests, answers, AWS's error shapes), [`sigv4`], the operations
 //! ([`access_analyzer`], [`query`]), and here the routing and the
@@ -9,6 +10,7 @@
 //! checks (each runs on a blocking thread), graceful shutdown.
 
 pub mod access_analyzer;
+pub mod previews;
 pub mod query;
 pub mod sigv4;
 pub mod wire;
@@ -57,6 +59,10 @@ pub struct Config {
     /// Accept CheckAccessNotGranted actions hornbeam does not know (`serve
     /// --allow-unknown-actions`); otherwise such a request is a ValidationException.
     pub allow_unknown_actions: bool,
+    /// The organization of the organization analyzer (`serve --organization-id`).
+    pub organization_id: Option<String>,
+    /// The access previews: the server's only state (bounded in number and age).
+    pub previews: Arc<previews::Previews>,
 }
 
 impl Config {
@@ -73,6 +79,8 @@ impl Config {
             shutdown_grace: Duration::from_secs(30),
             max_lifetime: None,
             allow_unknown_actions: false,
+            organization_id: None,
+            previews: Arc::default(),
         }
     }
 }
@@ -132,6 +140,16 @@ pub fn route(config: &Config, req: &Request) -> (Response, &'static str) {
     let region = auth.as_ref().map_or("us-east-1", |a| a.region.as_str());
     match service.as_str() {
         "access-analyzer" => {
+            if let Some(op) = previews::Op::route(&req.method, &path) {
+                if let Err(e) = json_content(req) {
+                    return (e.response(), op.name());
+                }
+                let response = match previews::call(config, &op, &req.body, &req.query, region) {
+                    Ok(v) => Response::json(200, &v),
+                    Err(e) => e.response(),
+                };
+                return (response, op.name());
+            }
             let op = match Operation::route(&req.method, &path) {
                 Ok(op) => op,
                 Err(e) => return (e.response(), "Unknown"),
@@ -174,7 +192,10 @@ pub fn route(config: &Config, req: &Request) -> (Response, &'static str) {
 
 /// Without a signature (loopback only), the service a request is for.
 fn infer_service(path: &str, form: &[(String, String)]) -> &'static str {
-    if path.starts_with("/policy/") || path.starts_with("/analyzer") {
+    if path.starts_with("/policy/")
+        || path.starts_with("/analyzer")
+        || path.starts_with("/access-preview")
+    {
         return "access-analyzer";
     }
     match form

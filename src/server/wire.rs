@@ -85,6 +85,12 @@ pub enum ApiError {
     },
     /// 403: a missing or wrong signature.
     AccessDenied(String),
+    /// 404: no such access preview or analyzer (`resourceId`, `resourceType`).
+    NotFound {
+        message: String,
+        resource_id: String,
+        resource_type: &'static str,
+    },
 }
 
 impl ApiError {
@@ -109,6 +115,7 @@ impl ApiError {
         match self {
             ApiError::Validation { .. } => "ValidationException",
             ApiError::AccessDenied(_) => "AccessDeniedException",
+            ApiError::NotFound { .. } => "ResourceNotFoundException",
         }
     }
 
@@ -132,6 +139,14 @@ impl ApiError {
             ApiError::AccessDenied(message) => {
                 (403, json!({"__type": self.code(), "message": message}))
             }
+            ApiError::NotFound {
+                message,
+                resource_id,
+                resource_type,
+            } => (
+                404,
+                json!({"__type": self.code(), "message": message, "resourceId": resource_id, "resourceType": resource_type}),
+            ),
         };
         let mut r = Response::json(status, &body);
         r.headers

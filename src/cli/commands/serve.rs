@@ -26,6 +26,11 @@ pub(crate) struct ServeArgs {
     /// action is granted by no policy, and the check would pass).
     #[arg(long)]
     pub allow_unknown_actions: bool,
+    /// The organization of the organization analyzer (`o-...`): with it, ListAnalyzers
+    /// also lists an ORGANIZATION analyzer, whose access previews take the organization
+    /// (and --account-id) as the zone of trust.
+    #[arg(long)]
+    pub organization_id: Option<String>,
     /// Each check's deadline; reaching it answers FAIL with an inconclusive reason.
     #[arg(long, default_value_t = 10_000)]
     pub timeout_ms: u32,
@@ -60,6 +65,17 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitStatus> {
     let mut config = Config::new(args.listen);
     config.account_id = args.account_id;
     config.allow_unknown_actions = args.allow_unknown_actions;
+    if let Some(org) = &args.organization_id {
+        crate::external::Zone::parse(org, &[])
+            .ok()
+            .filter(|z| matches!(z, crate::external::Zone::Organization { .. }))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--organization-id `{org}`: an organization id is `o-` and 10 to 32 lower-case letters or digits"
+                )
+            })?;
+    }
+    config.organization_id = args.organization_id;
     config.options.timeout_ms = args.timeout_ms;
     config.options.max_memory_mb = args.max_memory_mb;
     config.max_body_bytes = args.max_body_bytes;
