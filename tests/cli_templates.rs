@@ -1040,3 +1040,76 @@ fn validate_checks_trust_policies_as_trust_policies() {
     assert_eq!(v["BlockingFindings"][0]["policyName"], "TrustPolicy");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `validate` also analyses external access of every resource and role trust policy
+/// (issue 28), with the template's account as the zone of trust unless
+/// `--zone-of-trust` says otherwise; `--allow-external-principals` leaves a partner's
+/// findings out, as cfn-policy-validator does.
+#[test]
+fn validate_reports_external_principals() {
+    let path = common::repo_path("tests/serve/shared.yaml");
+    let path = path.to_str().unwrap();
+    let base = [
+        "validate",
+        "--template-path",
+        path,
+        "--account-id",
+        "111122223333",
+    ];
+    let r = hornbeam(&base);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v = json(&r);
+    let found: Vec<(&str, &str, &Value)> = v["BlockingFindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap(),
+                f["resourceName"].as_str().unwrap(),
+                &f["details"]["principal"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "EXTERNAL_PRINCIPAL",
+                "PartnerRole",
+                &serde_json::json!({"AWS": "444455556666"})
+            ),
+            (
+                "EXTERNAL_PRINCIPAL",
+                "SharedKey",
+                &serde_json::json!({"AWS": "444455556666"})
+            ),
+            (
+                "EXTERNAL_PRINCIPAL",
+                "OrdersPolicy",
+                &serde_json::json!({"AWS": "arn:aws:iam::444455556666:role/producer"})
+            ),
+        ]
+    );
+    assert_eq!(v["BlockingFindings"][0]["findingType"], "SECURITY_WARNING");
+    let mut allowed = base.to_vec();
+    allowed.extend(["--allow-external-principals", "444455556666"]);
+    assert_eq!(hornbeam(&allowed).code, 0);
+    // The partner inside an organization zone with both accounts: nothing external.
+    let mut org = base.to_vec();
+    org.extend([
+        "--zone-of-trust",
+        "o-a1b2c3d4e5",
+        "--zone-account",
+        "111122223333,444455556666",
+    ]);
+    assert_eq!(hornbeam(&org).code, 0, "{}", hornbeam(&org).stdout);
+    let mut off = base.to_vec();
+    off.push("--no-external-access");
+    assert_eq!(hornbeam(&off).code, 0);
+    let mut bad = base.to_vec();
+    bad.extend(["--zone-of-trust", "nobody"]);
+    let r = hornbeam(&bad);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--zone-of-trust"), "{}", r.stderr);
+}

@@ -22,16 +22,20 @@ pub enum Code {
     /// A ValidatePolicy finding (`hornbeam validate`); its AWS code and type are the
     /// finding's `validation`.
     Validation,
+    /// External access (`hornbeam validate`): a principal outside the zone of trust can
+    /// reach the resource, as cfn-policy-validator reports access-preview findings.
+    ExternalPrincipal,
 }
 
 impl Code {
-    pub const ALL: [Code; 6] = [
+    pub const ALL: [Code; 7] = [
         Code::NewAccess,
         Code::AccessGranted,
         Code::PublicAccess,
         Code::Inconclusive,
         Code::NotChecked,
         Code::UnresolvedValues,
+        Code::ExternalPrincipal,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +47,7 @@ impl Code {
             Code::NotChecked => "POLICY_NOT_CHECKED",
             Code::UnresolvedValues => "UNRESOLVED_VALUES",
             Code::Validation => "VALIDATION",
+            Code::ExternalPrincipal => "EXTERNAL_PRINCIPAL",
         }
     }
 
@@ -60,7 +65,10 @@ impl Code {
     /// cfn-policy-validator's finding type.
     pub fn finding_type(self) -> &'static str {
         match self {
-            Code::NewAccess | Code::AccessGranted | Code::PublicAccess => "SECURITY_WARNING",
+            Code::NewAccess
+            | Code::AccessGranted
+            | Code::PublicAccess
+            | Code::ExternalPrincipal => "SECURITY_WARNING",
             Code::Inconclusive | Code::NotChecked => "ERROR",
             Code::UnresolvedValues => "WARNING",
             Code::Validation => "ERROR",
@@ -92,6 +100,9 @@ impl Code {
             }
             Code::Validation => {
                 "An IAM Access Analyzer policy validation finding (ValidatePolicy)."
+            }
+            Code::ExternalPrincipal => {
+                "The resource or trust policy allows access from a principal outside the zone of trust."
             }
         }
     }

@@ -617,6 +617,84 @@ pub fn validate(
     found
 }
 
+/// External access over every resource and role trust policy of a template (`hornbeam
+/// validate`, as cfn-policy-validator's access previews): an `EXTERNAL_PRINCIPAL`
+/// security warning per finding, blocking when SECURITY_WARNING blocks; a finding whose
+/// principal is one of `allowed` is left out, as the validator leaves it out (the count
+/// of those is returned beside the findings); an undecided analysis is a blocking
+/// `CHECK_INCONCLUSIVE`.
+pub fn external_access(
+    extraction: &Extraction,
+    zone: &crate::external::Zone,
+    allowed: &[String],
+    blocking: &[crate::validate::FindingType],
+    opts: &crate::checks::Options,
+) -> Result<(Vec<Finding>, usize), crate::checks::CheckError> {
+    use crate::external::{self, Analysis, ExternalError, Input};
+    let warns = blocking.contains(&crate::validate::FindingType::SecurityWarning);
+    let mut found = Vec::new();
+    let mut left_out = 0;
+    for e in &extraction.policies {
+        let (
+            Kind::Resource {
+                public_type: Some(t),
+            },
+            Ok(text),
+        ) = (&e.kind, &e.policy)
+        else {
+            continue;
+        };
+        if !external::RESOURCE_TYPES.contains(t) {
+            continue;
+        }
+        let analysis = match external::analyze(
+            &Input {
+                policy: text,
+                resource_type: t,
+                zone,
+                existing: None,
+            },
+            opts,
+        ) {
+            Ok(a) => a,
+            // The document does not parse: ValidatePolicy reports why.
+            Err(ExternalError::Policy { .. } | ExternalError::ResourceType(_)) => continue,
+            Err(ExternalError::Check(c)) => return Err(c),
+            Err(ExternalError::Zone(z)) => {
+                return Err(crate::checks::CheckError::Internal(format!("zone {z}")));
+            }
+        };
+        let trust = *t == "AWS::IAM::AssumeRolePolicyDocument";
+        if let Analysis::Inconclusive { why, .. } = &analysis {
+            found.push(finding(
+                e,
+                Code::Inconclusive,
+                format!("The external access analysis could not decide: {why}."),
+                json!({}),
+            ));
+        }
+        for f in analysis.findings() {
+            if f.allowed_by(allowed) {
+                left_out += 1;
+                continue;
+            }
+            let mut x = finding(
+                e,
+                Code::ExternalPrincipal,
+                if trust {
+                    "Trust policy allows access from external principals.".into()
+                } else {
+                    "Resource policy allows access from external principals.".into()
+                },
+                f.to_json(),
+            );
+            x.blocking = warns;
+            found.push(x);
+        }
+    }
+    Ok((found, left_out))
+}
+
 fn finding(e: &Extracted, code: Code, message: String, details: Value) -> Finding {
     let mut details = details;
     if let Value::Object(m) = &mut details {

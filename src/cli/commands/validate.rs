@@ -1,7 +1,8 @@
 //! `validate --template-path`: ValidatePolicy over every policy of a CloudFormation
-//! template or Terraform plan, in cfn-policy-validator's shape (`BlockingFindings`,
-//! `NonBlockingFindings`), SARIF at the template's lines, or text. Exit 1 when a
-//! finding blocks.
+//! template or Terraform plan, and external access over every resource and role trust
+//! policy (as cfn-policy-validator's access previews), in cfn-policy-validator's shape
+//! (`BlockingFindings`, `NonBlockingFindings`), SARIF at the template's lines, or text.
+//! Exit 1 when a finding blocks.
 
 use anyhow::Result;
 
@@ -25,17 +26,51 @@ pub(crate) struct ValidateArgs {
     /// `json` (cfn-policy-validator's shape), `sarif` or `text`.
     #[arg(long, value_enum, default_value = "json")]
     pub output: OutputFormat,
+    /// The zone of trust of the external access analysis of every resource and role
+    /// trust policy: an account id or an organization id (`o-...`); default: the
+    /// template's --account-id.
+    #[arg(long)]
+    pub zone_of_trust: Option<String>,
+    /// More accounts of the zone (an organization's member accounts); comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub zone_account: Vec<String>,
+    /// External principals whose access does not block (account ids, ARNs, service or
+    /// provider names), comma-separated, as cfn-policy-validator takes them.
+    #[arg(long, value_delimiter = ',')]
+    pub allow_external_principals: Vec<String>,
+    /// Leave out the external access analysis (ValidatePolicy findings only, as
+    /// tf-policy-validator's validate gives).
+    #[arg(long)]
+    pub no_external_access: bool,
 }
 
 pub(crate) fn validate(args: ValidateArgs) -> Result<ExitStatus> {
     let blocking = blocking_types(&args.treat_finding_type_as_blocking)?;
     let (shown, extraction) = args.source.extract()?;
     let mut found = crate::findings::template::validate(&extraction, &blocking);
-    let total = found.len();
+    let mut allowed = 0;
+    if !args.no_external_access {
+        let zone_id = args
+            .zone_of_trust
+            .clone()
+            .unwrap_or_else(|| args.source.account_id.clone());
+        let zone = crate::external::Zone::parse(&zone_id, &args.zone_account)
+            .map_err(|e| anyhow::anyhow!("--zone-of-trust: {e}"))?;
+        let (external, left_out) = crate::findings::template::external_access(
+            &extraction,
+            &zone,
+            &args.allow_external_principals,
+            &blocking,
+            &crate::checks::Options::default(),
+        )?;
+        found.extend(external);
+        allowed = left_out;
+    }
+    let total = found.len() + allowed;
     found.retain(|f| !args.ignore_finding.iter().any(|p| f.matches(p)));
     let blocks = found.iter().filter(|f| f.blocking).count();
     let summary = format!(
-        "{} {} {} in {shown} validated: {blocks} blocking, {} non-blocking, {} ignored",
+        "{} {} {} in {shown} validated: {blocks} blocking, {} non-blocking, {} ignored or allowed",
         extraction.policies.len(),
         extraction.format.name(),
         if extraction.policies.len() == 1 {
