@@ -163,6 +163,21 @@ fn validation_reads_the_resource_type() {
         ["UNSUPPORTED_ACTION_IN_POLICY"]
     );
     assert!(codes(json!({"policyDocument": bucket, "policyType": "RESOURCE_POLICY"})).is_empty());
+    // A document over ValidatePolicy's maximum is AWS's 400, not findings.
+    let statements: Vec<Value> = (0..400)
+        .map(|i| {
+            json!({"Sid": format!("S{i}"), "Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::a-bucket-with-a-long-name/prefix-{i:04}/*")})
+        })
+        .collect();
+    let big = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    let a = post_json(
+        s.addr,
+        "/policy/validation",
+        &json!({"policyDocument": big, "policyType": "IDENTITY_POLICY"}),
+    );
+    assert_eq!(a.status, 400);
+    assert_eq!(a.json()["fieldList"][0]["name"], "policyDocument");
 }
 
 #[test]

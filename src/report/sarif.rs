@@ -78,6 +78,11 @@ pub fn findings(findings: &[Finding], artifact: &str) -> String {
             })
         })
         .collect();
+    log(rules, artifacts, results)
+}
+
+/// One SARIF 2.1.0 run of hornbeam with these rules, artifacts and results.
+fn log(rules: Vec<Value>, artifacts: Vec<Value>, results: Vec<Value>) -> String {
     let out = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -146,21 +151,11 @@ pub fn validation(docs: &[Validated], blocking: &[crate::validate::FindingType])
             }));
         }
     }
-    let out = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "hornbeam",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
-                "rules": rules,
-            }},
-            "artifacts": docs.iter().map(|d| json!({"location": {"uri": d.uri}})).collect::<Vec<_>>(),
-            "results": results,
-        }],
-    });
-    serde_json::to_string_pretty(&out).unwrap_or_default()
+    let artifacts = docs
+        .iter()
+        .map(|d| json!({"location": {"uri": d.uri}}))
+        .collect();
+    log(rules, artifacts, results)
 }
 
 /// SARIF 2.1.0 for `check-external-access`: one rule, a result per finding at the
@@ -190,24 +185,16 @@ pub fn external_access(
             })
         })
         .collect();
-    let out = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "hornbeam",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": [{
-                    "id": "EXTERNAL_ACCESS",
-                    "name": "EXTERNAL_ACCESS",
-                    "shortDescription": {"text": "A principal outside the zone of trust can reach the resource"},
-                    "helpUri": "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html",
-                    "properties": {"tags": ["security", "iam"]},
-                }],
-            }},
-            "artifacts": [{"location": {"uri": artifact}}],
-            "results": results,
-        }],
+    let rule = json!({
+        "id": "EXTERNAL_ACCESS",
+        "name": "EXTERNAL_ACCESS",
+        "shortDescription": {"text": "A principal outside the zone of trust can reach the resource"},
+        "helpUri": "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html",
+        "properties": {"tags": ["security", "iam"]},
     });
-    serde_json::to_string_pretty(&out).unwrap_or_default()
+    log(
+        vec![rule],
+        vec![json!({"location": {"uri": artifact}})],
+        results,
+    )
 }

@@ -191,6 +191,9 @@ fn validate(fields: &Fields, query: &str) -> Result<Value, ApiError> {
     let ty = crate::validate::ValidateType::parse(policy_type).ok_or_else(|| {
         ApiError::field("policyType", format!("unknown policyType `{policy_type}`"))
     })?;
+    if let Some(why) = crate::validate::over_request_maximum(&text) {
+        return Err(ApiError::field("policyDocument", why));
+    }
     let all = crate::validate::validate_for(&text, ty, resource_type);
     if from > all.len() {
         return Err(ApiError::field(
@@ -430,7 +433,7 @@ mod tests {
 
     #[test]
     fn other_operations_are_named() {
-        let e = Operation::route("GET", "/analyzer").unwrap_err();
+        let e = Operation::route("GET", "/finding").unwrap_err();
         let ApiError::Validation {
             reason, message, ..
         } = e
@@ -438,6 +441,6 @@ mod tests {
             panic!()
         };
         assert_eq!(reason, Reason::UnknownOperation);
-        assert!(message.contains("ListAnalyzers"), "{message}");
+        assert!(message.contains("ListFindings"), "{message}");
     }
 }

@@ -307,21 +307,7 @@ fn types(doc: &Document, keys: &[ConditionKey]) -> Vec<Finding> {
 mod tests {
     use super::super::{ValidateType, validate};
 
-    fn found(condition: &str) -> Vec<(String, String)> {
-        let text = format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{condition}}}]}}"#
-        );
-        validate(&text, ValidateType::Identity)
-            .into_iter()
-            .map(|f| {
-                let l = &f.locations[0];
-                (
-                    f.issue_code,
-                    text.chars().skip(l.start).take(l.end - l.start).collect(),
-                )
-            })
-            .collect()
-    }
+    use super::super::test_support::under_condition as found;
 
     #[test]
     fn operators_against_key_types() {

@@ -15,7 +15,10 @@
 //! - the size quotas: `POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA` (a warning, over
 //!   10,240 characters) and `POLICY_SIZE_EXCEEDS_SCP_QUOTA` (an error, over 5,120),
 //!   counted without white space outside strings, as IAM counts policy size; and a
-//!   resource policy's quota for its resource type (resource_types.rs).
+//!   resource policy's quota for its resource type (resource_types.rs);
+//! - `POLICY_SIZE_EXCEEDS_VALIDATE_POLICY_MAXIMUM` (ERROR; cfn-policy-validator's code):
+//!   a document of 32,768 characters or more, which AWS's ValidatePolicy refuses (the
+//!   server answers it with AWS's 400; offline the other checks still run).
 
 use super::location::{Location, PathElement};
 use super::{Document, Finding, FindingType, JsonKind, ValidateType, strings};
@@ -23,6 +26,19 @@ use super::{Document, Finding, FindingType, JsonKind, ValidateType, strings};
 /// IAM's identity policy size the warning is about, and the SCP quota.
 const IDENTITY_QUOTA: usize = 10_240;
 const SCP_QUOTA: usize = 5_120;
+/// The largest document the ValidatePolicy API takes, in characters without white space
+/// (awslabs' cfn-policy-validator: "the character maximum for the ValidatePolicy API").
+pub const REQUEST_MAXIMUM: usize = 32_768;
+
+/// Why AWS's ValidatePolicy would refuse `text` (too long), if it would.
+pub fn over_request_maximum(text: &str) -> Option<String> {
+    let size = policy_size(text);
+    (size >= REQUEST_MAXIMUM).then(|| {
+        format!(
+            "The policy is {size} characters long without white space; the ValidatePolicy API takes fewer than {REQUEST_MAXIMUM}. Split it into several policies."
+        )
+    })
+}
 
 pub(super) fn findings(
     doc: &Document,
@@ -66,6 +82,21 @@ pub(super) fn findings(
             ),
             vec![Location::document(doc.text)],
         ));
+    }
+    // AWS refuses the request; offline the checks still run, and the refusal is an
+    // error finding (cfn-policy-validator's code for it).
+    if let Some(why) = over_request_maximum(doc.text) {
+        let mut f = Finding::new(
+            FindingType::Error,
+            "POLICY_SIZE_EXCEEDS_VALIDATE_POLICY_MAXIMUM",
+            why,
+            vec![Location::document(doc.text)],
+        );
+        f.link = Some(
+            "https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_ValidatePolicy.html"
+                .into(),
+        );
+        out.push(f);
     }
     out.extend(wildcards_without_like(doc));
     out.extend(variables_in_old_version(doc));
@@ -486,5 +517,31 @@ mod tests {
         let paired = r#"{"IpAddress":{"aws:VpcSourceIp":"10.0.0.0/16"},"StringEquals":{"aws:SourceVpc":"vpc-1a2b3c4d"}}"#;
         assert!(codes(&vpc(paired, "Allow"), ValidateType::Identity).is_empty());
         assert!(codes(&vpc(lone, "Deny"), ValidateType::Identity).is_empty());
+    }
+
+    #[test]
+    fn documents_over_the_request_maximum() {
+        let statements: Vec<String> = (0..400)
+            .map(|i| {
+                format!(
+                    r#"{{"Sid":"S{i}","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::a-bucket-with-a-long-name/prefix-{i:04}/*"}}"#
+                )
+            })
+            .collect();
+        let big = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+            statements.join(",")
+        );
+        assert!(super::policy_size(&big) >= super::REQUEST_MAXIMUM);
+        let codes = codes(&big, ValidateType::Identity);
+        assert_eq!(
+            codes,
+            [
+                "POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA",
+                "POLICY_SIZE_EXCEEDS_VALIDATE_POLICY_MAXIMUM"
+            ]
+        );
+        // Near miss: under the maximum.
+        assert!(super::over_request_maximum(&statements[..100].join(",")).is_none());
     }
 }

@@ -22,6 +22,7 @@ mod values;
 
 use serde_json::{Value, json};
 
+pub use general::over_request_maximum;
 pub use location::{Location, PathElement, line_column};
 pub use resource_types::ResourceType;
 
@@ -392,5 +393,34 @@ fn strings(node: &Json) -> Vec<(Option<usize>, &Json, &str)> {
             })
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// Helpers the checks' tests share.
+#[cfg(test)]
+mod test_support {
+    use super::{Finding, ValidateType, validate};
+
+    /// (code, the text its first location spans) of each finding.
+    pub fn located(text: &str, findings: Vec<Finding>) -> Vec<(String, String)> {
+        findings
+            .into_iter()
+            .map(|f| {
+                let l = &f.locations[0];
+                (
+                    f.issue_code,
+                    text.chars().skip(l.start).take(l.end - l.start).collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// The findings of an identity policy reading `s3:GetObject` on `arn:aws:s3:::b/*`
+    /// under `condition`, located.
+    pub fn under_condition(condition: &str) -> Vec<(String, String)> {
+        let text = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{condition}}}]}}"#
+        );
+        located(&text, validate(&text, ValidateType::Identity))
     }
 }

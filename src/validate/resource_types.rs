@@ -541,16 +541,10 @@ mod tests {
     /// (code, the located text) of each finding of a one-statement policy.
     fn found(rt: ResourceType, statement: &str) -> Vec<(String, String)> {
         let text = format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#);
-        validate_for(&text, ValidateType::Resource, Some(rt))
-            .into_iter()
-            .map(|f| {
-                let l = &f.locations[0];
-                (
-                    f.issue_code,
-                    text.chars().skip(l.start).take(l.end - l.start).collect(),
-                )
-            })
-            .collect()
+        crate::validate::test_support::located(
+            &text,
+            validate_for(&text, ValidateType::Resource, Some(rt)),
+        )
     }
 
     fn assert_one(rt: ResourceType, statement: &str, code: &str, at: &str) {
