@@ -252,9 +252,9 @@ fn bad_input_gets_an_aws_shaped_client_error() {
     assert!(body["message"].as_str().unwrap().contains("text/plain"));
 
     // Operations this server leaves out, and paths no API has.
-    let a = request(s.addr, "GET", "/analyzer?type=ACCOUNT", &[], b"");
+    let a = request(s.addr, "GET", "/analyzer/hornbeam", &[], b"");
     let body = assert_error(&a, 400, "ValidationException", Some("unknownOperation"));
-    assert!(body["message"].as_str().unwrap().contains("ListAnalyzers"));
+    assert!(body["message"].as_str().unwrap().contains("GetAnalyzer"));
     let a = request(s.addr, "DELETE", "/policy/validation", &[], b"");
     assert_error(&a, 400, "ValidationException", Some("unknownOperation"));
 
