@@ -255,6 +255,27 @@ fn numeric_account_conditions_name_the_account() {
     }
 }
 
+/// An organization path under a fixed organization names that organization's callers
+/// (AWS's data-perimeter examples: `"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/r-ab12/*"`);
+/// a path that leaves the organization open names nobody (found by the external-access
+/// analysis, issue 28).
+#[test]
+fn an_organization_path_names_the_organization() {
+    for t in RESOURCE_TYPES {
+        let one = |condition: Value| parse(json!([statement(t, json!("*"), "*", condition)]));
+        for key in ["aws:PrincipalOrgPaths", "aws:SourceOrgPaths"] {
+            for path in ["o-a1b2c3d4e5/*", "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"] {
+                let c = json!({"ForAnyValue:StringLike": {key: path}});
+                assert_eq!(verdict(&one(c.clone()), t), Some(Verdict::Pass), "{t}: {c}");
+            }
+            for path in ["o-*", "*/r-ab12/*", "o-a1b2c3d4e5*"] {
+                let c = json!({"ForAnyValue:StringLike": {key: path}});
+                assert_eq!(verdict(&one(c.clone()), t), Some(Verdict::Fail), "{t}: {c}");
+            }
+        }
+    }
+}
+
 #[test]
 fn the_resource_owner_variables_name_the_owner() {
     for t in RESOURCE_TYPES {

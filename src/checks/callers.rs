@@ -60,6 +60,12 @@ const GLOBAL_KEYS: &[(&str, Values)] = &[
     ("s3:dataaccesspointarn", Values::Arn),
 ];
 
+/// Organization paths (`o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/`): a pattern with a wildcard
+/// after a fixed organization id (`o-a1b2c3d4e5/*`) names that organization, as AWS's
+/// data-perimeter policies use it.
+const ORG_PATH_KEYS: &[&str] = &["aws:principalorgpaths", "aws:sourceorgpaths"];
+const ORG_PATH_TENANT: &[(&str, char)] = &[("o-", '/')];
+
 /// An identity provider whose tokens anyone can obtain: naming it (as `Federated`) names
 /// no caller; only the listed claims with a literal (or tenant-fixing) value do.
 struct OpenProvider {
@@ -174,7 +180,11 @@ pub fn key_rule(key: &str) -> Option<KeyRule> {
     if let Some((_, values)) = GLOBAL_KEYS.iter().find(|(k, _)| *k == key) {
         return Some(KeyRule {
             values: *values,
-            tenant: &[],
+            tenant: if ORG_PATH_KEYS.contains(&key) {
+                ORG_PATH_TENANT
+            } else {
+                &[]
+            },
         });
     }
     if key.starts_with("saml:") {
