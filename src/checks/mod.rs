@@ -33,7 +33,7 @@ pub use concrete::{encoded_allows, within_model};
 pub use no_public_access::{
     RESOURCE_TYPES, ResourceTypeError, anonymous_lacks, is_untrusted, validate_resource_type,
 };
-pub use realize::is_known_action;
+pub use realize::{filled_format, is_known_action};
 
 pub(crate) use concrete::{Concrete, concrete_truth, missing_keys};
 pub(crate) use lowering::Run;

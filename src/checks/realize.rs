@@ -576,7 +576,7 @@ fn resource_candidates(
 
 /// An ARN format of the Service Authorization Reference with its placeholders filled:
 /// the partition `aws`, region `us-east-1`, the account, `example` for the rest.
-fn filled_format(format: &str, account: &str) -> String {
+pub fn filled_format(format: &str, account: &str) -> String {
     filled_format_with(format, "us-east-1", account, "example")
 }
 

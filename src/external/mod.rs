@@ -1,22 +1,20 @@
 //! External access: who outside a zone of trust (an account, or an organization) can
 //! reach a resource through its policy, as IAM Access Analyzer's external access
-//! findings say it, with a proof that the findings are all of it.
-//!
-//! The analysis is a loop over the check engine (encodings/external.md):
+//! findings say it, with a proof that the findings are all of it
+//! (encodings/external.md):
 //!
 //! 1. The policy, with the zone's callers denied (`zone_denies`), is the *external*
 //!    policy: it allows exactly the requests the policy allows from outside the zone.
-//! 2. The findings so far are a policy too: each finding is the statement that grants
-//!    it, narrowed to the one principal it names.
-//! 3. `check-no-new-access` of the external policy against the findings: a FAIL is a
-//!    request from outside the zone that no finding covers, confirmed by the evaluator;
-//!    the statement and principal that allow it become the next finding. A PASS is the
-//!    proof that the findings cover every external access. An inconclusive check is
-//!    an inconclusive analysis, never "no findings".
-//!
-//! Each round adds a (statement, principal) pair that cannot come back (the finding's
-//! policy then allows all that pair allows), so the loop ends after at most one round
-//! per principal of each Allow statement, plus the proving one.
+//! 2. Each grant (an Allow statement narrowed to one of its principals) that reaches
+//!    outside the zone is a finding, with a witness request: one built from the grant
+//!    and confirmed by the evaluator, else the counterexample of one check of the grant
+//!    with the Deny statements.
+//! 3. `check-no-new-access` of the external policy against the findings' grants: a PASS
+//!    is the proof that the findings cover every external access. A FAIL (a request
+//!    from outside that no finding covers, confirmed by the evaluator) makes the grant
+//!    that allows it the next finding and asks again: the loop of find, generalise,
+//!    block. Each round adds a (statement, principal) pair that cannot come back, so it
+//!    ends. An inconclusive check is an inconclusive analysis, never "no findings".
 
 use std::collections::BTreeMap;
 
@@ -27,8 +25,7 @@ use crate::checks::{self, Check, CheckError, Options, Outcome};
 use crate::eval::{self, Request};
 use crate::policy::{self, Effect, Policy, PolicyError, PolicyType, PrincipalPattern};
 
-/// The resource types the analysis takes, with their policy's name in AWS's access
-/// preview configurations.
+/// The resource types the analysis takes.
 pub const RESOURCE_TYPES: &[&str] = &[
     "AWS::S3::Bucket",
     "AWS::S3::AccessPoint",
@@ -775,7 +772,7 @@ fn witness(
                 // `*`: a resource of the action's type.
                 crate::actions::resource_arn_formats(&action)
                     .first()
-                    .map(|f| arn_sample(f, zone.home_account().unwrap_or(outside)))?
+                    .map(|f| checks::filled_format(f, zone.home_account().unwrap_or(outside)))?
             } else {
                 text
             }
@@ -822,28 +819,6 @@ fn witness(
     r.link_principal_keys().ok()?;
     r.check_types().ok()?;
     (eval::allows(external, &r) && eval::allows(grant, &r)).then_some(r)
-}
-
-/// An ARN of a resource type's format, its variables filled: the account with
-/// `account`, the region with `us-east-1`, the partition with `aws`, others `example`.
-fn arn_sample(format: &str, account: &str) -> String {
-    let mut out = String::new();
-    let mut rest = format;
-    while let Some(open) = rest.find("${") {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        out.push_str(match &rest[open + 2..open + close] {
-            "Partition" => "aws",
-            "Region" => "us-east-1",
-            "Account" => account,
-            _ => "example",
-        });
-        rest = &rest[open + close + 1..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The Allow statement that allows `r` and the principal item of it that names the
